@@ -1,0 +1,121 @@
+// Builds a relay (HTTP + Socket.IO + store) that tests create and close; main.ts adds listening,
+// signals and the process around it.
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import Fastify from 'fastify';
+import type { Logger } from 'pino';
+import { devTenantConfig, loadDevSigningKey, type DevSigningKey } from './auth/dev-tenant.js';
+import { createTokenVerifier } from './auth/tokens.js';
+import type { RelayConfig, TenantConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createChatService, type ChatService } from './services/chat.js';
+import { PresenceTracker } from './services/presence.js';
+import { createSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+import { attachSocketTransport, type SocketTransport } from './transport/socket.js';
+
+export interface Relay {
+  config: RelayConfig;
+  tenants: readonly TenantConfig[];
+  store: Store;
+  chat: ChatService;
+  io: SocketTransport['io'];
+  logger: Logger;
+  /** The development tenant's signing key, when that tenant is on. */
+  devKey: DevSigningKey | undefined;
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number>;
+  /** Refuses new work, finishes in-flight writes, disconnects clients and closes the store. */
+  close(): Promise<void>;
+}
+
+export interface RelayOptions {
+  logger?: Logger;
+  /** Use this store instead of the embedded SQLite one in the data folder. */
+  store?: Store;
+}
+
+export async function createRelay(config: RelayConfig, options: RelayOptions = {}): Promise<Relay> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+
+  const devKey = config.devTenant ? await loadDevSigningKey(config.dataDir) : undefined;
+  const tenants: TenantConfig[] = [
+    ...config.tenants,
+    ...(devKey ? [devTenantConfig(devKey, config.devTenantLimits)] : []),
+  ];
+  if (tenants.length === 0)
+    throw new Error('No tenant is configured and the development tenant is off.');
+  const issuers = new Set(tenants.map((t) => t.issuer));
+  if (issuers.size !== tenants.length)
+    throw new Error('Two tenants share an issuer; each tenant needs its own.');
+
+  const store =
+    options.store ??
+    (await createSqliteStore({
+      filename: path.join(config.dataDir, 'carethread.sqlite'),
+      synchronous: config.sqlite.synchronous,
+    }));
+  const presence = new PresenceTracker();
+  const limits = new Map(tenants.map((t) => [t.id, t.limits]));
+  const chat = createChatService({
+    store,
+    presence,
+    limitsOf: (tenantId) => {
+      const tenantLimits = limits.get(tenantId);
+      if (!tenantLimits) throw new Error(`Unknown tenant ${tenantId}`);
+      return tenantLimits;
+    },
+  });
+
+  let shuttingDown = false;
+  const http = Fastify({ logger: false });
+  http.get('/healthz', () => ({ status: 'ok' }));
+  http.get('/readyz', async (_request, reply) => {
+    if (shuttingDown) return reply.code(503).send({ status: 'shutting-down' });
+    try {
+      await store.ping();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'store-unavailable' });
+    }
+  });
+
+  const transport = attachSocketTransport({
+    httpServer: http.server,
+    config,
+    tenants,
+    verifier: createTokenVerifier(tenants),
+    chat,
+    presence,
+    logger,
+    isShuttingDown: () => shuttingDown,
+  });
+  await http.ready();
+
+  return {
+    config,
+    tenants,
+    store,
+    chat,
+    io: transport.io,
+    logger,
+    devKey,
+    async listen() {
+      await http.listen({ port: config.port, host: config.host });
+      const { port } = http.server.address() as AddressInfo;
+      logger.info({ port, tenants: tenants.map((t) => t.id) }, 'CareThread relay listening');
+      return port;
+    },
+    async close() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      await chat.drain();
+      await transport.close();
+      await http.close();
+      await store.close();
+      logger.info('CareThread relay stopped');
+    },
+  };
+}

@@ -1,0 +1,188 @@
+// Verifies host-minted user tokens with jose exactly as ../shared/SECURITY.md requires, and mints
+// them (for the CLI, the demo and tests).
+import {
+  SignJWT,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  errors as joseErrors,
+  jwtVerify,
+  type CryptoKey,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { z } from 'zod';
+import { Role, type ErrorCode } from '@carethread/shared';
+import type { TenantConfig } from '../config.js';
+
+/** Who a verified token says the user is. Everything here comes from a signature we checked. */
+export interface Identity {
+  tenantId: string;
+  userId: string;
+  role: Role;
+  displayName: string;
+  relationship: string | null;
+  title: string | null;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+/** CareThread's own claims beside the registered ones. */
+const UserClaims = z.object({
+  sub: z.string().min(1).max(255),
+  name: z.string().min(1).max(200),
+  role: Role,
+  relationship: z.string().min(1).max(200).optional(),
+  title: z.string().min(1).max(200).optional(),
+  exp: z.number(),
+  iat: z.number(),
+});
+
+export class AuthError extends Error {
+  override name = 'AuthError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TenantVerifier {
+  tenant: TenantConfig;
+  verify(token: string): Promise<Identity>;
+}
+
+function describeJoseError(error: unknown): AuthError {
+  if (error instanceof joseErrors.JWTExpired) {
+    return new AuthError(
+      'TOKEN_EXPIRED',
+      'The sign-in token has expired. Get a fresh token from the host and reconnect.',
+    );
+  }
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return new AuthError(
+      'UNAUTHENTICATED',
+      `The sign-in token was refused: claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : 'is not accepted'}.`,
+    );
+  }
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey
+  ) {
+    return new AuthError(
+      'UNAUTHENTICATED',
+      'The sign-in token was refused: its signature does not match a key of its issuer.',
+    );
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+    return new AuthError(
+      'UNAUTHENTICATED',
+      'The sign-in token was refused: its signing algorithm is not allowed.',
+    );
+  }
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
+    return new AuthError(
+      'UNAVAILABLE',
+      "The relay could not fetch the issuer's signing keys. Try again shortly.",
+    );
+  }
+  return new AuthError('UNAUTHENTICATED', 'The sign-in token was refused: it is malformed.');
+}
+
+export function createTenantVerifier(tenant: TenantConfig): TenantVerifier {
+  const keys: JWTVerifyGetKey = tenant.jwksUrl
+    ? createRemoteJWKSet(new URL(tenant.jwksUrl), { timeoutDuration: 5_000 })
+    : createLocalJWKSet({ keys: tenant.jwks?.keys ?? [] });
+  return {
+    tenant,
+    async verify(token) {
+      let payload: unknown;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          algorithms: tenant.algorithms,
+          issuer: tenant.issuer,
+          audience: tenant.audience,
+          requiredClaims: ['sub', 'exp', 'iat'],
+          maxTokenAge: tenant.maxTokenAgeSeconds,
+          clockTolerance: tenant.clockToleranceSeconds,
+        }));
+      } catch (error) {
+        throw describeJoseError(error);
+      }
+      const claims = UserClaims.safeParse(payload);
+      if (!claims.success) {
+        const fields = [...new Set(claims.error.issues.map((i) => i.path.join('.')))].join(', ');
+        throw new AuthError(
+          'UNAUTHENTICATED',
+          `The sign-in token was refused: claims ${fields} are missing or invalid.`,
+        );
+      }
+      const c = claims.data;
+      return {
+        tenantId: tenant.id,
+        userId: c.sub,
+        role: c.role,
+        displayName: c.name,
+        relationship: c.relationship ?? null,
+        title: c.title ?? null,
+        issuedAt: new Date(c.iat * 1000),
+        expiresAt: new Date(c.exp * 1000),
+      };
+    },
+  };
+}
+
+/** Routes a token to its tenant by issuer, then verifies it with that tenant's rules only. */
+export function createTokenVerifier(tenants: readonly TenantConfig[]) {
+  const byIssuer = new Map(tenants.map((t) => [t.issuer, createTenantVerifier(t)]));
+  return {
+    tenants: [...byIssuer.values()],
+    async verify(token: string): Promise<{ identity: Identity; tenant: TenantConfig }> {
+      let issuer: unknown;
+      try {
+        issuer = decodeJwt(token).iss;
+      } catch {
+        throw new AuthError('UNAUTHENTICATED', 'The sign-in token was refused: it is not a JWT.');
+      }
+      const verifier = typeof issuer === 'string' ? byIssuer.get(issuer) : undefined;
+      if (!verifier) {
+        throw new AuthError(
+          'UNAUTHENTICATED',
+          'The sign-in token was refused: its issuer is not a tenant of this relay.',
+        );
+      }
+      return { identity: await verifier.verify(token), tenant: verifier.tenant };
+    },
+  };
+}
+export type TokenVerifier = ReturnType<typeof createTokenVerifier>;
+
+export interface MintOptions {
+  issuer: string;
+  audience: string;
+  key: CryptoKey;
+  kid: string;
+  alg?: string;
+  sub: string;
+  name: string;
+  role: Role;
+  relationship?: string;
+  title?: string;
+  /** Lifetime in seconds (default one hour). */
+  ttlSeconds?: number;
+}
+
+/** Mints a CareThread user token. Host back ends use the same shape with their own key. */
+export function mintToken(options: MintOptions): Promise<string> {
+  const claims: Record<string, string> = { name: options.name, role: options.role };
+  if (options.relationship) claims.relationship = options.relationship;
+  if (options.title) claims.title = options.title;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: options.alg ?? 'ES256', kid: options.kid, typ: 'JWT' })
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setSubject(options.sub)
+    .setIssuedAt()
+    .setExpirationTime(`${String(options.ttlSeconds ?? 3600)}s`)
+    .sign(options.key);
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The `carethread` command line: `carethread token ...` mints a development-tenant token and
+// prints it alone on stdout, so scripts can do TOKEN=$(pnpm carethread token ...).
+import { parseArgs } from 'node:util';
+import { Role } from '@carethread/shared';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_TENANT_ID, loadDevSigningKey } from './auth/dev-tenant.js';
+import { mintToken } from './auth/tokens.js';
+
+const USAGE = `Usage:
+  carethread token --tenant dev --sub <user id> --role <patient|family|provider|staff> --name <display name>
+                   [--relationship <e.g. mother>] [--title <e.g. Therapist>] [--ttl <seconds, default 3600>]
+
+Mints a token for the development tenant, whose key lives in CARETHREAD_DATA_DIR (default ./data).
+Production tokens are minted by your EHR back end with its own key.`;
+
+class UsageError extends Error {}
+
+async function token(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      tenant: { type: 'string' },
+      sub: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
+      relationship: { type: 'string' },
+      title: { type: 'string' },
+      ttl: { type: 'string', default: '3600' },
+    },
+    strict: true,
+  });
+  if (values.tenant !== DEV_TENANT_ID) {
+    throw new UsageError(
+      `--tenant must be "${DEV_TENANT_ID}": only the development tenant's key is held by the relay.`,
+    );
+  }
+  if (!values.sub) throw new UsageError('--sub (the user id) is required.');
+  if (!values.name) throw new UsageError('--name (the display name) is required.');
+  const role = Role.safeParse(values.role);
+  if (!role.success) throw new UsageError(`--role must be one of: ${Role.options.join(', ')}.`);
+  const ttlSeconds = Number(values.ttl);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > 24 * 3600) {
+    throw new UsageError('--ttl must be a whole number of seconds between 1 and 86400.');
+  }
+  const key = await loadDevSigningKey(process.env.CARETHREAD_DATA_DIR ?? './data');
+  const jwt = await mintToken({
+    issuer: DEV_ISSUER,
+    audience: DEV_AUDIENCE,
+    key: key.privateKey,
+    kid: key.kid,
+    sub: values.sub,
+    name: values.name,
+    role: role.data,
+    ...(values.relationship ? { relationship: values.relationship } : {}),
+    ...(values.title ? { title: values.title } : {}),
+    ttlSeconds,
+  });
+  process.stdout.write(`${jwt}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'token':
+      return token(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
+    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+    process.exit(64); // EX_USAGE
+  }
+  process.stderr.write(`carethread: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

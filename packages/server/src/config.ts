@@ -1,0 +1,162 @@
+// Relay configuration: parsed once at boot from an optional JSON file (CARETHREAD_CONFIG) and the
+// environment, validated by zod. A bad field stops the process with a message naming it.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const Origin = z
+  .string()
+  .regex(
+    /^https?:\/\/[^/\s*]+(:\*)?$/,
+    'must be an origin such as "https://portal.example.org" or "http://localhost:*"',
+  );
+
+/** A JSON Web Key as published in a JWKS; jose checks the key material itself. */
+const Jwk = z.looseObject({
+  kty: z.string(),
+  kid: z.string().optional(),
+  alg: z.string().optional(),
+});
+
+export const AsymmetricAlgorithm = z.enum([
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+]);
+
+export const TenantLimits = z.object({
+  /** Longest message text accepted, in characters (UTF-16 code units). */
+  maxMessageLength: z.number().int().min(1).max(16_000).default(4_000),
+  /** Messages and corrections one user may send per second, sustained... */
+  sendPerSecond: z.number().positive().default(5),
+  /** ...and in a burst. */
+  sendBurst: z.number().int().positive().default(20),
+});
+export type TenantLimits = z.infer<typeof TenantLimits>;
+
+export const TenantConfig = z
+  .object({
+    /** Short id used in the store and in logs, e.g. "st-marys". */
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
+    /** The `iss` the host EHR puts in its tokens; tokens are routed to a tenant by it. */
+    issuer: z.string().min(1),
+    /** The `aud` the host EHR puts in tokens meant for this relay. */
+    audience: z.string().min(1),
+    algorithms: z.array(AsymmetricAlgorithm).min(1).default(['ES256']),
+    /** Where the host publishes its public keys... */
+    jwksUrl: z.url().optional(),
+    /** ...or the keys themselves. */
+    jwks: z.object({ keys: z.array(Jwk).min(1) }).optional(),
+    /** Browser origins allowed to connect; `:*` accepts any port. */
+    allowedOrigins: z.array(Origin).default([]),
+    /** Oldest `iat` accepted, in seconds. */
+    maxTokenAgeSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+    limits: TenantLimits.default(TenantLimits.parse({})),
+  })
+  .refine((t) => (t.jwksUrl === undefined) !== (t.jwks === undefined), {
+    message: 'give exactly one of jwksUrl or jwks',
+    path: ['jwksUrl'],
+  });
+export type TenantConfig = z.infer<typeof TenantConfig>;
+
+export const RelayConfig = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  host: z.string().default('0.0.0.0'),
+  dataDir: z.string().default('./data'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Enables the development tenant (own ES256 key in the data folder, localhost origins only). */
+  devTenant: z.boolean().default(false),
+  /** Limits of the development tenant (defaults as for any tenant). */
+  devTenantLimits: TenantLimits.default(TenantLimits.parse({})),
+  tenants: z.array(TenantConfig).default([]),
+  /** Trust X-Forwarded-For for the client address (only behind your own proxy). */
+  trustProxy: z.boolean().default(false),
+  limits: z
+    .object({
+      /** Largest Socket.IO packet accepted; a bigger one closes the connection. */
+      maxPacketBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 * 1024)
+        .default(64 * 1024),
+      /** New connections accepted from one address per minute. */
+      connectionsPerMinutePerAddress: z.number().int().positive().default(120),
+      /** Packets of any kind one connection may send per second (sustained, burst 4x). */
+      packetsPerSecond: z.number().positive().default(50),
+    })
+    .default({
+      maxPacketBytes: 64 * 1024,
+      connectionsPerMinutePerAddress: 120,
+      packetsPerSecond: 50,
+    }),
+  sqlite: z
+    .object({ synchronous: z.enum(['full', 'normal']).default('full') })
+    .default({ synchronous: 'full' }),
+  /** How long shutdown waits for in-flight writes before giving up. */
+  shutdownTimeoutMs: z.number().int().positive().default(10_000),
+});
+export type RelayConfig = z.infer<typeof RelayConfig>;
+export type RelayConfigInput = z.input<typeof RelayConfig>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function formatIssues(error: z.ZodError, source: string): string {
+  const lines = error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `  - ${field}: ${issue.message}`;
+  });
+  return `Invalid CareThread configuration (${source}):\n${lines.join('\n')}`;
+}
+
+/** Validates a configuration object; throws ConfigError naming every bad field. */
+export function parseConfig(input: unknown, source = 'configuration'): RelayConfig {
+  const result = RelayConfig.safeParse(input);
+  if (!result.success) throw new ConfigError(formatIssues(result.error, source));
+  return result.data;
+}
+
+/**
+ * Reads CARETHREAD_CONFIG (a JSON file) if set, then applies PORT, HOST, CARETHREAD_DATA_DIR,
+ * LOG_LEVEL and CARETHREAD_DEV_TENANT from the environment. Without any tenant configured the
+ * development tenant is switched on, so `pnpm relay` works with zero configuration.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  let fromFile: Record<string, unknown> = {};
+  const file = env.CARETHREAD_CONFIG;
+  if (file) {
+    try {
+      fromFile = JSON.parse(readFileSync(path.resolve(file), 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(
+        `Cannot read CARETHREAD_CONFIG file ${file}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const merged: Record<string, unknown> = { ...fromFile };
+  if (env.PORT !== undefined) merged.port = env.PORT;
+  if (env.HOST !== undefined) merged.host = env.HOST;
+  if (env.CARETHREAD_DATA_DIR !== undefined) merged.dataDir = env.CARETHREAD_DATA_DIR;
+  if (env.LOG_LEVEL !== undefined) merged.logLevel = env.LOG_LEVEL;
+  if (env.CARETHREAD_DEV_TENANT !== undefined)
+    merged.devTenant = env.CARETHREAD_DEV_TENANT === '1' || env.CARETHREAD_DEV_TENANT === 'true';
+  const hasTenants = Array.isArray(merged.tenants) && merged.tenants.length > 0;
+  if (merged.devTenant === undefined && !hasTenants) merged.devTenant = true;
+  return parseConfig(merged, file ? `${file} and environment` : 'environment');
+}

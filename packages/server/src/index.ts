@@ -1,0 +1,14 @@
+// Public entry of @carethread/server: build a relay in code, load its configuration, mint tokens.
+export { createRelay, type Relay, type RelayOptions } from './app.js';
+export {
+  loadConfig,
+  parseConfig,
+  ConfigError,
+  type RelayConfig,
+  type RelayConfigInput,
+  type TenantConfig,
+} from './config.js';
+export { mintToken, type MintOptions, type Identity } from './auth/tokens.js';
+export { DEV_AUDIENCE, DEV_ISSUER, DEV_TENANT_ID, loadDevSigningKey } from './auth/dev-tenant.js';
+export type { Store } from './store/types.js';
+export { createSqliteStore } from './store/sqlite.js';

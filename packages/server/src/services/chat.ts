@@ -1,0 +1,291 @@
+// The conversation rules: who may create, read and write what. Every transport path goes
+// through here, and every read and write checks membership against the store, not against rooms.
+import {
+  HISTORY_PAGE_MAX,
+  SYNC_PAGE_MAX,
+  type ConversationCreate,
+  type ConversationSnapshot,
+  type ConversationSummary,
+  type EditView,
+  type HistoryPage,
+  type HistoryPageResult,
+  type MessageEdit,
+  type MessageSend,
+  type MessageView,
+  type ParticipantAdd,
+  type ParticipantInput,
+  type ParticipantRemove,
+  type ParticipantView,
+  type Role,
+  type Sync,
+  type SyncResult,
+} from '@carethread/shared';
+import type { Identity } from '../auth/tokens.js';
+import type { TenantLimits } from '../config.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  NewParticipant,
+  ParticipantRecord,
+  Store,
+  StoredEntry,
+} from '../store/types.js';
+import { createBatcher } from './batcher.js';
+import { RelayError } from './errors.js';
+import type { PresenceTracker } from './presence.js';
+
+const CARE_TEAM: readonly Role[] = ['provider', 'staff'];
+
+export interface ChatServiceDeps {
+  store: Store;
+  presence: PresenceTracker;
+  limitsOf: (tenantId: string) => TenantLimits;
+  now?: () => Date;
+}
+
+export interface Appended<Entry extends StoredEntry = StoredEntry> {
+  entry: Entry;
+  /** True when this id was stored before: the original is returned and nothing is broadcast. */
+  duplicate: boolean;
+}
+
+function toNewParticipant(input: ParticipantInput): NewParticipant {
+  return {
+    userId: input.userId,
+    role: input.role,
+    displayName: input.displayName,
+    relationship: input.relationship ?? null,
+    title: input.title ?? null,
+  };
+}
+
+export function createChatService({
+  store,
+  presence,
+  limitsOf,
+  now = () => new Date(),
+}: ChatServiceDeps) {
+  const appendBatcher = createBatcher<AppendRequest, AppendResult>(
+    (requests) => store.appendEntries(requests),
+    {
+      maxBatch: 500,
+    },
+  );
+
+  function view(record: ParticipantRecord): ParticipantView {
+    return {
+      userId: record.userId,
+      role: record.role,
+      displayName: record.displayName,
+      relationship: record.relationship,
+      title: record.title,
+      readSeq: record.readSeq,
+      online: presence.isOnline(record.tenantId, record.conversationId, record.userId),
+    };
+  }
+
+  /** The access check of every read and write: the caller must be an active participant. */
+  async function requireMember(
+    identity: Identity,
+    conversationId: string,
+  ): Promise<ParticipantRecord> {
+    const participant = await store.getParticipant(
+      identity.tenantId,
+      conversationId,
+      identity.userId,
+    );
+    if (participant) return participant;
+    const conversation = await store.getConversation(identity.tenantId, conversationId);
+    if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
+    throw new RelayError('FORBIDDEN', 'You are not a participant of this conversation.');
+  }
+
+  async function requireCareTeamMember(identity: Identity, conversationId: string): Promise<void> {
+    const member = await requireMember(identity, conversationId);
+    if (!CARE_TEAM.includes(member.role)) {
+      throw new RelayError('FORBIDDEN', 'Only the care team can change who is in a conversation.');
+    }
+  }
+
+  async function snapshot(
+    identity: Identity,
+    conversationId: string,
+  ): Promise<ConversationSnapshot> {
+    const member = await requireMember(identity, conversationId);
+    const conversation = await store.getConversation(identity.tenantId, conversationId);
+    if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
+    const participants = await store.listParticipants(identity.tenantId, conversationId);
+    return {
+      conversationId,
+      title: conversation.title,
+      createdAt: conversation.createdAt,
+      participants: participants.map(view),
+      lastSeq: conversation.lastSeq,
+      you: { userId: member.userId, role: member.role },
+    };
+  }
+
+  async function append(request: AppendRequest): Promise<Appended> {
+    const limit = limitsOf(request.tenantId).maxMessageLength;
+    if (request.text.length > limit) {
+      throw new RelayError(
+        'TOO_LARGE',
+        `That message is too long: at most ${limit} characters are allowed.`,
+      );
+    }
+    if (request.text.trim().length === 0) {
+      throw new RelayError('VALIDATION', 'A message cannot be empty.');
+    }
+    let result: AppendResult;
+    try {
+      result = await appendBatcher.submit(request);
+    } catch {
+      throw new RelayError(
+        'UNAVAILABLE',
+        'The message could not be stored right now. It will be retried.',
+      );
+    }
+    if (!result.ok) throw new RelayError(result.code, result.message);
+    return { entry: result.entry, duplicate: result.duplicate };
+  }
+
+  function senderOf(identity: Identity) {
+    return { userId: identity.userId, role: identity.role, displayName: identity.displayName };
+  }
+
+  return {
+    requireMember,
+    view,
+
+    async createConversation(
+      identity: Identity,
+      input: ConversationCreate,
+    ): Promise<ConversationSnapshot> {
+      if (!CARE_TEAM.includes(identity.role)) {
+        throw new RelayError('FORBIDDEN', 'Only the care team can start a conversation.');
+      }
+      const creator: NewParticipant = {
+        userId: identity.userId,
+        role: identity.role,
+        displayName: identity.displayName,
+        relationship: null,
+        title: identity.title,
+      };
+      const others = input.participants
+        .filter((p) => p.userId !== identity.userId)
+        .map(toNewParticipant);
+      const ids = new Set(others.map((p) => p.userId));
+      if (ids.size !== others.length)
+        throw new RelayError('VALIDATION', 'A participant is listed twice.');
+      const created = await store.createConversation(
+        {
+          tenantId: identity.tenantId,
+          conversationId: input.conversationId,
+          title: input.title,
+          createdBy: identity.userId,
+          createdAt: now().toISOString(),
+        },
+        [creator, ...others],
+      );
+      if (!created) throw new RelayError('CONFLICT', 'A conversation with this id already exists.');
+      return snapshot(identity, input.conversationId);
+    },
+
+    snapshot,
+
+    async list(identity: Identity): Promise<ConversationSummary[]> {
+      const rows = await store.listConversationsOf(identity.tenantId, identity.userId);
+      return rows.map((row) => ({
+        conversationId: row.conversationId,
+        title: row.title,
+        lastSeq: row.lastSeq,
+        readSeq: row.readSeq,
+      }));
+    },
+
+    async addParticipant(identity: Identity, input: ParticipantAdd): Promise<ParticipantView> {
+      await requireCareTeamMember(identity, input.conversationId);
+      const record = await store.addParticipant(
+        identity.tenantId,
+        input.conversationId,
+        toNewParticipant(input.participant),
+        now().toISOString(),
+      );
+      return view(record);
+    },
+
+    async removeParticipant(identity: Identity, input: ParticipantRemove): Promise<void> {
+      await requireCareTeamMember(identity, input.conversationId);
+      const removed = await store.removeParticipant(
+        identity.tenantId,
+        input.conversationId,
+        input.userId,
+        now().toISOString(),
+      );
+      if (!removed)
+        throw new RelayError('NOT_FOUND', 'That person is not a participant of this conversation.');
+    },
+
+    async send(identity: Identity, input: MessageSend): Promise<Appended<MessageView>> {
+      const { entry, duplicate } = await append({
+        kind: 'message',
+        tenantId: identity.tenantId,
+        conversationId: input.conversationId,
+        clientId: input.id,
+        sender: senderOf(identity),
+        text: input.text,
+        at: now().toISOString(),
+      });
+      // The store only returns a duplicate of the same kind, so this holds; the check narrows.
+      if (entry.kind !== 'message') throw new RelayError('CONFLICT');
+      return { entry, duplicate };
+    },
+
+    async edit(identity: Identity, input: MessageEdit): Promise<Appended<EditView>> {
+      const { entry, duplicate } = await append({
+        kind: 'edit',
+        tenantId: identity.tenantId,
+        conversationId: input.conversationId,
+        clientId: input.id,
+        targetSeq: input.targetSeq,
+        sender: senderOf(identity),
+        text: input.text,
+        at: now().toISOString(),
+      });
+      if (entry.kind !== 'edit') throw new RelayError('CONFLICT');
+      return { entry, duplicate };
+    },
+
+    async history(identity: Identity, input: HistoryPage): Promise<HistoryPageResult> {
+      await requireMember(identity, input.conversationId);
+      const limit = Math.min(input.limit ?? 50, HISTORY_PAGE_MAX);
+      return store.history(identity.tenantId, input.conversationId, input.beforeSeq, limit);
+    },
+
+    async sync(identity: Identity, input: Sync): Promise<SyncResult> {
+      await requireMember(identity, input.conversationId);
+      const limit = Math.min(input.limit ?? SYNC_PAGE_MAX, SYNC_PAGE_MAX);
+      const { entries, hasMore } = await store.entriesAfter(
+        identity.tenantId,
+        input.conversationId,
+        input.afterSeq,
+        limit,
+      );
+      const lastSeq = entries.at(-1)?.seq ?? input.afterSeq;
+      return { entries, hasMore, lastSeq };
+    },
+
+    async markRead(identity: Identity, conversationId: string, seq: number): Promise<number> {
+      await requireMember(identity, conversationId);
+      const conversation = await store.getConversation(identity.tenantId, conversationId);
+      // A read mark past the newest entry would tell others something was read that does not exist.
+      const upTo = Math.min(seq, conversation?.lastSeq ?? 0);
+      return store.markRead(identity.tenantId, conversationId, identity.userId, upTo);
+    },
+
+    /** Waits for every accepted write to commit; used by graceful shutdown. */
+    drain: () => appendBatcher.drain(),
+  };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;

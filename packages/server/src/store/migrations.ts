@@ -1,0 +1,83 @@
+// Numbered schema migrations, written with Kysely's schema builder so every engine runs the same
+// ones. Never edit a migration that has shipped: add the next number.
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const migrations: Record<string, Migration> = {
+  '0001_conversations_participants_entries': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('conversations')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('conversations_pk', ['tenant_id', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('participants')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('conversation_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('relationship', 'text')
+        .addColumn('title', 'text')
+        .addColumn('read_seq', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('added_at', 'text', (c) => c.notNull())
+        .addColumn('removed_at', 'text')
+        .addPrimaryKeyConstraint('participants_pk', ['tenant_id', 'conversation_id', 'user_id'])
+        .addForeignKeyConstraint(
+          'participants_conversation_fk',
+          ['tenant_id', 'conversation_id'],
+          'conversations',
+          ['tenant_id', 'id'],
+        )
+        .execute();
+      await db.schema
+        .createIndex('participants_by_user')
+        .on('participants')
+        .columns(['tenant_id', 'user_id'])
+        .execute();
+
+      await db.schema
+        .createTable('entries')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('conversation_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('sender_id', 'text', (c) => c.notNull())
+        .addColumn('sender_role', 'text', (c) => c.notNull())
+        .addColumn('sender_name', 'text', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('target_seq', 'integer')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('entries_pk', ['tenant_id', 'conversation_id', 'seq'])
+        .addUniqueConstraint('entries_client_id_unique', [
+          'tenant_id',
+          'conversation_id',
+          'sender_id',
+          'client_id',
+        ])
+        .addForeignKeyConstraint(
+          'entries_conversation_fk',
+          ['tenant_id', 'conversation_id'],
+          'conversations',
+          ['tenant_id', 'id'],
+        )
+        .execute();
+      await db.schema
+        .createIndex('entries_edits_by_target')
+        .on('entries')
+        .columns(['tenant_id', 'conversation_id', 'target_seq', 'seq'])
+        .where('target_seq', 'is not', null)
+        .execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

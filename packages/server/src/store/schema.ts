@@ -1,0 +1,46 @@
+// Table shapes as Kysely sees them; the numbered migrations in migrations.ts create them.
+import type { Generated } from 'kysely';
+
+export interface ConversationsTable {
+  tenant_id: string;
+  id: string;
+  title: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface ParticipantsTable {
+  tenant_id: string;
+  conversation_id: string;
+  user_id: string;
+  role: string;
+  display_name: string;
+  relationship: string | null;
+  title: string | null;
+  read_seq: Generated<number>;
+  added_at: string;
+  /** Set when removed; the row stays so the record shows who had access when. */
+  removed_at: string | null;
+}
+
+export interface EntriesTable {
+  tenant_id: string;
+  conversation_id: string;
+  seq: number;
+  kind: 'message' | 'edit';
+  client_id: string;
+  sender_id: string;
+  /** Role and name as they were when the entry was written. */
+  sender_role: string;
+  sender_name: string;
+  text: string;
+  /** For an edit: the sequence of the message it corrects. */
+  target_seq: number | null;
+  created_at: string;
+}
+
+export interface Database {
+  conversations: ConversationsTable;
+  participants: ParticipantsTable;
+  entries: EntriesTable;
+}

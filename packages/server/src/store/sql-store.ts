@@ -1,0 +1,492 @@
+// The Store contract written once in Kysely. Engines differ only in how they open a write
+// transaction (SQLite takes the write lock up front; PostgreSQL will lock conversation rows).
+import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import type { EditView, MessageView, Role } from '@carethread/shared';
+import { migrationProvider } from './migrations.js';
+import type { ConversationsTable, Database, EntriesTable, ParticipantsTable } from './schema.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  NewParticipant,
+  ParticipantRecord,
+  Store,
+  StoredEntry,
+} from './types.js';
+
+export interface SqlEngine {
+  db: Kysely<Database>;
+  /** Runs `work` in a transaction that holds the write lock for the conversations it touches. */
+  writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+type EntryRow = Selectable<EntriesTable> & {
+  edited_text?: string | null;
+  edited_at?: string | null;
+};
+
+function toParticipant(row: Selectable<ParticipantsTable>): ParticipantRecord {
+  return {
+    tenantId: row.tenant_id,
+    conversationId: row.conversation_id,
+    userId: row.user_id,
+    role: row.role as Role,
+    displayName: row.display_name,
+    relationship: row.relationship,
+    title: row.title,
+    readSeq: row.read_seq,
+    addedAt: row.added_at,
+  };
+}
+
+function toEntry(row: EntryRow): StoredEntry {
+  const sender = {
+    userId: row.sender_id,
+    role: row.sender_role as Role,
+    displayName: row.sender_name,
+  };
+  if (row.kind === 'edit') {
+    const edit: EditView = {
+      kind: 'edit',
+      conversationId: row.conversation_id,
+      seq: row.seq,
+      id: row.client_id,
+      targetSeq: Number(row.target_seq),
+      sender,
+      text: row.text,
+      editedAt: row.created_at,
+    };
+    return edit;
+  }
+  const message: MessageView = {
+    kind: 'message',
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    id: row.client_id,
+    sender,
+    text: row.edited_text ?? row.text,
+    sentAt: row.created_at,
+    editedAt: row.edited_at ?? null,
+  };
+  return message;
+}
+
+/** Selects entry rows with the latest correction of each message joined in. */
+function entriesWithEdits(db: Kysely<Database>) {
+  return db
+    .selectFrom('entries as e')
+    .selectAll('e')
+    .select((eb) => [
+      eb
+        .selectFrom('entries as x')
+        .select('x.text')
+        .whereRef('x.tenant_id', '=', 'e.tenant_id')
+        .whereRef('x.conversation_id', '=', 'e.conversation_id')
+        .whereRef('x.target_seq', '=', 'e.seq')
+        .orderBy('x.seq', 'desc')
+        .limit(1)
+        .as('edited_text'),
+      eb
+        .selectFrom('entries as x')
+        .select('x.created_at')
+        .whereRef('x.tenant_id', '=', 'e.tenant_id')
+        .whereRef('x.conversation_id', '=', 'e.conversation_id')
+        .whereRef('x.target_seq', '=', 'e.seq')
+        .orderBy('x.seq', 'desc')
+        .limit(1)
+        .as('edited_at'),
+    ]);
+}
+
+/** Correlated subquery: the newest sequence of conversation `c`, 0 when it has no entries. */
+function lastSeqOf(eb: ExpressionBuilder<Database & { c: ConversationsTable }, 'c'>) {
+  return eb
+    .selectFrom('entries as e')
+    .select((eb) => eb.fn.coalesce(eb.fn.max('e.seq'), sql<number>`0`).as('last'))
+    .whereRef('e.tenant_id', '=', 'c.tenant_id')
+    .whereRef('e.conversation_id', '=', 'c.id');
+}
+
+const key = (...parts: (string | number)[]) => parts.join('\u0000');
+
+export function createSqlStore(engine: SqlEngine): Store {
+  const { db } = engine;
+
+  async function appendForTenant(
+    trx: Kysely<Database>,
+    tenantId: string,
+    requests: readonly { index: number; request: AppendRequest }[],
+    results: AppendResult[],
+  ): Promise<void> {
+    const conversationIds = [...new Set(requests.map(({ request }) => request.conversationId))];
+    const senderIds = [...new Set(requests.map(({ request }) => request.sender.userId))];
+    const clientIds = [...new Set(requests.map(({ request }) => request.clientId))];
+
+    const conversations = await trx
+      .selectFrom('conversations as c')
+      .select(['c.id', (eb) => lastSeqOf(eb).as('last_seq')])
+      .where('c.tenant_id', '=', tenantId)
+      .where('c.id', 'in', conversationIds)
+      .execute();
+    const nextSeq = new Map(conversations.map((c) => [c.id, c.last_seq ?? 0]));
+
+    const members = await trx
+      .selectFrom('participants')
+      .select(['conversation_id', 'user_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('conversation_id', 'in', conversationIds)
+      .where('user_id', 'in', senderIds)
+      .where('removed_at', 'is', null)
+      .execute();
+    const isMember = new Set(members.map((m) => key(m.conversation_id, m.user_id)));
+
+    const existingRows = await trx
+      .selectFrom('entries')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('conversation_id', 'in', conversationIds)
+      .where('client_id', 'in', clientIds)
+      .execute();
+    const existing = new Map<string, EntryRow>(
+      existingRows.map((row) => [key(row.conversation_id, row.sender_id, row.client_id), row]),
+    );
+
+    const targetSeqs = requests.flatMap(({ request }) =>
+      request.kind === 'edit' ? [request.targetSeq] : [],
+    );
+    const targets = new Map<string, { kind: string; sender_id: string }>();
+    if (targetSeqs.length > 0) {
+      const rows = await trx
+        .selectFrom('entries')
+        .select(['conversation_id', 'seq', 'kind', 'sender_id'])
+        .where('tenant_id', '=', tenantId)
+        .where('conversation_id', 'in', conversationIds)
+        .where('seq', 'in', [...new Set(targetSeqs)])
+        .execute();
+      for (const row of rows) targets.set(key(row.conversation_id, row.seq), row);
+    }
+
+    const inserts: EntryRow[] = [];
+    for (const { index, request } of requests) {
+      const { conversationId, sender, clientId } = request;
+      const last = nextSeq.get(conversationId);
+      if (last === undefined) {
+        results[index] = {
+          ok: false,
+          code: 'NOT_FOUND',
+          message: 'This conversation does not exist.',
+        };
+        continue;
+      }
+      if (!isMember.has(key(conversationId, sender.userId))) {
+        results[index] = {
+          ok: false,
+          code: 'FORBIDDEN',
+          message: 'You are not a participant of this conversation.',
+        };
+        continue;
+      }
+      const idKey = key(conversationId, sender.userId, clientId);
+      const previous = existing.get(idKey);
+      if (previous) {
+        const sameRequest =
+          previous.kind === request.kind &&
+          previous.text === request.text &&
+          (request.kind === 'message' || Number(previous.target_seq) === request.targetSeq);
+        results[index] = sameRequest
+          ? { ok: true, entry: toEntry(previous), duplicate: true }
+          : {
+              ok: false,
+              code: 'CONFLICT',
+              message:
+                'This message id was already used for a different message. Send it with a new id.',
+            };
+        continue;
+      }
+      let targetSeq: number | null = null;
+      if (request.kind === 'edit') {
+        const target = targets.get(key(conversationId, request.targetSeq));
+        if (!target || target.kind !== 'message') {
+          results[index] = {
+            ok: false,
+            code: 'NOT_FOUND',
+            message: 'The message to correct does not exist.',
+          };
+          continue;
+        }
+        if (target.sender_id !== sender.userId) {
+          results[index] = {
+            ok: false,
+            code: 'FORBIDDEN',
+            message: 'Only the sender of a message can correct it.',
+          };
+          continue;
+        }
+        targetSeq = request.targetSeq;
+      }
+      const seq = last + 1;
+      nextSeq.set(conversationId, seq);
+      const row: EntryRow = {
+        tenant_id: tenantId,
+        conversation_id: conversationId,
+        seq,
+        kind: request.kind,
+        client_id: clientId,
+        sender_id: sender.userId,
+        sender_role: sender.role,
+        sender_name: sender.displayName,
+        text: request.text,
+        target_seq: targetSeq,
+        created_at: request.at,
+      };
+      inserts.push(row);
+      existing.set(idKey, row);
+      results[index] = { ok: true, entry: toEntry(row), duplicate: false };
+    }
+
+    // SQLite allows 32766 bound parameters per statement; 11 columns x 1000 rows stays well under.
+    for (let start = 0; start < inserts.length; start += 1000) {
+      await trx
+        .insertInto('entries')
+        .values(inserts.slice(start, start + 1000))
+        .execute();
+    }
+  }
+
+  return {
+    async migrate() {
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      const { error, results } = await migrator.migrateToLatest();
+      const failed = results?.find((r) => r.status === 'Error');
+      if (error !== undefined || failed) {
+        throw new Error(`Database migration ${failed?.migrationName ?? ''} failed`, {
+          cause: error,
+        });
+      }
+    },
+
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+
+    close: () => engine.close(),
+
+    createConversation(conversation, participants) {
+      return engine.writeTransaction(async (trx) => {
+        const taken = await trx
+          .selectFrom('conversations')
+          .select('id')
+          .where('tenant_id', '=', conversation.tenantId)
+          .where('id', '=', conversation.conversationId)
+          .executeTakeFirst();
+        if (taken) return false;
+        await trx
+          .insertInto('conversations')
+          .values({
+            tenant_id: conversation.tenantId,
+            id: conversation.conversationId,
+            title: conversation.title,
+            created_by: conversation.createdBy,
+            created_at: conversation.createdAt,
+          })
+          .execute();
+        if (participants.length > 0) {
+          await trx
+            .insertInto('participants')
+            .values(
+              participants.map((p) => ({
+                tenant_id: conversation.tenantId,
+                conversation_id: conversation.conversationId,
+                user_id: p.userId,
+                role: p.role,
+                display_name: p.displayName,
+                relationship: p.relationship,
+                title: p.title,
+                added_at: conversation.createdAt,
+                removed_at: null,
+              })),
+            )
+            .execute();
+        }
+        return true;
+      });
+    },
+
+    async getConversation(tenantId, conversationId) {
+      const row = await db
+        .selectFrom('conversations as c')
+        .selectAll('c')
+        .select((eb) => lastSeqOf(eb).as('last_seq'))
+        .where('c.tenant_id', '=', tenantId)
+        .where('c.id', '=', conversationId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return {
+        tenantId: row.tenant_id,
+        conversationId: row.id,
+        title: row.title,
+        createdBy: row.created_by,
+        createdAt: row.created_at,
+        lastSeq: row.last_seq ?? 0,
+      };
+    },
+
+    async listConversationsOf(tenantId, userId) {
+      const rows = await db
+        .selectFrom('participants as p')
+        .innerJoin('conversations as c', (join) =>
+          join.onRef('c.tenant_id', '=', 'p.tenant_id').onRef('c.id', '=', 'p.conversation_id'),
+        )
+        .selectAll('c')
+        .select((eb) => ['p.read_seq', lastSeqOf(eb).as('last_seq')])
+        .where('p.tenant_id', '=', tenantId)
+        .where('p.user_id', '=', userId)
+        .where('p.removed_at', 'is', null)
+        .orderBy('c.created_at', 'desc')
+        .limit(500)
+        .execute();
+      return rows.map((row) => ({
+        tenantId: row.tenant_id,
+        conversationId: row.id,
+        title: row.title,
+        createdBy: row.created_by,
+        createdAt: row.created_at,
+        lastSeq: row.last_seq ?? 0,
+        readSeq: row.read_seq,
+      }));
+    },
+
+    async getParticipant(tenantId, conversationId, userId) {
+      const row = await db
+        .selectFrom('participants')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('conversation_id', '=', conversationId)
+        .where('user_id', '=', userId)
+        .where('removed_at', 'is', null)
+        .executeTakeFirst();
+      return row && toParticipant(row);
+    },
+
+    async listParticipants(tenantId, conversationId) {
+      const rows = await db
+        .selectFrom('participants')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('conversation_id', '=', conversationId)
+        .where('removed_at', 'is', null)
+        .orderBy('added_at')
+        .orderBy('user_id')
+        .execute();
+      return rows.map(toParticipant);
+    },
+
+    addParticipant(tenantId, conversationId, participant: NewParticipant, at) {
+      return engine.writeTransaction(async (trx) => {
+        const row = await trx
+          .insertInto('participants')
+          .values({
+            tenant_id: tenantId,
+            conversation_id: conversationId,
+            user_id: participant.userId,
+            role: participant.role,
+            display_name: participant.displayName,
+            relationship: participant.relationship,
+            title: participant.title,
+            added_at: at,
+            removed_at: null,
+          })
+          .onConflict((oc) =>
+            oc.columns(['tenant_id', 'conversation_id', 'user_id']).doUpdateSet({
+              role: participant.role,
+              display_name: participant.displayName,
+              relationship: participant.relationship,
+              title: participant.title,
+              added_at: at,
+              removed_at: null,
+            }),
+          )
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toParticipant(row);
+      });
+    },
+
+    removeParticipant(tenantId, conversationId, userId, at) {
+      return engine.writeTransaction(async (trx) => {
+        const result = await trx
+          .updateTable('participants')
+          .set({ removed_at: at })
+          .where('tenant_id', '=', tenantId)
+          .where('conversation_id', '=', conversationId)
+          .where('user_id', '=', userId)
+          .where('removed_at', 'is', null)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
+      });
+    },
+
+    markRead(tenantId, conversationId, userId, seq) {
+      return engine.writeTransaction(async (trx) => {
+        await trx
+          .updateTable('participants')
+          .set({ read_seq: seq })
+          .where('tenant_id', '=', tenantId)
+          .where('conversation_id', '=', conversationId)
+          .where('user_id', '=', userId)
+          .where('read_seq', '<', seq)
+          .execute();
+        const row = await trx
+          .selectFrom('participants')
+          .select('read_seq')
+          .where('tenant_id', '=', tenantId)
+          .where('conversation_id', '=', conversationId)
+          .where('user_id', '=', userId)
+          .executeTakeFirst();
+        return row?.read_seq ?? 0;
+      });
+    },
+
+    appendEntries(requests) {
+      if (requests.length === 0) return Promise.resolve([]);
+      return engine.writeTransaction(async (trx) => {
+        const results: AppendResult[] = new Array<AppendResult>(requests.length);
+        const byTenant = new Map<string, { index: number; request: AppendRequest }[]>();
+        requests.forEach((request, index) => {
+          const list = byTenant.get(request.tenantId) ?? [];
+          list.push({ index, request });
+          byTenant.set(request.tenantId, list);
+        });
+        for (const [tenantId, list] of byTenant)
+          await appendForTenant(trx, tenantId, list, results);
+        return results;
+      });
+    },
+
+    async history(tenantId, conversationId, beforeSeq, limit) {
+      let query = entriesWithEdits(db)
+        .where('e.tenant_id', '=', tenantId)
+        .where('e.conversation_id', '=', conversationId)
+        .where('e.kind', '=', 'message');
+      if (beforeSeq !== undefined) query = query.where('e.seq', '<', beforeSeq);
+      const rows = await query
+        .orderBy('e.seq', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const hasMore = rows.length > limit;
+      const messages = rows.slice(0, limit).reverse().map(toEntry) as MessageView[];
+      return { messages, hasMore };
+    },
+
+    async entriesAfter(tenantId, conversationId, afterSeq, limit) {
+      const rows = await entriesWithEdits(db)
+        .where('e.tenant_id', '=', tenantId)
+        .where('e.conversation_id', '=', conversationId)
+        .where('e.seq', '>', afterSeq)
+        .orderBy('e.seq', 'asc')
+        .limit(limit + 1)
+        .execute();
+      return { entries: rows.slice(0, limit).map(toEntry), hasMore: rows.length > limit };
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// The embedded engine: better-sqlite3 in WAL mode behind Kysely. One connection per process;
+// write transactions start with BEGIN IMMEDIATE so another process (the CLI) waits instead of
+// failing half-way through.
+import Sqlite from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { Database } from './schema.js';
+import { createSqlStore, type SqlEngine } from './sql-store.js';
+import type { Store } from './types.js';
+
+export interface SqliteOptions {
+  /** Database file, or ':memory:'. */
+  filename: string;
+  /** `full` (default) fsyncs every commit; `normal` survives a process crash but not a power cut. */
+  synchronous?: 'full' | 'normal';
+}
+
+export async function createSqliteStore(options: SqliteOptions): Promise<Store> {
+  const database = new Sqlite(options.filename);
+  database.pragma('journal_mode = WAL');
+  database.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+
+  const engine: SqlEngine = {
+    db,
+    writeTransaction: (work) =>
+      db.connection().execute(async (connection) => {
+        await sql`begin immediate`.execute(connection);
+        try {
+          const result = await work(connection);
+          await sql`commit`.execute(connection);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(connection);
+          throw error;
+        }
+      }),
+    close: () => db.destroy(),
+  };
+  const store = createSqlStore(engine);
+  await store.migrate();
+  return store;
+}

@@ -1,0 +1,117 @@
+// The store contract: everything the relay persists goes through this interface, so an engine
+// (SQLite now, PostgreSQL next) is one implementation of it and one run of the contract tests.
+import type { EditView, ErrorCode, MessageView, Role, Sender } from '@carethread/shared';
+
+export interface ConversationRecord {
+  tenantId: string;
+  conversationId: string;
+  title: string;
+  createdBy: string;
+  createdAt: string;
+  lastSeq: number;
+}
+
+export interface ParticipantRecord {
+  tenantId: string;
+  conversationId: string;
+  userId: string;
+  role: Role;
+  displayName: string;
+  relationship: string | null;
+  title: string | null;
+  readSeq: number;
+  addedAt: string;
+}
+
+export interface NewParticipant {
+  userId: string;
+  role: Role;
+  displayName: string;
+  relationship: string | null;
+  title: string | null;
+}
+
+/** One message or correction to append; the store assigns the sequence number. */
+export type AppendRequest = {
+  tenantId: string;
+  conversationId: string;
+  clientId: string;
+  sender: Sender;
+  text: string;
+  /** Server time (UTC ISO) taken when the request was accepted. */
+  at: string;
+} & ({ kind: 'message' } | { kind: 'edit'; targetSeq: number });
+
+export type StoredEntry = MessageView | EditView;
+
+export type AppendResult =
+  | { ok: true; entry: StoredEntry; duplicate: boolean }
+  | { ok: false; code: ErrorCode; message: string };
+
+export interface Store {
+  /** Brings the schema up to date by running every numbered migration not yet applied. */
+  migrate(): Promise<void>;
+  /** Cheap round trip used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Creates a conversation with its first participants; false when the id is taken. */
+  createConversation(
+    conversation: Omit<ConversationRecord, 'lastSeq'>,
+    participants: NewParticipant[],
+  ): Promise<boolean>;
+  getConversation(
+    tenantId: string,
+    conversationId: string,
+  ): Promise<ConversationRecord | undefined>;
+  /** Conversations the user currently belongs to, newest activity first. */
+  listConversationsOf(
+    tenantId: string,
+    userId: string,
+  ): Promise<(ConversationRecord & { readSeq: number })[]>;
+
+  /** The active (not removed) participant, or undefined: the access check of every read and write. */
+  getParticipant(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+  ): Promise<ParticipantRecord | undefined>;
+  listParticipants(tenantId: string, conversationId: string): Promise<ParticipantRecord[]>;
+  /** Adds a participant, or brings back one that was removed, with the details given. */
+  addParticipant(
+    tenantId: string,
+    conversationId: string,
+    participant: NewParticipant,
+    at: string,
+  ): Promise<ParticipantRecord>;
+  /** Marks a participant removed (the row stays for the record); false when not an active member. */
+  removeParticipant(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+    at: string,
+  ): Promise<boolean>;
+  /** Raises the participant's read mark (never lowers it) and returns the resulting mark. */
+  markRead(tenantId: string, conversationId: string, userId: string, seq: number): Promise<number>;
+
+  /**
+   * Appends a batch in one transaction. Each request is checked against membership at write
+   * time, deduplicated by (conversation, sender, clientId), and given the next sequence number of
+   * its conversation. Results come back in request order, only after the commit.
+   */
+  appendEntries(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
+  /** Messages (edits applied) older than `beforeSeq`, newest page first, returned oldest first. */
+  history(
+    tenantId: string,
+    conversationId: string,
+    beforeSeq: number | undefined,
+    limit: number,
+  ): Promise<{ messages: MessageView[]; hasMore: boolean }>;
+  /** Every entry after `afterSeq`, ascending. */
+  entriesAfter(
+    tenantId: string,
+    conversationId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ entries: StoredEntry[]; hasMore: boolean }>;
+}

@@ -1,0 +1,480 @@
+// The Socket.IO transport: the handshake checks (origin, protocol version, token), one packet
+// dispatcher that validates every event against the shared schemas, and delivery to rooms.
+// Rooms only deliver; every read and write is authorised by the chat service against the store.
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { Server, type Socket } from 'socket.io';
+import {
+  HandshakeAuth,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  clientEvents,
+  describeIssues,
+  errorBody,
+  isClientEventName,
+  isOnlyTooBig,
+  type Ack,
+  type ClientEventName,
+  type ClientToServerEvents,
+  type ErrorBody,
+  type ErrorCode,
+  type RequestOf,
+  type ResponseOf,
+  type ServerToClientEvents,
+} from '@carethread/shared';
+import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
+import { originAllowed } from '../auth/origins.js';
+import type { RelayConfig, TenantConfig } from '../config.js';
+import type { ChatService } from '../services/chat.js';
+import { RelayError } from '../services/errors.js';
+import type { PresenceTracker } from '../services/presence.js';
+import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
+
+export interface SocketData {
+  identity: Identity;
+  tenant: TenantConfig;
+  /** Conversations this socket has opened (joined for delivery and counted for presence). */
+  open: Set<string>;
+  timers: NodeJS.Timeout[];
+  packets: TokenBucket;
+}
+
+type RelayServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+type RelaySocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+export const conversationRoom = (tenantId: string, conversationId: string) =>
+  `t:${tenantId}:c:${conversationId}`;
+const userRoom = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId}`;
+
+/** How long before token expiry the client is asked for a fresh token. */
+const EXPIRY_WARNING_MS = 60_000;
+/** setTimeout cannot wait longer than this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface SocketTransportDeps {
+  httpServer: HttpServer;
+  config: RelayConfig;
+  tenants: readonly TenantConfig[];
+  verifier: TokenVerifier;
+  chat: ChatService;
+  presence: PresenceTracker;
+  logger: Logger;
+  isShuttingDown: () => boolean;
+}
+
+class HandshakeError extends Error {
+  readonly data: ErrorBody;
+  constructor(code: ErrorCode, message?: string) {
+    const body = errorBody(code, message);
+    super(body.message);
+    this.data = body;
+  }
+}
+
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+type Handler<E extends ClientEventName> = (
+  socket: RelaySocket,
+  payload: RequestOf<E>,
+) => Promise<ResponseOf<E>>;
+
+export interface SocketTransport {
+  io: RelayServer;
+  /** Disconnects every socket and stops the limiters' timers. */
+  close(): Promise<void>;
+}
+
+export function attachSocketTransport(deps: SocketTransportDeps): SocketTransport {
+  const { config, tenants, verifier, chat, presence, logger } = deps;
+  const anyTenantOrigins = tenants.flatMap((t) => t.allowedOrigins);
+  const connectionLimiter = new KeyedRateLimiter(
+    config.limits.connectionsPerMinutePerAddress / 60,
+    config.limits.connectionsPerMinutePerAddress,
+  );
+  const sendLimiters = new Map(
+    tenants.map((t) => [t.id, new KeyedRateLimiter(t.limits.sendPerSecond, t.limits.sendBurst)]),
+  );
+
+  const io: RelayServer = new Server(deps.httpServer, {
+    serveClient: false,
+    maxHttpBufferSize: config.limits.maxPacketBytes,
+    // Connection state recovery would replay packets before authorisation runs; catch-up goes
+    // through `sync` instead (see ../shared/SECURITY.md), so it stays off.
+    cors: {
+      origin: (origin, callback) => {
+        callback(null, origin === undefined || originAllowed(anyTenantOrigins, origin));
+      },
+    },
+    // Runs on every new engine.io session, polling and WebSocket alike (cors does not cover WebSocket).
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      if (origin !== undefined && !originAllowed(anyTenantOrigins, origin)) {
+        logger.warn({ origin }, 'refused connection from an origin no tenant allows');
+        callback(errorBody('FORBIDDEN_ORIGIN').message, false);
+        return;
+      }
+      callback(null, true);
+    },
+  });
+
+  io.use((socket, next) => {
+    void (async () => {
+      const req = socket.request;
+      const address = clientAddress(req, config.trustProxy);
+      if (!connectionLimiter.take(address))
+        throw new HandshakeError(
+          'RATE_LIMITED',
+          'Too many connections from your network. Wait a minute and try again.',
+        );
+      if (deps.isShuttingDown())
+        throw new HandshakeError(
+          'UNAVAILABLE',
+          'The relay is restarting. Your connection will be retried.',
+        );
+      if ('token' in socket.handshake.query || 'access_token' in socket.handshake.query) {
+        throw new HandshakeError(
+          'UNAUTHENTICATED',
+          'Send the token in the Socket.IO auth payload, never in the URL.',
+        );
+      }
+      const auth = HandshakeAuth.safeParse(socket.handshake.auth);
+      if (!auth.success) {
+        const raw = socket.handshake.auth as Record<string, unknown>;
+        if (typeof raw.token !== 'string' || raw.token.length === 0)
+          throw new HandshakeError(
+            'UNAUTHENTICATED',
+            'No sign-in token was sent. Provide one in the auth payload.',
+          );
+        throw new HandshakeError(
+          'UNSUPPORTED_VERSION',
+          `The client did not say which protocol version it speaks. This relay supports version ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`,
+        );
+      }
+      if (!SUPPORTED_PROTOCOL_VERSIONS.includes(auth.data.protocol)) {
+        throw new HandshakeError(
+          'UNSUPPORTED_VERSION',
+          `Protocol version ${auth.data.protocol} is not supported; this relay speaks version ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}. Update the chat client.`,
+        );
+      }
+      const { identity, tenant } = await verifier.verify(auth.data.token);
+      const origin = req.headers.origin;
+      if (origin !== undefined && !originAllowed(tenant.allowedOrigins, origin)) {
+        throw new HandshakeError('FORBIDDEN_ORIGIN');
+      }
+      socket.data = {
+        identity,
+        tenant,
+        open: new Set(),
+        timers: [],
+        packets: new TokenBucket(
+          config.limits.packetsPerSecond,
+          config.limits.packetsPerSecond * 4,
+        ),
+      };
+    })().then(
+      () => {
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof HandshakeError) {
+          next(error);
+          return;
+        }
+        if (error instanceof AuthError) {
+          next(new HandshakeError(error.code, error.message));
+          return;
+        }
+        logger.error({ err: error }, 'handshake failed');
+        next(new HandshakeError('INTERNAL'));
+      },
+    );
+  });
+
+  function armExpiry(socket: RelaySocket): void {
+    for (const timer of socket.data.timers) clearTimeout(timer);
+    const remaining = socket.data.identity.expiresAt.getTime() - Date.now();
+    const warnIn = Math.max(0, remaining - Math.min(EXPIRY_WARNING_MS, remaining / 2));
+    socket.data.timers = [
+      setTimeout(
+        () => {
+          socket.emit('session.expiring', {
+            expiresAt: socket.data.identity.expiresAt.toISOString(),
+          });
+        },
+        Math.min(warnIn, MAX_TIMER_MS),
+      ),
+      setTimeout(
+        () => {
+          socket.emit('session.ended', errorBody('TOKEN_EXPIRED'));
+          socket.disconnect(true);
+        },
+        Math.min(Math.max(0, remaining), MAX_TIMER_MS),
+      ),
+    ];
+  }
+
+  function enter(socket: RelaySocket, conversationId: string): void {
+    const { identity } = socket.data;
+    if (socket.data.open.has(conversationId)) return;
+    socket.data.open.add(conversationId);
+    const room = conversationRoom(identity.tenantId, conversationId);
+    void socket.join(room);
+    if (presence.enter(identity.tenantId, conversationId, identity.userId)) {
+      io.to(room).emit('presence', { conversationId, userId: identity.userId, online: true });
+    }
+  }
+
+  function leave(socket: RelaySocket, conversationId: string): void {
+    const { identity } = socket.data;
+    if (!socket.data.open.delete(conversationId)) return;
+    const room = conversationRoom(identity.tenantId, conversationId);
+    void socket.leave(room);
+    if (presence.leave(identity.tenantId, conversationId, identity.userId)) {
+      io.to(room).emit('presence', { conversationId, userId: identity.userId, online: false });
+    }
+  }
+
+  function takeSendToken(socket: RelaySocket): void {
+    const { identity } = socket.data;
+    if (!sendLimiters.get(identity.tenantId)?.take(identity.userId)) {
+      throw new RelayError(
+        'RATE_LIMITED',
+        'You are sending messages too quickly. Wait a moment; unsent messages are retried.',
+      );
+    }
+  }
+
+  const handlers: { [E in ClientEventName]: Handler<E> } = {
+    'conversation.create': (socket, payload) =>
+      chat.createConversation(socket.data.identity, payload),
+
+    'conversation.open': async (socket, { conversationId }) => {
+      const snapshot = await chat.snapshot(socket.data.identity, conversationId);
+      enter(socket, conversationId);
+      const you = snapshot.participants.find((p) => p.userId === socket.data.identity.userId);
+      if (you) you.online = true;
+      return snapshot;
+    },
+
+    'conversation.close': (socket, { conversationId }) => {
+      leave(socket, conversationId);
+      return Promise.resolve({});
+    },
+
+    'conversation.list': async (socket) => ({
+      conversations: await chat.list(socket.data.identity),
+    }),
+
+    'participant.add': async (socket, payload) => {
+      const participant = await chat.addParticipant(socket.data.identity, payload);
+      io.to(conversationRoom(socket.data.identity.tenantId, payload.conversationId)).emit(
+        'participant.added',
+        {
+          conversationId: payload.conversationId,
+          participant,
+        },
+      );
+      return participant;
+    },
+
+    'participant.remove': async (socket, { conversationId, userId }) => {
+      const { tenantId } = socket.data.identity;
+      await chat.removeParticipant(socket.data.identity, { conversationId, userId });
+      io.to(conversationRoom(tenantId, conversationId)).emit('participant.removed', {
+        conversationId,
+        userId,
+      });
+      // Stop delivering to the removed person's sockets at once; their reads are refused anyway.
+      for (const other of await io.in(userRoom(tenantId, userId)).fetchSockets()) {
+        const local = io.sockets.sockets.get(other.id);
+        if (local) leave(local, conversationId);
+      }
+      return {};
+    },
+
+    'message.send': async (socket, payload) => {
+      takeSendToken(socket);
+      const { entry, duplicate } = await chat.send(socket.data.identity, payload);
+      if (!duplicate)
+        io.to(conversationRoom(socket.data.identity.tenantId, entry.conversationId)).emit(
+          'message',
+          entry,
+        );
+      return { id: entry.id, seq: entry.seq, sentAt: entry.sentAt };
+    },
+
+    'message.edit': async (socket, payload) => {
+      takeSendToken(socket);
+      const { entry, duplicate } = await chat.edit(socket.data.identity, payload);
+      if (!duplicate)
+        io.to(conversationRoom(socket.data.identity.tenantId, entry.conversationId)).emit(
+          'message.edited',
+          entry,
+        );
+      return { id: entry.id, seq: entry.seq, editedAt: entry.editedAt };
+    },
+
+    'history.page': (socket, payload) => chat.history(socket.data.identity, payload),
+
+    sync: (socket, payload) => chat.sync(socket.data.identity, payload),
+
+    typing: async (socket, { conversationId, typing }) => {
+      const { identity } = socket.data;
+      await chat.requireMember(identity, conversationId);
+      socket
+        .to(conversationRoom(identity.tenantId, conversationId))
+        .emit('typing', { conversationId, userId: identity.userId, typing });
+      return {};
+    },
+
+    'receipt.read': async (socket, { conversationId, seq }) => {
+      const { identity } = socket.data;
+      const readSeq = await chat.markRead(identity, conversationId, seq);
+      io.to(conversationRoom(identity.tenantId, conversationId)).emit('receipt', {
+        conversationId,
+        userId: identity.userId,
+        readSeq,
+      });
+      return { readSeq };
+    },
+
+    'auth.refresh': async (socket, { token }) => {
+      let next: Identity;
+      try {
+        ({ identity: next } = await verifier.verify(token));
+      } catch (error) {
+        if (error instanceof AuthError) throw new RelayError(error.code, error.message);
+        throw error;
+      }
+      const current = socket.data.identity;
+      if (
+        next.tenantId !== current.tenantId ||
+        next.userId !== current.userId ||
+        next.role !== current.role
+      ) {
+        throw new RelayError(
+          'FORBIDDEN',
+          'A refreshed token must be for the same person and role. Reconnect to switch users.',
+        );
+      }
+      socket.data.identity = next;
+      armExpiry(socket);
+      return { expiresAt: next.expiresAt.toISOString() };
+    },
+  };
+
+  async function dispatch(socket: RelaySocket, event: unknown, args: unknown[]): Promise<void> {
+    const ack =
+      typeof args.at(-1) === 'function'
+        ? (args.pop() as (response: Ack<unknown>) => void)
+        : undefined;
+    const reply = (response: Ack<unknown>) => {
+      if (ack) ack(response);
+      else if (!response.ok)
+        socket.emit('relay.error', { event: String(event).slice(0, 100), error: response.error });
+    };
+    const fail = (code: ErrorCode, message?: string) => {
+      reply({ ok: false, error: errorBody(code, message) });
+    };
+
+    if (!socket.data.packets.take()) {
+      fail('RATE_LIMITED');
+      return;
+    }
+    if (!isClientEventName(event)) {
+      fail('UNKNOWN_EVENT', 'The relay does not know this event. Update the chat client.');
+      return;
+    }
+    if (deps.isShuttingDown()) {
+      fail('UNAVAILABLE', 'The relay is restarting. Your request will be retried.');
+      return;
+    }
+    const parsed = clientEvents[event].request.safeParse(args[0]);
+    if (!parsed.success) {
+      const tooBig = isOnlyTooBig(parsed.error.issues);
+      fail(
+        tooBig ? 'TOO_LARGE' : 'VALIDATION',
+        `${tooBig ? 'Too large' : 'Invalid request'}: ${describeIssues(parsed.error.issues)}.`,
+      );
+      return;
+    }
+    try {
+      const handler = handlers[event] as Handler<ClientEventName>;
+      const data = await handler(socket, parsed.data);
+      reply({ ok: true, data });
+    } catch (error) {
+      if (error instanceof RelayError) {
+        fail(error.code, error.message);
+        return;
+      }
+      logger.error(
+        { err: error, event, tenant: socket.data.identity.tenantId },
+        'event handler failed',
+      );
+      fail('INTERNAL');
+    }
+  }
+
+  io.on('connection', (socket) => {
+    const { identity } = socket.data;
+    void socket.join(userRoom(identity.tenantId, identity.userId));
+    armExpiry(socket);
+    logger.debug({ tenant: identity.tenantId, user: identity.userId, sid: socket.id }, 'connected');
+
+    // One dispatcher for every packet: the event name and payload are validated before any
+    // handler runs, and nothing reaches socket.on listeners (there are none).
+    socket.use(([event, ...args]) => {
+      void dispatch(socket, event, args);
+    });
+
+    socket.on('disconnect', (reason) => {
+      for (const timer of socket.data.timers) clearTimeout(timer);
+      for (const conversationId of [...socket.data.open]) leave(socket, conversationId);
+      logger.debug(
+        { tenant: identity.tenantId, user: identity.userId, sid: socket.id, reason },
+        'disconnected',
+      );
+    });
+  });
+
+  io.engine.on(
+    'connection_error',
+    (error: { code: number; message: string; req: IncomingMessage }) => {
+      logger.debug(
+        { code: error.code, reason: error.message, origin: error.req.headers.origin },
+        'engine refused a connection',
+      );
+    },
+  );
+
+  return {
+    io,
+    async close() {
+      connectionLimiter.close();
+      for (const limiter of sendLimiters.values()) limiter.close();
+      for (const socket of io.sockets.sockets.values()) {
+        socket.emit(
+          'session.ended',
+          errorBody('UNAVAILABLE', 'The relay is restarting. The chat reconnects by itself.'),
+        );
+      }
+      await io.close();
+    },
+  };
+}

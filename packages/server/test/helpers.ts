@@ -1,0 +1,231 @@
+// Test helpers: a real relay on port 0 with a fresh data folder, tokens for its tenants, and raw
+// Socket.IO clients for poking at the protocol below the headless client.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { pino } from 'pino';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import {
+  PROTOCOL_VERSION,
+  type Ack,
+  type ClientEventName,
+  type ClientToServerEvents,
+  type RequestOf,
+  type ResponseOf,
+  type Role,
+  type ServerToClientEvents,
+} from '@carethread/shared';
+import { createClient, type CareThreadClient } from '@carethread/widget/client';
+import { createRelay, type Relay } from '../src/app.js';
+import { DEV_AUDIENCE, DEV_ISSUER } from '../src/auth/dev-tenant.js';
+import { mintToken } from '../src/auth/tokens.js';
+import { REDACTED_PATHS } from '../src/logger.js';
+import { parseConfig, type RelayConfigInput, type TenantConfig } from '../src/config.js';
+
+export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface TestTenant {
+  config: TenantConfig;
+  key: CryptoKey;
+  kid: string;
+}
+
+/** A second tenant with its own ES256 key, for cross-tenant tests. */
+export async function makeTenant(
+  id: string,
+  overrides: Partial<TenantConfig> = {},
+): Promise<TestTenant> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = `${id}-key`;
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ES256' };
+  const config: TenantConfig = {
+    id,
+    issuer: `https://${id}.ehr.example`,
+    audience: 'carethread',
+    algorithms: ['ES256'],
+    jwks: { keys: [{ ...publicJwk, kty: 'EC' }] },
+    allowedOrigins: [`https://${id}.portal.example`],
+    maxTokenAgeSeconds: 3600,
+    clockToleranceSeconds: 5,
+    limits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
+    ...overrides,
+  };
+  return { config, key: privateKey, kid };
+}
+
+export interface TestRelay {
+  relay: Relay;
+  url: string;
+  port: number;
+  dataDir: string;
+  /** Everything the relay logged, as one string, for checks on what logs may contain. */
+  logs: () => string;
+  token(
+    sub: string,
+    role: Role,
+    options?: { name?: string; ttlSeconds?: number; tenant?: TestTenant; relationship?: string },
+  ): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startRelay(
+  overrides: Partial<RelayConfigInput> = {},
+  dataDir?: string,
+): Promise<TestRelay> {
+  const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'carethread-test-'));
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = pino(
+    { level: 'debug', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    sink,
+  );
+  const config = parseConfig({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: dir,
+    devTenant: true,
+    logLevel: 'debug',
+    sqlite: { synchronous: 'normal' },
+    devTenantLimits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
+    ...overrides,
+  });
+  const relay = await createRelay(config, { logger });
+  const port = await relay.listen();
+  const devKey = relay.devKey;
+  return {
+    relay,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir: dir,
+    logs: () => chunks.join(''),
+    async token(sub, role, options = {}) {
+      const tenant = options.tenant;
+      if (!tenant && !devKey) throw new Error('dev tenant is off');
+      return mintToken({
+        issuer: tenant ? tenant.config.issuer : DEV_ISSUER,
+        audience: tenant ? tenant.config.audience : DEV_AUDIENCE,
+        key: tenant ? tenant.key : devKey!.privateKey,
+        kid: tenant ? tenant.kid : devKey!.kid,
+        sub,
+        name: options.name ?? sub,
+        role,
+        ...(options.relationship ? { relationship: options.relationship } : {}),
+        ttlSeconds: options.ttlSeconds ?? 600,
+      });
+    },
+    async close() {
+      await relay.close();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A raw Socket.IO client that connects with the given auth; resolves once connected. */
+export function rawConnect(
+  url: string,
+  auth: Record<string, unknown>,
+  options: {
+    transports?: ('websocket' | 'polling')[];
+    extraHeaders?: Record<string, string>;
+    query?: Record<string, string>;
+  } = {},
+): Promise<RawSocket> {
+  const socket: RawSocket = ioClient(url, {
+    auth,
+    transports: options.transports ?? ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+    ...(options.query ? { query: options.query } : {}),
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => {
+      resolve(socket);
+    });
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+export function connectAs(
+  relay: TestRelay,
+  token: string,
+  options: Parameters<typeof rawConnect>[2] = {},
+): Promise<RawSocket> {
+  return rawConnect(relay.url, { token, protocol: PROTOCOL_VERSION }, options);
+}
+
+/** Emits one request and resolves with the raw ack. */
+export function call<E extends ClientEventName>(
+  socket: RawSocket,
+  event: E,
+  payload: RequestOf<E>,
+): Promise<Ack<ResponseOf<E>>> {
+  const untyped = socket as unknown as Socket;
+  return untyped.timeout(5000).emitWithAck(event, payload) as Promise<Ack<ResponseOf<E>>>;
+}
+
+/** Like call, but fails the test unless the ack is ok. */
+export async function ok<E extends ClientEventName>(
+  socket: RawSocket,
+  event: E,
+  payload: RequestOf<E>,
+): Promise<ResponseOf<E>> {
+  const ack = await call(socket, event, payload);
+  if (!ack.ok) throw new Error(`${event} failed: ${ack.error.code} ${ack.error.message}`);
+  return ack.data;
+}
+
+/** A headless client for a user of the test relay. */
+export function clientFor(relay: TestRelay, sub: string, role: Role, name = sub): CareThreadClient {
+  return createClient({
+    url: relay.url,
+    transports: ['websocket'],
+    reconnectDelayMs: { min: 50, max: 200 },
+    tokenProvider: () => relay.token(sub, role, { name }),
+  });
+}
+
+/** Creates conversation `conversationId` as provider `dr` with the given others. */
+export async function seedConversation(
+  relay: TestRelay,
+  conversationId: string,
+  others: { userId: string; role: Role; displayName?: string; relationship?: string }[],
+  provider = 'dr-rivera',
+): Promise<void> {
+  const socket = await connectAs(
+    relay,
+    await relay.token(provider, 'provider', { name: 'Dr. Rivera' }),
+  );
+  try {
+    await ok(socket, 'conversation.create', {
+      conversationId,
+      title: `Care team ${conversationId}`,
+      participants: others.map((o) => ({ ...o, displayName: o.displayName ?? o.userId })),
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+/** Resolves when `predicate` holds, polling every 10 ms; rejects after `timeoutMs`. */
+export async function waitFor(
+  predicate: () => boolean,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,219 @@
+// The store contract: one suite that every engine must pass unchanged. Engines call
+// `describeStoreContract(name, makeStore)` from their own test file.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Sender } from '@carethread/shared';
+import type { AppendRequest, Store } from '../../src/store/types.js';
+
+const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
+const patient = { userId: 'alice', role: 'patient' as const, displayName: 'Alice' };
+const provider = { userId: 'dr', role: 'provider' as const, displayName: 'Dr. Rivera' };
+
+function message(
+  conversationId: string,
+  clientId: string,
+  text: string,
+  sender: Sender = patient,
+  tenantId = 't1',
+): AppendRequest {
+  return { kind: 'message', tenantId, conversationId, clientId, sender, text, at: at(1) };
+}
+
+export function describeStoreContract(
+  engine: string,
+  makeStore: () => Promise<{ store: Store; cleanup: () => Promise<void> }>,
+): void {
+  describe(`store contract: ${engine}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await makeStore());
+      for (const [tenantId, conversationId] of [
+        ['t1', 'c1'],
+        ['t1', 'c2'],
+        ['t2', 'c1'],
+      ] as const) {
+        await store.createConversation(
+          {
+            tenantId,
+            conversationId,
+            title: `${tenantId}/${conversationId}`,
+            createdBy: 'dr',
+            createdAt: at(0),
+          },
+          [
+            { ...provider, relationship: null, title: 'Therapist' },
+            { ...patient, relationship: null, title: null },
+          ],
+        );
+      }
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    it('refuses a second conversation with the same id in the same tenant', async () => {
+      expect(
+        await store.createConversation(
+          { tenantId: 't1', conversationId: 'c1', title: 'x', createdBy: 'dr', createdAt: at(0) },
+          [],
+        ),
+      ).toBe(false);
+    });
+
+    it('numbers entries 1, 2, 3... per conversation, independent across conversations and tenants', async () => {
+      const results = await store.appendEntries([
+        message('c1', 'id-000001', 'a'),
+        message('c2', 'id-000002', 'b'),
+        message('c1', 'id-000003', 'c'),
+        { ...message('c1', 'id-000004', 'd'), tenantId: 't2' },
+      ]);
+      expect(results.map((r) => (r.ok ? r.entry.seq : r.code))).toEqual([1, 1, 2, 1]);
+      const more = await store.appendEntries([message('c1', 'id-000005', 'e')]);
+      expect(more[0]).toMatchObject({ ok: true, entry: { seq: 3 } });
+    });
+
+    it('stores a repeated client id once and returns the original entry', async () => {
+      const [first] = await store.appendEntries([message('c1', 'id-dup-001', 'hello')]);
+      const again = await store.appendEntries([
+        message('c1', 'id-dup-001', 'hello'),
+        message('c1', 'id-dup-001', 'hello'),
+      ]);
+      expect(first).toMatchObject({ ok: true, duplicate: false, entry: { seq: 1 } });
+      expect(again).toEqual([
+        { ok: true, duplicate: true, entry: first?.ok ? first.entry : undefined },
+        { ok: true, duplicate: true, entry: first?.ok ? first.entry : undefined },
+      ]);
+      const { entries } = await store.entriesAfter('t1', 'c1', 0, 100);
+      expect(entries).toHaveLength(1);
+    });
+
+    it('answers CONFLICT when a client id is reused for different text', async () => {
+      await store.appendEntries([message('c1', 'id-reuse-01', 'one')]);
+      const [result] = await store.appendEntries([message('c1', 'id-reuse-01', 'two')]);
+      expect(result).toMatchObject({ ok: false, code: 'CONFLICT' });
+    });
+
+    it('refuses writes from non-members and to unknown conversations, writing nothing', async () => {
+      const stranger = { userId: 'mallory', role: 'family' as const, displayName: 'Mallory' };
+      const results = await store.appendEntries([
+        message('c1', 'id-strange1', 'x', stranger),
+        message('nope', 'id-strange2', 'x'),
+      ]);
+      expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['FORBIDDEN', 'NOT_FOUND']);
+      expect((await store.entriesAfter('t1', 'c1', 0, 10)).entries).toHaveLength(0);
+    });
+
+    it('checks membership at write time: a removed participant can no longer write', async () => {
+      expect(await store.removeParticipant('t1', 'c1', 'alice', at(2))).toBe(true);
+      const [result] = await store.appendEntries([message('c1', 'id-removed1', 'x')]);
+      expect(result).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+      expect(await store.getParticipant('t1', 'c1', 'alice')).toBeUndefined();
+      await store.addParticipant(
+        't1',
+        'c1',
+        { ...patient, relationship: null, title: null },
+        at(3),
+      );
+      expect(await store.getParticipant('t1', 'c1', 'alice')).toMatchObject({
+        userId: 'alice',
+        role: 'patient',
+      });
+    });
+
+    it('keeps the original text when a message is corrected, and shows the correction to readers', async () => {
+      await store.appendEntries([message('c1', 'id-orig-001', 'original')]);
+      const [edit] = await store.appendEntries([
+        {
+          kind: 'edit',
+          tenantId: 't1',
+          conversationId: 'c1',
+          clientId: 'id-edit-001',
+          targetSeq: 1,
+          sender: patient,
+          text: 'corrected',
+          at: at(5),
+        },
+      ]);
+      expect(edit).toMatchObject({ ok: true, entry: { kind: 'edit', seq: 2, targetSeq: 1 } });
+      const { messages } = await store.history('t1', 'c1', undefined, 10);
+      expect(messages).toEqual([
+        expect.objectContaining({ seq: 1, text: 'corrected', editedAt: at(5) }),
+      ]);
+      const { entries } = await store.entriesAfter('t1', 'c1', 0, 10);
+      expect(entries.map((e) => [e.kind, e.seq])).toEqual([
+        ['message', 1],
+        ['edit', 2],
+      ]);
+    });
+
+    it('lets only the sender correct a message, and only a message that exists', async () => {
+      await store.appendEntries([message('c1', 'id-orig-002', 'mine')]);
+      const results = await store.appendEntries([
+        {
+          kind: 'edit',
+          tenantId: 't1',
+          conversationId: 'c1',
+          clientId: 'id-edit-002',
+          targetSeq: 1,
+          sender: provider,
+          text: 'theirs',
+          at: at(5),
+        },
+        {
+          kind: 'edit',
+          tenantId: 't1',
+          conversationId: 'c1',
+          clientId: 'id-edit-003',
+          targetSeq: 99,
+          sender: patient,
+          text: 'x',
+          at: at(5),
+        },
+      ]);
+      expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['FORBIDDEN', 'NOT_FOUND']);
+    });
+
+    it('pages history backwards and entries forwards without gaps or overlaps', async () => {
+      await store.appendEntries(
+        Array.from({ length: 25 }, (_, i) =>
+          message('c1', `id-page-${String(i).padStart(3, '0')}`, `m${i + 1}`),
+        ),
+      );
+      const newest = await store.history('t1', 'c1', undefined, 10);
+      expect(newest.messages.map((m) => m.seq)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+      expect(newest.hasMore).toBe(true);
+      const older = await store.history('t1', 'c1', 16, 10);
+      expect(older.messages.map((m) => m.seq)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+      const oldest = await store.history('t1', 'c1', 6, 10);
+      expect(oldest).toMatchObject({ hasMore: false });
+      expect(oldest.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+      const after = await store.entriesAfter('t1', 'c1', 20, 3);
+      expect(after.entries.map((e) => e.seq)).toEqual([21, 22, 23]);
+      expect(after.hasMore).toBe(true);
+    });
+
+    it('never lowers a read mark', async () => {
+      expect(await store.markRead('t1', 'c1', 'alice', 5)).toBe(5);
+      expect(await store.markRead('t1', 'c1', 'alice', 3)).toBe(5);
+    });
+
+    it("lists a user's conversations within their tenant only", async () => {
+      await store.appendEntries([message('c2', 'id-list-001', 'x')]);
+      const list = await store.listConversationsOf('t1', 'alice');
+      expect(list.map((c) => [c.conversationId, c.lastSeq]).sort()).toEqual([
+        ['c1', 0],
+        ['c2', 1],
+      ]);
+      expect((await store.listConversationsOf('t2', 'alice')).map((c) => c.conversationId)).toEqual(
+        ['c1'],
+      );
+    });
+
+    it('keeps tenants apart: the same conversation id in another tenant is another conversation', async () => {
+      await store.appendEntries([message('c1', 'id-tenant-01', 'secret of t1')]);
+      expect((await store.entriesAfter('t2', 'c1', 0, 10)).entries).toEqual([]);
+      expect(await store.getParticipant('t3', 'c1', 'alice')).toBeUndefined();
+    });
+  });
+}

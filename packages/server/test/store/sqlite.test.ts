@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import { describeStoreContract } from './contract.js';
+
+describeStoreContract('SQLite', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
+  const store = await createSqliteStore({ filename: path.join(dir, 'test.sqlite') });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SQLite engine', () => {
+  it('runs in WAL mode and migrates an existing file only once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
+    const file = path.join(dir, 'test.sqlite');
+    const first = await createSqliteStore({ filename: file });
+    await first.close();
+    const second = await createSqliteStore({ filename: file });
+    await second.close();
+    const raw = new Sqlite(file, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.prepare('select count(*) as n from kysely_migration').get()).toEqual({ n: 1 });
+    raw.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rolls back the whole batch when the write fails part-way', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
+    const file = path.join(dir, 'test.sqlite');
+    const store = await createSqliteStore({ filename: file });
+    await store.createConversation(
+      {
+        tenantId: 't',
+        conversationId: 'c',
+        title: 'c',
+        createdBy: 'a',
+        createdAt: new Date().toISOString(),
+      },
+      [{ userId: 'a', role: 'patient', displayName: 'A', relationship: null, title: null }],
+    );
+    // A trigger makes the insert of the second row fail, as a full disk or crash would.
+    const raw = new Sqlite(file);
+    raw.exec(
+      `create trigger fail_second before insert on entries when new.seq = 2 begin select raise(abort, 'disk full'); end`,
+    );
+    raw.close();
+    const sender = { userId: 'a', role: 'patient' as const, displayName: 'A' };
+    const request = (clientId: string) => ({
+      kind: 'message' as const,
+      tenantId: 't',
+      conversationId: 'c',
+      clientId,
+      sender,
+      text: 'x',
+      at: new Date().toISOString(),
+    });
+    await expect(
+      store.appendEntries([request('id-batch-01'), request('id-batch-02')]),
+    ).rejects.toThrow(/disk full/);
+    expect((await store.entriesAfter('t', 'c', 0, 10)).entries).toEqual([]);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

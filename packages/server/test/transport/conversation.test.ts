@@ -1,0 +1,305 @@
+// Conversations end to end: real relay, real Socket.IO clients, the headless client on top.
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MessageView, SyncResult, ackSchema } from '@carethread/shared';
+import type { CareThreadClient } from '@carethread/widget/client';
+import {
+  call,
+  clientFor,
+  connectAs,
+  ok,
+  seedConversation,
+  startRelay,
+  waitFor,
+  type TestRelay,
+} from '../helpers.js';
+
+let relay: TestRelay;
+const clients: CareThreadClient[] = [];
+function client(
+  sub: string,
+  role: Parameters<typeof clientFor>[2],
+  name?: string,
+): CareThreadClient {
+  const c = clientFor(relay, sub, role, name);
+  clients.push(c);
+  return c;
+}
+
+beforeEach(async () => {
+  relay = await startRelay();
+  await seedConversation(relay, 'c-1', [
+    { userId: 'alice', role: 'patient', displayName: 'Alice' },
+    { userId: 'bob', role: 'family', displayName: 'Bob', relationship: 'brother' },
+  ]);
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await relay.close();
+});
+
+describe('two participants', () => {
+  it("converse: each sees the other's messages in order, with server sequence numbers", async () => {
+    const alice = client('alice', 'patient', 'Alice');
+    const bob = client('bob', 'family', 'Bob');
+    const aliceChat = alice.conversation('c-1');
+    const bobChat = bob.conversation('c-1');
+    const snapshot = await aliceChat.open();
+    await bobChat.open();
+    expect(snapshot.participants.map((p) => [p.userId, p.role])).toEqual([
+      ['alice', 'patient'],
+      ['bob', 'family'],
+      ['dr-rivera', 'provider'],
+    ]);
+    expect(snapshot.participants.find((p) => p.userId === 'bob')?.relationship).toBe('brother');
+
+    const stored = await aliceChat.send('Hi Bob, the family session is on Thursday.');
+    expect(stored).toMatchObject({
+      seq: 1,
+      sender: { userId: 'alice', displayName: 'Alice', role: 'patient' },
+    });
+    await bobChat.send('Thanks, I will be there.');
+    await waitFor(
+      () => aliceChat.messages.length === 2 && bobChat.messages.length === 2,
+      5000,
+      'both messages on both sides',
+    );
+    for (const chat of [aliceChat, bobChat]) {
+      expect(chat.messages.map((m) => [m.seq, m.sender.userId, m.text])).toEqual([
+        [1, 'alice', 'Hi Bob, the family session is on Thursday.'],
+        [2, 'bob', 'Thanks, I will be there.'],
+      ]);
+      expect(chat.outbox).toEqual([]);
+    }
+  });
+
+  it('shows corrections to others while the original stays in the record', async () => {
+    const alice = client('alice', 'patient');
+    const bob = client('bob', 'family');
+    const aliceChat = alice.conversation('c-1');
+    const bobChat = bob.conversation('c-1');
+    await aliceChat.open();
+    await bobChat.open();
+    const sent = await aliceChat.send('See you at 3pm');
+    await aliceChat.edit(sent.seq, 'See you at 4pm');
+    await waitFor(() => bobChat.messages[0]?.editedAt != null, 5000, 'edit to arrive');
+    expect(bobChat.messages[0]).toMatchObject({ seq: 1, text: 'See you at 4pm' });
+    const raw = new Sqlite(path.join(relay.dataDir, 'carethread.sqlite'), { readonly: true });
+    expect(raw.prepare('select kind, text from entries order by seq').all()).toEqual([
+      { kind: 'message', text: 'See you at 3pm' },
+      { kind: 'edit', text: 'See you at 4pm' },
+    ]);
+    raw.close();
+    // Only the sender may correct.
+    await expect(bobChat.edit(sent.seq, 'hijacked')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('relays typing, read receipts and presence', async () => {
+    const alice = client('alice', 'patient');
+    const bob = client('bob', 'family');
+    const aliceChat = alice.conversation('c-1');
+    const bobChat = bob.conversation('c-1');
+    await aliceChat.open();
+    const presence: [string, boolean][] = [];
+    aliceChat.on('presence', (p) => presence.push([p.userId, p.online]));
+    await bobChat.open();
+    await waitFor(() => presence.length > 0, 5000, 'presence');
+    expect(presence).toEqual([['bob', true]]);
+    expect(aliceChat.snapshot?.participants.find((p) => p.userId === 'bob')?.online).toBe(true);
+
+    const typing: boolean[] = [];
+    aliceChat.on('typing', (t) => typing.push(t.typing));
+    bobChat.setTyping(true);
+    await waitFor(() => typing.length === 1, 5000, 'typing');
+
+    await aliceChat.send('one');
+    await aliceChat.send('two');
+    await waitFor(() => bobChat.lastSeq === 2, 5000, 'bob to catch up');
+    expect(await bobChat.markRead()).toBe(2);
+    await waitFor(
+      () => aliceChat.snapshot?.participants.find((p) => p.userId === 'bob')?.readSeq === 2,
+      5000,
+      'receipt',
+    );
+    // A read mark cannot run ahead of the conversation.
+    expect(await bobChat.markRead(1000)).toBe(2);
+
+    await bobChat.close();
+    await waitFor(() => presence.length === 2, 5000, 'offline presence');
+    expect(presence[1]).toEqual(['bob', false]);
+  });
+
+  it('pages history backwards from the newest messages', async () => {
+    const alice = client('alice', 'patient');
+    const aliceChat = alice.conversation('c-1');
+    await aliceChat.open();
+    for (let i = 1; i <= 30; i++) await aliceChat.send(`message ${i}`);
+    const bob = client('bob', 'family');
+    const bobChat = bob.conversation('c-1');
+    await bobChat.open({ historyPage: 10 });
+    expect(bobChat.messages.map((m) => m.seq)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    const older = await bobChat.loadOlder(15);
+    expect(older.map((m) => m.seq)).toEqual([
+      6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+    ]);
+    await bobChat.loadOlder(15);
+    expect(bobChat.hasMoreHistory).toBe(false);
+    expect(bobChat.messages.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+});
+
+describe('delivery guarantees', () => {
+  it('a client offline while 200 messages are sent receives exactly those 200, in order, on reconnect', async () => {
+    const alice = client('alice', 'patient');
+    const aliceChat = alice.conversation('c-1');
+    await aliceChat.open();
+    const bob = client('bob', 'family');
+    const bobChat = bob.conversation('c-1');
+    await bobChat.open();
+    await aliceChat.send('before the outage');
+    await waitFor(() => bobChat.lastSeq === 1, 5000, 'first message');
+
+    const received: number[] = [];
+    bobChat.on('message', (m) => received.push(m.seq));
+    bob.socket.disconnect(); // the network drops; the handle stays wanted
+    await waitFor(() => bob.state === 'offline', 5000, 'bob offline');
+    for (let i = 1; i <= 200; i++) await aliceChat.send(`missed ${i}`);
+    bob.socket.connect();
+    await waitFor(() => bobChat.lastSeq === 201, 10_000, 'catch-up to 201');
+    expect(received).toEqual(Array.from({ length: 200 }, (_, i) => i + 2));
+    expect(bobChat.messages.map((m) => m.text).slice(1)).toEqual(
+      Array.from({ length: 200 }, (_, i) => `missed ${i + 1}`),
+    );
+  });
+
+  it('a message resent 5 times is stored once and every resend gets the original ack', async () => {
+    const socket = await connectAs(relay, await relay.token('alice', 'patient'));
+    const acks = [];
+    for (let i = 0; i < 5; i++)
+      acks.push(
+        await call(socket, 'message.send', {
+          conversationId: 'c-1',
+          id: 'resend-0001',
+          text: 'only once',
+        }),
+      );
+    socket.close();
+    expect(new Set(acks.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(acks[0]).toMatchObject({ ok: true, data: { id: 'resend-0001', seq: 1 } });
+    const { entries } = await relay.relay.store.entriesAfter('dev', 'c-1', 0, 100);
+    expect(entries).toHaveLength(1);
+  });
+
+  it('messages written while offline wait in the outbox and go out by themselves on reconnect', async () => {
+    const alice = client('alice', 'patient');
+    const aliceChat = alice.conversation('c-1');
+    await aliceChat.open();
+    alice.socket.disconnect();
+    await waitFor(() => alice.state === 'offline', 5000, 'offline');
+    const pending = [aliceChat.send('queued 1'), aliceChat.send('queued 2')];
+    expect(aliceChat.outbox.map((o) => [o.text, o.state])).toEqual([
+      ['queued 1', 'queued'],
+      ['queued 2', 'queued'],
+    ]);
+    alice.socket.connect();
+    const stored = await Promise.all(pending);
+    expect(stored.map((m) => [m.seq, m.text])).toEqual([
+      [1, 'queued 1'],
+      [2, 'queued 2'],
+    ]);
+    expect(aliceChat.outbox).toEqual([]);
+  });
+
+  it('every ack and event the relay sends matches the shared schemas', async () => {
+    const socket = await connectAs(relay, await relay.token('alice', 'patient'));
+    const events: unknown[] = [];
+    socket.on('message', (m) => events.push(m));
+    await ok(socket, 'conversation.open', { conversationId: 'c-1' });
+    const ack = await call(socket, 'message.send', {
+      conversationId: 'c-1',
+      id: 'schema-0001',
+      text: 'hello',
+    });
+    await waitFor(() => events.length === 1, 5000, 'echo');
+    expect(MessageView.safeParse(events[0]).success).toBe(true);
+    expect(
+      ackSchema(SyncResult).safeParse(
+        await call(socket, 'sync', { conversationId: 'c-1', afterSeq: 0 }),
+      ).success,
+    ).toBe(true);
+    expect(ack.ok).toBe(true);
+    socket.close();
+  });
+});
+
+describe('access', () => {
+  it('a non-member can neither read nor write, and receives nothing', async () => {
+    const alice = await connectAs(relay, await relay.token('alice', 'patient'));
+    const mallory = await connectAs(relay, await relay.token('mallory', 'family'));
+    const seen: unknown[] = [];
+    mallory.on('message', (m) => seen.push(m));
+    for (const [event, payload] of [
+      ['conversation.open', { conversationId: 'c-1' }],
+      ['history.page', { conversationId: 'c-1' }],
+      ['sync', { conversationId: 'c-1', afterSeq: 0 }],
+      ['message.send', { conversationId: 'c-1', id: 'mallory-001', text: 'let me in' }],
+      ['typing', { conversationId: 'c-1', typing: true }],
+      ['receipt.read', { conversationId: 'c-1', seq: 1 }],
+    ] as const) {
+      const ack = await call(mallory, event, payload as never);
+      expect(ack, event).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    }
+    await ok(alice, 'message.send', { conversationId: 'c-1', id: 'alice-0001', text: 'private' });
+    expect(await call(mallory, 'sync', { conversationId: 'c-2', afterSeq: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toEqual([]);
+    const { entries } = await relay.relay.store.entriesAfter('dev', 'c-1', 0, 10);
+    expect(entries.map((e) => e.id)).toEqual(['alice-0001']);
+    alice.close();
+    mallory.close();
+  });
+
+  it('only the care team starts conversations and changes who is in them', async () => {
+    const alice = await connectAs(relay, await relay.token('alice', 'patient'));
+    expect(
+      await call(alice, 'conversation.create', {
+        conversationId: 'c-x',
+        title: 'Mine',
+        participants: [],
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(
+      await call(alice, 'participant.add', {
+        conversationId: 'c-1',
+        participant: { userId: 'eve', role: 'family', displayName: 'Eve' },
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    alice.close();
+  });
+
+  it('a removed participant stops receiving at once and can no longer read', async () => {
+    const dr = await connectAs(relay, await relay.token('dr-rivera', 'provider'));
+    const bob = client('bob', 'family');
+    const bobChat = bob.conversation('c-1');
+    await bobChat.open();
+    const closed: string[] = [];
+    bobChat.on('closed', (e) => closed.push(e.code));
+    await ok(dr, 'participant.remove', { conversationId: 'c-1', userId: 'bob' });
+    await waitFor(() => closed.length === 1, 5000, 'bob told');
+    await ok(dr, 'message.send', {
+      conversationId: 'c-1',
+      id: 'after-remove',
+      text: 'not for bob',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(bobChat.messages.map((m) => m.text)).not.toContain('not for bob');
+    await expect(bob.request('sync', { conversationId: 'c-1', afterSeq: 0 })).rejects.toMatchObject(
+      { code: 'FORBIDDEN' },
+    );
+    dr.close();
+  });
+});

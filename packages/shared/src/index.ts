@@ -1,0 +1,4 @@
+// Public entry of @carethread/shared: the wire protocol, error codes and validation helpers.
+export * from './errors.js';
+export * from './protocol.js';
+export * from './issues.js';

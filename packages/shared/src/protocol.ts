@@ -1,0 +1,317 @@
+// The CareThread wire protocol: one zod schema per event payload and ack, and the Socket.IO event
+// maps derived from them so that relay and client cannot drift apart.
+import { z } from 'zod/mini';
+import { ErrorBody } from './errors.js';
+
+/** Version of this protocol; the client sends it in the handshake and the relay refuses others. */
+export const PROTOCOL_VERSION = 1;
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
+
+/** Hard ceiling on message text, whatever a tenant configures; tenants usually allow less. */
+export const MAX_TEXT_LENGTH = 16_000;
+
+const printable = /^[^\p{Cc}]*$/u;
+
+/** A conversation id chosen by the host EHR (for example its encounter or episode id). */
+export const ConversationId = z
+  .string()
+  .check(z.minLength(1), z.maxLength(128), z.regex(/^[A-Za-z0-9._:-]+$/));
+/** A user's id: the `sub` of the host's token. */
+export const UserId = z.string().check(z.minLength(1), z.maxLength(255), z.regex(printable));
+/** A message id chosen by the sending client (a UUID in practice); the idempotency key. */
+export const ClientMessageId = z
+  .string()
+  .check(z.minLength(8), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
+/** Per-conversation sequence number, gap-free, starting at 1. 0 means "before the first". */
+export const Seq = z.int().check(z.minimum(0));
+const IsoTime = z.iso.datetime();
+const Label = z.string().check(z.minLength(1), z.maxLength(200), z.regex(printable));
+const Text = z.string().check(z.minLength(1), z.maxLength(MAX_TEXT_LENGTH));
+
+export const Role = z.enum(['patient', 'family', 'provider', 'staff']);
+export type Role = z.infer<typeof Role>;
+
+// ---------------------------------------------------------------------------------------------
+// Handshake
+
+/** Sent as Socket.IO `auth` at connect; never in the query string. */
+export const HandshakeAuth = z.object({
+  token: z.string().check(z.minLength(1), z.maxLength(8192)),
+  protocol: z.int(),
+});
+export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
+
+// ---------------------------------------------------------------------------------------------
+// Views the relay sends
+
+export const Sender = z.object({ userId: UserId, role: Role, displayName: Label });
+export type Sender = z.infer<typeof Sender>;
+
+export const ParticipantView = z.object({
+  userId: UserId,
+  role: Role,
+  displayName: Label,
+  /** For family members: how they relate to the patient ("mother", "partner"). */
+  relationship: z.nullable(Label),
+  /** For care-team members: their title ("Therapist", "Case manager"). */
+  title: z.nullable(Label),
+  online: z.boolean(),
+  /** Highest sequence this participant has marked read. */
+  readSeq: Seq,
+});
+export type ParticipantView = z.infer<typeof ParticipantView>;
+
+/** A message as a reader sees it: current text, with `editedAt` set once corrected. */
+export const MessageView = z.object({
+  kind: z.literal('message'),
+  conversationId: ConversationId,
+  seq: Seq,
+  id: ClientMessageId,
+  sender: Sender,
+  text: Text,
+  sentAt: IsoTime,
+  editedAt: z.nullable(IsoTime),
+});
+export type MessageView = z.infer<typeof MessageView>;
+
+/** A correction of an earlier message. It takes its own sequence number so catch-up carries it. */
+export const EditView = z.object({
+  kind: z.literal('edit'),
+  conversationId: ConversationId,
+  seq: Seq,
+  id: ClientMessageId,
+  targetSeq: Seq,
+  sender: Sender,
+  text: Text,
+  editedAt: IsoTime,
+});
+export type EditView = z.infer<typeof EditView>;
+
+/** One entry of a conversation's ordered log. */
+export const Entry = z.discriminatedUnion('kind', [MessageView, EditView]);
+export type Entry = z.infer<typeof Entry>;
+
+export const ConversationSnapshot = z.object({
+  conversationId: ConversationId,
+  title: Label,
+  createdAt: IsoTime,
+  participants: z.array(ParticipantView),
+  /** Sequence of the newest entry; 0 for an empty conversation. */
+  lastSeq: Seq,
+  you: z.object({ userId: UserId, role: Role }),
+});
+export type ConversationSnapshot = z.infer<typeof ConversationSnapshot>;
+
+export const ConversationSummary = z.object({
+  conversationId: ConversationId,
+  title: Label,
+  lastSeq: Seq,
+  readSeq: Seq,
+});
+export type ConversationSummary = z.infer<typeof ConversationSummary>;
+
+// ---------------------------------------------------------------------------------------------
+// Client -> relay requests and their ack data
+
+export const ParticipantInput = z.object({
+  userId: UserId,
+  role: Role,
+  displayName: Label,
+  relationship: z.optional(z.nullable(Label)),
+  title: z.optional(z.nullable(Label)),
+});
+export type ParticipantInput = z.infer<typeof ParticipantInput>;
+
+export const ConversationCreate = z.object({
+  conversationId: ConversationId,
+  title: Label,
+  /** Others to add; the creating care-team member is always added. */
+  participants: z.array(ParticipantInput).check(z.maxLength(100)),
+});
+export type ConversationCreate = z.infer<typeof ConversationCreate>;
+
+export const ParticipantAdd = z.object({
+  conversationId: ConversationId,
+  participant: ParticipantInput,
+});
+export type ParticipantAdd = z.infer<typeof ParticipantAdd>;
+
+export const ParticipantRemove = z.object({ conversationId: ConversationId, userId: UserId });
+export type ParticipantRemove = z.infer<typeof ParticipantRemove>;
+
+export const ConversationRef = z.object({ conversationId: ConversationId });
+export type ConversationRef = z.infer<typeof ConversationRef>;
+
+export const ConversationList = z.object({});
+export type ConversationList = z.infer<typeof ConversationList>;
+export const ConversationListResult = z.object({ conversations: z.array(ConversationSummary) });
+export type ConversationListResult = z.infer<typeof ConversationListResult>;
+
+export const MessageSend = z.object({
+  conversationId: ConversationId,
+  id: ClientMessageId,
+  text: Text,
+});
+export type MessageSend = z.infer<typeof MessageSend>;
+export const MessageSendResult = z.object({ id: ClientMessageId, seq: Seq, sentAt: IsoTime });
+export type MessageSendResult = z.infer<typeof MessageSendResult>;
+
+export const MessageEdit = z.object({
+  conversationId: ConversationId,
+  id: ClientMessageId,
+  targetSeq: Seq,
+  text: Text,
+});
+export type MessageEdit = z.infer<typeof MessageEdit>;
+export const MessageEditResult = z.object({ id: ClientMessageId, seq: Seq, editedAt: IsoTime });
+export type MessageEditResult = z.infer<typeof MessageEditResult>;
+
+export const HISTORY_PAGE_MAX = 100;
+export const HistoryPage = z.object({
+  conversationId: ConversationId,
+  /** Return messages older than this sequence; omit for the newest page. */
+  beforeSeq: z.optional(Seq),
+  limit: z.optional(z.int().check(z.minimum(1), z.maximum(HISTORY_PAGE_MAX))),
+});
+export type HistoryPage = z.infer<typeof HistoryPage>;
+export const HistoryPageResult = z.object({
+  /** Oldest first. Edits are already applied to the text. */
+  messages: z.array(MessageView),
+  hasMore: z.boolean(),
+});
+export type HistoryPageResult = z.infer<typeof HistoryPageResult>;
+
+export const SYNC_PAGE_MAX = 500;
+export const Sync = z.object({
+  conversationId: ConversationId,
+  afterSeq: Seq,
+  limit: z.optional(z.int().check(z.minimum(1), z.maximum(SYNC_PAGE_MAX))),
+});
+export type Sync = z.infer<typeof Sync>;
+export const SyncResult = z.object({
+  /** Every entry after `afterSeq`, ascending and gap-free, up to the limit. */
+  entries: z.array(Entry),
+  lastSeq: Seq,
+  hasMore: z.boolean(),
+});
+export type SyncResult = z.infer<typeof SyncResult>;
+
+export const Typing = z.object({ conversationId: ConversationId, typing: z.boolean() });
+export type Typing = z.infer<typeof Typing>;
+
+export const ReceiptRead = z.object({ conversationId: ConversationId, seq: Seq });
+export type ReceiptRead = z.infer<typeof ReceiptRead>;
+export const ReceiptReadResult = z.object({ readSeq: Seq });
+export type ReceiptReadResult = z.infer<typeof ReceiptReadResult>;
+
+export const AuthRefresh = z.object({ token: z.string().check(z.minLength(1), z.maxLength(8192)) });
+export type AuthRefresh = z.infer<typeof AuthRefresh>;
+export const AuthRefreshResult = z.object({ expiresAt: IsoTime });
+export type AuthRefreshResult = z.infer<typeof AuthRefreshResult>;
+
+const Empty = z.object({});
+
+// ---------------------------------------------------------------------------------------------
+// Relay -> client events
+
+export const TypingEvent = z.object({
+  conversationId: ConversationId,
+  userId: UserId,
+  typing: z.boolean(),
+});
+export type TypingEvent = z.infer<typeof TypingEvent>;
+export const ReceiptEvent = z.object({
+  conversationId: ConversationId,
+  userId: UserId,
+  readSeq: Seq,
+});
+export type ReceiptEvent = z.infer<typeof ReceiptEvent>;
+export const PresenceEvent = z.object({
+  conversationId: ConversationId,
+  userId: UserId,
+  online: z.boolean(),
+});
+export type PresenceEvent = z.infer<typeof PresenceEvent>;
+export const ParticipantAddedEvent = z.object({
+  conversationId: ConversationId,
+  participant: ParticipantView,
+});
+export type ParticipantAddedEvent = z.infer<typeof ParticipantAddedEvent>;
+export const ParticipantRemovedEvent = z.object({ conversationId: ConversationId, userId: UserId });
+export type ParticipantRemovedEvent = z.infer<typeof ParticipantRemovedEvent>;
+/** Sent ahead of token expiry: answer with `auth.refresh` or be disconnected at `expiresAt`. */
+export const SessionExpiringEvent = z.object({ expiresAt: IsoTime });
+export type SessionExpiringEvent = z.infer<typeof SessionExpiringEvent>;
+/** Sent just before the relay closes a session (token expired, access withdrawn). */
+export const SessionEndedEvent = ErrorBody;
+export type SessionEndedEvent = z.infer<typeof SessionEndedEvent>;
+/** A request that the relay could not answer through an ack (no ack callback was given). */
+export const RelayErrorEvent = z.object({ event: z.string(), error: ErrorBody });
+export type RelayErrorEvent = z.infer<typeof RelayErrorEvent>;
+
+// ---------------------------------------------------------------------------------------------
+// Event maps. Each entry names the payload schema and the ack data schema; the Socket.IO
+// generics below are derived from these maps, and the relay validates with the same schemas.
+
+interface RequestSpec {
+  request: z.ZodMiniType;
+  response: z.ZodMiniType;
+}
+
+export const clientEvents = {
+  'conversation.create': { request: ConversationCreate, response: ConversationSnapshot },
+  'conversation.open': { request: ConversationRef, response: ConversationSnapshot },
+  'conversation.close': { request: ConversationRef, response: Empty },
+  'conversation.list': { request: ConversationList, response: ConversationListResult },
+  'participant.add': { request: ParticipantAdd, response: ParticipantView },
+  'participant.remove': { request: ParticipantRemove, response: Empty },
+  'message.send': { request: MessageSend, response: MessageSendResult },
+  'message.edit': { request: MessageEdit, response: MessageEditResult },
+  'history.page': { request: HistoryPage, response: HistoryPageResult },
+  sync: { request: Sync, response: SyncResult },
+  typing: { request: Typing, response: Empty },
+  'receipt.read': { request: ReceiptRead, response: ReceiptReadResult },
+  'auth.refresh': { request: AuthRefresh, response: AuthRefreshResult },
+} as const satisfies Record<string, RequestSpec>;
+
+export const serverEvents = {
+  message: MessageView,
+  'message.edited': EditView,
+  typing: TypingEvent,
+  receipt: ReceiptEvent,
+  presence: PresenceEvent,
+  'participant.added': ParticipantAddedEvent,
+  'participant.removed': ParticipantRemovedEvent,
+  'session.expiring': SessionExpiringEvent,
+  'session.ended': SessionEndedEvent,
+  'relay.error': RelayErrorEvent,
+} as const satisfies Record<string, z.ZodMiniType>;
+
+export type ClientEventName = keyof typeof clientEvents;
+export type ServerEventName = keyof typeof serverEvents;
+export type RequestOf<E extends ClientEventName> = z.infer<(typeof clientEvents)[E]['request']>;
+export type ResponseOf<E extends ClientEventName> = z.infer<(typeof clientEvents)[E]['response']>;
+export type ServerPayloadOf<E extends ServerEventName> = z.infer<(typeof serverEvents)[E]>;
+
+/** The one ack shape: success with data, or a stable error. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+export function ackSchema<T extends z.ZodMiniType>(data: T) {
+  return z.union([
+    z.object({ ok: z.literal(true), data }),
+    z.object({ ok: z.literal(false), error: ErrorBody }),
+  ]);
+}
+
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (
+    payload: RequestOf<E>,
+    ack: (response: Ack<ResponseOf<E>>) => void,
+  ) => void;
+};
+export type ServerToClientEvents = {
+  [E in ServerEventName]: (payload: ServerPayloadOf<E>) => void;
+};
+
+export function isClientEventName(name: unknown): name is ClientEventName {
+  return typeof name === 'string' && Object.hasOwn(clientEvents, name);
+}

@@ -1,0 +1,293 @@
+// The headless CareThread client: one authenticated connection to the relay, conversation
+// handles with an outbox and gap-free catch-up, for the chat element, bots and tests alike.
+import { io, type Socket } from 'socket.io-client';
+import {
+  PROTOCOL_VERSION,
+  errorBody,
+  type Ack,
+  type ClientEventName,
+  type ClientToServerEvents,
+  type ConversationCreate,
+  type ConversationSnapshot,
+  type ConversationSummary,
+  type ErrorBody,
+  type ErrorCode,
+  type RequestOf,
+  type ResponseOf,
+  type ServerToClientEvents,
+} from '@carethread/shared';
+import { Conversation } from './conversation.js';
+import { Emitter } from './emitter.js';
+
+export type RelaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/**
+ * - `connecting`: first connection or a reconnection under way.
+ * - `connected`: authenticated; requests flow.
+ * - `offline`: the relay cannot be reached; the client keeps trying and queues messages.
+ * - `ended`: the session is over (sign-in refused or expired without a fresh token); see `error`.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'offline' | 'ended';
+
+export interface ClientOptions {
+  /** The relay's base URL, e.g. "https://relay.example.org". */
+  url: string;
+  /** Returns a fresh token from the host; called at every (re)connection and before expiry. */
+  tokenProvider: () => Promise<string>;
+  /** Transports to use; default WebSocket with HTTP long-polling as fallback. */
+  transports?: ('websocket' | 'polling')[];
+  /** How long a request waits for its ack before it counts as lost (default 10 s). */
+  ackTimeoutMs?: number;
+  /** Reconnection back-off bounds in ms (default 500 to 10000). */
+  reconnectDelayMs?: { min: number; max: number };
+  /** Node only (browsers ignore it): extra HTTP headers for the handshake, e.g. behind a proxy. */
+  extraHeaders?: Record<string, string>;
+}
+
+export interface ClientEvents extends Record<string, unknown> {
+  state: { state: ConnectionState; error: ErrorBody | undefined };
+}
+
+/** Thrown (as a rejection) by every request that fails; `code` is the stable protocol code. */
+export class CareThreadError extends Error {
+  override name = 'CareThreadError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Codes after which reconnecting with the same token provider cannot help. */
+const FATAL_HANDSHAKE: readonly ErrorCode[] = [
+  'UNAUTHENTICATED',
+  'UNSUPPORTED_VERSION',
+  'FORBIDDEN_ORIGIN',
+  'FORBIDDEN',
+];
+
+function handshakeError(
+  error: Error & { data?: unknown; description?: unknown; context?: unknown },
+): ErrorBody {
+  const data = error.data as Partial<ErrorBody> | undefined;
+  if (data && typeof data.code === 'string' && typeof data.message === 'string')
+    return data as ErrorBody;
+  // The relay refuses a foreign origin before Socket.IO runs, with HTTP 403.
+  const context = error.context as { status?: number } | undefined;
+  if (error.description === 403 || context?.status === 403) return errorBody('FORBIDDEN_ORIGIN');
+  return errorBody('UNAVAILABLE', 'The chat relay cannot be reached. Retrying...');
+}
+
+export class CareThreadClient extends Emitter<ClientEvents> {
+  /** The underlying Socket.IO socket, exposed for diagnostics; prefer the methods below. */
+  readonly socket: RelaySocket;
+  private currentState: ConnectionState = 'connecting';
+  private currentError: ErrorBody | undefined;
+  private readonly conversations = new Map<string, Conversation>();
+  private readonly ackTimeoutMs: number;
+  private expiredOnce = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly options: ClientOptions) {
+    super();
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    const delays = options.reconnectDelayMs ?? { min: 500, max: 10_000 };
+    this.socket = io(options.url, {
+      transports: options.transports ?? ['websocket', 'polling'],
+      reconnectionDelay: delays.min,
+      reconnectionDelayMax: delays.max,
+      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+      // The token goes in the auth payload (never the URL) and is fetched afresh every attempt.
+      auth: (callback) => {
+        options.tokenProvider().then(
+          (token) => {
+            callback({ token, protocol: PROTOCOL_VERSION });
+          },
+          () => {
+            callback({ token: '', protocol: PROTOCOL_VERSION });
+          },
+        );
+      },
+    });
+    this.socket.on('connect', () => {
+      this.expiredOnce = false;
+      this.setState('connected', undefined);
+      for (const conversation of this.conversations.values()) conversation.resume();
+    });
+    this.socket.on('connect_error', (error) => {
+      this.onConnectError(handshakeError(error));
+    });
+    this.socket.on('disconnect', (reason) => {
+      if (this.currentState === 'ended') return;
+      this.setState('offline', errorBody('UNAVAILABLE', 'Connection lost. Reconnecting...'));
+      // After the relay itself closed the session, Socket.IO does not reconnect on its own.
+      if (reason === 'io server disconnect') this.scheduleReconnect();
+    });
+    this.socket.on('session.expiring', () => {
+      void this.refreshToken();
+    });
+    this.socket.on('session.ended', (error) => {
+      if (error.code === 'TOKEN_EXPIRED' || error.code === 'UNAVAILABLE') return; // reconnect handles it
+      this.end(error);
+    });
+    for (const event of [
+      'message',
+      'message.edited',
+      'typing',
+      'receipt',
+      'presence',
+      'participant.added',
+      'participant.removed',
+    ] as const) {
+      this.socket.on(event, (payload: { conversationId: string }) => {
+        this.conversations.get(payload.conversationId)?.receive(event, payload as never);
+      });
+    }
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** Why the client is offline or ended, as a stable code and a sentence to show. */
+  get error(): ErrorBody | undefined {
+    return this.currentError;
+  }
+
+  /** The handle of one conversation; call `open()` on it to load and follow it. */
+  conversation(conversationId: string): Conversation {
+    let conversation = this.conversations.get(conversationId);
+    if (!conversation) {
+      conversation = new Conversation(this, conversationId);
+      this.conversations.set(conversationId, conversation);
+    }
+    return conversation;
+  }
+
+  /** Conversations the signed-in user belongs to. */
+  async listConversations(): Promise<ConversationSummary[]> {
+    return (await this.request('conversation.list', {})).conversations;
+  }
+
+  /** Starts a conversation (care team only). */
+  createConversation(input: ConversationCreate): Promise<ConversationSnapshot> {
+    return this.request('conversation.create', input);
+  }
+
+  /** Resolves once connected; rejects if the session ends first. */
+  ready(): Promise<void> {
+    if (this.currentState === 'connected') return Promise.resolve();
+    if (this.currentState === 'ended') return Promise.reject(this.endedError());
+    return new Promise((resolve, reject) => {
+      const off = this.on('state', ({ state }) => {
+        if (state === 'connected') {
+          off();
+          resolve();
+        } else if (state === 'ended') {
+          off();
+          reject(this.endedError());
+        }
+      });
+    });
+  }
+
+  /** Closes the connection for good. */
+  close(): void {
+    clearTimeout(this.retryTimer);
+    this.socket.disconnect();
+    this.end(errorBody('UNAUTHENTICATED', 'The chat was closed.'));
+  }
+
+  /**
+   * Sends one request and resolves with its ack data, or rejects with a CareThreadError.
+   * A request that gets no ack in time (connection lost) rejects with UNAVAILABLE.
+   */
+  request<E extends ClientEventName>(event: E, payload: RequestOf<E>): Promise<ResponseOf<E>> {
+    if (this.currentState === 'ended') return Promise.reject(this.endedError());
+    if (!this.socket.connected) {
+      return Promise.reject(new CareThreadError('UNAVAILABLE', 'Not connected to the chat relay.'));
+    }
+    // The event maps are checked at the call site; a generic dispatch needs the untyped socket.
+    const untyped = this.socket as unknown as Socket;
+    return untyped
+      .timeout(this.ackTimeoutMs)
+      .emitWithAck(event, payload)
+      .then(
+        (response: Ack<ResponseOf<E>>) => {
+          if (response.ok) return response.data;
+          throw new CareThreadError(response.error.code, response.error.message);
+        },
+        (error: unknown) => {
+          if (error instanceof CareThreadError) throw error;
+          throw new CareThreadError('UNAVAILABLE', 'The relay did not answer in time.');
+        },
+      );
+  }
+
+  private endedError(): CareThreadError {
+    const error = this.currentError ?? errorBody('UNAUTHENTICATED');
+    return new CareThreadError(error.code, error.message);
+  }
+
+  private setState(state: ConnectionState, error: ErrorBody | undefined): void {
+    this.currentState = state;
+    this.currentError = error;
+    this.emit('state', { state, error });
+  }
+
+  private end(error: ErrorBody): void {
+    if (this.currentState === 'ended') return;
+    this.setState('ended', error);
+    for (const conversation of this.conversations.values()) conversation.end(error);
+  }
+
+  private onConnectError(error: ErrorBody): void {
+    if (error.code === 'TOKEN_EXPIRED' && !this.expiredOnce) {
+      // The provider may have handed us a stale token; ask once more before giving up.
+      this.expiredOnce = true;
+      this.scheduleReconnect(0);
+      return;
+    }
+    if (error.code === 'TOKEN_EXPIRED' || FATAL_HANDSHAKE.includes(error.code)) {
+      this.end(error);
+      return;
+    }
+    this.setState('offline', error);
+    // Middleware refusals (rate limit, relay restarting) stop Socket.IO's own reconnection.
+    if (!this.socket.active) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(delay = 500 + Math.random() * 1500): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.currentState !== 'ended' && !this.socket.connected) this.socket.connect();
+    }, delay);
+  }
+
+  private async refreshToken(): Promise<void> {
+    try {
+      const token = await this.options.tokenProvider();
+      await this.request('auth.refresh', { token });
+    } catch {
+      // The relay ends the session at expiry; reconnecting then asks the provider again.
+    }
+  }
+}
+
+/**
+ * Connects to a CareThread relay.
+ *
+ * @example
+ * const client = createClient({
+ *   url: 'https://relay.example.org',
+ *   tokenProvider: () => fetch('/carethread/token', { credentials: 'include' }).then((r) => r.text()),
+ * });
+ * const chat = client.conversation('c-123');
+ * chat.on('message', (m) => console.log(m.sender.displayName, m.text));
+ * await chat.open();
+ * await chat.send('Hello');
+ */
+export function createClient(options: ClientOptions): CareThreadClient {
+  return new CareThreadClient(options);
+}

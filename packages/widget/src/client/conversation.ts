@@ -1,0 +1,449 @@
+// One conversation as a client follows it: the ordered log (gap-free by sequence number), the
+// outbox of messages not yet acknowledged, and the people in it.
+import {
+  MAX_TEXT_LENGTH,
+  errorBody,
+  isRetryable,
+  type ConversationSnapshot,
+  type EditView,
+  type Entry,
+  type ErrorBody,
+  type MessageView,
+  type ParticipantView,
+  type ResponseOf,
+  type ServerPayloadOf,
+} from '@carethread/shared';
+import { CareThreadError, type CareThreadClient } from './client.js';
+import { Emitter } from './emitter.js';
+import { newMessageId } from './ids.js';
+
+export type OutboxState = 'sending' | 'queued' | 'failed';
+
+/** A message written here and not yet stored by the relay. */
+export interface OutboxItem {
+  id: string;
+  text: string;
+  state: OutboxState;
+  /** Set when `state` is `failed`: why, with a sentence to show next to a retry button. */
+  error: ErrorBody | undefined;
+  createdAt: Date;
+}
+
+export interface ConversationEvents extends Record<string, unknown> {
+  /** A new message in sequence order (live or caught up). */
+  message: MessageView;
+  /** A message's text was corrected. */
+  edit: { message: MessageView; edit: EditView };
+  /** Older messages were loaded at the top. */
+  history: MessageView[];
+  typing: ServerPayloadOf<'typing'>;
+  receipt: ServerPayloadOf<'receipt'>;
+  presence: ServerPayloadOf<'presence'>;
+  participants: ParticipantView[];
+  outbox: OutboxItem[];
+  /** Access to the conversation ended (removed, consent withdrawn, session over). */
+  closed: ErrorBody;
+}
+
+type LiveEvent =
+  | 'message'
+  | 'message.edited'
+  | 'typing'
+  | 'receipt'
+  | 'presence'
+  | 'participant.added'
+  | 'participant.removed';
+
+const RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10_000];
+
+export class Conversation extends Emitter<ConversationEvents> {
+  /** Loaded messages by sequence number. */
+  private readonly messagesBySeq = new Map<number, MessageView>();
+  /** Entries that arrived ahead of a gap, waiting for the gap to be filled. */
+  private readonly ahead = new Map<number, Entry>();
+  private readonly outboxItems = new Map<string, OutboxItem>();
+  private snapshotData: ConversationSnapshot | undefined;
+  private lastAppliedSeq = 0;
+  private oldestLoadedSeq: number | undefined;
+  private moreHistory = true;
+  private wanted = false;
+  private catchingUp: Promise<void> | undefined;
+  private opening: Promise<ConversationSnapshot> | undefined;
+  private closedError: ErrorBody | undefined;
+
+  constructor(
+    private readonly client: CareThreadClient,
+    readonly id: string,
+  ) {
+    super();
+  }
+
+  /** Title, participants and their presence, as of the last open or change. */
+  get snapshot(): ConversationSnapshot | undefined {
+    return this.snapshotData;
+  }
+
+  /** Loaded messages, oldest first. */
+  get messages(): MessageView[] {
+    return [...this.messagesBySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Messages written here and not yet acknowledged, in the order written. */
+  get outbox(): OutboxItem[] {
+    return [...this.outboxItems.values()];
+  }
+
+  /** Highest sequence number up to which this client has every entry. */
+  get lastSeq(): number {
+    return this.lastAppliedSeq;
+  }
+
+  get hasMoreHistory(): boolean {
+    return this.moreHistory;
+  }
+
+  /** Why access ended, when it has. */
+  get closed(): ErrorBody | undefined {
+    return this.closedError;
+  }
+
+  /**
+   * Opens the conversation: checks access, loads the newest page of history and follows live
+   * traffic. After a reconnection it is re-opened and caught up by itself.
+   */
+  open(options: { historyPage?: number } = {}): Promise<ConversationSnapshot> {
+    this.wanted = true;
+    this.closedError = undefined;
+    // A reconnection during an open must not start a second, overlapping one.
+    this.opening ??= this.load(options).finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async load(options: { historyPage?: number }): Promise<ConversationSnapshot> {
+    await this.client.ready();
+    const snapshot = await this.client.request('conversation.open', { conversationId: this.id });
+    this.setSnapshot(snapshot);
+    if (this.oldestLoadedSeq === undefined) {
+      const page = await this.client.request('history.page', {
+        conversationId: this.id,
+        beforeSeq: snapshot.lastSeq + 1,
+        limit: options.historyPage ?? 50,
+      });
+      for (const message of page.messages) this.messagesBySeq.set(message.seq, message);
+      this.oldestLoadedSeq = page.messages[0]?.seq ?? snapshot.lastSeq + 1;
+      this.moreHistory = page.hasMore;
+      this.lastAppliedSeq = Math.max(this.lastAppliedSeq, snapshot.lastSeq);
+      this.emit('history', page.messages);
+    }
+    await this.catchUp();
+    return snapshot;
+  }
+
+  /** Loads the page of messages before the oldest loaded one; resolves with them (oldest first). */
+  async loadOlder(limit = 50): Promise<MessageView[]> {
+    if (!this.moreHistory || this.oldestLoadedSeq === undefined) return [];
+    const page = await this.client.request('history.page', {
+      conversationId: this.id,
+      beforeSeq: this.oldestLoadedSeq,
+      limit,
+    });
+    for (const message of page.messages) this.messagesBySeq.set(message.seq, message);
+    this.oldestLoadedSeq = page.messages[0]?.seq ?? this.oldestLoadedSeq;
+    this.moreHistory = page.hasMore;
+    this.emit('history', page.messages);
+    return page.messages;
+  }
+
+  /**
+   * Sends a message. It joins the outbox at once and is (re)sent with the same id until the relay
+   * stores it, across reconnections. Resolves with the stored message; rejects with a
+   * CareThreadError when it fails for good (the item then stays in the outbox as `failed`).
+   */
+  send(text: string): Promise<MessageView> {
+    const item: OutboxItem = {
+      id: newMessageId(),
+      text,
+      state: 'queued',
+      error: undefined,
+      createdAt: new Date(),
+    };
+    this.outboxItems.set(item.id, item);
+    return this.deliver(item);
+  }
+
+  /** Sends a failed outbox item again (same id, so it is never stored twice). */
+  retry(id: string): Promise<MessageView> {
+    const item = this.outboxItems.get(id);
+    if (!item)
+      return Promise.reject(
+        new CareThreadError('NOT_FOUND', 'That message is no longer waiting to be sent.'),
+      );
+    item.state = 'queued';
+    item.error = undefined;
+    return this.deliver(item);
+  }
+
+  /** Drops a failed outbox item without sending it. */
+  discard(id: string): void {
+    if (this.outboxItems.delete(id)) this.emit('outbox', this.outbox);
+  }
+
+  /** Corrects one of your messages; the original stays in the record. */
+  edit(seq: number, text: string): Promise<ResponseOf<'message.edit'>> {
+    return this.client.request('message.edit', {
+      conversationId: this.id,
+      id: newMessageId(),
+      targetSeq: seq,
+      text,
+    });
+  }
+
+  /** Marks everything up to `seq` (default: the newest) as read by you. */
+  async markRead(seq = this.lastAppliedSeq): Promise<number> {
+    return (await this.client.request('receipt.read', { conversationId: this.id, seq })).readSeq;
+  }
+
+  /** Tells the others you are (or stopped) typing. Best effort: never throws. */
+  setTyping(typing: boolean): void {
+    if (!this.client.socket.connected) return;
+    this.client.request('typing', { conversationId: this.id, typing }).catch(() => undefined);
+  }
+
+  /** Stops following the conversation. */
+  async close(): Promise<void> {
+    this.wanted = false;
+    if (this.client.socket.connected)
+      await this.client.request('conversation.close', { conversationId: this.id });
+  }
+
+  // --- called by the client ------------------------------------------------------------------
+
+  /** @internal After a reconnection: open again (access is checked afresh) and catch up. */
+  resume(): void {
+    if (!this.wanted || this.closedError || this.opening) return;
+    this.open().catch((error: unknown) => {
+      this.handleAccessError(error);
+    });
+  }
+
+  /** @internal The session ended: forget what was shown. */
+  end(error: ErrorBody): void {
+    this.closedError = error;
+    this.emit('closed', error);
+  }
+
+  /** @internal A live event for this conversation. */
+  receive<E extends LiveEvent>(event: E, payload: ServerPayloadOf<E>): void {
+    switch (event) {
+      case 'message':
+      case 'message.edited':
+        this.accept(payload as Entry);
+        return;
+      case 'typing':
+        this.emit('typing', payload as ServerPayloadOf<'typing'>);
+        return;
+      case 'receipt': {
+        const receipt = payload as ServerPayloadOf<'receipt'>;
+        this.updateParticipant(receipt.userId, (p) => ({ ...p, readSeq: receipt.readSeq }));
+        this.emit('receipt', receipt);
+        return;
+      }
+      case 'presence': {
+        const presence = payload as ServerPayloadOf<'presence'>;
+        this.updateParticipant(presence.userId, (p) => ({ ...p, online: presence.online }));
+        this.emit('presence', presence);
+        return;
+      }
+      case 'participant.added': {
+        const { participant } = payload as ServerPayloadOf<'participant.added'>;
+        if (this.snapshotData) {
+          const others = this.snapshotData.participants.filter(
+            (p) => p.userId !== participant.userId,
+          );
+          this.setSnapshot({ ...this.snapshotData, participants: [...others, participant] });
+        }
+        return;
+      }
+      case 'participant.removed': {
+        const { userId } = payload as ServerPayloadOf<'participant.removed'>;
+        if (this.snapshotData?.you.userId === userId) {
+          this.wanted = false;
+          this.end(errorBody('FORBIDDEN', 'You were removed from this conversation.'));
+          return;
+        }
+        if (this.snapshotData) {
+          this.setSnapshot({
+            ...this.snapshotData,
+            participants: this.snapshotData.participants.filter((p) => p.userId !== userId),
+          });
+        }
+        return;
+      }
+    }
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private setSnapshot(snapshot: ConversationSnapshot): void {
+    this.snapshotData = snapshot;
+    this.emit('participants', snapshot.participants);
+  }
+
+  private updateParticipant(userId: string, change: (p: ParticipantView) => ParticipantView): void {
+    if (!this.snapshotData) return;
+    this.setSnapshot({
+      ...this.snapshotData,
+      participants: this.snapshotData.participants.map((p) =>
+        p.userId === userId ? change(p) : p,
+      ),
+    });
+  }
+
+  /** Applies entries strictly in sequence; anything after a gap waits and triggers a catch-up. */
+  private accept(entry: Entry): void {
+    if (entry.seq <= this.lastAppliedSeq || this.oldestLoadedSeq === undefined) return;
+    if (entry.seq > this.lastAppliedSeq + 1) {
+      this.ahead.set(entry.seq, entry);
+      void this.catchUp();
+      return;
+    }
+    this.apply(entry);
+    let next = this.ahead.get(this.lastAppliedSeq + 1);
+    while (next) {
+      this.ahead.delete(next.seq);
+      this.apply(next);
+      next = this.ahead.get(this.lastAppliedSeq + 1);
+    }
+  }
+
+  private apply(entry: Entry): void {
+    this.lastAppliedSeq = entry.seq;
+    if (entry.kind === 'message') {
+      this.messagesBySeq.set(entry.seq, entry);
+      if (this.outboxItems.delete(entry.id)) this.emit('outbox', this.outbox);
+      this.emit('message', entry);
+      return;
+    }
+    const target = this.messagesBySeq.get(entry.targetSeq);
+    if (!target) return; // older than what is loaded; history brings it with the edit applied
+    const message: MessageView = { ...target, text: entry.text, editedAt: entry.editedAt };
+    this.messagesBySeq.set(message.seq, message);
+    this.emit('edit', { message, edit: entry });
+  }
+
+  /** Asks the relay for everything after the last applied entry until nothing is missing. */
+  private catchUp(): Promise<void> {
+    this.catchingUp ??= (async () => {
+      try {
+        for (;;) {
+          const page = await this.client.request('sync', {
+            conversationId: this.id,
+            afterSeq: this.lastAppliedSeq,
+          });
+          for (const entry of page.entries) this.accept(entry);
+          if (!page.hasMore) break;
+        }
+      } finally {
+        this.catchingUp = undefined;
+      }
+    })();
+    return this.catchingUp;
+  }
+
+  private handleAccessError(error: unknown): void {
+    if (
+      error instanceof CareThreadError &&
+      (error.code === 'FORBIDDEN' || error.code === 'NOT_FOUND')
+    ) {
+      this.wanted = false;
+      this.end(errorBody(error.code, error.message));
+    }
+  }
+
+  private async deliver(item: OutboxItem): Promise<MessageView> {
+    if (item.text.length > MAX_TEXT_LENGTH) {
+      return this.fail(
+        item,
+        new CareThreadError(
+          'TOO_LARGE',
+          `That message is too long: at most ${MAX_TEXT_LENGTH} characters.`,
+        ),
+      );
+    }
+    for (let attempt = 0; ; attempt++) {
+      if (!this.client.socket.connected) {
+        // Stays queued and goes out with the same id once the connection is back.
+        item.state = 'queued';
+        this.emit('outbox', this.outbox);
+        await new Promise<void>((resolve) => {
+          const off = this.client.on('state', ({ state }) => {
+            if (state === 'connected' || state === 'ended') {
+              off();
+              resolve();
+            }
+          });
+        });
+        if (this.client.state === 'ended')
+          return this.fail(
+            item,
+            new CareThreadError(
+              'UNAUTHENTICATED',
+              'The session ended before the message was sent.',
+            ),
+          );
+        continue;
+      }
+      item.state = 'sending';
+      this.emit('outbox', this.outbox);
+      try {
+        const ack = await this.client.request('message.send', {
+          conversationId: this.id,
+          id: item.id,
+          text: item.text,
+        });
+        const stored = this.messagesBySeq.get(ack.seq);
+        if (this.outboxItems.delete(item.id)) this.emit('outbox', this.outbox);
+        if (stored) return stored;
+        // The live copy has not arrived yet (or was skipped by a gap); catch-up brings it.
+        await this.catchUp().catch(() => undefined);
+        return (
+          this.messagesBySeq.get(ack.seq) ?? {
+            kind: 'message',
+            conversationId: this.id,
+            seq: ack.seq,
+            id: item.id,
+            sender: this.senderOfSelf(),
+            text: item.text,
+            sentAt: ack.sentAt,
+            editedAt: null,
+          }
+        );
+      } catch (error) {
+        const failure =
+          error instanceof CareThreadError ? error : new CareThreadError('INTERNAL', String(error));
+        const delay = RETRY_DELAYS_MS[attempt];
+        if (!isRetryable(failure.code) || delay === undefined) return this.fail(item, failure);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private senderOfSelf(): MessageView['sender'] {
+    const you = this.snapshotData?.you;
+    const participant = this.snapshotData?.participants.find((p) => p.userId === you?.userId);
+    return {
+      userId: you?.userId ?? '',
+      role: you?.role ?? 'patient',
+      displayName: participant?.displayName ?? '',
+    };
+  }
+
+  private fail(item: OutboxItem, error: CareThreadError): never {
+    item.state = 'failed';
+    item.error = { code: error.code, message: error.message };
+    this.emit('outbox', this.outbox);
+    throw error;
+  }
+}
