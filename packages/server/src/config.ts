@@ -54,6 +54,8 @@ export const TenantConfig = z
     algorithms: z.array(AsymmetricAlgorithm).min(1).default(['ES256']),
     /** Where the host publishes its public keys... */
     jwksUrl: z.url().optional(),
+    /** How long a JWKS fetch may take before the connection is refused as UNAVAILABLE. */
+    jwksTimeoutMs: z.number().int().min(100).max(30_000).default(5_000),
     /** ...or the keys themselves. */
     jwks: z.object({ keys: z.array(Jwk).min(1) }).optional(),
     /** Browser origins allowed to connect; `:*` accepts any port. */

@@ -48,6 +48,7 @@ export async function makeTenant(
     jwks: { keys: [{ ...publicJwk, kty: 'EC' }] },
     allowedOrigins: [`https://${id}.portal.example`],
     maxTokenAgeSeconds: 3600,
+    jwksTimeoutMs: 5000,
     clockToleranceSeconds: 5,
     limits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
     ...overrides,

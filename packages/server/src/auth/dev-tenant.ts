@@ -67,6 +67,7 @@ export function devTenantConfig(key: DevSigningKey, limits: TenantLimits): Tenan
     jwks: { keys: [{ ...key.publicJwk, kty: key.publicJwk.kty ?? 'EC' }] },
     allowedOrigins: ['http://localhost:*', 'http://127.0.0.1:*'],
     maxTokenAgeSeconds: 24 * 3600,
+    jwksTimeoutMs: 5_000,
     clockToleranceSeconds: 30,
     limits,
   };

@@ -80,7 +80,14 @@ function describeJoseError(error: unknown): AuthError {
       'The sign-in token was refused: its signing algorithm is not allowed.',
     );
   }
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
+  // A key server that times out, answers non-200, returns bad JSON (jose's generic error) or
+  // cannot be reached (fetch's TypeError) is our outage, not the user's fault.
+  const keyFetchFailed =
+    error instanceof joseErrors.JWKSTimeout ||
+    error instanceof joseErrors.JWKSInvalid ||
+    (error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC') ||
+    error instanceof TypeError;
+  if (keyFetchFailed) {
     return new AuthError(
       'UNAVAILABLE',
       "The relay could not fetch the issuer's signing keys. Try again shortly.",
@@ -91,7 +98,7 @@ function describeJoseError(error: unknown): AuthError {
 
 export function createTenantVerifier(tenant: TenantConfig): TenantVerifier {
   const keys: JWTVerifyGetKey = tenant.jwksUrl
-    ? createRemoteJWKSet(new URL(tenant.jwksUrl), { timeoutDuration: 5_000 })
+    ? createRemoteJWKSet(new URL(tenant.jwksUrl), { timeoutDuration: tenant.jwksTimeoutMs })
     : createLocalJWKSet({ keys: tenant.jwks?.keys ?? [] });
   return {
     tenant,

@@ -121,26 +121,6 @@ export class Conversation extends Emitter<ConversationEvents> {
     return this.opening;
   }
 
-  private async load(options: { historyPage?: number }): Promise<ConversationSnapshot> {
-    await this.client.ready();
-    const snapshot = await this.client.request('conversation.open', { conversationId: this.id });
-    this.setSnapshot(snapshot);
-    if (this.oldestLoadedSeq === undefined) {
-      const page = await this.client.request('history.page', {
-        conversationId: this.id,
-        beforeSeq: snapshot.lastSeq + 1,
-        limit: options.historyPage ?? 50,
-      });
-      for (const message of page.messages) this.messagesBySeq.set(message.seq, message);
-      this.oldestLoadedSeq = page.messages[0]?.seq ?? snapshot.lastSeq + 1;
-      this.moreHistory = page.hasMore;
-      this.lastAppliedSeq = Math.max(this.lastAppliedSeq, snapshot.lastSeq);
-      this.emit('history', page.messages);
-    }
-    await this.catchUp();
-    return snapshot;
-  }
-
   /** Loads the page of messages before the oldest loaded one; resolves with them (oldest first). */
   async loadOlder(limit = 50): Promise<MessageView[]> {
     if (!this.moreHistory || this.oldestLoadedSeq === undefined) return [];
@@ -228,9 +208,14 @@ export class Conversation extends Emitter<ConversationEvents> {
     });
   }
 
-  /** @internal The session ended: forget what was shown. */
+  /** @internal Access ended: forget the conversation's content so nothing stays on the page. */
   end(error: ErrorBody): void {
     this.closedError = error;
+    this.messagesBySeq.clear();
+    this.ahead.clear();
+    this.oldestLoadedSeq = undefined;
+    this.lastAppliedSeq = 0;
+    this.moreHistory = true;
     this.emit('closed', error);
   }
 
@@ -285,6 +270,26 @@ export class Conversation extends Emitter<ConversationEvents> {
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  private async load(options: { historyPage?: number }): Promise<ConversationSnapshot> {
+    await this.client.ready();
+    const snapshot = await this.client.request('conversation.open', { conversationId: this.id });
+    this.setSnapshot(snapshot);
+    if (this.oldestLoadedSeq === undefined) {
+      const page = await this.client.request('history.page', {
+        conversationId: this.id,
+        beforeSeq: snapshot.lastSeq + 1,
+        limit: options.historyPage ?? 50,
+      });
+      for (const message of page.messages) this.messagesBySeq.set(message.seq, message);
+      this.oldestLoadedSeq = page.messages[0]?.seq ?? snapshot.lastSeq + 1;
+      this.moreHistory = page.hasMore;
+      this.lastAppliedSeq = Math.max(this.lastAppliedSeq, snapshot.lastSeq);
+      this.emit('history', page.messages);
+    }
+    await this.catchUp();
+    return snapshot;
+  }
 
   private setSnapshot(snapshot: ConversationSnapshot): void {
     this.snapshotData = snapshot;
