@@ -145,6 +145,7 @@ export function createSqlStore(engine: SqlEngine): Store {
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .where('conversation_id', 'in', conversationIds)
+      .where('sender_id', 'in', senderIds)
       .where('client_id', 'in', clientIds)
       .execute();
     const existing = new Map<string, EntryRow>(
