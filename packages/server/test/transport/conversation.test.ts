@@ -173,6 +173,28 @@ describe('delivery guarantees', () => {
     );
   });
 
+  it('fills a gap in live delivery from the store, delivering in sequence order', async () => {
+    const alice = client('alice', 'patient');
+    const aliceChat = alice.conversation('c-1');
+    await aliceChat.open();
+    const bob = client('bob', 'family');
+    const bobChat = bob.conversation('c-1');
+    await bobChat.open();
+    const order: number[] = [];
+    bobChat.on('message', (m) => order.push(m.seq));
+    await aliceChat.send('one');
+    await waitFor(() => bobChat.lastSeq === 1, 5000, 'first');
+    // Lose one live delivery, as a lagging or restarting adapter would.
+    const room = 't:dev:c:c-1';
+    relay.relay.io.in(bob.socket.id!).socketsLeave(room);
+    await aliceChat.send('two (lost live)');
+    relay.relay.io.in(bob.socket.id!).socketsJoin(room);
+    await aliceChat.send('three');
+    await waitFor(() => bobChat.lastSeq === 3, 5000, 'gap filled');
+    expect(order).toEqual([1, 2, 3]);
+    expect(bobChat.messages.map((m) => m.text)).toEqual(['one', 'two (lost live)', 'three']);
+  });
+
   it('a message resent 5 times is stored once and every resend gets the original ack', async () => {
     const socket = await connectAs(relay, await relay.token('alice', 'patient'));
     const acks = [];
