@@ -1,6 +1,7 @@
 // Health endpoints, graceful shutdown and what the logs may contain.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import {
   call,
@@ -55,6 +56,7 @@ describe('graceful shutdown', () => {
     });
     const stored = (await store.entriesAfter('dev', 'c-1', 0, 1000)).entries.map((e) => e.id);
     await store.close();
+    rmSync(started.dataDir, { recursive: true, force: true });
     expect(acked.length).toBeGreaterThan(0);
     expect(stored.sort()).toEqual(acked.sort());
   });
