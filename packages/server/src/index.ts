@@ -9,6 +9,12 @@ export {
   type TenantConfig,
 } from './config.js';
 export { mintToken, type MintOptions, type Identity } from './auth/tokens.js';
-export { DEV_AUDIENCE, DEV_ISSUER, DEV_TENANT_ID, loadDevSigningKey } from './auth/dev-tenant.js';
+export {
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  DEV_TENANT_ID,
+  loadDevSigningKey,
+  type DevSigningKey,
+} from './auth/dev-tenant.js';
 export type { Store } from './store/types.js';
 export { createSqliteStore } from './store/sqlite.js';

@@ -31,7 +31,6 @@ import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
 
 export interface SocketData {
   identity: Identity;
-  tenant: TenantConfig;
   /** Conversations this socket has opened (joined for delivery and counted for presence). */
   open: Set<string>;
   timers: NodeJS.Timeout[];
@@ -179,7 +178,6 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       }
       socket.data = {
         identity,
-        tenant,
         open: new Set(),
         timers: [],
         packets: new TokenBucket(

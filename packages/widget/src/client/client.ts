@@ -203,10 +203,15 @@ export class CareThreadClient extends Emitter<ClientEvents> {
    * Sends one request and resolves with its ack data, or rejects with a CareThreadError.
    * A request that gets no ack in time (connection lost) rejects with UNAVAILABLE.
    */
-  request<E extends ClientEventName>(event: E, payload: RequestOf<E>): Promise<ResponseOf<E>> {
-    if (this.currentState === 'ended') return Promise.reject(this.endedError());
+  async request<E extends ClientEventName>(
+    event: E,
+    payload: RequestOf<E>,
+  ): Promise<ResponseOf<E>> {
+    // Requests made right after createClient wait for the first connection.
+    if (this.currentState === 'connecting') await this.ready();
+    if (this.currentState === 'ended') throw this.endedError();
     if (!this.socket.connected) {
-      return Promise.reject(new CareThreadError('UNAVAILABLE', 'Not connected to the chat relay.'));
+      throw new CareThreadError('UNAVAILABLE', 'Not connected to the chat relay.');
     }
     // The event maps are checked at the call site; a generic dispatch needs the untyped socket.
     const untyped = this.socket as unknown as Socket;
