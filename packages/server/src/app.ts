@@ -62,6 +62,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   const chat = createChatService({
     store,
     presence,
+    writeBatch: config.writeBatch,
     limitsOf: (tenantId) => {
       const tenantLimits = limits.get(tenantId);
       if (!tenantLimits) throw new Error(`Unknown tenant ${tenantId}`);

@@ -106,6 +106,14 @@ export const RelayConfig = z.object({
       connectionsPerMinutePerAddress: 120,
       packetsPerSecond: 50,
     }),
+  /** Messages are written in batches: one transaction (one fsync) per batch. */
+  writeBatch: z
+    .object({
+      /** How long a message may wait for others to share its commit. */
+      lingerMs: z.number().min(0).max(50).default(2),
+      maxSize: z.number().int().min(1).max(5000).default(500),
+    })
+    .default({ lingerMs: 2, maxSize: 500 }),
   sqlite: z
     .object({ synchronous: z.enum(['full', 'normal']).default('full') })
     .default({ synchronous: 'full' }),

@@ -40,6 +40,7 @@ export interface ChatServiceDeps {
   store: Store;
   presence: PresenceTracker;
   limitsOf: (tenantId: string) => TenantLimits;
+  writeBatch: { lingerMs: number; maxSize: number };
   now?: () => Date;
 }
 
@@ -63,12 +64,14 @@ export function createChatService({
   store,
   presence,
   limitsOf,
+  writeBatch,
   now = () => new Date(),
 }: ChatServiceDeps) {
   const appendBatcher = createBatcher<AppendRequest, AppendResult>(
     (requests) => store.appendEntries(requests),
     {
-      maxBatch: 500,
+      maxBatch: writeBatch.maxSize,
+      lingerMs: writeBatch.lingerMs,
     },
   );
 

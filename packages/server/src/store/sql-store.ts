@@ -109,6 +109,15 @@ function lastSeqOf(eb: ExpressionBuilder<Database & { c: ConversationsTable }, '
 
 const key = (...parts: (string | number)[]) => parts.join('\u0000');
 
+function uniqueTuples(tuples: (string | number)[][]): (string | number)[][] {
+  return [...new Map(tuples.map((t) => [key(...t), t])).values()];
+}
+
+/** `values (?, ?), (?, ?)`: a row-value list both SQLite and PostgreSQL accept after `in`. */
+function valuesList(tuples: (string | number)[][]) {
+  return sql`values ${sql.join(tuples.map((t) => sql`(${sql.join(t)})`))}`;
+}
+
 export function createSqlStore(engine: SqlEngine): Store {
   const { db } = engine;
 
@@ -119,8 +128,6 @@ export function createSqlStore(engine: SqlEngine): Store {
     results: AppendResult[],
   ): Promise<void> {
     const conversationIds = [...new Set(requests.map(({ request }) => request.conversationId))];
-    const senderIds = [...new Set(requests.map(({ request }) => request.sender.userId))];
-    const clientIds = [...new Set(requests.map(({ request }) => request.clientId))];
 
     const conversations = await trx
       .selectFrom('conversations as c')
@@ -130,39 +137,49 @@ export function createSqlStore(engine: SqlEngine): Store {
       .execute();
     const nextSeq = new Map(conversations.map((c) => [c.id, c.last_seq ?? 0]));
 
+    // Row-value lookups hit the primary keys once per pair; separate IN lists would probe the
+    // cross product of conversations x senders x ids (quadratic in the batch size).
+    const memberPairs = uniqueTuples(
+      requests.map(({ request }) => [request.conversationId, request.sender.userId]),
+    );
     const members = await trx
       .selectFrom('participants')
       .select(['conversation_id', 'user_id'])
       .where('tenant_id', '=', tenantId)
-      .where('conversation_id', 'in', conversationIds)
-      .where('user_id', 'in', senderIds)
+      .where(sql<boolean>`(conversation_id, user_id) in (${valuesList(memberPairs)})`)
       .where('removed_at', 'is', null)
       .execute();
     const isMember = new Set(members.map((m) => key(m.conversation_id, m.user_id)));
 
+    const idTriples = uniqueTuples(
+      requests.map(({ request }) => [
+        request.conversationId,
+        request.sender.userId,
+        request.clientId,
+      ]),
+    );
     const existingRows = await trx
       .selectFrom('entries')
       .selectAll()
       .where('tenant_id', '=', tenantId)
-      .where('conversation_id', 'in', conversationIds)
-      .where('sender_id', 'in', senderIds)
-      .where('client_id', 'in', clientIds)
+      .where(sql<boolean>`(conversation_id, sender_id, client_id) in (${valuesList(idTriples)})`)
       .execute();
     const existing = new Map<string, EntryRow>(
       existingRows.map((row) => [key(row.conversation_id, row.sender_id, row.client_id), row]),
     );
 
-    const targetSeqs = requests.flatMap(({ request }) =>
-      request.kind === 'edit' ? [request.targetSeq] : [],
+    const targetPairs = uniqueTuples(
+      requests.flatMap(({ request }) =>
+        request.kind === 'edit' ? [[request.conversationId, request.targetSeq]] : [],
+      ),
     );
     const targets = new Map<string, { kind: string; sender_id: string }>();
-    if (targetSeqs.length > 0) {
+    if (targetPairs.length > 0) {
       const rows = await trx
         .selectFrom('entries')
         .select(['conversation_id', 'seq', 'kind', 'sender_id'])
         .where('tenant_id', '=', tenantId)
-        .where('conversation_id', 'in', conversationIds)
-        .where('seq', 'in', [...new Set(targetSeqs)])
+        .where(sql<boolean>`(conversation_id, seq) in (${valuesList(targetPairs)})`)
         .execute();
       for (const row of rows) targets.set(key(row.conversation_id, row.seq), row);
     }

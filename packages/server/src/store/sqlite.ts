@@ -2,7 +2,7 @@
 // write transactions start with BEGIN IMMEDIATE so another process (the CLI) waits instead of
 // failing half-way through.
 import Sqlite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
 import { createSqlStore, type SqlEngine } from './sql-store.js';
 import type { Store } from './types.js';
@@ -14,13 +14,41 @@ export interface SqliteOptions {
   synchronous?: 'full' | 'normal';
 }
 
+/**
+ * Kysely prepares every statement anew, and preparing costs more than running a small query.
+ * The relay issues a few hundred distinct statements (batch shapes), so an LRU cache of prepared
+ * statements by SQL text removes most of that cost. Kysely runs one statement at a time on the
+ * connection, so sharing a statement object between calls is safe.
+ */
+function withStatementCache(database: Sqlite.Database, capacity = 512): SqliteDatabase {
+  const cache = new Map<string, Sqlite.Statement>();
+  return {
+    close: () => {
+      database.close();
+    },
+    prepare: (text: string) => {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text); // re-insert to mark as most recently used
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= capacity) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
+}
+
 export async function createSqliteStore(options: SqliteOptions): Promise<Store> {
   const database = new Sqlite(options.filename);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  });
 
   const engine: SqlEngine = {
     db,

@@ -1,0 +1,108 @@
+// One relay under test, in its own process (its own core): either a bare Socket.IO server that
+// only broadcasts, or the CareThread relay with auth, validation, membership and the SQLite store.
+// Talks to the benchmark over IPC: sends { port }, answers 'stats' with RSS and CPU time.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Server } from 'socket.io';
+import { createRelay, parseConfig } from '../src/index.js';
+
+type Mode = 'bare' | 'carethread';
+
+export interface ChildStats {
+  rss: number;
+  cpuMicros: number;
+}
+
+function stats(): ChildStats {
+  (globalThis as { gc?: () => void }).gc?.();
+  const cpu = process.cpuUsage();
+  return { rss: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system };
+}
+
+async function startBare(): Promise<{ port: number; close: () => Promise<void> }> {
+  const http = createServer();
+  const io = new Server(http, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
+  io.on('connection', (socket) => {
+    socket.on(
+      'conversation.open',
+      (payload: { conversationId: string }, ack: (r: unknown) => void) => {
+        void socket.join(payload.conversationId);
+        ack({ ok: true, data: {} });
+      },
+    );
+    socket.on(
+      'message.send',
+      (
+        payload: { conversationId: string; id: string; text: string },
+        ack: (r: unknown) => void,
+      ) => {
+        io.to(payload.conversationId).emit('message', payload);
+        ack({ ok: true, data: { id: payload.id } });
+      },
+    );
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (http.address() as AddressInfo).port,
+    close: () =>
+      new Promise(
+        (resolve) =>
+          void io.close(() => {
+            resolve();
+          }),
+      ),
+  };
+}
+
+async function startCareThread(
+  publicJwk: Record<string, unknown>,
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'carethread-bench-'));
+  const relay = await createRelay(
+    parseConfig({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      devTenant: false,
+      logLevel: 'warn',
+      writeBatch: { lingerMs: Number(process.env.BENCH_LINGER_MS ?? 2), maxSize: 500 },
+      sqlite: { synchronous: process.env.BENCH_SQLITE_SYNC === 'normal' ? 'normal' : 'full' },
+      limits: {
+        maxPacketBytes: 64 * 1024,
+        connectionsPerMinutePerAddress: 1_000_000,
+        packetsPerSecond: 1_000_000,
+      },
+      tenants: [
+        {
+          id: 'bench',
+          issuer: 'https://bench.ehr.example',
+          audience: 'carethread',
+          jwks: { keys: [publicJwk] },
+          limits: { maxMessageLength: 4000, sendPerSecond: 1_000_000, sendBurst: 1_000_000 },
+        },
+      ],
+    }),
+  );
+  const port = await relay.listen();
+  return {
+    port,
+    close: async () => {
+      await relay.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const mode = process.argv[2] as Mode;
+const server =
+  mode === 'bare'
+    ? await startBare()
+    : await startCareThread(JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>);
+process.on('message', (message: string) => {
+  if (message === 'stats') process.send?.({ stats: stats() });
+  if (message === 'stop') void server.close().then(() => process.exit(0));
+});
+process.send?.({ port: server.port });
