@@ -11,7 +11,7 @@ import type { RelayConfig, TenantConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
-import { createSqliteStore } from './store/sqlite.js';
+import { createThreadedSqliteStore } from './store/threaded.js';
 import type { Store } from './store/types.js';
 import { attachSocketTransport, type SocketTransport } from './transport/socket.js';
 
@@ -53,7 +53,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
 
   const store =
     options.store ??
-    (await createSqliteStore({
+    (await createThreadedSqliteStore({
       filename: path.join(config.dataDir, 'carethread.sqlite'),
       synchronous: config.sqlite.synchronous,
     }));
@@ -113,6 +113,8 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       if (shuttingDown) return;
       shuttingDown = true;
       await chat.drain();
+      // Acks of the last batch are sent from promise continuations; let them all run first.
+      await new Promise((resolve) => setImmediate(resolve));
       await transport.close();
       await http.close();
       await store.close();

@@ -18,3 +18,4 @@ export {
 } from './auth/dev-tenant.js';
 export type { Store } from './store/types.js';
 export { createSqliteStore } from './store/sqlite.js';
+export { createThreadedSqliteStore } from './store/threaded.js';

@@ -4,11 +4,24 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { createThreadedSqliteStore } from '../../src/store/threaded.js';
 import { describeStoreContract } from './contract.js';
 
 describeStoreContract('SQLite', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
   const store = await createSqliteStore({ filename: path.join(dir, 'test.sqlite') });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeStoreContract('SQLite on a worker thread (what the relay uses)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
+  const store = await createThreadedSqliteStore({ filename: path.join(dir, 'test.sqlite') });
   return {
     store,
     cleanup: async () => {

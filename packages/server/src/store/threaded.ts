@@ -1,0 +1,90 @@
+// The Store contract served by a SQLite database on a worker thread. The relay's event loop only
+// posts batches and receives results; statement execution and the commit's fsync happen on the
+// worker, and the next batch forms while a commit is in flight.
+import { Worker } from 'node:worker_threads';
+import type { SqliteOptions } from './sqlite.js';
+import type { CallMessage, ReplyMessage, StoreMethod } from './sqlite-worker.js';
+import type { Store } from './types.js';
+
+/** Raised on the main thread for an error thrown by the store on the worker. */
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+function workerUrl(): URL {
+  // Under vitest this module runs from its .ts source; the worker always runs compiled from dist
+  // (the test command builds first).
+  return import.meta.url.endsWith('.ts')
+    ? new URL('../../dist/src/store/sqlite-worker.js', import.meta.url)
+    : new URL('./sqlite-worker.js', import.meta.url);
+}
+
+export async function createThreadedSqliteStore(options: SqliteOptions): Promise<Store> {
+  const worker = new Worker(workerUrl(), { workerData: options });
+  const pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (error: Error) => void }
+  >();
+  let nextId = 1;
+  let closed = false;
+
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (reply: ReplyMessage) => {
+      if (reply.kind === 'ready') {
+        resolve();
+        return;
+      }
+      if (reply.kind === 'failed') {
+        reject(new StoreError(`The database could not be opened: ${reply.error.message}`));
+        return;
+      }
+      const call = pending.get(reply.id);
+      if (!call) return;
+      pending.delete(reply.id);
+      if (reply.ok) call.resolve(reply.result);
+      else call.reject(new StoreError(reply.error.message));
+    });
+  });
+  worker.on('error', (error) => {
+    for (const call of pending.values())
+      call.reject(new StoreError(`The store worker failed: ${error.message}`));
+    pending.clear();
+  });
+  worker.on('exit', () => {
+    closed = true;
+    for (const call of pending.values()) call.reject(new StoreError('The store worker stopped.'));
+    pending.clear();
+  });
+  await ready;
+
+  function call<T>(method: StoreMethod, ...args: unknown[]): Promise<T> {
+    if (closed) return Promise.reject(new StoreError('The store is closed.'));
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ id, method, args } satisfies CallMessage);
+    });
+  }
+
+  return {
+    // The worker migrates before it reports ready.
+    migrate: () => Promise.resolve(),
+    ping: () => call('ping'),
+    async close() {
+      if (closed) return;
+      await call('close');
+      await worker.terminate();
+    },
+    createConversation: (...args) => call('createConversation', ...args),
+    getConversation: (...args) => call('getConversation', ...args),
+    listConversationsOf: (...args) => call('listConversationsOf', ...args),
+    getParticipant: (...args) => call('getParticipant', ...args),
+    listParticipants: (...args) => call('listParticipants', ...args),
+    addParticipant: (...args) => call('addParticipant', ...args),
+    removeParticipant: (...args) => call('removeParticipant', ...args),
+    markRead: (...args) => call('markRead', ...args),
+    appendEntries: (...args) => call('appendEntries', ...args),
+    history: (...args) => call('history', ...args),
+    entriesAfter: (...args) => call('entriesAfter', ...args),
+  };
+}
