@@ -19,6 +19,9 @@ const { values: args } = parseArgs({
     room: { type: 'string', default: '4' },
     runs: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
+    // For profiling: measure one relay at one fixed rate instead of searching.
+    only: { type: 'string' },
+    rate: { type: 'string' },
   },
 });
 const CLIENTS = Number(args.clients);
@@ -259,6 +262,12 @@ async function run(mode: Mode): Promise<RunResult> {
     }
     const sustained = (r: StepResult) => r.p99 < P99_LIMIT_MS && r.deliveredRatio >= MIN_DELIVERED;
 
+    if (args.rate) {
+      const result = await step(Number(args.rate));
+      log(mode, result);
+      for (const socket of sockets) socket.close();
+      return { best: result, rssPerConnection };
+    }
     let best: StepResult | undefined;
     let failedRate: number | undefined;
     for (let rate = START_RATE; failedRate === undefined; rate = Math.round(rate * GROWTH)) {
@@ -303,10 +312,13 @@ function summary(values: number[], format: (v: number) => string): string {
 const results: Record<Mode, RunResult[]> = { bare: [], carethread: [] };
 for (let r = 0; r < RUNS; r++) {
   for (const mode of ['bare', 'carethread'] as const) {
+    if (args.only && args.only !== mode) continue;
     process.stderr.write(`run ${String(r + 1)}/${String(RUNS)}: ${mode}\n`);
     results[mode].push(await run(mode));
   }
 }
+
+if (args.only) process.exit(0); // profiling run: the step lines above are the result
 
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
 const ms = (v: number) => v.toFixed(1);

@@ -29,7 +29,8 @@ export async function createThreadedSqliteStore(options: SqliteOptions): Promise
   let closed = false;
 
   const ready = new Promise<void>((resolve, reject) => {
-    worker.on('message', (reply: ReplyMessage) => {
+    worker.on('message', (text: string) => {
+      const reply = JSON.parse(text) as ReplyMessage;
       if (reply.kind === 'ready') {
         resolve();
         return;
@@ -62,7 +63,7 @@ export async function createThreadedSqliteStore(options: SqliteOptions): Promise
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ id, method, args } satisfies CallMessage);
+      worker.postMessage(JSON.stringify({ id, method, args } satisfies CallMessage));
     });
   }
 
