@@ -265,6 +265,9 @@ async function run(mode: Mode): Promise<RunResult> {
     if (args.rate) {
       const result = await step(Number(args.rate));
       log(mode, result);
+      process.stderr.write(
+        `  ${mode}: RSS per connection ${(rssPerConnection / 1024).toFixed(1)} KB\n`,
+      );
       for (const socket of sockets) socket.close();
       return { best: result, rssPerConnection };
     }
