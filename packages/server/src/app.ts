@@ -32,6 +32,8 @@ export interface Relay {
 
 export interface RelayOptions {
   logger?: Logger;
+  /** Called when the relay can no longer work (its store stopped); main.ts exits so a supervisor restarts it. */
+  onFatal?: (error: Error) => void;
   /** Use this store instead of the embedded SQLite one in the data folder. */
   store?: Store;
 }
@@ -53,10 +55,19 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
 
   const store =
     options.store ??
-    (await createThreadedSqliteStore({
-      filename: path.join(config.dataDir, 'carethread.sqlite'),
-      synchronous: config.sqlite.synchronous,
-    }));
+    (await createThreadedSqliteStore(
+      {
+        filename: path.join(config.dataDir, 'carethread.sqlite'),
+        synchronous: config.sqlite.synchronous,
+      },
+      {
+        onFailure: (error) => {
+          // Writes now fail with UNAVAILABLE (clients keep their outbox) and /readyz turns 503.
+          logger.fatal({ err: error }, 'the store stopped; the relay cannot store messages');
+          options.onFatal?.(error);
+        },
+      },
+    ));
   const presence = new PresenceTracker();
   const limits = new Map(tenants.map((t) => [t.id, t.limits]));
   const chat = createChatService({

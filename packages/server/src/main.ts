@@ -14,7 +14,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const relay = await createRelay(config);
+  const relay = await createRelay(config, {
+    // Nothing was acknowledged without a commit, so exiting loses nothing; the supervisor restarts us.
+    onFatal: () => process.exit(1),
+  });
   await relay.listen();
   if (relay.devKey) {
     relay.logger.warn(

@@ -18,7 +18,7 @@ import {
   type ServerToClientEvents,
 } from '@carethread/shared';
 import { createClient, type CareThreadClient } from '@carethread/widget/client';
-import { createRelay, type Relay } from '../src/app.js';
+import { createRelay, type Relay, type RelayOptions } from '../src/app.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../src/auth/dev-tenant.js';
 import { mintToken } from '../src/auth/tokens.js';
 import { REDACTED_PATHS } from '../src/logger.js';
@@ -74,6 +74,7 @@ export interface TestRelay {
 export async function startRelay(
   overrides: Partial<RelayConfigInput> = {},
   dataDir?: string,
+  options: Omit<RelayOptions, 'logger'> = {},
 ): Promise<TestRelay> {
   const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'carethread-test-'));
   const chunks: string[] = [];
@@ -97,7 +98,7 @@ export async function startRelay(
     devTenantLimits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
     ...overrides,
   });
-  const relay = await createRelay(config, { logger });
+  const relay = await createRelay(config, { ...options, logger });
   const port = await relay.listen();
   const devKey = relay.devKey;
   return {

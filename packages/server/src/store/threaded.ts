@@ -19,7 +19,18 @@ function workerUrl(): URL {
     : new URL('./sqlite-worker.js', import.meta.url);
 }
 
-export async function createThreadedSqliteStore(options: SqliteOptions): Promise<Store> {
+export interface ThreadedStoreHooks {
+  /** Called once if the worker stops without `close()`: the store can take no more work. */
+  onFailure?: (error: Error) => void;
+}
+
+/** A Store backed by a worker; `worker` is exposed for operations and fault tests. */
+export type ThreadedStore = Store & { readonly worker: Worker };
+
+export async function createThreadedSqliteStore(
+  options: SqliteOptions,
+  hooks: ThreadedStoreHooks = {},
+): Promise<ThreadedStore> {
   const worker = new Worker(workerUrl(), { workerData: options });
   const pending = new Map<
     number,
@@ -27,8 +38,11 @@ export async function createThreadedSqliteStore(options: SqliteOptions): Promise
   >();
   let nextId = 1;
   let closed = false;
+  let closing = false;
+  let failOpen: ((error: Error) => void) | undefined;
 
   const ready = new Promise<void>((resolve, reject) => {
+    failOpen = reject;
     worker.on('message', (text: string) => {
       const reply = JSON.parse(text) as ReplyMessage;
       if (reply.kind === 'ready') {
@@ -51,12 +65,16 @@ export async function createThreadedSqliteStore(options: SqliteOptions): Promise
       call.reject(new StoreError(`The store worker failed: ${error.message}`));
     pending.clear();
   });
-  worker.on('exit', () => {
+  worker.on('exit', (code) => {
     closed = true;
-    for (const call of pending.values()) call.reject(new StoreError('The store worker stopped.'));
+    const error = new StoreError(`The store worker stopped (exit code ${code}).`);
+    for (const call of pending.values()) call.reject(error);
     pending.clear();
+    failOpen?.(error);
+    if (!closing) hooks.onFailure?.(error);
   });
   await ready;
+  failOpen = undefined;
 
   function call<T>(method: StoreMethod, ...args: unknown[]): Promise<T> {
     if (closed) return Promise.reject(new StoreError('The store is closed.'));
@@ -68,11 +86,13 @@ export async function createThreadedSqliteStore(options: SqliteOptions): Promise
   }
 
   return {
+    worker,
     // The worker migrates before it reports ready.
     migrate: () => Promise.resolve(),
     ping: () => call('ping'),
     async close() {
       if (closed) return;
+      closing = true;
       await call('close');
       await worker.terminate();
     },

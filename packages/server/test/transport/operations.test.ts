@@ -1,6 +1,7 @@
 // Health endpoints, graceful shutdown and what the logs may contain.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import type { ThreadedStore } from '../../src/store/threaded.js';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -59,6 +60,36 @@ describe('graceful shutdown', () => {
     rmSync(started.dataDir, { recursive: true, force: true });
     expect(acked.length).toBeGreaterThan(0);
     expect(stored.sort()).toEqual(acked.sort());
+  });
+});
+
+describe('store failure', () => {
+  it('refuses writes with UNAVAILABLE when the store thread dies, and the data file stays whole', async () => {
+    const fatal: Error[] = [];
+    const started = await startRelay({}, undefined, { onFatal: (error) => fatal.push(error) });
+    relay = started;
+    await seedConversation(started, 'c-1', [{ userId: 'alice', role: 'patient' }]);
+    const socket = await connectAs(started, await started.token('alice', 'patient'));
+    await ok(socket, 'message.send', { conversationId: 'c-1', id: 'before-crash', text: 'kept' });
+
+    await (started.relay.store as ThreadedStore).worker.terminate(); // the store thread crashes
+    await waitFor(() => fatal.length === 1, 3000, 'fatal report');
+    expect(
+      await call(socket, 'message.send', { conversationId: 'c-1', id: 'after-crash', text: 'x' }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'UNAVAILABLE' },
+    });
+    expect((await fetch(`${started.url}/readyz`)).status).toBe(503);
+    socket.close();
+
+    const reopened = await createSqliteStore({
+      filename: path.join(started.dataDir, 'carethread.sqlite'),
+    });
+    expect((await reopened.entriesAfter('dev', 'c-1', 0, 10)).entries.map((e) => e.id)).toEqual([
+      'before-crash',
+    ]);
+    await reopened.close();
   });
 });
 
