@@ -42,6 +42,8 @@ interface StepResult {
   p50: number;
   p99: number;
   serverCpu: number;
+  /** CPU of this process (the clients): on two cores it competes with the relay's threads. */
+  clientCpu: number;
 }
 
 interface RunResult {
@@ -206,6 +208,7 @@ async function run(mode: Mode): Promise<RunResult> {
       let windowSent = 0;
       const started = performance.now();
       let cpuStart: ChildStats | undefined;
+      let clientCpuStart: NodeJS.CpuUsage | undefined;
       let owed = 0;
       let next = 0;
       await new Promise<void>((resolve) => {
@@ -216,6 +219,7 @@ async function run(mode: Mode): Promise<RunResult> {
           last = now;
           if (!window && now - started >= WARM_MS) {
             window = new Set();
+            clientCpuStart = process.cpuUsage();
             void childStats(child).then((s) => (cpuStart = s));
           }
           if (now - started >= WARM_MS + MEASURE_MS) {
@@ -246,6 +250,7 @@ async function run(mode: Mode): Promise<RunResult> {
           }
         }, 1);
       });
+      const clientCpu = process.cpuUsage(clientCpuStart);
       const cpuEnd = await childStats(child);
       await sleep(500); // stragglers of the window still count, if they make it
       const expected = windowSent * Math.min(ROOM, CLIENTS);
@@ -258,6 +263,7 @@ async function run(mode: Mode): Promise<RunResult> {
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
         serverCpu: cpuStart ? (cpuEnd.cpuMicros - cpuStart.cpuMicros) / elapsedMicros : 0,
+        clientCpu: (clientCpu.user + clientCpu.system) / elapsedMicros,
       };
     }
     const sustained = (r: StepResult) => r.p99 < P99_LIMIT_MS && r.deliveredRatio >= MIN_DELIVERED;
@@ -301,7 +307,7 @@ async function run(mode: Mode): Promise<RunResult> {
 function log(mode: Mode, r: StepResult): void {
   process.stderr.write(
     `  ${mode.padEnd(10)} ${String(r.rate).padStart(6)} msg/s -> ${Math.round(r.deliveriesPerSecond).toLocaleString('en-US').padStart(9)} deliveries/s, ` +
-      `${(r.deliveredRatio * 100).toFixed(1)}% delivered, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, server CPU ${(r.serverCpu * 100).toFixed(0)}%\n`,
+      `${(r.deliveredRatio * 100).toFixed(1)}% delivered, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, server CPU ${(r.serverCpu * 100).toFixed(0)}%, client CPU ${(r.clientCpu * 100).toFixed(0)}%\n`,
   );
 }
 
@@ -333,6 +339,7 @@ const rows: [string, (r: RunResult) => number, (v: number) => string][] = [
   ['p50 latency (ms)', (r) => r.best.p50, ms],
   ['p99 latency (ms)', (r) => r.best.p99, ms],
   ['server CPU at that rate', (r) => r.best.serverCpu, pct],
+  ['client CPU at that rate', (r) => r.best.clientCpu, pct],
   ['RSS per connection (KB)', (r) => r.rssPerConnection, kb],
 ];
 const lines = [
