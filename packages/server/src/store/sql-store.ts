@@ -4,13 +4,14 @@ import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } f
 import type { EditView, MessageView, Role } from '@carethread/shared';
 import { migrationProvider } from './migrations.js';
 import type { ConversationsTable, Database, EntriesTable, ParticipantsTable } from './schema.js';
-import type {
-  AppendRequest,
-  AppendResult,
-  NewParticipant,
-  ParticipantRecord,
-  Store,
-  StoredEntry,
+import {
+  entryFromRequest,
+  type AppendRequest,
+  type AppendResult,
+  type NewParticipant,
+  type ParticipantRecord,
+  type Store,
+  type StoredEntry,
 } from './types.js';
 
 export interface SqlEngine {
@@ -259,7 +260,7 @@ export function createSqlStore(engine: SqlEngine): Store {
       };
       inserts.push(row);
       existing.set(idKey, row);
-      results[index] = { ok: true, entry: toEntry(row), duplicate: false };
+      results[index] = { ok: true, entry: entryFromRequest(request, seq), duplicate: false };
     }
 
     // SQLite allows 32766 bound parameters per statement; 11 columns x 1000 rows stays well under.

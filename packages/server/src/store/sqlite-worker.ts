@@ -2,7 +2,7 @@
 // relay's main thread, so SQL and fsync never block socket I/O.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSqliteStore, type SqliteOptions } from './sqlite.js';
-import type { Store } from './types.js';
+import type { AppendResult, Store } from './types.js';
 
 export type StoreMethod = Exclude<keyof Store, 'migrate'>;
 
@@ -34,6 +34,16 @@ function reply(message: ReplyMessage): void {
   port?.postMessage(JSON.stringify(message));
 }
 
+/**
+ * A fresh append travels back as its sequence number alone: the caller still holds the request,
+ * so sending the text and sender back would only cost copying and parsing on the event loop.
+ */
+export type CompactAppend = AppendResult | { ok: true; seq: number };
+
+function compactAppends(results: AppendResult[]): CompactAppend[] {
+  return results.map((r) => (r.ok && !r.duplicate ? { ok: true, seq: r.entry.seq } : r));
+}
+
 function describe(error: unknown): ErrorDescription {
   return error instanceof Error
     ? { name: error.name, message: error.message }
@@ -49,7 +59,9 @@ try {
     const method = store[call.method].bind(store) as (...args: unknown[]) => Promise<unknown>;
     method(...args).then(
       (result) => {
-        reply({ kind: 'reply', id: call.id, ok: true, result });
+        const compact =
+          call.method === 'appendEntries' ? compactAppends(result as AppendResult[]) : result;
+        reply({ kind: 'reply', id: call.id, ok: true, result: compact });
       },
       (error: unknown) => {
         reply({ kind: 'reply', id: call.id, ok: false, error: describe(error) });

@@ -3,8 +3,8 @@
 // worker, and the next batch forms while a commit is in flight.
 import { Worker } from 'node:worker_threads';
 import type { SqliteOptions } from './sqlite.js';
-import type { CallMessage, ReplyMessage, StoreMethod } from './sqlite-worker.js';
-import type { Store } from './types.js';
+import type { CallMessage, CompactAppend, ReplyMessage, StoreMethod } from './sqlite-worker.js';
+import { entryFromRequest, type AppendResult, type Store } from './types.js';
 
 /** Raised on the main thread for an error thrown by the store on the worker. */
 export class StoreError extends Error {
@@ -104,7 +104,15 @@ export async function createThreadedSqliteStore(
     addParticipant: (...args) => call('addParticipant', ...args),
     removeParticipant: (...args) => call('removeParticipant', ...args),
     markRead: (...args) => call('markRead', ...args),
-    appendEntries: (...args) => call('appendEntries', ...args),
+    async appendEntries(requests) {
+      const compact = await call<CompactAppend[]>('appendEntries', requests);
+      return requests.map((request, i): AppendResult => {
+        const result = compact[i];
+        if (!result) throw new StoreError('The store answered fewer results than requests.');
+        if (!('seq' in result)) return result;
+        return { ok: true, duplicate: false, entry: entryFromRequest(request, result.seq) };
+      });
+    },
     history: (...args) => call('history', ...args),
     entriesAfter: (...args) => call('entriesAfter', ...args),
   };

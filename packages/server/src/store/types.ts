@@ -44,6 +44,23 @@ export type AppendRequest = {
 
 export type StoredEntry = MessageView | EditView;
 
+/** The view of a request once stored under `seq`: what a fresh append returns. */
+export function entryFromRequest(request: AppendRequest, seq: number): StoredEntry {
+  const { conversationId, clientId: id, sender, text, at } = request;
+  return request.kind === 'edit'
+    ? {
+        kind: 'edit',
+        conversationId,
+        seq,
+        id,
+        targetSeq: request.targetSeq,
+        sender,
+        text,
+        editedAt: at,
+      }
+    : { kind: 'message', conversationId, seq, id, sender, text, sentAt: at, editedAt: null };
+}
+
 export type AppendResult =
   | { ok: true; entry: StoredEntry; duplicate: boolean }
   | { ok: false; code: ErrorCode; message: string };
