@@ -1,3 +1,14 @@
 #!/usr/bin/env node
-// Relay entry: the compiled relay lives in dist (run `pnpm build` or `pnpm typecheck` first).
-await import('../dist/src/main.js');
+// Entry point: the compiled code lives in dist, made by `pnpm build` (or `pnpm relay`, which builds).
+try {
+  await import('../dist/src/main.js');
+} catch (error) {
+  if (
+    error?.code === 'ERR_MODULE_NOT_FOUND' &&
+    String(error.message).includes('/dist/src/main.js')
+  ) {
+    process.stderr.write('CareThread is not built yet. Run `pnpm build` first.\n');
+    process.exit(1);
+  }
+  throw error;
+}
