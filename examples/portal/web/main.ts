@@ -219,11 +219,16 @@ class ChatView {
     label.htmlFor = 'composer-input';
     this.input.id = 'composer-input';
     this.input.rows = 2;
-    this.input.placeholder = 'Write a message… (Enter sends, Shift+Enter adds a line)';
+    this.input.placeholder = 'Write a message…';
+    const hint = el('span', 'composer-hint', 'Enter sends · Shift+Enter adds a line');
+    hint.id = 'composer-hint';
+    this.input.setAttribute('aria-describedby', 'composer-hint');
     this.input.maxLength = MAX_LENGTH;
     this.counter.setAttribute('aria-live', 'polite');
     this.sendButton.type = 'submit';
-    form.append(label, this.input, this.counter, this.sendButton);
+    const field = el('div', 'composer-field');
+    field.append(this.input, hint, this.counter);
+    form.append(label, field, this.sendButton);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.submit();
