@@ -3,9 +3,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEV_AUDIENCE, DEV_ISSUER, loadDevSigningKey, mintToken } from '@carethread/server';
-import { CareThreadError, createClient } from '@carethread/widget/client';
-import { DEMO_CONVERSATION, personaById } from './personas.js';
+import { loadDevSigningKey } from '@carethread/server';
+import { seedDemoConversation } from './seed.js';
 import { createPortalServer } from './server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -55,39 +54,7 @@ relay.on('exit', (code) => {
 });
 await waitForRelay(Date.now() + 15_000);
 
-// The care team opens the conversation the portal shows; on later runs it already exists.
-const provider = personaById('dr-rivera');
-if (!provider) fail('The demo has no care-team persona.');
-const seeder = createClient({
-  url: relayUrl,
-  transports: ['websocket'],
-  tokenProvider: () =>
-    mintToken({
-      issuer: DEV_ISSUER,
-      audience: DEV_AUDIENCE,
-      key: devKey.privateKey,
-      kid: devKey.kid,
-      sub: provider.sub,
-      name: provider.name,
-      role: provider.role,
-      title: 'Therapist',
-    }),
-});
-try {
-  await seeder.ready();
-  await seeder.createConversation({
-    conversationId: DEMO_CONVERSATION.id,
-    title: DEMO_CONVERSATION.title,
-    participants: [
-      { userId: 'alice', role: 'patient', displayName: 'Alice Moreno' },
-      { userId: 'bob', role: 'family', displayName: 'Bob Moreno', relationship: 'brother' },
-    ],
-  });
-} catch (error) {
-  if (!(error instanceof CareThreadError && error.code === 'CONFLICT')) throw error;
-} finally {
-  seeder.close();
-}
+await seedDemoConversation(relayUrl, devKey);
 
 const portal = createPortalServer({ webRoot: path.resolve(here, '../dist'), relayUrl, devKey });
 portal.on('error', (error: NodeJS.ErrnoException) => {

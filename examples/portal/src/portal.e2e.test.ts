@@ -9,16 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEV_AUDIENCE,
-  DEV_ISSUER,
-  createRelay,
-  mintToken,
-  parseConfig,
-  type Relay,
-} from '@carethread/server';
-import { CareThreadError, createClient } from '@carethread/widget/client';
-import { DEMO_CONVERSATION } from './personas.js';
+import { createRelay, parseConfig, type Relay } from '@carethread/server';
+import { seedDemoConversation } from './seed.js';
 import { createPortalServer } from './server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,34 +46,7 @@ beforeAll(async () => {
   });
   await startRelay(0);
   const devKey = relay.devKey!;
-  // Seed as the care team, through the protocol like the demo does.
-  const provider = createClient({
-    url: `http://127.0.0.1:${relayPort}`,
-    transports: ['websocket'],
-    tokenProvider: () =>
-      mintToken({
-        issuer: DEV_ISSUER,
-        audience: DEV_AUDIENCE,
-        key: devKey.privateKey,
-        kid: devKey.kid,
-        sub: 'dr-rivera',
-        name: 'Dr. Sam Rivera',
-        role: 'provider',
-      }),
-  });
-  await provider
-    .createConversation({
-      conversationId: DEMO_CONVERSATION.id,
-      title: DEMO_CONVERSATION.title,
-      participants: [
-        { userId: 'alice', role: 'patient', displayName: 'Alice Moreno' },
-        { userId: 'bob', role: 'family', displayName: 'Bob Moreno', relationship: 'brother' },
-      ],
-    })
-    .catch((error: unknown) => {
-      if (!(error instanceof CareThreadError && error.code === 'CONFLICT')) throw error;
-    });
-  provider.close();
+  await seedDemoConversation(`http://127.0.0.1:${relayPort}`, devKey);
 
   portal = createPortalServer({ webRoot, relayUrl: `http://localhost:${relayPort}`, devKey });
   await new Promise<void>((resolve) => portal.listen(0, '127.0.0.1', resolve));

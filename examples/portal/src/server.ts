@@ -3,9 +3,9 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import { mintToken, type DevSigningKey } from '@carethread/server';
-import { DEV_AUDIENCE, DEV_ISSUER } from '@carethread/server';
+import type { DevSigningKey } from '@carethread/server';
 import { DEMO_CONVERSATION, personaById, personas, type Persona } from './personas.js';
+import { mintPersonaToken } from './seed.js';
 
 const COOKIE = 'portal_user';
 const TOKEN_TTL_SECONDS = 10 * 60;
@@ -106,18 +106,7 @@ export function createPortalServer(options: PortalOptions): Server {
           send(res, 401, 'Not signed in to the portal');
           return;
         }
-        const token = await mintToken({
-          issuer: DEV_ISSUER,
-          audience: DEV_AUDIENCE,
-          key: options.devKey.privateKey,
-          kid: options.devKey.kid,
-          sub: persona.sub,
-          name: persona.name,
-          role: persona.role,
-          ...(persona.relationship ? { relationship: persona.relationship } : {}),
-          ...(persona.title ? { title: persona.title } : {}),
-          ttlSeconds: TOKEN_TTL_SECONDS,
-        });
+        const token = await mintPersonaToken(options.devKey, persona, TOKEN_TTL_SECONDS);
         send(res, 200, token);
         return;
       }
