@@ -144,8 +144,9 @@ export function parseConfig(input: unknown, source = 'configuration'): RelayConf
 
 /**
  * Reads CARETHREAD_CONFIG (a JSON file) if set, then applies PORT, HOST, CARETHREAD_DATA_DIR,
- * LOG_LEVEL and CARETHREAD_DEV_TENANT from the environment. Without any tenant configured the
- * development tenant is switched on, so `pnpm relay` works with zero configuration.
+ * LOG_LEVEL, CARETHREAD_TENANTS (a JSON array, for containers) and CARETHREAD_DEV_TENANT from the
+ * environment. Without any tenant configured the development tenant is switched on, so
+ * `pnpm relay` works with zero configuration.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   let fromFile: Record<string, unknown> = {};
@@ -164,6 +165,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (env.HOST !== undefined) merged.host = env.HOST;
   if (env.CARETHREAD_DATA_DIR !== undefined) merged.dataDir = env.CARETHREAD_DATA_DIR;
   if (env.LOG_LEVEL !== undefined) merged.logLevel = env.LOG_LEVEL;
+  if (env.CARETHREAD_TENANTS !== undefined) {
+    try {
+      merged.tenants = JSON.parse(env.CARETHREAD_TENANTS) as unknown;
+    } catch (error) {
+      throw new ConfigError(
+        `CARETHREAD_TENANTS must be a JSON array of tenants: ${(error as Error).message}`,
+      );
+    }
+  }
   if (env.CARETHREAD_DEV_TENANT !== undefined)
     merged.devTenant = env.CARETHREAD_DEV_TENANT === '1' || env.CARETHREAD_DEV_TENANT === 'true';
   const hasTenants = Array.isArray(merged.tenants) && merged.tenants.length > 0;

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const tenant = {
+  id: 'st-marys',
+  issuer: 'https://ehr.st-marys.example',
+  audience: 'carethread',
+  jwksUrl: 'https://ehr.st-marys.example/jwks.json',
+  allowedOrigins: ['https://portal.st-marys.example'],
+};
+
+describe('configuration', () => {
+  it('starts with zero configuration on the development tenant and the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 8080, dataDir: './data', devTenant: true, tenants: [] });
+  });
+
+  it('takes tenants from CARETHREAD_TENANTS and then leaves the development tenant off', () => {
+    const config = loadConfig({ CARETHREAD_TENANTS: JSON.stringify([tenant]), PORT: '9000' });
+    expect(config.port).toBe(9000);
+    expect(config.devTenant).toBe(false);
+    expect(config.tenants[0]).toMatchObject({ id: 'st-marys', algorithms: ['ES256'] });
+  });
+
+  it('names every bad field', () => {
+    const bad = [{ ...tenant, id: 'St Marys', algorithms: ['HS256'], allowedOrigins: ['*'] }];
+    let message = '';
+    try {
+      loadConfig({ CARETHREAD_TENANTS: JSON.stringify(bad), PORT: 'eighty' });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    for (const field of [
+      'port',
+      'tenants.0.id',
+      'tenants.0.algorithms.0',
+      'tenants.0.allowedOrigins.0',
+    ]) {
+      expect(message).toContain(`- ${field}:`);
+    }
+  });
+
+  it('refuses a tenant with both or neither of jwksUrl and jwks', () => {
+    const { jwksUrl: _url, ...neither } = tenant;
+    expect(() => loadConfig({ CARETHREAD_TENANTS: JSON.stringify([neither]) })).toThrow(
+      /jwksUrl: give exactly one of jwksUrl or jwks/,
+    );
+  });
+
+  it('explains unreadable JSON', () => {
+    expect(() => loadConfig({ CARETHREAD_TENANTS: '[{' })).toThrow(
+      /CARETHREAD_TENANTS must be a JSON array/,
+    );
+    expect(() => loadConfig({ CARETHREAD_CONFIG: '/nonexistent/relay.json' })).toThrow(
+      /Cannot read CARETHREAD_CONFIG file/,
+    );
+  });
+});
