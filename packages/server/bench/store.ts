@@ -1,0 +1,135 @@
+// `pnpm bench:store`: the cost of the store's write path per message, by batch size, against the
+// least a durable write can cost (a raw better-sqlite3 INSERT per message in one transaction) run in
+// the same process. Prints wall and CPU time per message and the ratio; never fails.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { createSqliteStore } from '../src/store/sqlite.js';
+import type { AppendRequest } from '../src/store/types.js';
+
+const MESSAGES = 20_000;
+const CONVERSATIONS = 50;
+const ROOM = 4;
+const text = 'Benchmark message of ordinary length, about one sentence.';
+
+interface Cost {
+  wallUs: number;
+  cpuUs: number;
+}
+
+async function measure(run: () => Promise<void>): Promise<Cost> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await run();
+  const used = process.cpuUsage(cpu);
+  return {
+    wallUs: ((performance.now() - start) * 1000) / MESSAGES,
+    cpuUs: (used.user + used.system) / MESSAGES,
+  };
+}
+
+async function storeCost(
+  dir: string,
+  batch: number,
+  synchronous: 'full' | 'normal',
+): Promise<Cost> {
+  const store = await createSqliteStore({
+    filename: path.join(dir, `store-${batch}-${synchronous}.sqlite`),
+    synchronous,
+  });
+  for (let c = 0; c < CONVERSATIONS; c++) {
+    await store.createConversation(
+      {
+        tenantId: 't',
+        conversationId: `c${c}`,
+        title: 'bench',
+        createdBy: 'p',
+        createdAt: new Date().toISOString(),
+      },
+      Array.from({ length: ROOM }, (_, k) => ({
+        userId: `u${c * ROOM + k}`,
+        role: 'patient' as const,
+        displayName: 'U',
+        relationship: null,
+        title: null,
+      })),
+    );
+  }
+  let n = 0;
+  const cost = await measure(async () => {
+    for (let i = 0; i < MESSAGES / batch; i++) {
+      const requests: AppendRequest[] = Array.from({ length: batch }, () => {
+        const user = n % (CONVERSATIONS * ROOM);
+        n++;
+        return {
+          kind: 'message',
+          tenantId: 't',
+          conversationId: `c${Math.floor(user / ROOM)}`,
+          clientId: `id-${String(n).padStart(9, '0')}`,
+          sender: { userId: `u${user}`, role: 'patient', displayName: 'U' },
+          text,
+          at: new Date().toISOString(),
+        };
+      });
+      await store.appendEntries(requests);
+    }
+  });
+  await store.close();
+  return cost;
+}
+
+async function rawCost(dir: string, batch: number, synchronous: 'full' | 'normal'): Promise<Cost> {
+  const db = new Sqlite(path.join(dir, `raw-${batch}-${synchronous}.sqlite`));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.exec(
+    'create table entries (conversation_id text, seq integer, client_id text, sender_id text, text text, created_at text, primary key (conversation_id, seq))',
+  );
+  const insert = db.prepare('insert into entries values (?, ?, ?, ?, ?, ?)');
+  const writeBatch = db.transaction((start: number) => {
+    for (let k = 0; k < batch; k++)
+      insert.run(
+        `c${(start + k) % CONVERSATIONS}`,
+        start + k,
+        `id-${start + k}`,
+        'u',
+        text,
+        new Date().toISOString(),
+      );
+  });
+  const cost = await measure(() => {
+    for (let i = 0; i < MESSAGES / batch; i++) writeBatch(i * batch);
+    return Promise.resolve();
+  });
+  db.close();
+  return cost;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'carethread-bench-store-'));
+const rows: string[] = [];
+try {
+  for (const synchronous of ['full', 'normal'] as const) {
+    for (const batch of [1, 10, 50, 200]) {
+      const raw = await rawCost(dir, batch, synchronous);
+      const store = await storeCost(dir, batch, synchronous);
+      rows.push(
+        `| ${synchronous} | ${batch} | ${raw.wallUs.toFixed(1)} / ${raw.cpuUs.toFixed(1)} | ${store.wallUs.toFixed(1)} / ${store.cpuUs.toFixed(1)} | ${(store.cpuUs / raw.cpuUs).toFixed(1)}× |`,
+      );
+      process.stderr.write(`synchronous=${synchronous} batch=${batch} done\n`);
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+process.stdout.write(
+  [
+    `Store write path, ${MESSAGES.toLocaleString('en-US')} messages in ${CONVERSATIONS} conversations, in-process (µs per message)`,
+    '',
+    '| synchronous | batch | raw INSERT wall / CPU | appendEntries wall / CPU | CPU ratio |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    'appendEntries also checks membership, deduplicates client ids and assigns sequence numbers.',
+  ].join('\n') + '\n',
+);
