@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Fastify from 'fastify';
+import type { HealthResponse } from '@carethread/shared';
 import type { Logger } from 'pino';
 import { devTenantConfig, loadDevSigningKey, type DevSigningKey } from './auth/dev-tenant.js';
 import { createTokenVerifier } from './auth/tokens.js';
@@ -83,14 +84,15 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
 
   let shuttingDown = false;
   const http = Fastify({ logger: false });
-  http.get('/healthz', () => ({ status: 'ok' }));
+  http.get('/healthz', (): HealthResponse => ({ status: 'ok' }));
   http.get('/readyz', async (_request, reply) => {
-    if (shuttingDown) return reply.code(503).send({ status: 'shutting-down' });
+    const unready = (status: HealthResponse['status']) => reply.code(503).send({ status });
+    if (shuttingDown) return unready('shutting-down');
     try {
       await store.ping();
-      return { status: 'ready' };
+      return { status: 'ready' } satisfies HealthResponse;
     } catch {
-      return reply.code(503).send({ status: 'store-unavailable' });
+      return unready('store-unavailable');
     }
   });
 

@@ -315,3 +315,12 @@ export type ServerToClientEvents = {
 export function isClientEventName(name: unknown): name is ClientEventName {
   return typeof name === 'string' && Object.hasOwn(clientEvents, name);
 }
+
+// ---------------------------------------------------------------------------------------------
+// REST bodies
+
+/** `GET /healthz` (process up) and `GET /readyz` (store reachable, not shutting down). */
+export const HealthResponse = z.object({
+  status: z.enum(['ok', 'ready', 'shutting-down', 'store-unavailable']),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;

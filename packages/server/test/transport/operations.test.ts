@@ -1,5 +1,6 @@
 // Health endpoints, graceful shutdown and what the logs may contain.
 import { afterEach, describe, expect, it } from 'vitest';
+import { HealthResponse } from '@carethread/shared';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { ThreadedStore } from '../../src/store/threaded.js';
 import { rmSync } from 'node:fs';
@@ -27,7 +28,7 @@ describe('health', () => {
     expect(await (await fetch(`${relay.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${relay.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(HealthResponse.parse(await ready.json())).toEqual({ status: 'ready' });
   });
 });
 
