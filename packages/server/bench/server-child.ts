@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Server } from 'socket.io';
 import { createRelay, parseConfig } from '../src/index.js';
+import { createSqliteStore } from '../src/store/sqlite.js';
 
 type Mode = 'bare' | 'carethread';
 
@@ -61,6 +62,7 @@ async function startCareThread(
   publicJwk: Record<string, unknown>,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'carethread-bench-'));
+  const inline = process.env.BENCH_STORE === 'inline';
   const relay = await createRelay(
     parseConfig({
       port: 0,
@@ -85,6 +87,14 @@ async function startCareThread(
         },
       ],
     }),
+    inline
+      ? {
+          store: await createSqliteStore({
+            filename: path.join(dataDir, 'inline.sqlite'),
+            synchronous: process.env.BENCH_SQLITE_SYNC === 'normal' ? 'normal' : 'full',
+          }),
+        }
+      : {},
   );
   const port = await relay.listen();
   return {

@@ -1,30 +1,27 @@
-// The Store contract written once in Kysely. Engines differ only in how they open a write
-// transaction (SQLite takes the write lock up front; PostgreSQL will lock conversation rows).
+// The Store contract written once in Kysely. Engines differ in how they open a write
+// transaction (SQLite takes the write lock up front; PostgreSQL will lock conversation rows) and
+// may bring a faster write path for appends, which must follow the same `decideAppend` rules.
 import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
-import type { EditView, MessageView, Role } from '@carethread/shared';
+import type { MessageView, Role } from '@carethread/shared';
+import { decideAppend, toEntry, type EntryRow } from './append-rules.js';
 import { migrationProvider } from './migrations.js';
-import type { ConversationsTable, Database, EntriesTable, ParticipantsTable } from './schema.js';
-import {
-  entryFromRequest,
-  type AppendRequest,
-  type AppendResult,
-  type NewParticipant,
-  type ParticipantRecord,
-  type Store,
-  type StoredEntry,
+import type { ConversationsTable, Database, ParticipantsTable } from './schema.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  NewParticipant,
+  ParticipantRecord,
+  Store,
 } from './types.js';
 
 export interface SqlEngine {
   db: Kysely<Database>;
   /** Runs `work` in a transaction that holds the write lock for the conversations it touches. */
   writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** An engine's own append path; without it, the portable batched-lookup path below is used. */
+  appendEntries?: Store['appendEntries'];
   close(): Promise<void>;
 }
-
-type EntryRow = Selectable<EntriesTable> & {
-  edited_text?: string | null;
-  edited_at?: string | null;
-};
 
 function toParticipant(row: Selectable<ParticipantsTable>): ParticipantRecord {
   return {
@@ -38,38 +35,6 @@ function toParticipant(row: Selectable<ParticipantsTable>): ParticipantRecord {
     readSeq: row.read_seq,
     addedAt: row.added_at,
   };
-}
-
-function toEntry(row: EntryRow): StoredEntry {
-  const sender = {
-    userId: row.sender_id,
-    role: row.sender_role as Role,
-    displayName: row.sender_name,
-  };
-  if (row.kind === 'edit') {
-    const edit: EditView = {
-      kind: 'edit',
-      conversationId: row.conversation_id,
-      seq: row.seq,
-      id: row.client_id,
-      targetSeq: Number(row.target_seq),
-      sender,
-      text: row.text,
-      editedAt: row.created_at,
-    };
-    return edit;
-  }
-  const message: MessageView = {
-    kind: 'message',
-    conversationId: row.conversation_id,
-    seq: row.seq,
-    id: row.client_id,
-    sender,
-    text: row.edited_text ?? row.text,
-    sentAt: row.created_at,
-    editedAt: row.edited_at ?? null,
-  };
-  return message;
 }
 
 /** Selects entry rows with the latest correction of each message joined in. */
@@ -174,7 +139,7 @@ export function createSqlStore(engine: SqlEngine): Store {
         request.kind === 'edit' ? [[request.conversationId, request.targetSeq]] : [],
       ),
     );
-    const targets = new Map<string, { kind: string; sender_id: string }>();
+    const targets = new Map<string, Pick<EntryRow, 'kind' | 'sender_id'>>();
     if (targetPairs.length > 0) {
       const rows = await trx
         .selectFrom('entries')
@@ -188,79 +153,19 @@ export function createSqlStore(engine: SqlEngine): Store {
     const inserts: EntryRow[] = [];
     for (const { index, request } of requests) {
       const { conversationId, sender, clientId } = request;
-      const last = nextSeq.get(conversationId);
-      if (last === undefined) {
-        results[index] = {
-          ok: false,
-          code: 'NOT_FOUND',
-          message: 'This conversation does not exist.',
-        };
-        continue;
-      }
-      if (!isMember.has(key(conversationId, sender.userId))) {
-        results[index] = {
-          ok: false,
-          code: 'FORBIDDEN',
-          message: 'You are not a participant of this conversation.',
-        };
-        continue;
-      }
       const idKey = key(conversationId, sender.userId, clientId);
-      const previous = existing.get(idKey);
-      if (previous) {
-        const sameRequest =
-          previous.kind === request.kind &&
-          previous.text === request.text &&
-          (request.kind === 'message' || Number(previous.target_seq) === request.targetSeq);
-        results[index] = sameRequest
-          ? { ok: true, entry: toEntry(previous), duplicate: true }
-          : {
-              ok: false,
-              code: 'CONFLICT',
-              message:
-                'This message id was already used for a different message. Send it with a new id.',
-            };
-        continue;
-      }
-      let targetSeq: number | null = null;
-      if (request.kind === 'edit') {
-        const target = targets.get(key(conversationId, request.targetSeq));
-        if (!target || target.kind !== 'message') {
-          results[index] = {
-            ok: false,
-            code: 'NOT_FOUND',
-            message: 'The message to correct does not exist.',
-          };
-          continue;
-        }
-        if (target.sender_id !== sender.userId) {
-          results[index] = {
-            ok: false,
-            code: 'FORBIDDEN',
-            message: 'Only the sender of a message can correct it.',
-          };
-          continue;
-        }
-        targetSeq = request.targetSeq;
-      }
-      const seq = last + 1;
-      nextSeq.set(conversationId, seq);
-      const row: EntryRow = {
-        tenant_id: tenantId,
-        conversation_id: conversationId,
-        seq,
-        kind: request.kind,
-        client_id: clientId,
-        sender_id: sender.userId,
-        sender_role: sender.role,
-        sender_name: sender.displayName,
-        text: request.text,
-        target_seq: targetSeq,
-        created_at: request.at,
-      };
-      inserts.push(row);
-      existing.set(idKey, row);
-      results[index] = { ok: true, entry: entryFromRequest(request, seq), duplicate: false };
+      const decision = decideAppend(request, {
+        lastSeq: nextSeq.get(conversationId),
+        isMember: isMember.has(key(conversationId, sender.userId)),
+        previous: existing.get(idKey),
+        target:
+          request.kind === 'edit' ? targets.get(key(conversationId, request.targetSeq)) : undefined,
+      });
+      results[index] = decision.result;
+      if (!decision.insert) continue;
+      nextSeq.set(conversationId, decision.row.seq);
+      inserts.push(decision.row);
+      existing.set(idKey, decision.row);
     }
 
     // SQLite allows 32766 bound parameters per statement; 11 columns x 1000 rows stays well under.
@@ -468,6 +373,7 @@ export function createSqlStore(engine: SqlEngine): Store {
 
     appendEntries(requests) {
       if (requests.length === 0) return Promise.resolve([]);
+      if (engine.appendEntries) return engine.appendEntries(requests);
       return engine.writeTransaction(async (trx) => {
         const results: AppendResult[] = new Array<AppendResult>(requests.length);
         const byTenant = new Map<string, { index: number; request: AppendRequest }[]>();

@@ -4,6 +4,7 @@
 import Sqlite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
+import { createSqliteAppender } from './sqlite-append.js';
 import { createSqlStore, type SqlEngine } from './sql-store.js';
 import type { Store } from './types.js';
 
@@ -40,7 +41,15 @@ function withStatementCache(database: Sqlite.Database, capacity = 512): SqliteDa
   };
 }
 
-export async function createSqliteStore(options: SqliteOptions): Promise<Store> {
+export interface SqliteOpenOptions extends SqliteOptions {
+  /**
+   * Append with the portable Kysely path (the one PostgreSQL uses) instead of SQLite's own; the
+   * contract tests run both so the two paths keep answering alike.
+   */
+  portableAppends?: boolean;
+}
+
+export async function createSqliteStore(options: SqliteOpenOptions): Promise<Store> {
   const database = new Sqlite(options.filename);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
@@ -68,5 +77,13 @@ export async function createSqliteStore(options: SqliteOptions): Promise<Store> 
   };
   const store = createSqlStore(engine);
   await store.migrate();
+  // The fast path prepares its statements against the migrated schema.
+  if (!options.portableAppends) {
+    const append = createSqliteAppender(database);
+    // Holding Kysely's connection keeps the synchronous transaction from starting while one of
+    // Kysely's own transactions is open on the same connection (it would nest as a savepoint).
+    engine.appendEntries = (requests) =>
+      db.connection().execute(() => Promise.resolve(append(requests)));
+  }
   return store;
 }

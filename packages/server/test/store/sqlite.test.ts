@@ -19,6 +19,24 @@ describeStoreContract('SQLite', async () => {
   };
 });
 
+describeStoreContract(
+  'SQLite with the portable append path (the one PostgreSQL uses)',
+  async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
+    const store = await createSqliteStore({
+      filename: path.join(dir, 'test.sqlite'),
+      portableAppends: true,
+    });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+);
+
 describeStoreContract('SQLite on a worker thread (what the relay uses)', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
   const store = await createThreadedSqliteStore({ filename: path.join(dir, 'test.sqlite') });

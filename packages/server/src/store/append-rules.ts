@@ -1,0 +1,118 @@
+// The rules of an append, separate from how an engine looks up the facts they need: the portable
+// Kysely write path (batched lookups, for PostgreSQL) and the SQLite fast path (prepared
+// statements per row) both decide with `decideAppend`, so they cannot drift apart.
+import type { EditView, MessageView, Role } from '@carethread/shared';
+import type { Selectable } from 'kysely';
+import type { EntriesTable } from './schema.js';
+import {
+  entryFromRequest,
+  type AppendRequest,
+  type AppendResult,
+  type StoredEntry,
+} from './types.js';
+
+export type EntryRow = Selectable<EntriesTable> & {
+  edited_text?: string | null;
+  edited_at?: string | null;
+};
+
+export function toEntry(row: EntryRow): StoredEntry {
+  const sender = {
+    userId: row.sender_id,
+    role: row.sender_role as Role,
+    displayName: row.sender_name,
+  };
+  if (row.kind === 'edit') {
+    const edit: EditView = {
+      kind: 'edit',
+      conversationId: row.conversation_id,
+      seq: row.seq,
+      id: row.client_id,
+      targetSeq: Number(row.target_seq),
+      sender,
+      text: row.text,
+      editedAt: row.created_at,
+    };
+    return edit;
+  }
+  const message: MessageView = {
+    kind: 'message',
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    id: row.client_id,
+    sender,
+    text: row.edited_text ?? row.text,
+    sentAt: row.created_at,
+    editedAt: row.edited_at ?? null,
+  };
+  return message;
+}
+
+/** What the store knows about a request's conversation, sender and id at write time. */
+export interface AppendFacts {
+  /** The conversation's newest sequence (within this batch), or undefined when it does not exist. */
+  lastSeq: number | undefined;
+  /** The sender is an active participant. */
+  isMember: boolean;
+  /** The entry stored earlier under the same (conversation, sender, client id). */
+  previous: EntryRow | undefined;
+  /** For an edit: the entry at `targetSeq`. */
+  target: Pick<EntryRow, 'kind' | 'sender_id'> | undefined;
+}
+
+/** Either the final answer (refusal or duplicate) or the row to insert and what it returns. */
+export type AppendDecision =
+  { insert: false; result: AppendResult } | { insert: true; row: EntryRow; result: AppendResult };
+
+function refuse(code: 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT', message: string): AppendDecision {
+  return { insert: false, result: { ok: false, code, message } };
+}
+
+export function decideAppend(request: AppendRequest, facts: AppendFacts): AppendDecision {
+  const { lastSeq, previous } = facts;
+  if (lastSeq === undefined) return refuse('NOT_FOUND', 'This conversation does not exist.');
+  if (!facts.isMember) {
+    return refuse('FORBIDDEN', 'You are not a participant of this conversation.');
+  }
+  if (previous) {
+    const sameRequest =
+      previous.kind === request.kind &&
+      previous.text === request.text &&
+      (request.kind === 'message' || Number(previous.target_seq) === request.targetSeq);
+    return sameRequest
+      ? { insert: false, result: { ok: true, entry: toEntry(previous), duplicate: true } }
+      : refuse(
+          'CONFLICT',
+          'This message id was already used for a different message. Send it with a new id.',
+        );
+  }
+  let targetSeq: number | null = null;
+  if (request.kind === 'edit') {
+    const { target } = facts;
+    if (target?.kind !== 'message') {
+      return refuse('NOT_FOUND', 'The message to correct does not exist.');
+    }
+    if (target.sender_id !== request.sender.userId) {
+      return refuse('FORBIDDEN', 'Only the sender of a message can correct it.');
+    }
+    targetSeq = request.targetSeq;
+  }
+  const seq = lastSeq + 1;
+  return {
+    insert: true,
+    row: {
+      tenant_id: request.tenantId,
+      conversation_id: request.conversationId,
+      seq,
+      kind: request.kind,
+      client_id: request.clientId,
+      sender_id: request.sender.userId,
+      sender_role: request.sender.role,
+      sender_name: request.sender.displayName,
+      text: request.text,
+      target_seq: targetSeq,
+      created_at: request.at,
+    },
+    result: { ok: true, entry: entryFromRequest(request, seq), duplicate: false },
+  };
+}
