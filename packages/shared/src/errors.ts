@@ -1,46 +1,10 @@
-// Stable error codes of the CareThread protocol and the sentence a person reads for each.
+// Stable error codes of the CareThread protocol as zod schemas; the plain values live in codes.ts.
 import { z } from 'zod/mini';
+import { ERROR_CODES } from './codes.js';
 
 /** Every error the relay or the client reports carries one of these codes. Codes never change meaning. */
-export const ErrorCode = z.enum([
-  'UNAUTHENTICATED',
-  'TOKEN_EXPIRED',
-  'UNSUPPORTED_VERSION',
-  'FORBIDDEN',
-  'FORBIDDEN_ORIGIN',
-  'NOT_FOUND',
-  'VALIDATION',
-  'UNKNOWN_EVENT',
-  'RATE_LIMITED',
-  'TOO_LARGE',
-  'CONFLICT',
-  'UNAVAILABLE',
-  'INTERNAL',
-]);
+export const ErrorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCode>;
-
-/** The default human sentence for each code: what happened and what to do about it. */
-export const errorSentences: Record<ErrorCode, string> = {
-  UNAUTHENTICATED: 'You are not signed in to the chat. Reload the page or sign in again.',
-  TOKEN_EXPIRED: 'Your chat session has ended. Sign in again to continue.',
-  UNSUPPORTED_VERSION:
-    'This chat client is too old or too new for the relay. Reload the page to get a matching version.',
-  FORBIDDEN:
-    'You do not have access to this conversation. Ask your care team if you think you should.',
-  FORBIDDEN_ORIGIN:
-    'This website is not allowed to connect to the chat relay. The site operator must add its origin to the relay configuration.',
-  NOT_FOUND: 'That conversation or message does not exist. Check the link or ask your care team.',
-  VALIDATION:
-    'The request was not understood. Reload the page; if it keeps happening, contact support.',
-  UNKNOWN_EVENT: 'The relay does not know this request. Update the chat client.',
-  RATE_LIMITED: 'You are sending too quickly. Wait a moment and try again.',
-  TOO_LARGE: 'That message is too long. Shorten it or split it into several messages.',
-  CONFLICT: 'That change clashes with an earlier one. Reload the conversation and try again.',
-  UNAVAILABLE:
-    'The chat is temporarily unavailable. Your message will be retried; try again shortly.',
-  INTERNAL:
-    'Something went wrong in the chat relay. Try again; if it keeps happening, contact support.',
-};
 
 /** The error half of every ack and REST error body. */
 export const ErrorBody = z.object({
@@ -48,13 +12,3 @@ export const ErrorBody = z.object({
   message: z.string(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
-
-/** Builds an error body, defaulting the message to the code's sentence. */
-export function errorBody(code: ErrorCode, message: string = errorSentences[code]): ErrorBody {
-  return { code, message };
-}
-
-/** Codes after which retrying the same request later may succeed. */
-export function isRetryable(code: ErrorCode): boolean {
-  return code === 'UNAVAILABLE' || code === 'RATE_LIMITED' || code === 'INTERNAL';
-}

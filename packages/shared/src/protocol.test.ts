@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, errorSentences } from './errors.js';
+import { errorSentences } from './codes.js';
+import { ErrorCode } from './errors.js';
 import { describeIssues, isOnlyTooBig } from './issues.js';
 import { MessageSend, clientEvents, isClientEventName, serverEvents } from './protocol.js';
 

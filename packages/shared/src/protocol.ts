@@ -3,12 +3,7 @@
 import { z } from 'zod/mini';
 import { ErrorBody } from './errors.js';
 
-/** Version of this protocol; the client sends it in the handshake and the relay refuses others. */
-export const PROTOCOL_VERSION = 1;
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
-
-/** Hard ceiling on message text, whatever a tenant configures; tenants usually allow less. */
-export const MAX_TEXT_LENGTH = 16_000;
+import { HISTORY_PAGE_MAX, MAX_TEXT_LENGTH, SYNC_PAGE_MAX } from './constants.js';
 
 const printable = /^[^\p{Cc}]*$/u;
 
@@ -166,7 +161,6 @@ export type MessageEdit = z.infer<typeof MessageEdit>;
 export const MessageEditResult = z.object({ id: ClientMessageId, seq: Seq, editedAt: IsoTime });
 export type MessageEditResult = z.infer<typeof MessageEditResult>;
 
-export const HISTORY_PAGE_MAX = 100;
 export const HistoryPage = z.object({
   conversationId: ConversationId,
   /** Return messages older than this sequence; omit for the newest page. */
@@ -181,7 +175,6 @@ export const HistoryPageResult = z.object({
 });
 export type HistoryPageResult = z.infer<typeof HistoryPageResult>;
 
-export const SYNC_PAGE_MAX = 500;
 export const Sync = z.object({
   conversationId: ConversationId,
   afterSeq: Seq,

@@ -1,0 +1,57 @@
+// Error codes, their sentences and error bodies as plain values, without zod, so the browser
+// bundle can use them without pulling in the schema library (errors.ts builds the schemas).
+
+/** Every error the relay or the client reports carries one of these codes. Codes never change meaning. */
+export const ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'TOKEN_EXPIRED',
+  'UNSUPPORTED_VERSION',
+  'FORBIDDEN',
+  'FORBIDDEN_ORIGIN',
+  'NOT_FOUND',
+  'VALIDATION',
+  'UNKNOWN_EVENT',
+  'RATE_LIMITED',
+  'TOO_LARGE',
+  'CONFLICT',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+type Code = (typeof ERROR_CODES)[number];
+
+/** The default human sentence for each code: what happened and what to do about it. */
+export const errorSentences: Record<Code, string> = {
+  UNAUTHENTICATED: 'You are not signed in to the chat. Reload the page or sign in again.',
+  TOKEN_EXPIRED: 'Your chat session has ended. Sign in again to continue.',
+  UNSUPPORTED_VERSION:
+    'This chat client is too old or too new for the relay. Reload the page to get a matching version.',
+  FORBIDDEN:
+    'You do not have access to this conversation. Ask your care team if you think you should.',
+  FORBIDDEN_ORIGIN:
+    'This website is not allowed to connect to the chat relay. The site operator must add its origin to the relay configuration.',
+  NOT_FOUND: 'That conversation or message does not exist. Check the link or ask your care team.',
+  VALIDATION:
+    'The request was not understood. Reload the page; if it keeps happening, contact support.',
+  UNKNOWN_EVENT: 'The relay does not know this request. Update the chat client.',
+  RATE_LIMITED: 'You are sending too quickly. Wait a moment and try again.',
+  TOO_LARGE: 'That message is too long. Shorten it or split it into several messages.',
+  CONFLICT: 'That change clashes with an earlier one. Reload the conversation and try again.',
+  UNAVAILABLE:
+    'The chat is temporarily unavailable. Your message will be retried; try again shortly.',
+  INTERNAL:
+    'Something went wrong in the chat relay. Try again; if it keeps happening, contact support.',
+};
+
+/** Builds an error body, defaulting the message to the code's sentence. */
+export function errorBody(
+  code: Code,
+  message: string = errorSentences[code],
+): { code: Code; message: string } {
+  return { code, message };
+}
+
+/** Codes after which retrying the same request later may succeed. */
+export function isRetryable(code: Code): boolean {
+  return code === 'UNAVAILABLE' || code === 'RATE_LIMITED' || code === 'INTERNAL';
+}
