@@ -30,8 +30,13 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['**/bin/**/*.js'],
-    languageOptions: { globals: { process: 'readonly' } },
+    files: ['**/bin/**/*.js', '**/scripts/**/*.js', '**/*.config.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
+    // Lit calls event listeners in templates (@click=${this.onClick}) with `this` as the element.
+    files: ['**/*.component.ts'],
+    rules: { '@typescript-eslint/unbound-method': 'off' },
   },
   {
     files: ['**/test/**/*.ts', '**/*.test.ts', '**/bench/**/*.ts'],

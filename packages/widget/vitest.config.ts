@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { name: 'widget', include: ['src/**/*.test.ts'], passWithNoTests: true },
+  test: { name: 'widget', include: ['src/client/**/*.test.ts'], passWithNoTests: true },
 });

@@ -70,7 +70,7 @@ portal.listen(portalPort, () => {
     [
       '',
       'CareThread demo is running.',
-      `  Portal  http://localhost:${portalPort}   open it in two windows and sign in as two people`,
+      `  Portal  http://localhost:${portalPort}   a patient, a family member and a therapist side by side`,
       `  Relay   ${relayUrl}   (health: ${relayUrl}/healthz, data: ${dataDir})`,
       'Press Ctrl-C to stop.',
       '',

@@ -1,5 +1,6 @@
-// The example portal end to end in real Chromium: the page built by Vite, served under its strict
-// CSP, talking through the headless client to a real relay that is stopped and restarted.
+// The example portal end to end in real Chromium: the page built by Vite with the <carethread-chat>
+// script tag, served under its strict CSP with Trusted Types, talking to a real relay that is
+// stopped and restarted.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -73,72 +74,88 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function signIn(name: string): Promise<Page> {
+async function openPortal(name: string, query = ''): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`${name}: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`${name}: ${error.message}`));
-  await page.goto(portalUrl);
-  await page.getByRole('button', { name: new RegExp(name) }).click();
-  await page.getByRole('log', { name: 'Messages' }).waitFor();
+  await page.goto(portalUrl + query);
   return page;
 }
 
-const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
-const log = (page: Page) => page.getByRole('log', { name: 'Messages' });
+/** One person's chat on the page: Playwright's role locators reach into the shadow root. */
+const pane = (page: Page, persona: string) => page.locator(`.pane[data-persona="${persona}"]`);
+const composer = (page: Page, persona: string) =>
+  pane(page, persona).getByRole('textbox', { name: 'Message' });
+const log = (page: Page, persona: string) =>
+  pane(page, persona).getByRole('log', { name: 'Messages' });
+
+async function say(page: Page, persona: string, text: string): Promise<void> {
+  await composer(page, persona).fill(text);
+  await composer(page, persona).press('Enter');
+}
 
 describe('example portal', () => {
-  let alice: Page;
-  let bob: Page;
+  let page: Page;
 
-  it('lets two people sign in and talk, with roles, presence and typing', async () => {
-    alice = await signIn('Alice Moreno');
-    bob = await signIn('Bob Moreno');
-    await composer(alice).fill('Hi Bob! The family session moved to Thursday.');
-    await composer(alice).press('Enter');
-    await log(bob).getByText('The family session moved to Thursday.').waitFor();
-    await composer(bob).fill('Thanks!');
-    await composer(bob).press('Shift+Enter');
-    await composer(bob).pressSequentially('See you there.');
-    await bob.getByRole('button', { name: 'Send' }).click();
-    await log(alice)
+  it('shows a patient, a family member and a therapist side by side, who talk', async () => {
+    page = await openPortal('portal');
+    for (const persona of ['alice', 'bob', 'dr-rivera']) await log(page, persona).waitFor();
+    await say(page, 'alice', 'Hi both! The family session moved to Thursday.');
+    await log(page, 'bob').getByText('The family session moved to Thursday.').waitFor();
+    await log(page, 'dr-rivera').getByText('The family session moved to Thursday.').waitFor();
+    await composer(page, 'bob').fill('Thanks!');
+    await composer(page, 'bob').press('Shift+Enter');
+    await composer(page, 'bob').pressSequentially('See you there.');
+    await pane(page, 'bob').getByRole('button', { name: 'Send' }).click();
+    await log(page, 'alice')
       .getByText(/Thanks!\s+See you there\./)
       .waitFor();
-    await composer(alice).fill('typing...');
-    await bob.getByText('Alice Moreno is typing…').waitFor();
-    const participants = await bob.getByRole('list', { name: 'Participants' }).innerText();
+    await composer(page, 'dr-rivera').fill('typing...');
+    await pane(page, 'alice').getByText('Dr. Sam Rivera is typing…').waitFor();
+    const participants = await pane(page, 'bob')
+      .getByRole('list', { name: 'Participants' })
+      .innerText();
     expect(participants).toContain('Family · brother');
-    expect(participants).toContain('Patient');
-    expect(
-      await bob
-        .getByRole('list', { name: 'Participants' })
-        .getByRole('img', { name: 'online' })
-        .count(),
-    ).toBe(2);
+    expect(participants).toContain('Care team · Therapist');
+    expect(await pane(page, 'dr-rivera').getByRole('note').innerText()).toContain('988');
   });
 
   it('renders markup in messages as text', async () => {
-    await composer(alice).fill('<img src=x onerror="window.pwned=1"><b>bold?</b>');
-    await composer(alice).press('Enter');
-    await log(bob).getByText('<b>bold?</b>', { exact: false }).waitFor();
-    expect(await bob.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
-    expect(await log(bob).locator('img, b').count()).toBe(0);
+    await say(page, 'alice', '<img src=x onerror="window.pwned=1"><b>bold?</b>');
+    await log(page, 'bob').getByText('<b>bold?</b>', { exact: false }).waitFor();
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await log(page, 'bob').locator('img, b').count()).toBe(0);
+  });
+
+  it('brings a person who was away up to date, with nothing lost', async () => {
+    const bobAlone = await openPortal('bob', '?persona=bob');
+    await log(bobAlone, 'bob').getByText('bold?', { exact: false }).waitFor();
+    await bobAlone.close();
+    for (let i = 1; i <= 5; i++) await say(page, 'dr-rivera', `While Bob was away ${String(i)}`);
+    await log(page, 'alice').getByText('While Bob was away 5').waitFor();
+    const bobBack = await openPortal('bob again', '?persona=bob');
+    await log(bobBack, 'bob').getByText('While Bob was away 5').waitFor();
+    const texts = await log(bobBack, 'bob').locator('.text').allInnerTexts();
+    const away = texts.filter((t) => t.startsWith('While Bob was away'));
+    expect(away).toEqual([1, 2, 3, 4, 5].map((i) => `While Bob was away ${String(i)}`));
   });
 
   it('queues a message while the relay is down and sends it when the relay is back', async () => {
     await relay.close();
-    await alice
+    await pane(page, 'alice')
       .getByRole('status')
-      .getByText(/Connection lost|relay is restarting|cannot be reached/)
+      .getByText(/offline|Reconnecting/)
       .waitFor();
-    await composer(alice).fill('Sent while the relay was down');
-    await composer(alice).press('Enter');
-    await alice.getByText('Waiting for connection…').waitFor();
+    await say(page, 'alice', 'Sent while the relay was down');
+    await pane(page, 'alice').getByText('Waiting for connection…').waitFor();
     await startRelay(relayPort);
-    await log(bob).getByText('Sent while the relay was down').waitFor({ timeout: 30_000 });
-    await expect.poll(() => alice.getByText('Waiting for connection…').count()).toBe(0);
+    await log(page, 'bob').getByText('Sent while the relay was down').waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => pane(page, 'alice').getByText('Waiting for connection…').count())
+      .toBe(0);
     expect(problems.filter((p) => !/WebSocket|ERR_CONNECTION_REFUSED|socket\.io/.test(p))).toEqual(
       [],
     );

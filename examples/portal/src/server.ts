@@ -1,14 +1,17 @@
-// The example host portal's web server: a demo sign-in kept in an HttpOnly cookie, the token
-// endpoint the chat calls with that cookie, and the built page, served under a strict CSP.
-import { createReadStream, existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// The example host portal's web server: the page (relay address filled in), the CareThread script
+// tag file from @carethread/widget, and the token endpoint the chat elements call, all under a
+// strict CSP with Trusted Types required.
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { DevSigningKey } from '@carethread/server';
-import { DEMO_CONVERSATION, personaById, personas, type Persona } from './personas.js';
+import { DEMO_CONVERSATION, personaById } from './personas.js';
 import { mintPersonaToken } from './seed.js';
 
-const COOKIE = 'portal_user';
 const TOKEN_TTL_SECONDS = 10 * 60;
+/** The script-tag build of the widget, as a host would copy it or load it from a CDN. */
+const WIDGET_SCRIPT = createRequire(import.meta.url).resolve('@carethread/widget/carethread.js');
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -23,11 +26,6 @@ export interface PortalOptions {
   devKey: DevSigningKey;
 }
 
-function cookieUser(req: IncomingMessage): Persona | undefined {
-  const match = /(?:^|;\s*)portal_user=([\w-]+)/.exec(req.headers.cookie ?? '');
-  return personaById(match?.[1]);
-}
-
 function send(
   res: ServerResponse,
   status: number,
@@ -38,13 +36,8 @@ function send(
   res.end(body);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  let body = '';
-  for await (const chunk of req) {
-    body += String(chunk);
-    if (body.length > 10_000) throw new Error('body too large');
-  }
-  return body;
+function escapeAttribute(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
 
 export function createPortalServer(options: PortalOptions): Server {
@@ -60,57 +53,48 @@ export function createPortalServer(options: PortalOptions): Server {
     "base-uri 'none'",
     "frame-ancestors 'none'",
     "form-action 'self'",
+    // No script on the page may write HTML from strings; the chat element must work under this.
+    "require-trusted-types-for 'script'",
+    'trusted-types lit-html',
   ].join('; ');
+  const headers = {
+    'content-security-policy': csp,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
 
   return createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://portal.local');
-      if (url.pathname === '/config.json') {
-        send(
-          res,
-          200,
-          JSON.stringify({ relayUrl: options.relayUrl, conversation: DEMO_CONVERSATION, personas }),
-          'application/json',
-        );
-        return;
-      }
-      if (url.pathname === '/session') {
-        if (req.method === 'POST') {
-          const persona = personaById(
-            new URLSearchParams(await readBody(req)).get('user') ?? undefined,
-          );
-          if (!persona) {
-            send(res, 400, 'Unknown user');
-            return;
-          }
-          res.setHeader(
-            'set-cookie',
-            `${COOKIE}=${persona.sub}; HttpOnly; SameSite=Strict; Path=/`,
-          );
-          send(res, 200, JSON.stringify(persona), 'application/json');
-          return;
-        }
-        if (req.method === 'DELETE') {
-          res.setHeader('set-cookie', `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
-          send(res, 204, '');
-          return;
-        }
-        // 200 with null rather than 401: not being signed in yet is normal, not an error.
-        send(res, 200, JSON.stringify(cookieUser(req) ?? null), 'application/json');
-        return;
-      }
       if (url.pathname === '/carethread/token') {
-        // The chat calls this with the portal's own cookie; the token lives in the page's memory only.
-        const persona = cookieUser(req);
+        // A real portal mints for its signed-in user (from its session cookie, which the chat's
+        // fetch sends). This demo shows three people on one page, so it takes the person's id.
+        const persona = personaById(url.searchParams.get('persona') ?? undefined);
         if (!persona) {
           send(res, 401, 'Not signed in to the portal');
           return;
         }
-        const token = await mintPersonaToken(options.devKey, persona, TOKEN_TTL_SECONDS);
-        send(res, 200, token);
+        send(res, 200, await mintPersonaToken(options.devKey, persona, TOKEN_TTL_SECONDS));
         return;
       }
-      const relative = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
+      if (url.pathname === '/carethread.js') {
+        res.writeHead(200, { 'content-type': CONTENT_TYPES['.js'], ...headers });
+        createReadStream(WIDGET_SCRIPT).pipe(res);
+        return;
+      }
+      if (url.pathname === '/' || url.pathname === '/index.html') {
+        const page = readFileSync(path.join(options.webRoot, 'index.html'), 'utf8')
+          .replaceAll('{{relayUrl}}', escapeAttribute(options.relayUrl))
+          .replaceAll('{{conversationId}}', escapeAttribute(DEMO_CONVERSATION.id));
+        res.writeHead(200, {
+          'content-type': CONTENT_TYPES['.html'],
+          'cache-control': 'no-store',
+          ...headers,
+        });
+        res.end(page);
+        return;
+      }
+      const relative = url.pathname.slice(1);
       const file = path.join(options.webRoot, relative);
       if (!file.startsWith(options.webRoot + path.sep) || !existsSync(file)) {
         send(res, 404, 'Not found');
@@ -118,9 +102,7 @@ export function createPortalServer(options: PortalOptions): Server {
       }
       res.writeHead(200, {
         'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'content-security-policy': csp,
-        'x-content-type-options': 'nosniff',
-        'referrer-policy': 'no-referrer',
+        ...headers,
       });
       createReadStream(file).pipe(res);
     })().catch(() => {

@@ -3,7 +3,6 @@
 import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
-  errorBody,
   type Ack,
   type ClientEventName,
   type ClientToServerEvents,
@@ -18,6 +17,7 @@ import {
 } from '@carethread/shared';
 import { Conversation } from './conversation.js';
 import { Emitter } from './emitter.js';
+import { fail } from './fail.js';
 
 export type RelaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -75,8 +75,9 @@ function handshakeError(
     return data as ErrorBody;
   // The relay refuses a foreign origin before Socket.IO runs, with HTTP 403.
   const context = error.context as { status?: number } | undefined;
-  if (error.description === 403 || context?.status === 403) return errorBody('FORBIDDEN_ORIGIN');
-  return errorBody('UNAVAILABLE', 'The chat relay cannot be reached. Retrying...');
+  if (error.description === 403 || context?.status === 403)
+    return fail('FORBIDDEN_ORIGIN', 'This website is not allowed to connect to the chat relay.');
+  return fail('UNAVAILABLE', 'The chat relay cannot be reached. Retrying...');
 }
 
 export class CareThreadClient extends Emitter<ClientEvents> {
@@ -120,7 +121,7 @@ export class CareThreadClient extends Emitter<ClientEvents> {
     });
     this.socket.on('disconnect', (reason) => {
       if (this.currentState === 'ended') return;
-      this.setState('offline', errorBody('UNAVAILABLE', 'Connection lost. Reconnecting...'));
+      this.setState('offline', fail('UNAVAILABLE', 'Connection lost. Reconnecting...'));
       // After the relay itself closed the session, Socket.IO does not reconnect on its own.
       if (reason === 'io server disconnect') this.scheduleReconnect();
     });
@@ -196,7 +197,7 @@ export class CareThreadClient extends Emitter<ClientEvents> {
   close(): void {
     clearTimeout(this.retryTimer);
     this.socket.disconnect();
-    this.end(errorBody('UNAUTHENTICATED', 'The chat was closed.'));
+    this.end(fail('UNAUTHENTICATED', 'The chat was closed.'));
   }
 
   /**
@@ -231,7 +232,8 @@ export class CareThreadClient extends Emitter<ClientEvents> {
   }
 
   private endedError(): CareThreadError {
-    const error = this.currentError ?? errorBody('UNAUTHENTICATED');
+    const error =
+      this.currentError ?? fail('UNAUTHENTICATED', 'You are not signed in to the chat.');
     return new CareThreadError(error.code, error.message);
   }
 

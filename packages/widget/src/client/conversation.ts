@@ -2,7 +2,6 @@
 // outbox of messages not yet acknowledged, and the people in it.
 import {
   MAX_TEXT_LENGTH,
-  errorBody,
   isRetryable,
   type ConversationSnapshot,
   type EditView,
@@ -15,6 +14,7 @@ import {
 } from '@carethread/shared';
 import { CareThreadError, type CareThreadClient } from './client.js';
 import { Emitter } from './emitter.js';
+import { fail } from './fail.js';
 import { newMessageId } from './ids.js';
 
 export type OutboxState = 'sending' | 'queued' | 'failed';
@@ -255,7 +255,7 @@ export class Conversation extends Emitter<ConversationEvents> {
         const { userId } = payload as ServerPayloadOf<'participant.removed'>;
         if (this.snapshotData?.you.userId === userId) {
           this.wanted = false;
-          this.end(errorBody('FORBIDDEN', 'You were removed from this conversation.'));
+          this.end(fail('FORBIDDEN', 'You were removed from this conversation.'));
           return;
         }
         if (this.snapshotData) {
@@ -363,7 +363,7 @@ export class Conversation extends Emitter<ConversationEvents> {
       (error.code === 'FORBIDDEN' || error.code === 'NOT_FOUND')
     ) {
       this.wanted = false;
-      this.end(errorBody(error.code, error.message));
+      this.end(fail(error.code, error.message));
     }
   }
 

@@ -1,0 +1,20 @@
+// Size budget of the script-tag file: fails the test command when dist/carethread.js, minified and
+// gzipped (level 9), is over budget, and always prints the figure. 1 KB here is 1,024 bytes.
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+const BUDGETS = [{ file: 'dist/carethread.js', what: 'script tag: <carethread-chat>', kb: 30 }];
+
+let failed = false;
+for (const { file, what, kb } of BUDGETS) {
+  const bytes = readFileSync(new URL(`../${file}`, import.meta.url));
+  const gzip = gzipSync(bytes, { level: 9 }).length;
+  const limit = kb * 1024;
+  const verdict = gzip <= limit ? 'ok' : 'OVER BUDGET';
+  if (gzip > limit) failed = true;
+  console.log(
+    `${file} (${what}): ${(bytes.length / 1024).toFixed(1)} KB min, ${(gzip / 1024).toFixed(2)} KB min+gzip ` +
+      `(${String(gzip)} bytes) of ${String(kb)} KB budget, ${String(limit - gzip)} bytes left: ${verdict}`,
+  );
+}
+if (failed) process.exitCode = 1;

@@ -1,0 +1,5 @@
+// The script-tag bundle (dist/carethread.js): registers every CareThread element and exposes the
+// headless client as `window.CareThread` for hosts that want code.
+import './chat/chat.js';
+export { CareThreadChat } from './chat/chat.component.js';
+export { createClient, CareThreadClient, CareThreadError } from './client/index.js';

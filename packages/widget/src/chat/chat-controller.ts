@@ -1,0 +1,210 @@
+// The chat element's connection to the relay, as a Lit reactive controller: it owns the headless
+// client and the conversation handle, follows their events and asks the element to re-render.
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type {
+  ConversationSnapshot,
+  ErrorBody,
+  MessageView,
+  ParticipantView,
+} from '@carethread/shared';
+import {
+  CareThreadError,
+  createClient,
+  type CareThreadClient,
+  type ConnectionState,
+  type Conversation,
+  type OutboxItem,
+} from '../client/index.js';
+
+export interface ChatTarget {
+  server: string;
+  conversationId: string;
+  tokenProvider: () => Promise<string>;
+}
+
+export interface ChatHooks {
+  /** The conversation opened and its newest page is loaded. */
+  opened(): void;
+  /** A page of older messages is about to be shown above: keep the reader's position. */
+  history(): void;
+  /** A message arrived live (not from a history page). */
+  liveMessage(message: MessageView): void;
+}
+
+/** How long a "typing" signal lasts without a refresh, so a lost "stopped" cannot stick. */
+const TYPING_TTL_MS = 6000;
+
+export class ChatController implements ReactiveController {
+  client: CareThreadClient | undefined;
+  conversation: Conversation | undefined;
+  state: ConnectionState = 'connecting';
+  error: ErrorBody | undefined;
+  /** Set once access to the conversation ended; the content is gone from the page. */
+  closed: ErrorBody | undefined;
+  snapshot: ConversationSnapshot | undefined;
+  messages: MessageView[] = [];
+  outbox: OutboxItem[] = [];
+  loaded = false;
+  loadingOlder = false;
+  /** The reader's read mark when the conversation opened: where the "new messages" line goes. */
+  readSeqAtOpen = 0;
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private subscriptions: (() => void)[] = [];
+  private target: ChatTarget | undefined;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly hooks: ChatHooks,
+  ) {
+    host.addController(this);
+  }
+
+  /** People typing now, other than the reader. */
+  get typing(): ParticipantView[] {
+    const people = this.snapshot?.participants ?? [];
+    return people.filter((p) => this.typingTimers.has(p.userId));
+  }
+
+  get me(): string | undefined {
+    return this.snapshot?.you.userId;
+  }
+
+  hostConnected(): void {
+    if (this.target && !this.client) this.start(this.target);
+  }
+
+  hostDisconnected(): void {
+    this.stop();
+  }
+
+  /** Connects to `target`, or reconnects when it changed. */
+  connect(target: ChatTarget): void {
+    const same =
+      this.target?.server === target.server &&
+      this.target.conversationId === target.conversationId &&
+      this.target.tokenProvider === target.tokenProvider;
+    if (same && this.client) return;
+    this.stop();
+    this.target = target;
+    this.start(target);
+  }
+
+  stop(): void {
+    for (const unsubscribe of this.subscriptions.splice(0)) unsubscribe();
+    for (const timer of this.typingTimers.values()) clearTimeout(timer);
+    this.typingTimers.clear();
+    this.client?.close();
+    this.client = undefined;
+    this.conversation = undefined;
+    this.snapshot = undefined;
+    this.messages = [];
+    this.outbox = [];
+    this.loaded = false;
+    this.closed = undefined;
+  }
+
+  async loadOlder(): Promise<void> {
+    const conversation = this.conversation;
+    if (!conversation || this.loadingOlder || !conversation.hasMoreHistory) return;
+    this.loadingOlder = true;
+    this.host.requestUpdate();
+    try {
+      await conversation.loadOlder();
+    } catch {
+      // Offline: the reader can scroll up again once reconnected.
+    } finally {
+      this.loadingOlder = false;
+      this.host.requestUpdate();
+    }
+  }
+
+  private start(target: ChatTarget): void {
+    const client = createClient({ url: target.server, tokenProvider: target.tokenProvider });
+    const conversation = client.conversation(target.conversationId);
+    this.client = client;
+    this.conversation = conversation;
+    this.state = client.state;
+    const update = () => {
+      this.host.requestUpdate();
+    };
+    this.subscriptions = [
+      client.on('state', ({ state, error }) => {
+        this.state = state;
+        this.error = error;
+        update();
+      }),
+      conversation.on('participants', (participants) => {
+        this.snapshot = conversation.snapshot;
+        // A "typing" from someone who left must not linger.
+        for (const userId of this.typingTimers.keys())
+          if (!participants.some((p) => p.userId === userId)) this.setTyping(userId, false);
+        update();
+      }),
+      conversation.on('message', (message) => {
+        this.messages = conversation.messages;
+        this.setTyping(message.sender.userId, false);
+        update();
+        this.hooks.liveMessage(message);
+      }),
+      conversation.on('edit', () => {
+        this.messages = conversation.messages;
+        update();
+      }),
+      conversation.on('history', () => {
+        this.messages = conversation.messages;
+        update();
+        this.hooks.history();
+      }),
+      conversation.on('outbox', (items) => {
+        this.outbox = items;
+        update();
+      }),
+      conversation.on('typing', ({ userId, typing }) => {
+        if (userId !== this.me) this.setTyping(userId, typing);
+      }),
+      conversation.on('receipt', update),
+      conversation.on('presence', update),
+      conversation.on('closed', (error) => {
+        // Nothing of the conversation stays on the page once access ended.
+        this.closed = error;
+        this.messages = [];
+        this.outbox = [];
+        update();
+      }),
+    ];
+    conversation.open().then(
+      (snapshot) => {
+        this.snapshot = snapshot;
+        this.readSeqAtOpen =
+          snapshot.participants.find((p) => p.userId === snapshot.you.userId)?.readSeq ?? 0;
+        this.messages = conversation.messages;
+        this.loaded = true;
+        update();
+        this.hooks.opened();
+      },
+      (error: unknown) => {
+        this.closed =
+          conversation.closed ??
+          (error instanceof CareThreadError
+            ? { code: error.code, message: error.message }
+            : { code: 'UNAVAILABLE', message: String(error) });
+        this.loaded = true;
+        update();
+      },
+    );
+  }
+
+  private setTyping(userId: string, typing: boolean): void {
+    clearTimeout(this.typingTimers.get(userId));
+    this.typingTimers.delete(userId);
+    if (typing) {
+      this.typingTimers.set(
+        userId,
+        setTimeout(() => {
+          this.setTyping(userId, false);
+        }, TYPING_TTL_MS),
+      );
+    }
+    this.host.requestUpdate();
+  }
+}

@@ -1,0 +1,325 @@
+// Appearance of <carethread-chat>. Every colour is a --carethread-* custom property with light and
+// dark defaults that pass WCAG AA contrast; hosts restyle through the properties and ::part().
+// Light or dark follows the page's color-scheme, or the theme attribute (light, dark, system).
+import { css } from 'lit';
+
+export const chatStyles = css`
+  :host {
+    /* light-dark() picks by the used color-scheme: the page's unless the theme attribute sets it. */
+    --_accent: var(--carethread-accent, light-dark(#1d5fa8, #8cc4ff));
+    --_accent-contrast: var(--carethread-accent-contrast, light-dark(#fff, #0b1a2b));
+    --_background: var(--carethread-background, light-dark(#fff, #12171d));
+    --_surface: var(--carethread-surface, light-dark(#f1f4f8, #1f2731));
+    --_text: var(--carethread-text, light-dark(#1b2430, #e8edf3));
+    --_muted: var(--carethread-muted, light-dark(#4f5b6a, #a9b4c2));
+    --_border: var(--carethread-border, light-dark(#c9d1db, #3a4656));
+    --_danger: var(--carethread-danger, light-dark(#b3261e, #ffb4ab));
+    --_online: light-dark(#2e7d32, #81c784);
+    --_radius: var(--carethread-radius, 0.75rem);
+    display: block;
+    height: var(--carethread-height, 32rem);
+    font-family: var(--carethread-font-family, inherit);
+    font-size: var(--carethread-font-size, 1rem);
+    line-height: 1.45;
+    color: var(--_text);
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  :host([theme='light']) {
+    color-scheme: light;
+  }
+  :host([theme='dark']) {
+    color-scheme: dark;
+  }
+  :host([theme='system']) {
+    color-scheme: light dark;
+  }
+  * {
+    box-sizing: border-box;
+  }
+  .chat {
+    position: relative;
+    display: flex;
+    flex-direction: column;
+    height: 100%;
+    background: var(--_background);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    overflow: hidden;
+  }
+  .config-error {
+    padding: 1rem;
+    color: var(--_danger);
+    justify-content: center;
+  }
+  .header {
+    padding: 0.75rem 1rem 0.5rem;
+    background: var(--_surface);
+    border-bottom: 1px solid var(--_border);
+  }
+  .title {
+    margin: 0 0 0.25rem;
+    font-size: 1.1em;
+  }
+  .participants {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.25rem 1rem;
+    margin: 0;
+    padding: 0;
+    list-style: none;
+    font-size: 0.875em;
+  }
+  .participant {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.35rem;
+  }
+  .presence {
+    width: 0.6rem;
+    height: 0.6rem;
+    border-radius: 50%;
+    border: 2px solid var(--_muted);
+  }
+  .presence.online {
+    background: var(--_online);
+    border-color: var(--_online);
+  }
+  .badge {
+    padding: 0 0.4rem;
+    border-radius: 999px;
+    border: 1px solid var(--_border);
+    color: var(--_muted);
+    font-size: 0.8em;
+    white-space: nowrap;
+  }
+  .notice {
+    margin: 0;
+    padding: 0.4rem 1rem;
+    font-size: 0.85em;
+    color: var(--_muted);
+    border-bottom: 1px solid var(--_border);
+  }
+  .banner:empty {
+    display: none;
+  }
+  .banner {
+    padding: 0.5rem 1rem;
+    font-size: 0.9em;
+    background: var(--_surface);
+    border-bottom: 1px solid var(--_border);
+  }
+  .banner[data-state='ended'] {
+    color: var(--_danger);
+    font-weight: 600;
+  }
+  .log,
+  .outbox {
+    display: flex;
+    flex-direction: column;
+    gap: 0.2rem;
+  }
+  .log {
+    flex: 1;
+    overflow-y: auto;
+    /* The element keeps the reading position itself when older messages load above. */
+    overflow-anchor: none;
+    padding: 0.5rem 1rem;
+    overscroll-behavior: contain;
+  }
+  .log:focus-visible,
+  button:focus-visible,
+  textarea:focus-visible,
+  a:focus-visible {
+    outline: 3px solid var(--_accent);
+    outline-offset: 2px;
+  }
+  .older {
+    min-height: 1.5em;
+    margin: 0.25rem 0;
+  }
+  .older,
+  .empty {
+    text-align: center;
+    color: var(--_muted);
+    font-size: 0.875em;
+  }
+  .day-heading {
+    margin: 0.75rem 0 0.25rem;
+    text-align: center;
+    font-size: 0.8em;
+    font-weight: 600;
+    color: var(--_muted);
+  }
+  .message {
+    display: flex;
+    flex-shrink: 0;
+    flex-direction: column;
+    align-items: flex-start;
+    max-width: 80%;
+  }
+  .message.mine {
+    align-self: flex-end;
+    align-items: flex-end;
+  }
+  .message.first:not(:first-child) {
+    margin-top: 0.5rem;
+  }
+  .sender {
+    display: flex;
+    gap: 0.4rem;
+    align-items: baseline;
+    margin-top: 0.25rem;
+    font-size: 0.85em;
+    font-weight: 600;
+  }
+  .bubble {
+    padding: 0.4rem 0.75rem;
+    border-radius: var(--_radius);
+    background: var(--_surface);
+    overflow-wrap: anywhere;
+  }
+  .mine .bubble {
+    background: var(--_accent);
+    color: var(--_accent-contrast);
+  }
+  .mine .bubble a {
+    color: inherit;
+  }
+  .pending .bubble {
+    opacity: 0.85;
+  }
+  .failed .bubble {
+    background: var(--_surface);
+    color: var(--_text);
+    border: 2px solid var(--_danger);
+  }
+  .text {
+    margin: 0;
+    white-space: pre-wrap;
+  }
+  .meta {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem;
+    align-items: center;
+    justify-content: flex-end;
+    font-size: 0.75em;
+    opacity: 0.9;
+  }
+  .state.failed {
+    color: var(--_danger);
+    font-weight: 600;
+  }
+  .meta button {
+    font: inherit;
+    padding: 0.1rem 0.4rem;
+    border-radius: 0.4rem;
+    border: 1px solid currentColor;
+    background: transparent;
+    color: inherit;
+    cursor: pointer;
+  }
+  .readers {
+    margin: 0.25rem 0 0;
+    font-size: 0.75em;
+  }
+  .unread-marker {
+    align-self: stretch;
+    margin: 0.5rem 0;
+    border-top: 2px solid var(--_danger);
+    color: var(--_danger);
+    font-size: 0.75em;
+    font-weight: 600;
+    text-align: center;
+  }
+  .jump {
+    position: absolute;
+    right: 1rem;
+    bottom: 7.5rem;
+    padding: 0.35rem 0.75rem;
+    border: none;
+    border-radius: 999px;
+    background: var(--_accent);
+    color: var(--_accent-contrast);
+    font: inherit;
+    font-size: 0.85em;
+    cursor: pointer;
+    box-shadow: 0 1px 4px rgb(0 0 0 / 30%);
+  }
+  .typing {
+    min-height: 1.3em;
+    padding: 0 1rem;
+    font-size: 0.8em;
+    color: var(--_muted);
+  }
+  .composer {
+    display: flex;
+    gap: 0.5rem;
+    align-items: flex-start;
+    padding: 0.5rem 1rem 0.75rem;
+    border-top: 1px solid var(--_border);
+  }
+  .field {
+    flex: 1;
+    min-width: 0;
+  }
+  textarea {
+    display: block;
+    width: 100%;
+    resize: vertical;
+    min-height: 2.75rem;
+    max-height: 10rem;
+    padding: 0.5rem;
+    font: inherit;
+    color: var(--_text);
+    background: var(--_background);
+    border: 1px solid var(--_muted);
+    border-radius: 0.5rem;
+  }
+  textarea:disabled {
+    opacity: 0.7;
+  }
+  .composer-meta {
+    display: flex;
+    justify-content: space-between;
+    gap: 0.5rem;
+    font-size: 0.75em;
+    color: var(--_muted);
+  }
+  .counter.over {
+    color: var(--_danger);
+    font-weight: 600;
+  }
+  .reason {
+    margin: 0;
+    font-size: 0.8em;
+    color: var(--_danger);
+  }
+  .reason:empty {
+    display: none;
+  }
+  .send {
+    padding: 0.6rem 1.1rem;
+    border: none;
+    border-radius: 0.5rem;
+    background: var(--_accent);
+    color: var(--_accent-contrast);
+    font: inherit;
+    font-weight: 600;
+    cursor: pointer;
+  }
+  .send:disabled {
+    cursor: not-allowed;
+    opacity: 0.6;
+  }
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+  }
+`;

@@ -1,0 +1,270 @@
+// <carethread-chat> in real Chromium against the real relay that web-test-runner starts.
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import type { ParticipantInput } from '@carethread/shared';
+import { createClient, type CareThreadClient } from '../client/index.js';
+import type { CareThreadChat, ChatConfigErrorEvent } from './chat.component.js';
+import './chat.js';
+
+const relay = await (await fetch('/test/relay')).text();
+
+function tokenUrl(sub: string, role: string, extra: Record<string, string> = {}): string {
+  return `/test/token?${new URLSearchParams({ sub, role, ...extra }).toString()}`;
+}
+
+const opened: CareThreadClient[] = [];
+afterEach(() => {
+  for (const client of opened.splice(0)) client.close();
+});
+
+function clientFor(sub: string, role: string, extra: Record<string, string> = {}) {
+  const client = createClient({
+    url: relay,
+    tokenProvider: async () => (await fetch(tokenUrl(sub, role, extra))).text(),
+  });
+  opened.push(client);
+  return client;
+}
+
+/** A fresh conversation started by a provider, with a patient and a family member. */
+async function careConversation(extra: ParticipantInput[] = []) {
+  const id = `c-${crypto.randomUUID()}`;
+  const provider = clientFor(`dr-${id}`, 'provider', { name: 'Dr. Rivera', title: 'Therapist' });
+  await provider.createConversation({
+    conversationId: id,
+    title: 'Alice and her care team',
+    participants: [
+      { userId: `alice-${id}`, role: 'patient', displayName: 'Alice Moreno' },
+      { userId: `bob-${id}`, role: 'family', displayName: 'Bob Moreno', relationship: 'brother' },
+      ...extra,
+    ],
+  });
+  return { id, provider, patient: `alice-${id}` };
+}
+
+async function chatAs(conversation: string, sub: string, role = 'patient', lang?: string) {
+  const element = await fixture<CareThreadChat>(
+    html`<carethread-chat
+      server=${relay}
+      conversation=${conversation}
+      token-url=${tokenUrl(sub, role, { name: 'Alice Moreno' })}
+      lang=${lang ?? 'en'}
+    ></carethread-chat>`,
+  );
+  await waitUntil(
+    () =>
+      element.shadowRoot?.querySelector('.participants') ??
+      element.shadowRoot?.querySelector('.banner[data-state="ended"]'),
+    'the chat did not open',
+    { timeout: 10000 },
+  );
+  return element;
+}
+
+const shadow = (element: CareThreadChat) => element.shadowRoot as ShadowRoot;
+const texts = (element: CareThreadChat, selector: string) =>
+  [...shadow(element).querySelectorAll(selector)].map((node) => node.textContent.trim());
+
+async function type(element: CareThreadChat, text: string, key?: KeyboardEventInit) {
+  const input = shadow(element).querySelector('textarea') as HTMLTextAreaElement;
+  input.focus();
+  input.value = text;
+  input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+  await element.updateComplete;
+  if (key) {
+    input.dispatchEvent(new KeyboardEvent('keydown', { bubbles: true, cancelable: true, ...key }));
+    await element.updateComplete;
+  }
+  return input;
+}
+
+describe('<carethread-chat>', () => {
+  it('shows the title and each participant with a role badge', async () => {
+    const { id, patient } = await careConversation();
+    const element = await chatAs(id, patient);
+    expect(shadow(element).querySelector('.title')?.textContent).to.equal(
+      'Alice and her care team',
+    );
+    const people = texts(element, '.participant');
+    expect(people.some((p) => p.includes('Alice Moreno (you)') && p.includes('Patient'))).to.equal(
+      true,
+    );
+    expect(people.some((p) => p.includes('Bob Moreno') && p.includes('Family · brother'))).to.equal(
+      true,
+    );
+    expect(
+      people.some((p) => p.includes('Dr. Rivera') && p.includes('Care team · Therapist')),
+    ).to.equal(true);
+    await expect(element).to.be.accessible();
+  });
+
+  it('sends with Enter, keeps Shift+Enter as a new line, and the care team receives it', async () => {
+    const { id, provider, patient } = await careConversation();
+    const providerView = provider.conversation(id);
+    await providerView.open();
+    const received = new Promise<string>((resolve) =>
+      providerView.on('message', (m) => {
+        resolve(m.text);
+      }),
+    );
+    const element = await chatAs(id, patient);
+
+    const input = await type(element, 'first line', { key: 'Enter', shiftKey: true });
+    expect(input.value).to.equal('first line');
+    await type(element, 'Hello, I have a question about Tuesday.', { key: 'Enter' });
+    expect(await received).to.equal('Hello, I have a question about Tuesday.');
+    await waitUntil(
+      () => texts(element, '.message.mine .state').includes('Sent'),
+      'no "Sent" state',
+    );
+    expect(texts(element, '.message.mine .text')).to.include(
+      'Hello, I have a question about Tuesday.',
+    );
+    expect((shadow(element).querySelector('textarea') as HTMLTextAreaElement).value).to.equal('');
+    await expect(element).to.be.accessible();
+  });
+
+  it('shows messages from others live, with the sender and role, and read receipts on demand', async () => {
+    const { id, provider, patient } = await careConversation();
+    const element = await chatAs(id, patient);
+    await provider.conversation(id).open();
+    await provider.conversation(id).send('Good morning Alice, see https://clinic.example/plan.');
+    await waitUntil(() => texts(element, '.message .text').length === 1, 'message not shown');
+    const message = shadow(element).querySelector('.message') as HTMLElement;
+    expect(message.classList.contains('mine')).to.equal(false);
+    expect(message.querySelector('.sender')?.textContent).to.contain('Dr. Rivera');
+    const link = message.querySelector('a') as HTMLAnchorElement;
+    expect(link.href).to.equal('https://clinic.example/plan');
+    expect(link.rel).to.equal('noopener noreferrer');
+
+    // The patient answers; once the provider has read it, the patient can see who read it.
+    await type(element, 'Thank you!', { key: 'Enter' });
+    await waitUntil(() => texts(element, '.message.mine .state').includes('Sent'));
+    await provider.conversation(id).markRead();
+    await waitUntil(
+      () => shadow(element).querySelector('.message.mine .receipt'),
+      'no read receipt',
+    );
+    const receipt = shadow(element).querySelector('.message.mine .receipt') as HTMLButtonElement;
+    expect(receipt.textContent).to.contain('Read by 1');
+    receipt.click();
+    await element.updateComplete;
+    expect(shadow(element).querySelector('.readers')?.textContent).to.contain('Dr. Rivera');
+  });
+
+  it('renders message text as text, never as HTML', async () => {
+    const { id, provider, patient } = await careConversation();
+    const element = await chatAs(id, patient);
+    await provider.conversation(id).open();
+    await provider
+      .conversation(id)
+      .send('<img src=x onerror="window.__pwned=1"> javascript:alert(1)');
+    await waitUntil(() => texts(element, '.message .text').length === 1);
+    expect(shadow(element).querySelector('.message img')).to.equal(null);
+    expect(shadow(element).querySelector('.message a')).to.equal(null);
+    expect(texts(element, '.message .text')[0]).to.contain('<img src=x');
+    expect((window as { __pwned?: number }).__pwned).to.equal(undefined);
+  });
+
+  it('loads older messages when scrolled to the top and keeps the reading position', async () => {
+    const { id, provider, patient } = await careConversation();
+    const view = provider.conversation(id);
+    await view.open();
+    for (let i = 1; i <= 70; i++) await view.send(`Message number ${String(i)}`);
+    const element = await chatAs(id, patient);
+    await waitUntil(() => texts(element, '.message .text').length === 50, 'first page not shown');
+    const log = shadow(element).querySelector('[part="log"]') as HTMLElement;
+    const firstShown = shadow(element).querySelector('.message') as HTMLElement;
+    expect(firstShown.textContent).to.contain('Message number 21');
+    const offsetOf = (node: HTMLElement) =>
+      node.getBoundingClientRect().top - log.getBoundingClientRect().top;
+    log.scrollTop = 0;
+    // Its sender line goes away once the older page joins its run, so the text is what must not move.
+    const text = firstShown.querySelector('.text') as HTMLElement;
+    const before = offsetOf(text);
+    log.dispatchEvent(new Event('scroll'));
+    await waitUntil(() => texts(element, '.message .text').length === 70, 'older page not loaded');
+    await element.updateComplete;
+    // The same message (the same node) stays where the reader was looking.
+    expect(firstShown.isConnected).to.equal(true);
+    expect(Math.abs(offsetOf(text) - before)).to.be.lessThan(2);
+    expect(texts(element, '.message .text')[0]).to.equal('Message number 1');
+    expect(texts(element, '.older')).to.include('This is the start of the conversation.');
+  });
+
+  it('marks where unread messages start', async () => {
+    const { id, provider, patient } = await careConversation();
+    const view = provider.conversation(id);
+    await view.open();
+    await view.send('Before you read');
+    const first = await chatAs(id, patient);
+    await waitUntil(() => texts(first, '.message .text').length === 1);
+    const readSeqOf = () => view.snapshot?.participants.find((p) => p.userId === patient)?.readSeq;
+    await waitUntil(() => readSeqOf() === 1, 'opening did not mark the message read');
+    first.remove();
+    await view.send('While you were away');
+    const element = await chatAs(id, patient);
+    await waitUntil(() => texts(element, '.message .text').length === 2);
+    const marker = shadow(element).querySelector('.unread-marker');
+    expect(marker?.textContent).to.contain('New messages');
+    expect(marker?.nextElementSibling?.textContent).to.contain('While you were away');
+  });
+
+  it('refuses a person who is not in the conversation and shows nothing of it', async () => {
+    const { id } = await careConversation();
+    const element = await chatAs(id, 'mallory', 'family');
+    await waitUntil(() => shadow(element).querySelector('.banner[data-state="ended"]'));
+    expect(texts(element, '.banner')[0]).to.contain('You do not have access to this conversation');
+    expect(shadow(element).querySelector('[part="log"]')).to.equal(null);
+    const input = shadow(element).querySelector('textarea') as HTMLTextAreaElement;
+    expect(input.disabled).to.equal(true);
+    expect(texts(element, '.reason')[0]).to.contain('You do not have access');
+    await expect(element).to.be.accessible();
+  });
+
+  it('explains missing configuration in the element and the console', async () => {
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args.join(' '));
+    try {
+      const element = await fixture<CareThreadChat>(
+        html`<carethread-chat conversation="c-1" token-url="/token"></carethread-chat>`,
+      );
+      expect(shadow(element).querySelector('[role="alert"]')?.textContent).to.contain(
+        'Set the "server" attribute.',
+      );
+      expect(errors.join('\n')).to.contain('Set the "server" attribute.');
+      const later = oneEvent(element, 'carethread-config-error');
+      element.server = 'ftp://relay.example';
+      const event = (await later) as ChatConfigErrorEvent;
+      expect(event.detail.message).to.contain('must be an http(s) address');
+      await expect(element).to.be.accessible();
+    } finally {
+      console.error = original;
+    }
+  });
+
+  it('speaks Spanish when the page or element says so', async () => {
+    const { id, patient } = await careConversation();
+    const element = await chatAs(id, patient, 'patient', 'es');
+    await waitUntil(() => texts(element, '.send')[0] === 'Enviar', 'not in Spanish');
+    expect(texts(element, '.participant').some((p) => p.includes('Familia · brother'))).to.equal(
+      true,
+    );
+    expect(shadow(element).querySelector('textarea')?.placeholder).to.equal('Escriba un mensaje…');
+    expect(texts(element, '.notice')[0]).to.contain('no es para emergencias');
+    element.setAttribute('lang', 'en');
+    await waitUntil(() => texts(element, '.send')[0] === 'Send', 'did not switch back');
+  });
+
+  it('counts down near the size limit and refuses to send over it', async () => {
+    const { id, patient } = await careConversation();
+    const element = await chatAs(id, patient);
+    element.maxLength = 300;
+    await type(element, 'x'.repeat(150));
+    expect(texts(element, '.counter')[0]).to.equal('150 characters left');
+    await type(element, 'x'.repeat(310), { key: 'Enter' });
+    expect(texts(element, '.counter')[0]).to.equal('10 characters over the limit');
+    expect((shadow(element).querySelector('.send') as HTMLButtonElement).disabled).to.equal(true);
+    expect(texts(element, '.message .text')).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,50 @@
+// The sentence a reader sees for each protocol error code, in the reader's language. The relay's
+// own sentence (English) is the fallback for other codes: those are for the site's operators
+// (wrong origin, outdated script), not something a reader can act on.
+import { msg } from '@lit/localize';
+import type { ErrorBody, ErrorCode } from '@carethread/shared';
+
+function sentence(code: ErrorCode): string | undefined {
+  switch (code) {
+    case 'UNAUTHENTICATED':
+      return msg('You are not signed in to the chat. Reload the page or sign in again.', {
+        id: 'error-unauthenticated',
+      });
+    case 'TOKEN_EXPIRED':
+      return msg('Your chat session has ended. Sign in again to continue.', {
+        id: 'error-token-expired',
+      });
+    case 'FORBIDDEN':
+      return msg(
+        'You do not have access to this conversation. Ask your care team if you think you should.',
+        { id: 'error-forbidden' },
+      );
+    case 'NOT_FOUND':
+      return msg('This conversation does not exist. Check the link or ask your care team.', {
+        id: 'error-not-found',
+      });
+    case 'RATE_LIMITED':
+      return msg('You are sending too quickly. Wait a moment and try again.', {
+        id: 'error-rate-limited',
+      });
+    case 'TOO_LARGE':
+      return msg('That message is too long. Shorten it or split it into several messages.', {
+        id: 'error-too-large',
+      });
+    case 'UNAVAILABLE':
+      return msg('The chat is temporarily unavailable. Try again shortly.', {
+        id: 'error-unavailable',
+      });
+    default:
+      return undefined;
+  }
+}
+
+/** A localized sentence for `error`; a generic one when there is no error detail. */
+export function errorText(error: ErrorBody | undefined): string {
+  if (!error)
+    return msg('The chat is temporarily unavailable. Try again shortly.', {
+      id: 'error-unavailable',
+    });
+  return sentence(error.code) ?? error.message;
+}

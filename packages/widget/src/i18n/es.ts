@@ -1,0 +1,61 @@
+// Spanish translations of every CareThread string, keyed by message id (@lit/localize runtime
+// format). Keep in step with the msg() calls; a test checks that no id is missing.
+import { str } from '@lit/localize';
+
+export const templates = {
+  'config-title': 'Este chat no puede iniciarse.',
+  'role-patient': 'Paciente',
+  'role-family': 'Familia',
+  'role-family-relationship': str`Familia · ${0}`,
+  'role-care-team': 'Equipo de atención',
+  'role-care-team-title': str`Equipo de atención · ${0}`,
+  'composer-connecting': 'Conectando con la conversación…',
+  'title-default': 'Conversación',
+  participants: 'Participantes',
+  'participant-you': str`${0} (usted)`,
+  'presence-online': 'en línea',
+  'presence-offline': 'desconectado',
+  'banner-closed': 'Esta conversación ya no está disponible aquí.',
+  'banner-ended': 'La sesión terminó.',
+  'banner-offline':
+    'No tiene conexión. Los mensajes que escriba se enviarán cuando vuelva la conexión.',
+  'banner-reconnecting': 'Reconectando…',
+  'sender-you': 'Usted',
+  edited: 'editado',
+  'read-by-count': str`Leído por ${0}`,
+  'read-by-names': str`Leído por ${0}`,
+  'state-sent': 'Enviado',
+  'state-failed': 'No enviado.',
+  retry: 'Reintentar',
+  discard: 'Descartar',
+  'state-queued': 'Esperando conexión…',
+  'state-sending': 'Enviando…',
+  'loading-older': 'Cargando mensajes anteriores…',
+  'history-start': 'Este es el comienzo de la conversación.',
+  loading: 'Cargando la conversación…',
+  empty: 'Todavía no hay mensajes. Salude.',
+  'new-messages': 'Mensajes nuevos',
+  'outbox-label': 'Mensajes aún no enviados',
+  'log-label': 'Mensajes',
+  'typing-one': str`${0} está escribiendo…`,
+  'typing-many': str`${0} están escribiendo…`,
+  'composer-label': 'Mensaje',
+  'composer-placeholder': 'Escriba un mensaje…',
+  'composer-hint': 'Intro envía · Mayús+Intro añade una línea',
+  'counter-over': str`${0} caracteres por encima del límite`,
+  'counter-left': str`Quedan ${0} caracteres`,
+  send: 'Enviar',
+  'notice-default':
+    'Este chat no es para emergencias. En una emergencia, llame a su número local de emergencias.',
+  jump: 'Ir a lo más reciente',
+  'error-unauthenticated':
+    'No ha iniciado sesión en el chat. Recargue la página o vuelva a iniciar sesión.',
+  'error-token-expired': 'Su sesión de chat terminó. Inicie sesión de nuevo para continuar.',
+  'error-forbidden':
+    'No tiene acceso a esta conversación. Pregunte a su equipo de atención si cree que debería tenerlo.',
+  'error-not-found':
+    'Esta conversación no existe. Revise el enlace o pregunte a su equipo de atención.',
+  'error-rate-limited': 'Está enviando demasiado rápido. Espere un momento e inténtelo de nuevo.',
+  'error-too-large': 'Ese mensaje es demasiado largo. Acórtelo o divídalo en varios mensajes.',
+  'error-unavailable': 'El chat no está disponible en este momento. Inténtelo de nuevo en breve.',
+};

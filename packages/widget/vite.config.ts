@@ -1,0 +1,56 @@
+// Builds the script-tag file dist/carethread.js: one self-registering, versioned IIFE with Lit,
+// the client and the translations inside, so a host page needs nothing else.
+import { readFileSync } from 'node:fs';
+import minifyHtmlLiterals from '@lit-labs/rollup-plugin-minify-html-literals';
+import { defineConfig, type Plugin } from 'vite';
+
+const { version } = JSON.parse(readFileSync(new URL('package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** Dependency modules the widget never runs, replaced by stubs to keep the script-tag file small. */
+const STUBS: { module: RegExp; code: string }[] = [
+  {
+    // engine.io-client's transport table names WebTransport, so tree-shaking keeps it (~0.9 KB
+    // gzip); the client only offers WebSocket and HTTP long-polling.
+    module: /engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]webtransport\.js$/,
+    code: 'export class WT {}',
+  },
+  {
+    // Binary attachments (Blob, ArrayBuffer) in packets; the protocol is JSON only (~0.3 KB gzip).
+    module: /socket\.io-parser[\\/]build[\\/]esm[\\/]binary\.js$/,
+    code: `const refuse = () => { throw Error('CareThread: binary packets are not supported'); };
+      export const deconstructPacket = refuse, reconstructPacket = refuse;`,
+  },
+];
+
+function withoutUnusedModules(): Plugin {
+  return {
+    name: 'carethread-without-unused-modules',
+    enforce: 'pre',
+    load(id) {
+      return STUBS.find(({ module }) => module.test(id))?.code ?? null;
+    },
+  };
+}
+
+export default defineConfig({
+  // Lit's html`` and css`` templates keep their indentation otherwise; it is most of their size.
+  plugins: [minifyHtmlLiterals(), withoutUnusedModules()],
+  build: {
+    outDir: 'dist',
+    // tsc writes the ESM entries and declarations into dist as well.
+    emptyOutDir: false,
+    sourcemap: true,
+    target: 'es2022',
+    lib: {
+      entry: 'src/carethread.ts',
+      name: 'CareThread',
+      formats: ['iife'],
+      fileName: () => 'carethread.js',
+    },
+    rollupOptions: {
+      output: { banner: `/*! @carethread/widget ${version} Apache-2.0 */` },
+    },
+  },
+});

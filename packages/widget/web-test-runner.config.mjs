@@ -1,0 +1,89 @@
+// Component tests in real Chromium (Debian's, never a downloaded one) against a real CareThread
+// relay started for the run: embedded SQLite in a temporary folder, the development tenant.
+// The test page gets tokens from /test/token, a stand-in for a host's token endpoint.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import {
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  createRelay,
+  loadDevSigningKey,
+  mintToken,
+  parseConfig,
+} from '@carethread/server';
+
+const ROLES = new Set(['patient', 'family', 'provider', 'staff']);
+
+/** Starts the relay with the test server and serves /test/relay and /test/token to the page. */
+function relayPlugin() {
+  let relay;
+  let relayUrl;
+  let devKey;
+  let dataDir;
+  return {
+    name: 'carethread-relay',
+    async serverStart() {
+      dataDir = mkdtempSync(path.join(tmpdir(), 'carethread-wtr-'));
+      relay = await createRelay(
+        parseConfig({ port: 0, host: '127.0.0.1', dataDir, devTenant: true, logLevel: 'warn' }),
+      );
+      relayUrl = `http://127.0.0.1:${String(await relay.listen())}`;
+      devKey = await loadDevSigningKey(dataDir);
+    },
+    async serverStop() {
+      await relay?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    async serve(context) {
+      if (context.path === '/test/relay') return { body: relayUrl, type: 'text/plain' };
+      if (context.path !== '/test/token') return undefined;
+      const { sub, role = 'patient', name = sub, ttl = '600', relationship, title } = context.query;
+      if (typeof sub !== 'string' || !ROLES.has(role)) {
+        context.status = 400;
+        return { body: 'sub and a known role are required', type: 'text/plain' };
+      }
+      const token = await mintToken({
+        issuer: DEV_ISSUER,
+        audience: DEV_AUDIENCE,
+        key: devKey.privateKey,
+        kid: devKey.kid,
+        sub,
+        name,
+        role,
+        ...(relationship ? { relationship } : {}),
+        ...(title ? { title } : {}),
+        ttlSeconds: Number(ttl),
+      });
+      return { body: token, type: 'text/plain' };
+    },
+  };
+}
+
+export default {
+  files: ['src/**/*.test.ts'],
+  // Browser builds of dependencies (engine.io-client otherwise resolves to its Node build).
+  nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
+  concurrency: 1,
+  testFramework: { config: { timeout: 15000 } },
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), relayPlugin()],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-dev-shm-usage',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      },
+    }),
+  ],
+};
