@@ -17,20 +17,35 @@ import {
 
 const ROLES = new Set(['patient', 'family', 'provider', 'staff']);
 
-/** Starts the relay with the test server and serves /test/relay and /test/token to the page. */
+/**
+ * Starts the relay with the test server and serves the page /test/relay (its address),
+ * /test/token (tokens) and POST /test/relay/stop|start (to take it down and bring it back on the
+ * same port and data, for offline tests).
+ */
 function relayPlugin() {
   let relay;
   let relayUrl;
+  let relayPort = 0;
   let devKey;
   let dataDir;
+  async function start() {
+    relay = await createRelay(
+      parseConfig({
+        port: relayPort,
+        host: '127.0.0.1',
+        dataDir,
+        devTenant: true,
+        logLevel: 'warn',
+      }),
+    );
+    relayPort = await relay.listen();
+    relayUrl = `http://127.0.0.1:${String(relayPort)}`;
+  }
   return {
     name: 'carethread-relay',
     async serverStart() {
       dataDir = mkdtempSync(path.join(tmpdir(), 'carethread-wtr-'));
-      relay = await createRelay(
-        parseConfig({ port: 0, host: '127.0.0.1', dataDir, devTenant: true, logLevel: 'warn' }),
-      );
-      relayUrl = `http://127.0.0.1:${String(await relay.listen())}`;
+      await start();
       devKey = await loadDevSigningKey(dataDir);
     },
     async serverStop() {
@@ -39,6 +54,14 @@ function relayPlugin() {
     },
     async serve(context) {
       if (context.path === '/test/relay') return { body: relayUrl, type: 'text/plain' };
+      if (context.path === '/test/relay/stop' && context.method === 'POST') {
+        await relay.close();
+        return { body: 'stopped', type: 'text/plain' };
+      }
+      if (context.path === '/test/relay/start' && context.method === 'POST') {
+        await start();
+        return { body: 'started', type: 'text/plain' };
+      }
       if (context.path !== '/test/token') return undefined;
       const { sub, role = 'patient', name = sub, ttl = '600', relationship, title } = context.query;
       if (typeof sub !== 'string' || !ROLES.has(role)) {

@@ -441,14 +441,15 @@ export class CareThreadChat extends LitElement {
     const { state, error, closed } = this.chat;
     let text = '';
     let kind = state;
-    if (closed) {
+    if (state === 'ended') {
+      text = msg('Session ended.', { id: 'banner-ended' }) + ' ' + errorText(error);
+      kind = 'ended';
+    } else if (closed) {
       text =
         msg('This conversation is no longer available here.', { id: 'banner-closed' }) +
         ' ' +
         errorText(closed);
       kind = 'ended';
-    } else if (state === 'ended') {
-      text = msg('Session ended.', { id: 'banner-ended' }) + ' ' + errorText(error);
     } else if (state === 'offline') {
       text = msg('You are offline. Messages you write will be sent when the connection is back.', {
         id: 'banner-offline',

@@ -1,81 +1,8 @@
 // <carethread-chat> in real Chromium against the real relay that web-test-runner starts.
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
-import type { ParticipantInput } from '@carethread/shared';
-import { createClient, type CareThreadClient } from '../client/index.js';
+import { careConversation, chatAs, shadow, texts, type } from '../test-support/chat.js';
 import type { CareThreadChat, ChatConfigErrorEvent } from './chat.component.js';
 import './chat.js';
-
-const relay = await (await fetch('/test/relay')).text();
-
-function tokenUrl(sub: string, role: string, extra: Record<string, string> = {}): string {
-  return `/test/token?${new URLSearchParams({ sub, role, ...extra }).toString()}`;
-}
-
-const opened: CareThreadClient[] = [];
-afterEach(() => {
-  for (const client of opened.splice(0)) client.close();
-});
-
-function clientFor(sub: string, role: string, extra: Record<string, string> = {}) {
-  const client = createClient({
-    url: relay,
-    tokenProvider: async () => (await fetch(tokenUrl(sub, role, extra))).text(),
-  });
-  opened.push(client);
-  return client;
-}
-
-/** A fresh conversation started by a provider, with a patient and a family member. */
-async function careConversation(extra: ParticipantInput[] = []) {
-  const id = `c-${crypto.randomUUID()}`;
-  const provider = clientFor(`dr-${id}`, 'provider', { name: 'Dr. Rivera', title: 'Therapist' });
-  await provider.createConversation({
-    conversationId: id,
-    title: 'Alice and her care team',
-    participants: [
-      { userId: `alice-${id}`, role: 'patient', displayName: 'Alice Moreno' },
-      { userId: `bob-${id}`, role: 'family', displayName: 'Bob Moreno', relationship: 'brother' },
-      ...extra,
-    ],
-  });
-  return { id, provider, patient: `alice-${id}` };
-}
-
-async function chatAs(conversation: string, sub: string, role = 'patient', lang?: string) {
-  const element = await fixture<CareThreadChat>(
-    html`<carethread-chat
-      server=${relay}
-      conversation=${conversation}
-      token-url=${tokenUrl(sub, role, { name: 'Alice Moreno' })}
-      lang=${lang ?? 'en'}
-    ></carethread-chat>`,
-  );
-  await waitUntil(
-    () =>
-      element.shadowRoot?.querySelector('.participants') ??
-      element.shadowRoot?.querySelector('.banner[data-state="ended"]'),
-    'the chat did not open',
-    { timeout: 10000 },
-  );
-  return element;
-}
-
-const shadow = (element: CareThreadChat) => element.shadowRoot as ShadowRoot;
-const texts = (element: CareThreadChat, selector: string) =>
-  [...shadow(element).querySelectorAll(selector)].map((node) => node.textContent.trim());
-
-async function type(element: CareThreadChat, text: string, key?: KeyboardEventInit) {
-  const input = shadow(element).querySelector('textarea') as HTMLTextAreaElement;
-  input.focus();
-  input.value = text;
-  input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
-  await element.updateComplete;
-  if (key) {
-    input.dispatchEvent(new KeyboardEvent('keydown', { bubbles: true, cancelable: true, ...key }));
-    await element.updateComplete;
-  }
-  return input;
-}
 
 describe('<carethread-chat>', () => {
   it('shows the title and each participant with a role badge', async () => {

@@ -1,0 +1,137 @@
+// <carethread-chat> when the connection or the session changes: the relay goes down and comes
+// back, the token is refreshed or cannot be, and the keyboard-only path through the element.
+import { expect, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import {
+  careConversation,
+  chatAs,
+  chatWithProvider,
+  shadow,
+  texts,
+  tokenUrl,
+  type,
+} from '../test-support/chat.js';
+
+async function relayControl(action: 'stop' | 'start'): Promise<void> {
+  const response = await fetch(`/test/relay/${action}`, { method: 'POST' });
+  expect(response.ok, `relay ${action}`).to.equal(true);
+}
+
+describe('<carethread-chat> connection and session', () => {
+  it('queues a message while offline and sends it by itself when the relay is back', async () => {
+    const { id, provider, patient } = await careConversation();
+    const element = await chatAs(id, patient);
+    await relayControl('stop');
+    try {
+      await waitUntil(
+        () => texts(element, '.banner')[0]?.includes('You are offline'),
+        'no offline banner',
+        { timeout: 10000 },
+      );
+      await type(element, 'Written while offline', { key: 'Enter' });
+      await waitUntil(() => texts(element, '.pending .state')[0] === 'Waiting for connection…');
+      await expect(element).to.be.accessible();
+    } finally {
+      await relayControl('start');
+    }
+    await waitUntil(() => texts(element, '.message.mine .state').includes('Sent'), 'not sent', {
+      timeout: 15000,
+    });
+    expect(shadow(element).querySelector('.pending')).to.equal(null);
+    expect(texts(element, '.banner')).to.deep.equal(['']);
+    const view = provider.conversation(id);
+    await view.open();
+    expect(view.messages.map((m) => m.text)).to.deep.equal(['Written while offline']);
+  });
+
+  it('refreshes a token that is about to expire without the reader noticing', async () => {
+    const { id, provider, patient } = await careConversation();
+    let fetched = 0;
+    const tokenProvider = async () => {
+      fetched++;
+      return (await fetch(tokenUrl(patient, 'patient', { ttl: '4' }))).text();
+    };
+    const element = await chatWithProvider(id, tokenProvider);
+    await waitUntil(() => shadow(element).querySelector('.participants'), 'did not open');
+    // Tokens live 4 s; the relay warns at half-life and the element asks its provider again.
+    await waitUntil(() => fetched >= 3, 'the token was not refreshed', { timeout: 12000 });
+    expect(shadow(element).querySelector('.banner[data-state="ended"]')).to.equal(null);
+    await provider.conversation(id).open();
+    await provider.conversation(id).send('Still here after the refresh?');
+    await waitUntil(() =>
+      texts(element, '.message .text').includes('Still here after the refresh?'),
+    );
+  });
+
+  it('ends the session and clears the conversation when no fresh token can be had', async () => {
+    const { id, provider, patient } = await careConversation();
+    const view = provider.conversation(id);
+    await view.open();
+    await view.send('Private details of the care plan');
+    let calls = 0;
+    const tokenProvider = async () => {
+      calls++;
+      if (calls > 1) throw new Error('signed out of the portal');
+      return (await fetch(tokenUrl(patient, 'patient', { ttl: '3' }))).text();
+    };
+    const element = await chatWithProvider(id, tokenProvider);
+    const ended = new Promise<Event>((resolve) => {
+      element.addEventListener('carethread-ended', resolve, { once: true });
+    });
+    await waitUntil(() => texts(element, '.message .text').length === 1, 'did not open');
+    await ended;
+    await element.updateComplete;
+    expect(texts(element, '.banner')[0]).to.contain('Session ended.');
+    expect(shadow(element).textContent).not.to.contain('Private details');
+    expect((shadow(element).querySelector('textarea') as HTMLTextAreaElement).disabled).to.equal(
+      true,
+    );
+    await expect(element).to.be.accessible();
+  });
+
+  it('can be used with the keyboard alone, in a sensible order', async () => {
+    const { id, provider, patient } = await careConversation();
+    await provider.conversation(id).open();
+    await provider.conversation(id).send('Hello from the care team');
+    const before = document.createElement('button');
+    before.textContent = 'host page button';
+    document.body.prepend(before);
+    try {
+      const element = await chatAs(id, patient);
+      await waitUntil(() => texts(element, '.message .text').length === 1);
+      before.focus();
+      const focused = () => shadow(element).activeElement;
+      await sendKeys({ press: 'Tab' });
+      expect(focused()?.getAttribute('role')).to.equal('log');
+      await sendKeys({ press: 'Tab' });
+      expect(focused()?.tagName).to.equal('TEXTAREA');
+      await sendKeys({ type: 'Typed with keys only' });
+      await sendKeys({ down: 'Shift' });
+      await sendKeys({ press: 'Enter' });
+      await sendKeys({ up: 'Shift' });
+      await sendKeys({ type: 'second line' });
+      await sendKeys({ press: 'Enter' });
+      await waitUntil(() =>
+        texts(element, '.message.mine .text').includes('Typed with keys only\nsecond line'),
+      );
+      expect(focused()?.tagName).to.equal('TEXTAREA');
+    } finally {
+      before.remove();
+    }
+  });
+
+  it('passes the accessibility checks in the dark theme too', async () => {
+    const { id, provider, patient } = await careConversation();
+    await provider.conversation(id).open();
+    await provider.conversation(id).send('Dark theme check');
+    const element = await chatAs(id, patient);
+    element.theme = 'dark';
+    await waitUntil(() => texts(element, '.message .text').length === 1);
+    await type(element, 'Mine, in the dark', { key: 'Enter' });
+    await waitUntil(() => texts(element, '.message.mine .state').includes('Sent'));
+    expect(
+      getComputedStyle(shadow(element).querySelector('.chat') as Element).colorScheme,
+    ).to.equal('dark');
+    await expect(element).to.be.accessible();
+  });
+});

@@ -1,0 +1,90 @@
+// Shared by the chat element's browser tests: the relay web-test-runner started, tokens from its
+// /test/token endpoint, conversations made by a care-team client, and the element under test.
+import { fixture, html, waitUntil } from '@open-wc/testing';
+import type { ParticipantInput } from '@carethread/shared';
+import { createClient, type CareThreadClient } from '../client/index.js';
+import type { CareThreadChat } from '../chat/chat.component.js';
+import '../chat/chat.js';
+
+export const relay = await (await fetch('/test/relay')).text();
+
+export function tokenUrl(sub: string, role: string, extra: Record<string, string> = {}): string {
+  return `/test/token?${new URLSearchParams({ sub, role, ...extra }).toString()}`;
+}
+
+const opened: CareThreadClient[] = [];
+afterEach(() => {
+  for (const client of opened.splice(0)) client.close();
+});
+
+export function clientFor(sub: string, role: string, extra: Record<string, string> = {}) {
+  const client = createClient({
+    url: relay,
+    tokenProvider: async () => (await fetch(tokenUrl(sub, role, extra))).text(),
+  });
+  opened.push(client);
+  return client;
+}
+
+/** A fresh conversation started by a provider, with a patient and a family member. */
+export async function careConversation(extra: ParticipantInput[] = []) {
+  const id = `c-${crypto.randomUUID()}`;
+  const provider = clientFor(`dr-${id}`, 'provider', { name: 'Dr. Rivera', title: 'Therapist' });
+  await provider.createConversation({
+    conversationId: id,
+    title: 'Alice and her care team',
+    participants: [
+      { userId: `alice-${id}`, role: 'patient', displayName: 'Alice Moreno' },
+      { userId: `bob-${id}`, role: 'family', displayName: 'Bob Moreno', relationship: 'brother' },
+      ...extra,
+    ],
+  });
+  return { id, provider, patient: `alice-${id}` };
+}
+
+export async function chatAs(conversation: string, sub: string, role = 'patient', lang?: string) {
+  const element = await fixture<CareThreadChat>(
+    html`<carethread-chat
+      server=${relay}
+      conversation=${conversation}
+      token-url=${tokenUrl(sub, role, { name: 'Alice Moreno' })}
+      lang=${lang ?? 'en'}
+    ></carethread-chat>`,
+  );
+  await waitUntil(
+    () =>
+      element.shadowRoot?.querySelector('.participants') ??
+      element.shadowRoot?.querySelector('.banner[data-state="ended"]'),
+    'the chat did not open',
+    { timeout: 10000 },
+  );
+  return element;
+}
+
+export const shadow = (element: CareThreadChat) => element.shadowRoot as ShadowRoot;
+export const texts = (element: CareThreadChat, selector: string) =>
+  [...shadow(element).querySelectorAll(selector)].map((node) => node.textContent.trim());
+
+export async function type(element: CareThreadChat, text: string, key?: KeyboardEventInit) {
+  const input = shadow(element).querySelector('textarea') as HTMLTextAreaElement;
+  input.focus();
+  input.value = text;
+  input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+  await element.updateComplete;
+  if (key) {
+    input.dispatchEvent(new KeyboardEvent('keydown', { bubbles: true, cancelable: true, ...key }));
+    await element.updateComplete;
+  }
+  return input;
+}
+
+/** The element signing in through a `tokenProvider` property instead of `token-url`. */
+export function chatWithProvider(conversation: string, tokenProvider: () => Promise<string>) {
+  return fixture<CareThreadChat>(
+    html`<carethread-chat
+      server=${relay}
+      conversation=${conversation}
+      .tokenProvider=${tokenProvider}
+    ></carethread-chat>`,
+  );
+}
