@@ -1,7 +1,7 @@
 // The example portal end to end in real Chromium: the page built by Vite with the <carethread-chat>
 // script tag, served under its strict CSP with Trusted Types, talking to a real relay that is
 // stopped and restarted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -141,6 +141,53 @@ describe('example portal', () => {
     const texts = await log(bobBack, 'bob').locator('.text').allInnerTexts();
     const away = texts.filter((t) => t.startsWith('While Bob was away'));
     expect(away).toEqual([1, 2, 3, 4, 5].map((i) => `While Bob was away ${String(i)}`));
+  });
+
+  it('runs under the strict policy the docs promise, with Trusted Types required', async () => {
+    // A bare host page with nothing but the script tag and the element, served by the portal
+    // under its policy, which holds every directive of the documented one.
+    writeFileSync(
+      path.join(webRoot, 'strict.html'),
+      `<!doctype html><html lang="en"><head><title>Strict host</title><link rel="icon" href="/favicon.svg">
+        <script src="/carethread.js"></script></head><body>
+        <carethread-chat server="http://localhost:${String(relayPort)}" conversation="c-demo"
+          token-url="/carethread/token?persona=alice"></carethread-chat></body></html>`,
+    );
+    const documented = [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      `connect-src 'self' http://localhost:${String(relayPort)} ws://localhost:${String(relayPort)}`,
+      "require-trusted-types-for 'script'",
+    ];
+    const strict = await openPortal('strict');
+    await strict.addInitScript(() => {
+      const seen: string[] = [];
+      (globalThis as { violations?: string[] }).violations = seen;
+      // In the page, where the DOM exists; typed here against the Node test's globals.
+      const page = globalThis as unknown as {
+        addEventListener(
+          type: string,
+          listener: (event: { violatedDirective: string; blockedURI: string }) => void,
+        ): void;
+      };
+      page.addEventListener('securitypolicyviolation', (event) => {
+        seen.push(`${event.violatedDirective} ${event.blockedURI}`);
+      });
+    });
+    const response = await strict.goto(`${portalUrl}/strict.html`);
+    const served = (await response?.headerValue('content-security-policy')) ?? '';
+    for (const directive of documented) expect(served.split('; ')).toContain(directive);
+    await strict
+      .getByRole('log', { name: 'Messages' })
+      .getByText('bold?', { exact: false })
+      .waitFor();
+    await strict.getByRole('textbox', { name: 'Message' }).fill('Sent under a strict policy');
+    await strict.getByRole('textbox', { name: 'Message' }).press('Enter');
+    await log(page, 'bob').getByText('Sent under a strict policy').waitFor();
+    expect(
+      await strict.evaluate(() => (globalThis as { violations?: string[] }).violations),
+    ).toEqual([]);
   });
 
   it('queues a message while the relay is down and sends it when the relay is back', async () => {

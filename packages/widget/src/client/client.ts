@@ -96,6 +96,8 @@ export class CareThreadClient extends Emitter<ClientEvents> {
     const delays = options.reconnectDelayMs ?? { min: 500, max: 10_000 };
     this.socket = io(options.url, {
       transports: options.transports ?? ['websocket', 'polling'],
+      // Fall back to long-polling when WebSocket cannot connect at all (a proxy that blocks it).
+      tryAllTransports: true,
       reconnectionDelay: delays.min,
       reconnectionDelayMax: delays.max,
       ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
