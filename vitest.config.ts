@@ -2,6 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/shared', 'packages/server', 'packages/widget', 'examples/portal'],
+    projects: [
+      'packages/shared',
+      'packages/server',
+      'packages/widget',
+      'examples/portal',
+      'examples/vite-app',
+    ],
   },
 });

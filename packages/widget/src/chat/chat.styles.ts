@@ -187,9 +187,6 @@ export const chatStyles = css`
   .mine .bubble a {
     color: inherit;
   }
-  .pending .bubble {
-    opacity: 0.85;
-  }
   .failed .bubble {
     background: var(--_surface);
     color: var(--_text);
@@ -206,7 +203,6 @@ export const chatStyles = css`
     align-items: center;
     justify-content: flex-end;
     font-size: 0.75em;
-    opacity: 0.9;
   }
   .state.failed {
     color: var(--_danger);

@@ -194,4 +194,22 @@ describe('<carethread-chat>', () => {
     expect((shadow(element).querySelector('.send') as HTMLButtonElement).disabled).to.equal(true);
     expect(texts(element, '.message .text')).to.deep.equal([]);
   });
+
+  it('shows a message the relay refused as failed, with its reason, retry and discard', async () => {
+    const { id, patient } = await careConversation();
+    const element = await chatAs(id, patient);
+    // The element's limit set above the tenant's (4000): the relay has the last word.
+    element.maxLength = 5000;
+    await type(element, 'y'.repeat(4500), { key: 'Enter' });
+    await waitUntil(() => shadow(element).querySelector('.pending.failed'), 'not marked failed');
+    expect(texts(element, '.pending .state')[0]).to.contain('That message is too long');
+    const buttons = [...shadow(element).querySelectorAll('.pending button')].map((b) =>
+      b.textContent.trim(),
+    );
+    expect(buttons).to.deep.equal(['Retry', 'Discard']);
+    await expect(element).to.be.accessible();
+    (shadow(element).querySelector('.pending .discard') as HTMLButtonElement).click();
+    await element.updateComplete;
+    expect(shadow(element).querySelector('.pending')).to.equal(null);
+  });
 });
