@@ -1,6 +1,14 @@
 // <carethread-chat> in real Chromium against the real relay that web-test-runner starts.
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
-import { careConversation, chatAs, shadow, texts, type } from '../test-support/chat.js';
+import {
+  careConversation,
+  chatAs,
+  relay,
+  shadow,
+  texts,
+  tokenUrl,
+  type,
+} from '../test-support/chat.js';
 import type { CareThreadChat, ChatConfigErrorEvent } from './chat.component.js';
 import './chat.js';
 
@@ -179,6 +187,7 @@ describe('<carethread-chat>', () => {
     );
     expect(shadow(element).querySelector('textarea')?.placeholder).to.equal('Escriba un mensaje…');
     expect(texts(element, '.notice')[0]).to.contain('no es para emergencias');
+    await expect(element).to.be.accessible();
     element.setAttribute('lang', 'en');
     await waitUntil(() => texts(element, '.send')[0] === 'Send', 'did not switch back');
   });
@@ -211,5 +220,58 @@ describe('<carethread-chat>', () => {
     (shadow(element).querySelector('.pending .discard') as HTMLButtonElement).click();
     await element.updateComplete;
     expect(shadow(element).querySelector('.pending')).to.equal(null);
+  });
+
+  it('marks corrected messages as edited and shows the corrected text', async () => {
+    const { id, provider, patient } = await careConversation();
+    const view = provider.conversation(id);
+    await view.open();
+    const sent = await view.send('The session is on Tuesday.');
+    const element = await chatAs(id, patient);
+    await waitUntil(() => texts(element, '.message .text').length === 1);
+    await view.edit(sent.seq, 'The session is on Thursday.');
+    await waitUntil(() => texts(element, '.message .text')[0] === 'The session is on Thursday.');
+    expect(texts(element, '.message .edited')).to.deep.equal(['edited']);
+  });
+
+  it('offers "jump to latest" when scrolled away, and it brings the newest message into view', async () => {
+    const { id, provider, patient } = await careConversation();
+    const view = provider.conversation(id);
+    await view.open();
+    for (let i = 1; i <= 30; i++) await view.send(`Line ${String(i)}`);
+    const element = await chatAs(id, patient);
+    await waitUntil(() => texts(element, '.message .text').length === 30);
+    const log = shadow(element).querySelector('[part="log"]') as HTMLElement;
+    log.scrollTop = 200;
+    log.dispatchEvent(new Event('scroll'));
+    await element.updateComplete;
+    await view.send('Newest while you read');
+    await waitUntil(() => texts(element, '.message .text').includes('Newest while you read'));
+    // Reading older messages is not interrupted by a new one.
+    expect(log.scrollTop).to.equal(200);
+    const jump = shadow(element).querySelector('[part="jump"]') as HTMLButtonElement;
+    expect(jump.textContent.trim()).to.equal('Jump to latest');
+    jump.click();
+    await element.updateComplete;
+    expect(log.scrollHeight - log.scrollTop - log.clientHeight).to.be.lessThan(2);
+    expect(shadow(element).activeElement?.tagName).to.equal('TEXTAREA');
+    await waitUntil(() => shadow(element).querySelector('[part="jump"]') === null);
+  });
+
+  it("follows the page's language when the element has none", async () => {
+    const { id, patient } = await careConversation();
+    document.documentElement.lang = 'es-MX';
+    try {
+      const element = await fixture<CareThreadChat>(
+        html`<carethread-chat
+          server=${relay}
+          conversation=${id}
+          token-url=${tokenUrl(patient, 'patient')}
+        ></carethread-chat>`,
+      );
+      await waitUntil(() => texts(element, '.send')[0] === 'Enviar', 'not in Spanish');
+    } finally {
+      document.documentElement.lang = 'en';
+    }
   });
 });
