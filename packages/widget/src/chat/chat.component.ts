@@ -686,7 +686,7 @@ export class CareThreadChat extends LitElement {
             }</span
           >
         </div>
-        <p id="reason" class="reason">${reason ?? ''}</p>
+        <p id="reason" class="reason ${this.chat.loaded ? 'error' : ''}">${reason ?? ''}</p>
       </div>
       <button
         part="send"

@@ -291,6 +291,9 @@ export const chatStyles = css`
   .reason {
     margin: 0;
     font-size: 0.8em;
+    color: var(--_muted);
+  }
+  .reason.error {
     color: var(--_danger);
   }
   .reason:empty {

@@ -1,0 +1,69 @@
+// `pnpm --filter @carethread/example-portal screenshots [portal-url]`: with the demo running, writes
+// the README's pictures to docs/screenshots (light and dark, English and Spanish, desktop and a
+// 375 px phone) after three people have talked, using Debian's Chromium.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+
+const portal = process.argv[2] ?? 'http://localhost:5173/';
+const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots');
+const browser = await chromium.launch({
+  executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+const problems: string[] = [];
+
+async function visit(
+  query: string,
+  width: number,
+  height: number,
+  act: (page: Page) => Promise<void>,
+): Promise<void> {
+  const page = await browser.newPage({ viewport: { width, height } });
+  page.on('pageerror', (error) => problems.push(`${query}: ${error.message}`));
+  await page.goto(portal + query);
+  // Every pane opened: participants shown and the history loaded.
+  for (const chat of await page.locator('carethread-chat').all()) {
+    await chat.locator('.participants').waitFor();
+  }
+  await act(page);
+  await page.waitForTimeout(800); // receipts and presence settle
+  await page.close();
+}
+
+async function say(page: Page, ...texts: string[]): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' });
+  for (const text of texts) {
+    await box.fill(text);
+    await box.press('Enter');
+  }
+}
+
+const shoot = (name: string) => async (page: Page) => {
+  await page.locator('.message').first().waitFor();
+  await page.screenshot({ path: path.join(out, `${name}.png`) });
+};
+
+await visit('?persona=alice', 800, 700, (page) =>
+  say(
+    page,
+    'Hi everyone, the family session moved to Thursday at 5 pm.',
+    'Could Bob join by video? Details: https://sunrise.example/visits',
+  ),
+);
+await visit('?persona=dr-rivera', 800, 700, (page) =>
+  say(page, 'Yes, video works. I will send Bob the link on Thursday morning.'),
+);
+await visit('?persona=bob', 800, 700, (page) =>
+  say(page, 'Thanks, I will be there.\nShould I bring anything?'),
+);
+await visit('', 1400, 800, shoot('desktop-light-en'));
+await visit('?lang=es&theme=dark', 1400, 800, shoot('desktop-dark-es'));
+await visit('?persona=alice', 375, 740, shoot('phone-light-en'));
+await visit('?persona=bob&lang=es&theme=dark', 375, 740, shoot('phone-dark-es'));
+await browser.close();
+process.stdout.write(`Screenshots written to ${out}\n`);
+if (problems.length > 0) {
+  process.stderr.write(`${problems.join('\n')}\n`);
+  process.exitCode = 1;
+}
