@@ -10,6 +10,7 @@ import { devTenantConfig, loadDevSigningKey, type DevSigningKey } from './auth/d
 import { createTokenVerifier } from './auth/tokens.js';
 import type { RelayConfig, TenantConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { createTemplateService } from './consent/templates.js';
 import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
 import { createThreadedSqliteStore } from './store/threaded.js';
@@ -102,6 +103,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     tenants,
     verifier: createTokenVerifier(tenants),
     chat,
+    templates: createTemplateService({ store }),
     presence,
     logger,
     isShuttingDown: () => shuttingDown,

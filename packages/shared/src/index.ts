@@ -1,5 +1,6 @@
 // Public entry of @carethread/shared: the wire protocol, error codes and validation helpers.
 export * from './codes.js';
+export * from './consent.js';
 export * from './constants.js';
 export * from './errors.js';
 export * from './protocol.js';

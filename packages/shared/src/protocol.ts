@@ -3,28 +3,25 @@
 import { z } from 'zod/mini';
 import { ErrorBody } from './errors.js';
 
-import { HISTORY_PAGE_MAX, MAX_TEXT_LENGTH, SYNC_PAGE_MAX } from './constants.js';
+import { HISTORY_PAGE_MAX, SYNC_PAGE_MAX } from './constants.js';
+import {
+  TemplatePublish,
+  TemplatePublishResult,
+  TemplateVersions,
+  TemplateVersionsResult,
+} from './consent.js';
+import {
+  ClientMessageId,
+  ConversationId,
+  IsoTime,
+  Label,
+  Role,
+  Seq,
+  Text,
+  UserId,
+} from './primitives.js';
 
-const printable = /^[^\p{Cc}]*$/u;
-
-/** A conversation id chosen by the host EHR (for example its encounter or episode id). */
-export const ConversationId = z
-  .string()
-  .check(z.minLength(1), z.maxLength(128), z.regex(/^[A-Za-z0-9._:-]+$/));
-/** A user's id: the `sub` of the host's token. */
-export const UserId = z.string().check(z.minLength(1), z.maxLength(255), z.regex(printable));
-/** A message id chosen by the sending client (a UUID in practice); the idempotency key. */
-export const ClientMessageId = z
-  .string()
-  .check(z.minLength(8), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
-/** Per-conversation sequence number, gap-free, starting at 1. 0 means "before the first". */
-export const Seq = z.int().check(z.minimum(0));
-const IsoTime = z.iso.datetime();
-const Label = z.string().check(z.minLength(1), z.maxLength(200), z.regex(printable));
-const Text = z.string().check(z.minLength(1), z.maxLength(MAX_TEXT_LENGTH));
-
-export const Role = z.enum(['patient', 'family', 'provider', 'staff']);
-export type Role = z.infer<typeof Role>;
+export { ClientMessageId, ConversationId, Role, Seq, UserId } from './primitives.js';
 
 // ---------------------------------------------------------------------------------------------
 // Handshake
@@ -265,6 +262,8 @@ export const clientEvents = {
   typing: { request: Typing, response: Empty },
   'receipt.read': { request: ReceiptRead, response: ReceiptReadResult },
   'auth.refresh': { request: AuthRefresh, response: AuthRefreshResult },
+  'consent.template.publish': { request: TemplatePublish, response: TemplatePublishResult },
+  'consent.template.versions': { request: TemplateVersions, response: TemplateVersionsResult },
 } as const satisfies Record<string, RequestSpec>;
 
 export const serverEvents = {

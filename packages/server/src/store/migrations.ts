@@ -76,6 +76,26 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_consent_templates': {
+    async up(db: Kysely<unknown>) {
+      // Published versions are never updated or deleted: a signed consent points at one.
+      await db.schema
+        .createTable('consent_templates')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('template_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('language', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        /** The blocks as JSON text; the hash is over the canonical form of the whole content. */
+        .addColumn('blocks', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('published_at', 'text', (c) => c.notNull())
+        .addColumn('published_by', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('consent_templates_pk', ['tenant_id', 'template_id', 'version'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -39,7 +39,23 @@ export interface EntriesTable {
   created_at: string;
 }
 
+export interface ConsentTemplatesTable {
+  tenant_id: string;
+  template_id: string;
+  version: number;
+  kind: string;
+  language: string;
+  title: string;
+  /** JSON of the template's blocks. */
+  blocks: string;
+  /** `sha256:` + hex of SHA-256 over the RFC 8785 canonical JSON of the content. */
+  hash: string;
+  published_at: string;
+  published_by: string;
+}
+
 export interface Database {
+  consent_templates: ConsentTemplatesTable;
   conversations: ConversationsTable;
   participants: ParticipantsTable;
   entries: EntriesTable;

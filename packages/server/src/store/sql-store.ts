@@ -2,10 +2,21 @@
 // transaction (SQLite takes the write lock up front; PostgreSQL will lock conversation rows) and
 // may bring a faster write path for appends, which must follow the same `decideAppend` rules.
 import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
-import type { MessageView, Role } from '@carethread/shared';
+import type {
+  ConsentBlock,
+  MessageView,
+  Role,
+  TemplateKind,
+  TemplateVersionView,
+} from '@carethread/shared';
 import { decideAppend, toEntry, type EntryRow } from './append-rules.js';
 import { migrationProvider } from './migrations.js';
-import type { ConversationsTable, Database, ParticipantsTable } from './schema.js';
+import type {
+  ConsentTemplatesTable,
+  ConversationsTable,
+  Database,
+  ParticipantsTable,
+} from './schema.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -21,6 +32,20 @@ export interface SqlEngine {
   /** An engine's own append path; without it, the portable batched-lookup path below is used. */
   appendEntries?: Store['appendEntries'];
   close(): Promise<void>;
+}
+
+function toTemplateVersion(row: Selectable<ConsentTemplatesTable>): TemplateVersionView {
+  return {
+    templateId: row.template_id,
+    version: row.version,
+    kind: row.kind as TemplateKind,
+    language: row.language,
+    title: row.title,
+    blocks: JSON.parse(row.blocks) as ConsentBlock[],
+    hash: row.hash,
+    publishedAt: row.published_at,
+    publishedBy: row.published_by,
+  };
 }
 
 function toParticipant(row: Selectable<ParticipantsTable>): ParticipantRecord {
@@ -386,6 +411,45 @@ export function createSqlStore(engine: SqlEngine): Store {
           await appendForTenant(trx, tenantId, list, results);
         return results;
       });
+    },
+
+    publishTemplateVersion({ tenantId, content, hash, publishedAt, publishedBy }) {
+      return engine.writeTransaction(async (trx) => {
+        const newest = await trx
+          .selectFrom('consent_templates')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('template_id', '=', content.templateId)
+          .orderBy('version', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        if (newest?.hash === hash) return { template: toTemplateVersion(newest), created: false };
+        const row = {
+          tenant_id: tenantId,
+          template_id: content.templateId,
+          version: (newest?.version ?? 0) + 1,
+          kind: content.kind,
+          language: content.language,
+          title: content.title,
+          blocks: JSON.stringify(content.blocks),
+          hash,
+          published_at: publishedAt,
+          published_by: publishedBy,
+        };
+        await trx.insertInto('consent_templates').values(row).execute();
+        return { template: toTemplateVersion(row), created: true };
+      });
+    },
+
+    async listTemplateVersions(tenantId, templateId) {
+      const rows = await db
+        .selectFrom('consent_templates')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('template_id', '=', templateId)
+        .orderBy('version', 'asc')
+        .execute();
+      return rows.map(toTemplateVersion);
     },
 
     async history(tenantId, conversationId, beforeSeq, limit) {

@@ -114,6 +114,8 @@ export async function createThreadedSqliteStore(
       });
     },
     history: (...args) => call('history', ...args),
+    publishTemplateVersion: (...args) => call('publishTemplateVersion', ...args),
+    listTemplateVersions: (...args) => call('listTemplateVersions', ...args),
     entriesAfter: (...args) => call('entriesAfter', ...args),
   };
 }

@@ -1,6 +1,14 @@
 // The store contract: everything the relay persists goes through this interface, so an engine
 // (SQLite now, PostgreSQL next) is one implementation of it and one run of the contract tests.
-import type { EditView, ErrorCode, MessageView, Role, Sender } from '@carethread/shared';
+import type {
+  ConsentTemplateContent,
+  EditView,
+  ErrorCode,
+  MessageView,
+  Role,
+  Sender,
+  TemplateVersionView,
+} from '@carethread/shared';
 
 export interface ConversationRecord {
   tenantId: string;
@@ -59,6 +67,15 @@ export function entryFromRequest(request: AppendRequest, seq: number): StoredEnt
         editedAt: at,
       }
     : { kind: 'message', conversationId, seq, id, sender, text, sentAt: at, editedAt: null };
+}
+
+/** A template version to publish: content, its hash, and who publishes it when. */
+export interface NewTemplateVersion {
+  tenantId: string;
+  content: ConsentTemplateContent;
+  hash: string;
+  publishedAt: string;
+  publishedBy: string;
 }
 
 export type AppendResult =
@@ -124,6 +141,16 @@ export interface Store {
     beforeSeq: number | undefined,
     limit: number,
   ): Promise<{ messages: MessageView[]; hasMore: boolean }>;
+  /**
+   * Publishes the next version of a template, or returns the newest version unchanged (and
+   * `created: false`) when its hash equals the new content's. Versions are never changed.
+   */
+  publishTemplateVersion(
+    version: NewTemplateVersion,
+  ): Promise<{ template: TemplateVersionView; created: boolean }>;
+  /** Every published version of a template, oldest first. */
+  listTemplateVersions(tenantId: string, templateId: string): Promise<TemplateVersionView[]>;
+
   /** Every entry after `afterSeq`, ascending. */
   entriesAfter(
     tenantId: string,

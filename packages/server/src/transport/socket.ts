@@ -25,6 +25,7 @@ import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js'
 import { originAllowed } from '../auth/origins.js';
 import type { RelayConfig, TenantConfig } from '../config.js';
 import type { ChatService } from '../services/chat.js';
+import type { TemplateService } from '../consent/templates.js';
 import { RelayError } from '../services/errors.js';
 import type { PresenceTracker } from '../services/presence.js';
 import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
@@ -65,6 +66,7 @@ export interface SocketTransportDeps {
   tenants: readonly TenantConfig[];
   verifier: TokenVerifier;
   chat: ChatService;
+  templates: TemplateService;
   presence: PresenceTracker;
   logger: Logger;
   isShuttingDown: () => boolean;
@@ -100,7 +102,7 @@ export interface SocketTransport {
 }
 
 export function attachSocketTransport(deps: SocketTransportDeps): SocketTransport {
-  const { config, tenants, verifier, chat, presence, logger } = deps;
+  const { config, tenants, verifier, chat, templates, presence, logger } = deps;
   const anyTenantOrigins = tenants.flatMap((t) => t.allowedOrigins);
   const connectionLimiter = new KeyedRateLimiter(
     config.limits.connectionsPerMinutePerAddress / 60,
@@ -259,6 +261,13 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   }
 
   const handlers: { [E in ClientEventName]: Handler<E> } = {
+    'consent.template.publish': (socket, payload) =>
+      templates.publish(socket.data.identity, payload),
+
+    'consent.template.versions': async (socket, { templateId }) => ({
+      versions: await templates.versions(socket.data.identity, templateId),
+    }),
+
     'conversation.create': (socket, payload) =>
       chat.createConversation(socket.data.identity, payload),
 

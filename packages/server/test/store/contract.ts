@@ -215,5 +215,38 @@ export function describeStoreContract(
       expect((await store.entriesAfter('t2', 'c1', 0, 10)).entries).toEqual([]);
       expect(await store.getParticipant('t3', 'c1', 'alice')).toBeUndefined();
     });
+
+    it('publishes template versions in order, never changes one, and keeps tenants apart', async () => {
+      const content = {
+        templateId: 'tpl',
+        kind: 'general' as const,
+        language: 'en',
+        title: 'Photo consent',
+        blocks: [{ type: 'paragraph' as const, text: 'You may take photos.' }],
+      };
+      const publish = (tenantId: string, hash: string, title = content.title) =>
+        store.publishTemplateVersion({
+          tenantId,
+          content: { ...content, title },
+          hash,
+          publishedAt: at(2),
+          publishedBy: 'admin',
+        });
+      const hash = (n: number) => `sha256:${String(n).repeat(64)}`;
+      const first = await publish('t1', hash(1));
+      expect(first).toMatchObject({
+        created: true,
+        template: { version: 1, title: 'Photo consent' },
+      });
+      expect(await publish('t1', hash(1))).toEqual({ ...first, created: false });
+      const second = await publish('t1', hash(2), 'Photo consent, revised');
+      expect(second.template.version).toBe(2);
+      expect(await store.listTemplateVersions('t1', 'tpl')).toEqual([
+        first.template,
+        second.template,
+      ]);
+      expect(await store.listTemplateVersions('t2', 'tpl')).toEqual([]);
+      expect((await publish('t2', hash(1))).template.version).toBe(1);
+    });
   });
 }

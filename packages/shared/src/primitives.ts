@@ -1,0 +1,25 @@
+// The building blocks of every schema: ids, labels, text and times, shared by the protocol and the
+// consent schemas (and not exported from the package beyond what protocol.ts re-exports).
+import { z } from 'zod/mini';
+import { MAX_TEXT_LENGTH } from './constants.js';
+
+export const printable = /^[^\p{Cc}]*$/u;
+
+/** A conversation id chosen by the host EHR (for example its encounter or episode id). */
+export const ConversationId = z
+  .string()
+  .check(z.minLength(1), z.maxLength(128), z.regex(/^[A-Za-z0-9._:-]+$/));
+/** A user's id: the `sub` of the host's token. */
+export const UserId = z.string().check(z.minLength(1), z.maxLength(255), z.regex(printable));
+/** A message id chosen by the sending client (a UUID in practice); the idempotency key. */
+export const ClientMessageId = z
+  .string()
+  .check(z.minLength(8), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
+/** Per-conversation sequence number, gap-free, starting at 1. 0 means "before the first". */
+export const Seq = z.int().check(z.minimum(0));
+export const IsoTime = z.iso.datetime();
+export const Label = z.string().check(z.minLength(1), z.maxLength(200), z.regex(printable));
+export const Text = z.string().check(z.minLength(1), z.maxLength(MAX_TEXT_LENGTH));
+
+export const Role = z.enum(['patient', 'family', 'provider', 'staff']);
+export type Role = z.infer<typeof Role>;
