@@ -10,6 +10,8 @@ import { devTenantConfig, loadDevSigningKey, type DevSigningKey } from './auth/d
 import { createTokenVerifier } from './auth/tokens.js';
 import type { RelayConfig, TenantConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { loadReceiptSigner } from './consent/receipts.js';
+import { createConsentService } from './consent/requests.js';
 import { createTemplateService } from './consent/templates.js';
 import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
@@ -83,9 +85,13 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     },
   });
 
+  const receipts = await loadReceiptSigner(config.dataDir);
+
   let shuttingDown = false;
   const http = Fastify({ logger: false });
   http.get('/healthz', (): HealthResponse => ({ status: 'ok' }));
+  // The relay's receipt-signing public key: anyone can verify a consent receipt offline with it.
+  http.get('/.well-known/jwks.json', () => receipts.jwks);
   http.get('/readyz', async (_request, reply) => {
     const unready = (status: HealthResponse['status']) => reply.code(503).send({ status });
     if (shuttingDown) return unready('shutting-down');
@@ -104,6 +110,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     verifier: createTokenVerifier(tenants),
     chat,
     templates: createTemplateService({ store }),
+    consents: createConsentService({ store, chat, receipts }),
     presence,
     logger,
     isShuttingDown: () => shuttingDown,

@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 // The `carethread` command line: `carethread token ...` mints a development-tenant token and
-// prints it alone on stdout, so scripts can do TOKEN=$(pnpm carethread token ...).
+// prints it alone on stdout, so scripts can do TOKEN=$(pnpm carethread token ...);
+// `carethread verify <receipt>` checks a consent receipt against the relay's published keys.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { JSONWebKeySet } from 'jose';
 import { Role } from '@carethread/shared';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_TENANT_ID, loadDevSigningKey } from './auth/dev-tenant.js';
 import { mintToken } from './auth/tokens.js';
+import { verifyReceipt } from './consent/receipts.js';
 
 const USAGE = `Usage:
   carethread token --tenant dev --sub <user id> --role <patient|family|provider|staff> --name <display name>
                    [--relationship <e.g. mother>] [--title <e.g. Therapist>] [--ttl <seconds, default 3600>]
 
-Mints a token for the development tenant, whose key lives in CARETHREAD_DATA_DIR (default ./data).
-Production tokens are minted by your EHR back end with its own key.`;
+  carethread verify <receipt | -> [--jwks <file>] [--relay <url, default http://localhost:8080>]
+
+token: mints a token for the development tenant, whose key lives in CARETHREAD_DATA_DIR (default
+./data). Production tokens are minted by your EHR back end with its own key.
+verify: checks a consent receipt (a compact JWS; - reads it from stdin) against the relay's keys,
+from a saved JWKS file or the relay's /.well-known/jwks.json, and prints the signed record.
+Exit code 0 when valid, 1 when not.`;
 
 class UsageError extends Error {}
 
@@ -58,11 +67,46 @@ async function token(args: string[]): Promise<void> {
   process.stdout.write(`${jwt}\n`);
 }
 
+async function verify(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      jwks: { type: 'string' },
+      relay: { type: 'string', default: 'http://localhost:8080' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [source] = positionals;
+  if (!source) throw new UsageError('Give the receipt, or - to read it from stdin.');
+  const receipt = source === '-' ? readFileSync(0, 'utf8') : source;
+  let jwks: JSONWebKeySet;
+  if (values.jwks) {
+    jwks = JSON.parse(readFileSync(values.jwks, 'utf8')) as JSONWebKeySet;
+  } else {
+    const response = await fetch(new URL('/.well-known/jwks.json', values.relay));
+    if (!response.ok)
+      throw new Error(`${values.relay} answered ${String(response.status)} for its keys.`);
+    jwks = (await response.json()) as JSONWebKeySet;
+  }
+  try {
+    const { kid, record, recordHash } = await verifyReceipt(receipt, jwks);
+    process.stdout.write(`${JSON.stringify({ valid: true, kid, recordHash, record }, null, 2)}\n`);
+  } catch (error) {
+    process.stdout.write(
+      `${JSON.stringify({ valid: false, reason: error instanceof Error ? error.message : String(error) })}\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'token':
       return token(rest);
+    case 'verify':
+      return verify(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -2,7 +2,7 @@
 // A template of kind "disclosure-authorization" must cover every element that CONSENT.md lists
 // (HIPAA 45 CFR 164.508(c), 42 CFR Part 2 §2.31); blocks say which elements they cover.
 import { z } from 'zod/mini';
-import { IsoTime, Label, UserId, printable } from './primitives.js';
+import { ConversationId, IsoTime, Label, UserId, printable } from './primitives.js';
 
 /** The elements a disclosure authorization must state; each block may cover some of them. */
 export const DISCLOSURE_ELEMENTS = [
@@ -144,4 +144,183 @@ export function templateProblems(content: ConsentTemplateContent): string[] {
       problems.push(`Only choice fields have options; "${block.id}" is a ${block.input} field.`);
   }
   return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signature requests, signing and receipts
+
+/** Chosen by whoever creates the request (a UUID in practice); the idempotency key. */
+export const ConsentRequestId = z
+  .string()
+  .check(z.minLength(8), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
+
+/** In what capacity the signer signs: for themselves, or for the patient (45 CFR 164.502(g)). */
+export const SignerCapacity = z.enum([
+  'self',
+  'guardian',
+  'health-care-agent',
+  'personal-representative',
+]);
+export type SignerCapacity = z.infer<typeof SignerCapacity>;
+
+export const ConsentState = z.enum([
+  'requested',
+  'viewed',
+  'signed',
+  'declined',
+  'revoked',
+  'expired',
+]);
+export type ConsentState = z.infer<typeof ConsentState>;
+
+const Purpose = z.string().check(z.minLength(1), z.maxLength(1000), z.regex(printable));
+
+export const ConsentRequestCreate = z.object({
+  requestId: ConsentRequestId,
+  templateId: TemplateId,
+  /** The version to sign; the newest when omitted. */
+  templateVersion: z.optional(z.int().check(z.minimum(1))),
+  /** The conversation the consent opens to the recipients. */
+  conversationId: ConversationId,
+  patientId: UserId,
+  /** A named representative signing for the patient; the patient signs when omitted. */
+  representative: z.optional(
+    z.object({
+      userId: UserId,
+      capacity: z.enum(['guardian', 'health-care-agent', 'personal-representative']),
+    }),
+  ),
+  /** Family participants of the conversation the consent would cover. */
+  recipients: z.array(UserId).check(z.minLength(1), z.maxLength(20)),
+  purpose: Purpose,
+  /** When the authorization ends. */
+  expiresAt: IsoTime,
+});
+export type ConsentRequestCreate = z.infer<typeof ConsentRequestCreate>;
+
+export const ConsentRecipient = z.object({
+  userId: UserId,
+  displayName: Label,
+  relationship: z.nullable(Label),
+});
+export type ConsentRecipient = z.infer<typeof ConsentRecipient>;
+
+/** What a request and its signed record both say: which form, for whom, shared with whom, why. */
+const consentSubject = {
+  requestId: ConsentRequestId,
+  templateId: TemplateId,
+  templateVersion: z.int(),
+  templateHash: z.string(),
+  conversationId: ConversationId,
+  patientId: UserId,
+  recipients: z.array(ConsentRecipient),
+  purpose: Purpose,
+  expiresAt: IsoTime,
+};
+
+export const ConsentRequestView = z.object({
+  ...consentSubject,
+  signerId: UserId,
+  capacity: SignerCapacity,
+  state: ConsentState,
+  requestedBy: UserId,
+  requestedAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type ConsentRequestView = z.infer<typeof ConsentRequestView>;
+
+export const ConsentRef = z.object({ requestId: ConsentRequestId });
+export type ConsentRef = z.infer<typeof ConsentRef>;
+
+/**
+ * The electronic-records disclosure (ESIGN §101(c), UETA) the signer accepts before signing; its
+ * hash goes into the record, so the record says which text was accepted.
+ */
+export const ELECTRONIC_RECORDS_DISCLOSURE = [
+  'You agree to receive and sign this form electronically. An electronic signature has the same effect as signing on paper.',
+  'You may ask your care team for a paper copy of this form, and sign on paper instead, at no cost.',
+  'You may withdraw this agreement to use electronic records at any time by telling your care team; it does not affect forms already signed.',
+  'To read and keep this record you need a current web browser and a way to open or print a PDF file.',
+].join('\n');
+
+export const ConsentViewResult = z.object({
+  request: ConsentRequestView,
+  template: TemplateVersionView,
+  disclosure: z.object({ text: z.string(), hash: z.string() }),
+});
+export type ConsentViewResult = z.infer<typeof ConsentViewResult>;
+
+/** A drawn signature: a PNG data URL of at most ~150 KB. */
+const SignatureImage = z
+  .string()
+  .check(z.maxLength(200_000), z.regex(/^data:image\/png;base64,[A-Za-z0-9+/]+=*$/));
+
+export const ConsentSign = z.object({
+  requestId: ConsentRequestId,
+  /** The hash of the electronic-records disclosure the signer accepted. */
+  disclosureHash: z.string(),
+  /** Ids of the acknowledgements the signer checked: all of the template's. */
+  acknowledgements: z.array(BlockId).check(z.maxLength(100)),
+  answers: z.record(BlockId, z.union([z.string().check(z.maxLength(1000)), z.boolean()])),
+  signature: z.discriminatedUnion('method', [
+    z.object({ method: z.literal('typed'), name: Label }),
+    z.object({ method: z.literal('drawn'), name: Label, image: SignatureImage }),
+  ]),
+});
+export type ConsentSign = z.infer<typeof ConsentSign>;
+
+/** The signed record as stored and returned: everything the receipt covers. */
+export const ConsentRecordView = z.object({
+  ...consentSubject,
+  signer: z.object({
+    tenantId: z.string(),
+    userId: UserId,
+    role: z.string(),
+    displayName: Label,
+    /** When the signer signed in to the host, from the token's auth_time; null if not given. */
+    authTime: z.nullable(IsoTime),
+  }),
+  capacity: SignerCapacity,
+  /** What the signature means, as shown to the signer. */
+  meaning: z.string(),
+  disclosureHash: z.string(),
+  acknowledgements: z.array(BlockId),
+  answers: z.record(BlockId, z.union([z.string(), z.boolean()])),
+  signature: z.object({
+    method: z.enum(['typed', 'drawn']),
+    name: Label,
+    /** For a drawn signature: SHA-256 of the PNG; the image is kept with the record. */
+    imageHash: z.nullable(z.string()),
+  }),
+  signedAt: IsoTime,
+  ip: z.string(),
+  userAgent: z.string(),
+});
+export type ConsentRecordView = z.infer<typeof ConsentRecordView>;
+
+export const ConsentSignResult = z.object({
+  record: ConsentRecordView,
+  /** sha256 of the canonical record (RFC 8785). */
+  recordHash: z.string(),
+  /** Compact JWS (ES256) whose payload is the canonical record; verify with the relay's JWKS. */
+  receipt: z.string(),
+});
+export type ConsentSignResult = z.infer<typeof ConsentSignResult>;
+
+export const ConsentDecline = z.object({
+  requestId: ConsentRequestId,
+  reason: z.optional(z.string().check(z.maxLength(500), z.regex(printable))),
+});
+export type ConsentDecline = z.infer<typeof ConsentDecline>;
+
+export const ConsentList = z.object({ conversationId: z.optional(ConversationId) });
+export type ConsentList = z.infer<typeof ConsentList>;
+export const ConsentListResult = z.object({ requests: z.array(ConsentRequestView) });
+export type ConsentListResult = z.infer<typeof ConsentListResult>;
+
+/** The meaning of a signature, as shown to the signer and stored in the record. */
+export function signatureMeaning(capacity: SignerCapacity, patientName: string): string {
+  return capacity === 'self'
+    ? 'I authorize the disclosure described in this form.'
+    : `I authorize the disclosure described in this form, signing as ${capacity.replaceAll('-', ' ')} of ${patientName}.`;
 }

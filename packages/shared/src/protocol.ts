@@ -5,6 +5,15 @@ import { ErrorBody } from './errors.js';
 
 import { HISTORY_PAGE_MAX, SYNC_PAGE_MAX } from './constants.js';
 import {
+  ConsentDecline,
+  ConsentList,
+  ConsentListResult,
+  ConsentRef,
+  ConsentRequestCreate,
+  ConsentRequestView,
+  ConsentSign,
+  ConsentSignResult,
+  ConsentViewResult,
   TemplatePublish,
   TemplatePublishResult,
   TemplateVersions,
@@ -264,6 +273,11 @@ export const clientEvents = {
   'auth.refresh': { request: AuthRefresh, response: AuthRefreshResult },
   'consent.template.publish': { request: TemplatePublish, response: TemplatePublishResult },
   'consent.template.versions': { request: TemplateVersions, response: TemplateVersionsResult },
+  'consent.request': { request: ConsentRequestCreate, response: ConsentRequestView },
+  'consent.view': { request: ConsentRef, response: ConsentViewResult },
+  'consent.sign': { request: ConsentSign, response: ConsentSignResult },
+  'consent.decline': { request: ConsentDecline, response: ConsentRequestView },
+  'consent.list': { request: ConsentList, response: ConsentListResult },
 } as const satisfies Record<string, RequestSpec>;
 
 export const serverEvents = {
@@ -277,6 +291,8 @@ export const serverEvents = {
   'session.expiring': SessionExpiringEvent,
   'session.ended': SessionEndedEvent,
   'relay.error': RelayErrorEvent,
+  /** A consent request of this conversation changed state (requested, signed, declined...). */
+  'consent.updated': ConsentRequestView,
 } as const satisfies Record<string, z.ZodMiniType>;
 
 export type ClientEventName = keyof typeof clientEvents;

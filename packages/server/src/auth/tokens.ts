@@ -24,6 +24,8 @@ export interface Identity {
   title: string | null;
   issuedAt: Date;
   expiresAt: Date;
+  /** From the `auth_time` claim when the host sends it. */
+  authTime: Date | null;
 }
 
 /** CareThread's own claims beside the registered ones. */
@@ -35,6 +37,8 @@ const UserClaims = z.object({
   title: z.string().min(1).max(200).optional(),
   exp: z.number(),
   iat: z.number(),
+  /** When the person signed in to the host (OpenID Connect); recorded with a consent signature. */
+  auth_time: z.number().optional(),
 });
 
 export class AuthError extends Error {
@@ -134,6 +138,7 @@ export function createTenantVerifier(tenant: TenantConfig): TenantVerifier {
         title: c.title ?? null,
         issuedAt: new Date(c.iat * 1000),
         expiresAt: new Date(c.exp * 1000),
+        authTime: c.auth_time === undefined ? null : new Date(c.auth_time * 1000),
       };
     },
   };

@@ -96,6 +96,65 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_consent_requests_records_events': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('consent_requests')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('template_id', 'text', (c) => c.notNull())
+        .addColumn('template_version', 'integer', (c) => c.notNull())
+        .addColumn('template_hash', 'text', (c) => c.notNull())
+        .addColumn('conversation_id', 'text', (c) => c.notNull())
+        .addColumn('patient_id', 'text', (c) => c.notNull())
+        .addColumn('signer_id', 'text', (c) => c.notNull())
+        .addColumn('capacity', 'text', (c) => c.notNull())
+        /** JSON array of { userId, displayName, relationship } as they were when requested. */
+        .addColumn('recipients', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('requested_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('consent_requests_pk', ['tenant_id', 'request_id'])
+        .execute();
+      await db.schema
+        .createIndex('consent_requests_by_conversation')
+        .on('consent_requests')
+        .columns(['tenant_id', 'conversation_id'])
+        .execute();
+
+      // One signed record per request, written in the same transaction as its audit event.
+      await db.schema
+        .createTable('consent_records')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        /** The record exactly as the receipt covers it: RFC 8785 canonical JSON. */
+        .addColumn('canonical', 'text', (c) => c.notNull())
+        .addColumn('record_hash', 'text', (c) => c.notNull())
+        .addColumn('receipt', 'text', (c) => c.notNull())
+        /** A drawn signature's PNG data URL, or null for a typed one. */
+        .addColumn('signature_image', 'text')
+        .addPrimaryKeyConstraint('consent_records_pk', ['tenant_id', 'request_id'])
+        .execute();
+
+      // Append-only; each event carries the hash of the one before it for the same request.
+      await db.schema
+        .createTable('consent_events')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('consent_events_pk', ['tenant_id', 'request_id', 'seq'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -54,7 +54,51 @@ export interface ConsentTemplatesTable {
   published_by: string;
 }
 
+export interface ConsentRequestsTable {
+  tenant_id: string;
+  request_id: string;
+  template_id: string;
+  template_version: number;
+  template_hash: string;
+  conversation_id: string;
+  patient_id: string;
+  signer_id: string;
+  capacity: string;
+  recipients: string;
+  purpose: string;
+  expires_at: string;
+  state: string;
+  requested_by: string;
+  requested_at: string;
+  updated_at: string;
+}
+
+export interface ConsentRecordsTable {
+  tenant_id: string;
+  request_id: string;
+  canonical: string;
+  record_hash: string;
+  receipt: string;
+  signature_image: string | null;
+}
+
+export interface ConsentEventsTable {
+  tenant_id: string;
+  request_id: string;
+  seq: number;
+  type: string;
+  at: string;
+  actor_id: string;
+  /** JSON of ids and codes, never free text a person wrote. */
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface Database {
+  consent_events: ConsentEventsTable;
+  consent_records: ConsentRecordsTable;
+  consent_requests: ConsentRequestsTable;
   consent_templates: ConsentTemplatesTable;
   conversations: ConversationsTable;
   participants: ParticipantsTable;

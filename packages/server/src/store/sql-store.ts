@@ -4,6 +4,10 @@
 import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type {
   ConsentBlock,
+  ConsentRecipient,
+  ConsentRequestView,
+  ConsentState,
+  SignerCapacity,
   MessageView,
   Role,
   TemplateKind,
@@ -11,7 +15,10 @@ import type {
 } from '@carethread/shared';
 import { decideAppend, toEntry, type EntryRow } from './append-rules.js';
 import { migrationProvider } from './migrations.js';
+import { canonicalHash } from '../consent/canonical.js';
 import type {
+  ConsentEventsTable,
+  ConsentRequestsTable,
   ConsentTemplatesTable,
   ConversationsTable,
   Database,
@@ -20,6 +27,8 @@ import type {
 import type {
   AppendRequest,
   AppendResult,
+  ConsentEventInput,
+  ConsentEventRecord,
   NewParticipant,
   ParticipantRecord,
   Store,
@@ -47,6 +56,41 @@ function toTemplateVersion(row: Selectable<ConsentTemplatesTable>): TemplateVers
     publishedBy: row.published_by,
   };
 }
+
+function toConsentRequest(row: Selectable<ConsentRequestsTable>): ConsentRequestView {
+  return {
+    requestId: row.request_id,
+    templateId: row.template_id,
+    templateVersion: row.template_version,
+    templateHash: row.template_hash,
+    conversationId: row.conversation_id,
+    patientId: row.patient_id,
+    signerId: row.signer_id,
+    capacity: row.capacity as SignerCapacity,
+    recipients: JSON.parse(row.recipients) as ConsentRecipient[],
+    purpose: row.purpose,
+    expiresAt: row.expires_at,
+    state: row.state as ConsentState,
+    requestedBy: row.requested_by,
+    requestedAt: row.requested_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toConsentEvent(row: Selectable<ConsentEventsTable>): ConsentEventRecord {
+  return {
+    seq: row.seq,
+    type: row.type as ConsentEventRecord['type'],
+    at: row.at,
+    actorId: row.actor_id,
+    detail: JSON.parse(row.detail) as ConsentEventRecord['detail'],
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** The hash before a request's first event. */
+const GENESIS = `sha256:${'0'.repeat(64)}`;
 
 function toParticipant(row: Selectable<ParticipantsTable>): ParticipantRecord {
   return {
@@ -111,6 +155,70 @@ function valuesList(tuples: (string | number)[][]) {
 
 export function createSqlStore(engine: SqlEngine): Store {
   const { db } = engine;
+
+  /** Appends an audit event chained to the request's previous one, inside `trx`. */
+  async function appendConsentEvent(
+    trx: Kysely<Database>,
+    tenantId: string,
+    requestId: string,
+    event: ConsentEventInput,
+  ): Promise<void> {
+    const last = await trx
+      .selectFrom('consent_events')
+      .select(['seq', 'hash'])
+      .where('tenant_id', '=', tenantId)
+      .where('request_id', '=', requestId)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const seq = (last?.seq ?? 0) + 1;
+    const prevHash = last?.hash ?? GENESIS;
+    const hash = canonicalHash({ tenantId, requestId, seq, ...event, prevHash });
+    await trx
+      .insertInto('consent_events')
+      .values({
+        tenant_id: tenantId,
+        request_id: requestId,
+        seq,
+        type: event.type,
+        at: event.at,
+        actor_id: event.actorId,
+        detail: JSON.stringify(event.detail),
+        prev_hash: prevHash,
+        hash,
+      })
+      .execute();
+  }
+
+  function selectRequest(trx: Kysely<Database>, tenantId: string, requestId: string) {
+    return trx
+      .selectFrom('consent_requests')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('request_id', '=', requestId)
+      .executeTakeFirst();
+  }
+
+  /** Moves the request's state inside `trx` when it is in one of `from`; the updated row or undefined. */
+  async function moveRequest(
+    trx: Kysely<Database>,
+    tenantId: string,
+    requestId: string,
+    from: readonly ConsentState[],
+    to: ConsentState,
+    event: ConsentEventInput,
+  ): Promise<ConsentRequestView | undefined> {
+    const row = await selectRequest(trx, tenantId, requestId);
+    if (!row || !from.includes(row.state as ConsentState)) return undefined;
+    await trx
+      .updateTable('consent_requests')
+      .set({ state: to, updated_at: event.at })
+      .where('tenant_id', '=', tenantId)
+      .where('request_id', '=', requestId)
+      .execute();
+    await appendConsentEvent(trx, tenantId, requestId, event);
+    return toConsentRequest({ ...row, state: to, updated_at: event.at });
+  }
 
   async function appendForTenant(
     trx: Kysely<Database>,
@@ -439,6 +547,116 @@ export function createSqlStore(engine: SqlEngine): Store {
         await trx.insertInto('consent_templates').values(row).execute();
         return { template: toTemplateVersion(row), created: true };
       });
+    },
+
+    async getTemplateVersion(tenantId, templateId, version) {
+      let query = db
+        .selectFrom('consent_templates')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('template_id', '=', templateId);
+      if (version !== undefined) query = query.where('version', '=', version);
+      const row = await query.orderBy('version', 'desc').limit(1).executeTakeFirst();
+      return row && toTemplateVersion(row);
+    },
+
+    createConsentRequest(tenantId, request, event) {
+      return engine.writeTransaction(async (trx) => {
+        const existing = await selectRequest(trx, tenantId, request.requestId);
+        if (existing) return { request: toConsentRequest(existing), created: false };
+        await trx
+          .insertInto('consent_requests')
+          .values({
+            tenant_id: tenantId,
+            request_id: request.requestId,
+            template_id: request.templateId,
+            template_version: request.templateVersion,
+            template_hash: request.templateHash,
+            conversation_id: request.conversationId,
+            patient_id: request.patientId,
+            signer_id: request.signerId,
+            capacity: request.capacity,
+            recipients: JSON.stringify(request.recipients),
+            purpose: request.purpose,
+            expires_at: request.expiresAt,
+            state: request.state,
+            requested_by: request.requestedBy,
+            requested_at: request.requestedAt,
+            updated_at: request.updatedAt,
+          })
+          .execute();
+        await appendConsentEvent(trx, tenantId, request.requestId, event);
+        return { request, created: true };
+      });
+    },
+
+    async getConsentRequest(tenantId, requestId) {
+      const row = await selectRequest(db, tenantId, requestId);
+      return row && toConsentRequest(row);
+    },
+
+    async listConsentRequests(tenantId, { conversationId, userId }) {
+      let query = db.selectFrom('consent_requests').selectAll().where('tenant_id', '=', tenantId);
+      if (conversationId !== undefined) query = query.where('conversation_id', '=', conversationId);
+      if (userId !== undefined)
+        query = query.where((eb) =>
+          eb.or([eb('patient_id', '=', userId), eb('signer_id', '=', userId)]),
+        );
+      const rows = await query.orderBy('requested_at', 'asc').orderBy('request_id').execute();
+      return rows.map(toConsentRequest);
+    },
+
+    transitionConsentRequest(tenantId, requestId, from, to, event) {
+      return engine.writeTransaction((trx) =>
+        moveRequest(trx, tenantId, requestId, from, to, event),
+      );
+    },
+
+    signConsentRequest(tenantId, requestId, from, record, event) {
+      return engine.writeTransaction(async (trx) => {
+        const moved = await moveRequest(trx, tenantId, requestId, from, 'signed', event);
+        if (!moved) return undefined;
+        await trx
+          .insertInto('consent_records')
+          .values({
+            tenant_id: tenantId,
+            request_id: requestId,
+            canonical: record.canonical,
+            record_hash: record.recordHash,
+            receipt: record.receipt,
+            signature_image: record.signatureImage,
+          })
+          .execute();
+        return moved;
+      });
+    },
+
+    async getConsentRecord(tenantId, requestId) {
+      const row = await db
+        .selectFrom('consent_records')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('request_id', '=', requestId)
+        .executeTakeFirst();
+      return (
+        row && {
+          canonical: row.canonical,
+          recordHash: row.record_hash,
+          receipt: row.receipt,
+          signatureImage: row.signature_image,
+        }
+      );
+    },
+
+    async listConsentEvents(tenantId, requestId) {
+      const rows = await db
+        .selectFrom('consent_events')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('request_id', '=', requestId)
+        .orderBy('seq', 'asc')
+        .execute();
+      return rows.map(toConsentEvent);
     },
 
     async listTemplateVersions(tenantId, templateId) {

@@ -116,6 +116,14 @@ export async function createThreadedSqliteStore(
     history: (...args) => call('history', ...args),
     publishTemplateVersion: (...args) => call('publishTemplateVersion', ...args),
     listTemplateVersions: (...args) => call('listTemplateVersions', ...args),
+    getTemplateVersion: (...args) => call('getTemplateVersion', ...args),
+    createConsentRequest: (...args) => call('createConsentRequest', ...args),
+    getConsentRequest: (...args) => call('getConsentRequest', ...args),
+    listConsentRequests: (...args) => call('listConsentRequests', ...args),
+    transitionConsentRequest: (...args) => call('transitionConsentRequest', ...args),
+    signConsentRequest: (...args) => call('signConsentRequest', ...args),
+    getConsentRecord: (...args) => call('getConsentRecord', ...args),
+    listConsentEvents: (...args) => call('listConsentEvents', ...args),
     entriesAfter: (...args) => call('entriesAfter', ...args),
   };
 }

@@ -1,6 +1,8 @@
 // The store contract: everything the relay persists goes through this interface, so an engine
 // (SQLite now, PostgreSQL next) is one implementation of it and one run of the contract tests.
 import type {
+  ConsentRequestView,
+  ConsentState,
   ConsentTemplateContent,
   EditView,
   ErrorCode,
@@ -78,6 +80,29 @@ export interface NewTemplateVersion {
   publishedBy: string;
 }
 
+/** One audit event of a consent request; the store chains it to the one before. */
+export interface ConsentEventInput {
+  type: 'requested' | 'viewed' | 'signed' | 'declined' | 'revoked' | 'expired';
+  at: string;
+  actorId: string;
+  /** Ids, codes and hashes only. */
+  detail: Record<string, string | number | boolean | null>;
+}
+
+export interface ConsentEventRecord extends ConsentEventInput {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** The signed record as the receipt covers it. */
+export interface SignedConsentRecord {
+  canonical: string;
+  recordHash: string;
+  receipt: string;
+  signatureImage: string | null;
+}
+
 export type AppendResult =
   | { ok: true; entry: StoredEntry; duplicate: boolean }
   | { ok: false; code: ErrorCode; message: string };
@@ -150,6 +175,48 @@ export interface Store {
   ): Promise<{ template: TemplateVersionView; created: boolean }>;
   /** Every published version of a template, oldest first. */
   listTemplateVersions(tenantId: string, templateId: string): Promise<TemplateVersionView[]>;
+
+  /** A published template version, the newest when `version` is omitted. */
+  getTemplateVersion(
+    tenantId: string,
+    templateId: string,
+    version?: number,
+  ): Promise<TemplateVersionView | undefined>;
+
+  /** Creates a request with its first event; an existing id returns the stored one unchanged. */
+  createConsentRequest(
+    tenantId: string,
+    request: ConsentRequestView,
+    event: ConsentEventInput,
+  ): Promise<{ request: ConsentRequestView; created: boolean }>;
+  getConsentRequest(tenantId: string, requestId: string): Promise<ConsentRequestView | undefined>;
+  /** Requests of a conversation, or where `userId` is the patient or the signer; oldest first. */
+  listConsentRequests(
+    tenantId: string,
+    filter: { conversationId?: string; userId?: string },
+  ): Promise<ConsentRequestView[]>;
+  /**
+   * Moves a request from one of `from` to `to` and appends `event`, in one transaction.
+   * Undefined (and nothing written) when the request is in another state.
+   */
+  transitionConsentRequest(
+    tenantId: string,
+    requestId: string,
+    from: readonly ConsentState[],
+    to: ConsentState,
+    event: ConsentEventInput,
+  ): Promise<ConsentRequestView | undefined>;
+  /** Like a transition to `signed` that also stores the record: all of it or none of it. */
+  signConsentRequest(
+    tenantId: string,
+    requestId: string,
+    from: readonly ConsentState[],
+    record: SignedConsentRecord,
+    event: ConsentEventInput,
+  ): Promise<ConsentRequestView | undefined>;
+  getConsentRecord(tenantId: string, requestId: string): Promise<SignedConsentRecord | undefined>;
+  /** The audit trail of a request, oldest first. */
+  listConsentEvents(tenantId: string, requestId: string): Promise<ConsentEventRecord[]>;
 
   /** Every entry after `afterSeq`, ascending. */
   entriesAfter(

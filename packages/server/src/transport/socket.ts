@@ -15,6 +15,7 @@ import {
   type Ack,
   type ClientEventName,
   type ClientToServerEvents,
+  type ConsentRequestView,
   type ErrorBody,
   type ErrorCode,
   type RequestOf,
@@ -25,6 +26,7 @@ import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js'
 import { originAllowed } from '../auth/origins.js';
 import type { RelayConfig, TenantConfig } from '../config.js';
 import type { ChatService } from '../services/chat.js';
+import type { ConsentService } from '../consent/requests.js';
 import type { TemplateService } from '../consent/templates.js';
 import { RelayError } from '../services/errors.js';
 import type { PresenceTracker } from '../services/presence.js';
@@ -67,6 +69,7 @@ export interface SocketTransportDeps {
   verifier: TokenVerifier;
   chat: ChatService;
   templates: TemplateService;
+  consents: ConsentService;
   presence: PresenceTracker;
   logger: Logger;
   isShuttingDown: () => boolean;
@@ -102,7 +105,7 @@ export interface SocketTransport {
 }
 
 export function attachSocketTransport(deps: SocketTransportDeps): SocketTransport {
-  const { config, tenants, verifier, chat, templates, presence, logger } = deps;
+  const { config, tenants, verifier, chat, templates, consents, presence, logger } = deps;
   const anyTenantOrigins = tenants.flatMap((t) => t.allowedOrigins);
   const connectionLimiter = new KeyedRateLimiter(
     config.limits.connectionsPerMinutePerAddress / 60,
@@ -260,7 +263,47 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     }
   }
 
+  /** Tells everyone following the conversation (the care team's widgets) about a state change. */
+  function announceConsent(tenantId: string, request: ConsentRequestView): void {
+    io.to(conversationRoom(tenantId, request.conversationId)).emit('consent.updated', request);
+    logger.info(
+      { tenantId, requestId: request.requestId, state: request.state },
+      'consent request updated',
+    );
+  }
+
   const handlers: { [E in ClientEventName]: Handler<E> } = {
+    'consent.request': async (socket, payload) => {
+      const request = await consents.request(socket.data.identity, payload);
+      announceConsent(socket.data.identity.tenantId, request);
+      return request;
+    },
+
+    'consent.view': async (socket, { requestId }) => {
+      const { view, viewedNow } = await consents.view(socket.data.identity, requestId);
+      if (viewedNow) announceConsent(socket.data.identity.tenantId, view.request);
+      return view;
+    },
+
+    'consent.sign': async (socket, payload) => {
+      const { request, result } = await consents.sign(socket.data.identity, payload, {
+        ip: socket.handshake.address,
+        userAgent: socket.handshake.headers['user-agent'] ?? '',
+      });
+      announceConsent(socket.data.identity.tenantId, request);
+      return result;
+    },
+
+    'consent.decline': async (socket, { requestId, reason }) => {
+      const request = await consents.decline(socket.data.identity, requestId, reason);
+      announceConsent(socket.data.identity.tenantId, request);
+      return request;
+    },
+
+    'consent.list': async (socket, { conversationId }) => ({
+      requests: await consents.list(socket.data.identity, conversationId),
+    }),
+
     'consent.template.publish': (socket, payload) =>
       templates.publish(socket.data.identity, payload),
 

@@ -248,5 +248,90 @@ export function describeStoreContract(
       expect(await store.listTemplateVersions('t2', 'tpl')).toEqual([]);
       expect((await publish('t2', hash(1))).template.version).toBe(1);
     });
+
+    it('moves consent requests only from the expected states, with a chained audit event each time', async () => {
+      const request = {
+        requestId: 'req-00000001',
+        templateId: 'tpl',
+        templateVersion: 1,
+        templateHash: `sha256:${'a'.repeat(64)}`,
+        conversationId: 'c1',
+        patientId: 'alice',
+        signerId: 'alice',
+        capacity: 'self' as const,
+        recipients: [{ userId: 'bob', displayName: 'Bob', relationship: 'father' }],
+        purpose: 'Support',
+        expiresAt: at(50),
+        state: 'requested' as const,
+        requestedBy: 'dr',
+        requestedAt: at(3),
+        updatedAt: at(3),
+      };
+      const event = (type: 'requested' | 'viewed' | 'signed' | 'declined', n: number) => ({
+        type,
+        at: at(n),
+        actorId: 'alice',
+        detail: { n },
+      });
+      expect(await store.createConsentRequest('t1', request, event('requested', 3))).toEqual({
+        request,
+        created: true,
+      });
+      expect((await store.createConsentRequest('t1', request, event('requested', 3))).created).toBe(
+        false,
+      );
+      expect(
+        await store.transitionConsentRequest(
+          't1',
+          request.requestId,
+          ['signed'],
+          'declined',
+          event('declined', 4),
+        ),
+      ).toBeUndefined();
+      const viewed = await store.transitionConsentRequest(
+        't1',
+        request.requestId,
+        ['requested'],
+        'viewed',
+        event('viewed', 5),
+      );
+      expect(viewed).toMatchObject({ state: 'viewed', updatedAt: at(5) });
+      const record = {
+        canonical: '{}',
+        recordHash: 'sha256:r',
+        receipt: 'jws',
+        signatureImage: null,
+      };
+      const signed = await store.signConsentRequest(
+        't1',
+        request.requestId,
+        ['requested', 'viewed'],
+        record,
+        event('signed', 6),
+      );
+      expect(signed?.state).toBe('signed');
+      expect(await store.getConsentRecord('t1', request.requestId)).toEqual(record);
+      expect(
+        await store.signConsentRequest(
+          't1',
+          request.requestId,
+          ['viewed'],
+          record,
+          event('signed', 7),
+        ),
+      ).toBeUndefined();
+      const events = await store.listConsentEvents('t1', request.requestId);
+      expect(events.map((e) => [e.seq, e.type])).toEqual([
+        [1, 'requested'],
+        [2, 'viewed'],
+        [3, 'signed'],
+      ]);
+      expect(events[1]?.prevHash).toBe(events[0]?.hash);
+      expect(events[2]?.prevHash).toBe(events[1]?.hash);
+      expect(await store.getConsentRequest('t2', request.requestId)).toBeUndefined();
+      expect(await store.listConsentRequests('t1', { userId: 'alice' })).toHaveLength(1);
+      expect(await store.listConsentRequests('t1', { userId: 'bob' })).toHaveLength(0);
+    });
   });
 }

@@ -61,7 +61,11 @@ describe('SQLite engine', () => {
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     // Every numbered migration ran once, not twice.
     const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
-    expect(names).toEqual(['0001_conversations_participants_entries', '0002_consent_templates']);
+    expect(names).toEqual([
+      '0001_conversations_participants_entries',
+      '0002_consent_templates',
+      '0003_consent_requests_records_events',
+    ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,0 +1,344 @@
+// Consent requests and signing: who may ask whom to sign what, viewing, signing in one
+// transaction with its receipt, and declining. Every state change is an audit event.
+import { createHash } from 'node:crypto';
+import {
+  ELECTRONIC_RECORDS_DISCLOSURE,
+  signatureMeaning,
+  type ConsentRecipient,
+  type ConsentRecordView,
+  type ConsentRequestCreate,
+  type ConsentRequestView,
+  type ConsentSign,
+  type ConsentSignResult,
+  type ConsentState,
+  type ConsentViewResult,
+  type TemplateVersionView,
+} from '@carethread/shared';
+import type { Identity } from '../auth/tokens.js';
+import type { ChatService } from '../services/chat.js';
+import { RelayError } from '../services/errors.js';
+import type { Store } from '../store/types.js';
+import { canonicalHash } from './canonical.js';
+import type { ReceiptSigner } from './receipts.js';
+
+const OPEN: readonly ConsentState[] = ['requested', 'viewed'];
+const CARE_TEAM = new Set(['provider', 'staff']);
+const DISCLOSURE_HASH = canonicalHash(ELECTRONIC_RECORDS_DISCLOSURE);
+
+/** Where a signature came from, as the transport saw it. */
+export interface SigningContext {
+  ip: string;
+  userAgent: string;
+}
+
+export interface ConsentServiceDeps {
+  store: Store;
+  chat: ChatService;
+  receipts: ReceiptSigner;
+  now?: () => Date;
+}
+
+/** Checks acknowledgements and answers against the template; the problems as one sentence. */
+function answerProblems(template: TemplateVersionView, input: ConsentSign): string[] {
+  const problems: string[] = [];
+  const acknowledgementIds = template.blocks.flatMap((b) =>
+    b.type === 'acknowledgement' ? [b.id] : [],
+  );
+  const missing = acknowledgementIds.filter((id) => !input.acknowledgements.includes(id));
+  if (missing.length > 0) problems.push(`Check every acknowledgement (${missing.join(', ')}).`);
+  const unknownAcks = input.acknowledgements.filter((id) => !acknowledgementIds.includes(id));
+  if (unknownAcks.length > 0) problems.push(`Unknown acknowledgements: ${unknownAcks.join(', ')}.`);
+  const fields = new Map(template.blocks.flatMap((b) => (b.type === 'field' ? [[b.id, b]] : [])));
+  for (const id of Object.keys(input.answers)) {
+    if (!fields.has(id)) problems.push(`"${id}" is not a field of this form.`);
+  }
+  for (const field of fields.values()) {
+    const answer = input.answers[field.id];
+    if (answer === undefined || answer === '') {
+      if (field.required) problems.push(`"${field.label}" is required.`);
+      continue;
+    }
+    const wrong =
+      field.input === 'checkbox'
+        ? typeof answer !== 'boolean'
+        : typeof answer !== 'string' ||
+          (field.input === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(answer)) ||
+          (field.input === 'choice' && !(field.options ?? []).includes(answer));
+    if (wrong) problems.push(`"${field.label}" has an answer of the wrong kind.`);
+  }
+  return problems;
+}
+
+export function createConsentService({
+  store,
+  chat,
+  receipts,
+  now = () => new Date(),
+}: ConsentServiceDeps) {
+  async function requestOf(identity: Identity, requestId: string): Promise<ConsentRequestView> {
+    const request = await store.getConsentRequest(identity.tenantId, requestId);
+    if (!request) throw new RelayError('NOT_FOUND', 'This consent request does not exist.');
+    return request;
+  }
+
+  /** The signer, the patient, and the care team of the conversation may see a request. */
+  async function requireReader(identity: Identity, request: ConsentRequestView): Promise<void> {
+    if (identity.userId === request.signerId || identity.userId === request.patientId) return;
+    const member = await chat.requireMember(identity, request.conversationId);
+    if (!CARE_TEAM.has(member.role)) {
+      throw new RelayError('FORBIDDEN', 'This consent request is not addressed to you.');
+    }
+  }
+
+  function requireSigner(identity: Identity, request: ConsentRequestView): void {
+    if (identity.userId !== request.signerId) {
+      throw new RelayError('FORBIDDEN', 'Only the person asked to sign can answer this request.');
+    }
+  }
+
+  function requireOpen(request: ConsentRequestView): void {
+    if (!OPEN.includes(request.state)) {
+      throw new RelayError('CONFLICT', `This consent request is already ${request.state}.`);
+    }
+  }
+
+  return {
+    async request(identity: Identity, input: ConsentRequestCreate): Promise<ConsentRequestView> {
+      const member = await chat.requireMember(identity, input.conversationId);
+      if (!CARE_TEAM.has(member.role)) {
+        throw new RelayError('FORBIDDEN', 'Only the care team can ask for a consent signature.');
+      }
+      const template = await store.getTemplateVersion(
+        identity.tenantId,
+        input.templateId,
+        input.templateVersion,
+      );
+      if (!template)
+        throw new RelayError('NOT_FOUND', 'That consent template version does not exist.');
+      const participants = await store.listParticipants(identity.tenantId, input.conversationId);
+      const byId = new Map(participants.map((p) => [p.userId, p]));
+      if (byId.get(input.patientId)?.role !== 'patient') {
+        throw new RelayError('VALIDATION', 'The patient must be a patient in this conversation.');
+      }
+      const notFamily = input.recipients.filter((id) => byId.get(id)?.role !== 'family');
+      if (notFamily.length > 0) {
+        throw new RelayError(
+          'VALIDATION',
+          `Recipients must be family members in this conversation: ${notFamily.join(', ')} is not.`,
+        );
+      }
+      const representative = input.representative;
+      if (representative && byId.get(representative.userId)?.role !== 'family') {
+        throw new RelayError(
+          'VALIDATION',
+          'A representative must be a family member in this conversation, to be able to sign.',
+        );
+      }
+      const at = now().toISOString();
+      if (new Date(input.expiresAt).toISOString() <= at) {
+        throw new RelayError('VALIDATION', 'The consent must expire in the future.');
+      }
+      const recipients: ConsentRecipient[] = [...new Set(input.recipients)].map((id) => {
+        const person = byId.get(id);
+        return {
+          userId: id,
+          displayName: person?.displayName ?? id,
+          relationship: person?.relationship ?? null,
+        };
+      });
+      const request: ConsentRequestView = {
+        requestId: input.requestId,
+        templateId: template.templateId,
+        templateVersion: template.version,
+        templateHash: template.hash,
+        conversationId: input.conversationId,
+        patientId: input.patientId,
+        signerId: representative?.userId ?? input.patientId,
+        capacity: representative?.capacity ?? 'self',
+        recipients,
+        purpose: input.purpose,
+        expiresAt: new Date(input.expiresAt).toISOString(),
+        state: 'requested',
+        requestedBy: identity.userId,
+        requestedAt: at,
+        updatedAt: at,
+      };
+      const created = await store.createConsentRequest(identity.tenantId, request, {
+        type: 'requested',
+        at,
+        actorId: identity.userId,
+        detail: {
+          templateId: template.templateId,
+          templateVersion: template.version,
+          templateHash: template.hash,
+          signerId: request.signerId,
+          capacity: request.capacity,
+          recipients: recipients.map((r) => r.userId).join(','),
+        },
+      });
+      return created.request;
+    },
+
+    /**
+     * The request with its form. The signer's first look moves it to `viewed`; `viewedNow` says
+     * whether this call did.
+     */
+    async view(
+      identity: Identity,
+      requestId: string,
+    ): Promise<{ view: ConsentViewResult; viewedNow: boolean }> {
+      let request = await requestOf(identity, requestId);
+      await requireReader(identity, request);
+      let viewedNow = false;
+      if (identity.userId === request.signerId && request.state === 'requested') {
+        const moved = await store.transitionConsentRequest(
+          identity.tenantId,
+          requestId,
+          ['requested'],
+          'viewed',
+          { type: 'viewed', at: now().toISOString(), actorId: identity.userId, detail: {} },
+        );
+        viewedNow = moved !== undefined;
+        request = moved ?? (await requestOf(identity, requestId));
+      }
+      const template = await store.getTemplateVersion(
+        identity.tenantId,
+        request.templateId,
+        request.templateVersion,
+      );
+      if (!template) throw new RelayError('INTERNAL', 'The template of this request is missing.');
+      return {
+        view: {
+          request,
+          template,
+          disclosure: { text: ELECTRONIC_RECORDS_DISCLOSURE, hash: DISCLOSURE_HASH },
+        },
+        viewedNow,
+      };
+    },
+
+    async sign(
+      identity: Identity,
+      input: ConsentSign,
+      context: SigningContext,
+    ): Promise<{ request: ConsentRequestView; result: ConsentSignResult }> {
+      const request = await requestOf(identity, input.requestId);
+      requireSigner(identity, request);
+      requireOpen(request);
+      const signedAt = now().toISOString();
+      if (request.expiresAt <= signedAt) {
+        throw new RelayError('CONFLICT', 'This consent request has expired. Ask for a new one.');
+      }
+      if (input.disclosureHash !== DISCLOSURE_HASH) {
+        throw new RelayError(
+          'VALIDATION',
+          'Accept the current electronic-records disclosure before signing.',
+        );
+      }
+      const template = await store.getTemplateVersion(
+        identity.tenantId,
+        request.templateId,
+        request.templateVersion,
+      );
+      if (!template) throw new RelayError('INTERNAL', 'The template of this request is missing.');
+      const problems = answerProblems(template, input);
+      if (problems.length > 0) throw new RelayError('VALIDATION', problems.join(' '));
+      const patientName =
+        (await store.getParticipant(identity.tenantId, request.conversationId, request.patientId))
+          ?.displayName ?? request.patientId;
+      const { signature } = input;
+      const record: ConsentRecordView = {
+        requestId: request.requestId,
+        templateId: request.templateId,
+        templateVersion: request.templateVersion,
+        templateHash: request.templateHash,
+        conversationId: request.conversationId,
+        patientId: request.patientId,
+        recipients: request.recipients,
+        purpose: request.purpose,
+        expiresAt: request.expiresAt,
+        signer: {
+          tenantId: identity.tenantId,
+          userId: identity.userId,
+          role: identity.role,
+          displayName: identity.displayName,
+          authTime: identity.authTime?.toISOString() ?? null,
+        },
+        capacity: request.capacity,
+        meaning: signatureMeaning(request.capacity, patientName),
+        disclosureHash: input.disclosureHash,
+        acknowledgements: [...input.acknowledgements].sort(),
+        answers: input.answers,
+        signature: {
+          method: signature.method,
+          name: signature.name,
+          imageHash:
+            signature.method === 'drawn'
+              ? `sha256:${createHash('sha256').update(signature.image).digest('hex')}`
+              : null,
+        },
+        signedAt,
+        ip: context.ip,
+        userAgent: context.userAgent.slice(0, 500),
+      };
+      const { canonical, recordHash, receipt } = await receipts.sign(record);
+      const signed = await store.signConsentRequest(
+        identity.tenantId,
+        request.requestId,
+        OPEN,
+        {
+          canonical,
+          recordHash,
+          receipt,
+          signatureImage: signature.method === 'drawn' ? signature.image : null,
+        },
+        {
+          type: 'signed',
+          at: signedAt,
+          actorId: identity.userId,
+          detail: { recordHash, method: signature.method, capacity: request.capacity },
+        },
+      );
+      if (!signed) {
+        throw new RelayError('CONFLICT', 'This consent request changed while you were signing.');
+      }
+      return { request: signed, result: { record, recordHash, receipt } };
+    },
+
+    async decline(identity: Identity, requestId: string, reason: string | undefined) {
+      const request = await requestOf(identity, requestId);
+      requireSigner(identity, request);
+      requireOpen(request);
+      const declined = await store.transitionConsentRequest(
+        identity.tenantId,
+        requestId,
+        OPEN,
+        'declined',
+        {
+          type: 'declined',
+          at: now().toISOString(),
+          actorId: identity.userId,
+          // The signer's own words, kept with the decision they explain.
+          detail: { reason: reason ?? null },
+        },
+      );
+      if (!declined) throw new RelayError('CONFLICT', 'This consent request changed meanwhile.');
+      return declined;
+    },
+
+    /** The care team sees a conversation's requests; others only those they are part of. */
+    async list(identity: Identity, conversationId: string | undefined) {
+      if (conversationId !== undefined) {
+        const member = await chat.requireMember(identity, conversationId);
+        if (CARE_TEAM.has(member.role))
+          return store.listConsentRequests(identity.tenantId, { conversationId });
+      }
+      return store.listConsentRequests(identity.tenantId, {
+        userId: identity.userId,
+        ...(conversationId === undefined ? {} : { conversationId }),
+      });
+    },
+  };
+}
+
+export type ConsentService = ReturnType<typeof createConsentService>;
