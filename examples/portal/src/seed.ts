@@ -1,6 +1,7 @@
 // Persona tokens and the demo conversation, shared by the portal server, the demo and its test.
 import { DEV_AUDIENCE, DEV_ISSUER, mintToken, type DevSigningKey } from '@carethread/server';
 import { CareThreadError, createClient } from '@carethread/widget/client';
+import { DEMO_CONSENT_FORM } from './consent-form.js';
 import { DEMO_CONVERSATION, personaById, type Persona } from './personas.js';
 
 /** A CareThread token for a demo persona, signed with the development tenant's key. */
@@ -24,8 +25,9 @@ export function mintPersonaToken(
 }
 
 /**
- * The care team opens the conversation the portal shows, through the protocol like any client.
- * On later runs it already exists, which is fine.
+ * The care team opens the conversation the portal shows, and Alice consents to sharing it with
+ * her brother (until the consent element lands, she signs here), all through the protocol like
+ * any client. On later runs both already exist, which is fine.
  */
 export async function seedDemoConversation(relayUrl: string, devKey: DevSigningKey): Promise<void> {
   const provider = personaById('dr-rivera');
@@ -48,5 +50,55 @@ export async function seedDemoConversation(relayUrl: string, devKey: DevSigningK
     if (!(error instanceof CareThreadError && error.code === 'CONFLICT')) throw error;
   } finally {
     seeder.close();
+  }
+  await seedFamilyConsent(relayUrl, devKey);
+}
+
+/** Client for one persona of the demo, for the few calls the seed makes. */
+function clientAs(relayUrl: string, devKey: DevSigningKey, persona: Persona) {
+  return createClient({
+    url: relayUrl,
+    transports: ['websocket'],
+    tokenProvider: () => mintPersonaToken(devKey, persona, 60),
+  });
+}
+
+async function seedFamilyConsent(relayUrl: string, devKey: DevSigningKey): Promise<void> {
+  const admin = clientAs(relayUrl, devKey, {
+    sub: 'portal-admin',
+    name: 'Portal admin',
+    role: 'staff',
+  });
+  const provider = clientAs(relayUrl, devKey, personaById('dr-rivera') as Persona);
+  const alice = clientAs(relayUrl, devKey, personaById('alice') as Persona);
+  try {
+    await admin.request('consent.template.publish', DEMO_CONSENT_FORM);
+    const { requests } = await alice.request('consent.list', {
+      conversationId: DEMO_CONVERSATION.id,
+    });
+    if (requests.some((r) => r.state === 'signed')) return;
+    const request = await provider.request('consent.request', {
+      requestId: `demo-consent-${Date.now().toString(36)}`,
+      templateId: DEMO_CONSENT_FORM.templateId,
+      conversationId: DEMO_CONVERSATION.id,
+      patientId: 'alice',
+      recipients: ['bob'],
+      purpose: 'So my brother can support my recovery.',
+      expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+    });
+    const { template, disclosure } = await alice.request('consent.view', {
+      requestId: request.requestId,
+    });
+    await alice.request('consent.sign', {
+      requestId: request.requestId,
+      disclosureHash: disclosure.hash,
+      acknowledgements: template.blocks.flatMap((b) =>
+        b.type === 'acknowledgement' ? [b.id] : [],
+      ),
+      answers: { 'signing-as': 'The patient' },
+      signature: { method: 'typed', name: 'Alice Moreno' },
+    });
+  } finally {
+    for (const client of [admin, provider, alice]) client.close();
   }
 }

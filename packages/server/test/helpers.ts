@@ -23,6 +23,7 @@ import { DEV_AUDIENCE, DEV_ISSUER } from '../src/auth/dev-tenant.js';
 import { mintToken } from '../src/auth/tokens.js';
 import { REDACTED_PATHS } from '../src/logger.js';
 import { parseConfig, type RelayConfigInput, type TenantConfig } from '../src/config.js';
+import { familyDisclosureTemplate } from './consent/fixtures.js';
 
 export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -203,6 +204,7 @@ export async function seedConversation(
   conversationId: string,
   others: { userId: string; role: Role; displayName?: string; relationship?: string }[],
   provider = 'dr-rivera',
+  options: { consent?: boolean } = {},
 ): Promise<void> {
   const socket = await connectAs(
     relay,
@@ -216,6 +218,58 @@ export async function seedConversation(
     });
   } finally {
     socket.close();
+  }
+  // Family members take part only under the patient's consent: sign one unless told not to.
+  const patient = others.find((o) => o.role === 'patient');
+  const family = others.filter((o) => o.role === 'family').map((o) => o.userId);
+  if (options.consent !== false && patient && family.length > 0) {
+    await grantConsent(relay, conversationId, patient.userId, family, { provider });
+  }
+}
+
+/**
+ * The patient consents, through the protocol like a person would: staff publish the family
+ * disclosure form, the provider asks, the patient views and signs. Resolves with the request id.
+ */
+export async function grantConsent(
+  relay: TestRelay,
+  conversationId: string,
+  patientId: string,
+  recipients: string[],
+  options: { provider?: string; expiresAt?: string } = {},
+): Promise<string> {
+  const staff = await connectAs(relay, await relay.token('consent-admin', 'staff'));
+  const provider = await connectAs(
+    relay,
+    await relay.token(options.provider ?? 'dr-rivera', 'provider', { name: 'Dr. Rivera' }),
+  );
+  const patient = await connectAs(relay, await relay.token(patientId, 'patient'));
+  try {
+    await ok(staff, 'consent.template.publish', familyDisclosureTemplate());
+    const request = await ok(provider, 'consent.request', {
+      requestId: `consent-${conversationId}-${Math.random().toString(36).slice(2, 10)}`,
+      templateId: 'family-disclosure',
+      conversationId,
+      patientId,
+      recipients,
+      purpose: 'Family support',
+      expiresAt: options.expiresAt ?? new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    const { template, disclosure } = await ok(patient, 'consent.view', {
+      requestId: request.requestId,
+    });
+    await ok(patient, 'consent.sign', {
+      requestId: request.requestId,
+      disclosureHash: disclosure.hash,
+      acknowledgements: template.blocks.flatMap((b) =>
+        b.type === 'acknowledgement' ? [b.id] : [],
+      ),
+      answers: { capacity: 'The patient', 'ends-on': '2099-01-01' },
+      signature: { method: 'typed', name: patientId },
+    });
+    return request.requestId;
+  } finally {
+    for (const socket of [staff, provider, patient]) socket.close();
   }
 }
 

@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'UNSUPPORTED_VERSION',
   'FORBIDDEN',
   'FORBIDDEN_ORIGIN',
+  'CONSENT_REQUIRED',
   'NOT_FOUND',
   'VALIDATION',
   'UNKNOWN_EVENT',
@@ -28,6 +29,8 @@ export const errorSentences: Record<Code, string> = {
     'This chat client is too old or too new for the relay. Reload the page to get a matching version.',
   FORBIDDEN:
     'You do not have access to this conversation. Ask your care team if you think you should.',
+  CONSENT_REQUIRED:
+    "The patient's consent to share this conversation with you is pending (or no longer in effect). You will be let in once the patient signs it.",
   FORBIDDEN_ORIGIN:
     'This website is not allowed to connect to the chat relay. The site operator must add its origin to the relay configuration.',
   NOT_FOUND: 'That conversation or message does not exist. Check the link or ask your care team.',

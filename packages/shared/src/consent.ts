@@ -313,6 +313,13 @@ export const ConsentDecline = z.object({
 });
 export type ConsentDecline = z.infer<typeof ConsentDecline>;
 
+/** Revocation is itself a signed act: the signer types their name to confirm it. */
+export const ConsentRevoke = z.object({
+  requestId: ConsentRequestId,
+  signature: z.object({ method: z.literal('typed'), name: Label }),
+});
+export type ConsentRevoke = z.infer<typeof ConsentRevoke>;
+
 export const ConsentList = z.object({ conversationId: z.optional(ConversationId) });
 export type ConsentList = z.infer<typeof ConsentList>;
 export const ConsentListResult = z.object({ requests: z.array(ConsentRequestView) });

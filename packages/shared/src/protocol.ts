@@ -11,6 +11,7 @@ import {
   ConsentRef,
   ConsentRequestCreate,
   ConsentRequestView,
+  ConsentRevoke,
   ConsentSign,
   ConsentSignResult,
   ConsentViewResult,
@@ -236,7 +237,12 @@ export const ParticipantAddedEvent = z.object({
   participant: ParticipantView,
 });
 export type ParticipantAddedEvent = z.infer<typeof ParticipantAddedEvent>;
-export const ParticipantRemovedEvent = z.object({ conversationId: ConversationId, userId: UserId });
+export const ParticipantRemovedEvent = z.object({
+  conversationId: ConversationId,
+  userId: UserId,
+  /** Sent to the person concerned: why their access ended (e.g. consent revoked or expired). */
+  reason: z.optional(ErrorBody),
+});
 export type ParticipantRemovedEvent = z.infer<typeof ParticipantRemovedEvent>;
 /** Sent ahead of token expiry: answer with `auth.refresh` or be disconnected at `expiresAt`. */
 export const SessionExpiringEvent = z.object({ expiresAt: IsoTime });
@@ -278,6 +284,7 @@ export const clientEvents = {
   'consent.sign': { request: ConsentSign, response: ConsentSignResult },
   'consent.decline': { request: ConsentDecline, response: ConsentRequestView },
   'consent.list': { request: ConsentList, response: ConsentListResult },
+  'consent.revoke': { request: ConsentRevoke, response: ConsentRequestView },
 } as const satisfies Record<string, RequestSpec>;
 
 export const serverEvents = {

@@ -326,6 +326,29 @@ export function createConsentService({
       return declined;
     },
 
+    /** The patient or the signer withdraws a signed consent; it ends at once, for every recipient. */
+    async revoke(identity: Identity, requestId: string, typedName: string) {
+      const request = await requestOf(identity, requestId);
+      if (identity.userId !== request.patientId && identity.userId !== request.signerId) {
+        throw new RelayError(
+          'FORBIDDEN',
+          'Only the patient or the signer can revoke this consent.',
+        );
+      }
+      if (request.state !== 'signed') {
+        throw new RelayError('CONFLICT', `This consent is ${request.state}, not in effect.`);
+      }
+      const revoked = await store.revokeConsent(identity.tenantId, requestId, {
+        type: 'revoked',
+        at: now().toISOString(),
+        actorId: identity.userId,
+        // The typed name is the signature of the revocation; the audit keeps its hash only.
+        detail: { signature: canonicalHash(typedName), method: 'typed' },
+      });
+      if (!revoked) throw new RelayError('CONFLICT', 'This consent changed meanwhile.');
+      return revoked;
+    },
+
     /** The care team sees a conversation's requests; others only those they are part of. */
     async list(identity: Identity, conversationId: string | undefined) {
       if (conversationId !== undefined) {

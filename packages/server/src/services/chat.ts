@@ -97,7 +97,21 @@ export function createChatService({
       conversationId,
       identity.userId,
     );
-    if (participant) return participant;
+    if (participant) {
+      // Family members take part only while the patient's consent naming them is in effect.
+      if (
+        participant.role === 'family' &&
+        !(await store.activeGrant(
+          identity.tenantId,
+          conversationId,
+          identity.userId,
+          now().toISOString(),
+        ))
+      ) {
+        throw new RelayError('CONSENT_REQUIRED');
+      }
+      return participant;
+    }
     const conversation = await store.getConversation(identity.tenantId, conversationId);
     if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
     throw new RelayError('FORBIDDEN', 'You are not a participant of this conversation.');
@@ -159,6 +173,18 @@ export function createChatService({
   return {
     requireMember,
     view,
+
+    /** Until when a family member's consent lets them in; null for everyone else. */
+    async accessUntil(identity: Identity, conversationId: string): Promise<string | null> {
+      if (identity.role !== 'family') return null;
+      const grant = await store.activeGrant(
+        identity.tenantId,
+        conversationId,
+        identity.userId,
+        now().toISOString(),
+      );
+      return grant?.expiresAt ?? null;
+    },
 
     async createConversation(
       identity: Identity,

@@ -52,8 +52,10 @@ export function toEntry(row: EntryRow): StoredEntry {
 export interface AppendFacts {
   /** The conversation's newest sequence (within this batch), or undefined when it does not exist. */
   lastSeq: number | undefined;
-  /** The sender is an active participant. */
+  /** The sender is an active participant and, for family, under a consent in effect. */
   isMember: boolean;
+  /** The sender is a family participant without a consent in effect. */
+  needsConsent: boolean;
   /** The entry stored earlier under the same (conversation, sender, client id). */
   previous: EntryRow | undefined;
   /** For an edit: the entry at `targetSeq`. */
@@ -64,13 +66,22 @@ export interface AppendFacts {
 export type AppendDecision =
   { insert: false; result: AppendResult } | { insert: true; row: EntryRow; result: AppendResult };
 
-function refuse(code: 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT', message: string): AppendDecision {
+function refuse(
+  code: 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT' | 'CONSENT_REQUIRED',
+  message: string,
+): AppendDecision {
   return { insert: false, result: { ok: false, code, message } };
 }
 
 export function decideAppend(request: AppendRequest, facts: AppendFacts): AppendDecision {
   const { lastSeq, previous } = facts;
   if (lastSeq === undefined) return refuse('NOT_FOUND', 'This conversation does not exist.');
+  if (facts.needsConsent) {
+    return refuse(
+      'CONSENT_REQUIRED',
+      "The patient's consent to share this conversation with you is not in effect.",
+    );
+  }
   if (!facts.isMember) {
     return refuse('FORBIDDEN', 'You are not a participant of this conversation.');
   }

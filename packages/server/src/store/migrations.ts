@@ -155,6 +155,28 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_consent_grants': {
+    async up(db: Kysely<unknown>) {
+      // The access rule a signed consent creates: recipient may take part in the conversation
+      // until expires_at, unless revoked. Checked on every family read and write.
+      await db.schema
+        .createTable('consent_grants')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('recipient_id', 'text', (c) => c.notNull())
+        .addColumn('conversation_id', 'text', (c) => c.notNull())
+        .addColumn('patient_id', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addPrimaryKeyConstraint('consent_grants_pk', ['tenant_id', 'request_id', 'recipient_id'])
+        .execute();
+      await db.schema
+        .createIndex('consent_grants_by_recipient')
+        .on('consent_grants')
+        .columns(['tenant_id', 'conversation_id', 'recipient_id'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -95,8 +95,19 @@ export interface ConsentEventsTable {
   hash: string;
 }
 
+export interface ConsentGrantsTable {
+  tenant_id: string;
+  request_id: string;
+  recipient_id: string;
+  conversation_id: string;
+  patient_id: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
 export interface Database {
   consent_events: ConsentEventsTable;
+  consent_grants: ConsentGrantsTable;
   consent_records: ConsentRecordsTable;
   consent_requests: ConsentRequestsTable;
   consent_templates: ConsentTemplatesTable;

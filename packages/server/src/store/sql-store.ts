@@ -243,12 +243,38 @@ export function createSqlStore(engine: SqlEngine): Store {
     );
     const members = await trx
       .selectFrom('participants')
-      .select(['conversation_id', 'user_id'])
+      .select(['conversation_id', 'user_id', 'role'])
       .where('tenant_id', '=', tenantId)
       .where(sql<boolean>`(conversation_id, user_id) in (${valuesList(memberPairs)})`)
       .where('removed_at', 'is', null)
       .execute();
-    const isMember = new Set(members.map((m) => key(m.conversation_id, m.user_id)));
+    // Family members write only under a consent in effect when the message was accepted.
+    const familyPairs = members
+      .filter((m) => m.role === 'family')
+      .map((m) => [m.conversation_id, m.user_id]);
+    const granted = new Set<string>();
+    if (familyPairs.length > 0) {
+      const at = requests.reduce((min, { request }) => (request.at < min ? request.at : min), '~');
+      const grants = await trx
+        .selectFrom('consent_grants')
+        .select(['conversation_id', 'recipient_id'])
+        .where('tenant_id', '=', tenantId)
+        .where(sql<boolean>`(conversation_id, recipient_id) in (${valuesList(familyPairs)})`)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', at)
+        .execute();
+      for (const g of grants) granted.add(key(g.conversation_id, g.recipient_id));
+    }
+    const isMember = new Set(
+      members
+        .filter((m) => m.role !== 'family' || granted.has(key(m.conversation_id, m.user_id)))
+        .map((m) => key(m.conversation_id, m.user_id)),
+    );
+    const needsConsent = new Set(
+      members
+        .filter((m) => m.role === 'family' && !granted.has(key(m.conversation_id, m.user_id)))
+        .map((m) => key(m.conversation_id, m.user_id)),
+    );
 
     const idTriples = uniqueTuples(
       requests.map(({ request }) => [
@@ -290,6 +316,7 @@ export function createSqlStore(engine: SqlEngine): Store {
       const decision = decideAppend(request, {
         lastSeq: nextSeq.get(conversationId),
         isMember: isMember.has(key(conversationId, sender.userId)),
+        needsConsent: needsConsent.has(key(conversationId, sender.userId)),
         previous: existing.get(idKey),
         target:
           request.kind === 'edit' ? targets.get(key(conversationId, request.targetSeq)) : undefined,
@@ -617,6 +644,20 @@ export function createSqlStore(engine: SqlEngine): Store {
         const moved = await moveRequest(trx, tenantId, requestId, from, 'signed', event);
         if (!moved) return undefined;
         await trx
+          .insertInto('consent_grants')
+          .values(
+            moved.recipients.map((recipient) => ({
+              tenant_id: tenantId,
+              request_id: requestId,
+              recipient_id: recipient.userId,
+              conversation_id: moved.conversationId,
+              patient_id: moved.patientId,
+              expires_at: moved.expiresAt,
+              revoked_at: null,
+            })),
+          )
+          .execute();
+        await trx
           .insertInto('consent_records')
           .values({
             tenant_id: tenantId,
@@ -646,6 +687,35 @@ export function createSqlStore(engine: SqlEngine): Store {
           signatureImage: row.signature_image,
         }
       );
+    },
+
+    revokeConsent(tenantId, requestId, event) {
+      return engine.writeTransaction(async (trx) => {
+        const moved = await moveRequest(trx, tenantId, requestId, ['signed'], 'revoked', event);
+        if (!moved) return undefined;
+        await trx
+          .updateTable('consent_grants')
+          .set({ revoked_at: event.at })
+          .where('tenant_id', '=', tenantId)
+          .where('request_id', '=', requestId)
+          .execute();
+        return moved;
+      });
+    },
+
+    async activeGrant(tenantId, conversationId, userId, at) {
+      const row = await db
+        .selectFrom('consent_grants')
+        .select(['request_id', 'expires_at'])
+        .where('tenant_id', '=', tenantId)
+        .where('conversation_id', '=', conversationId)
+        .where('recipient_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', at)
+        .orderBy('expires_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row && { requestId: row.request_id, expiresAt: row.expires_at };
     },
 
     async listConsentEvents(tenantId, requestId) {

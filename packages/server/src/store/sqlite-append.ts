@@ -16,10 +16,17 @@ export function createSqliteAppender(
        from conversations c where c.tenant_id = ? and c.id = ?`,
     )
     .pluck();
-  const activeMember = database
-    .prepare<[string, string, string], number>(
-      `select 1 from participants
+  const activeRole = database
+    .prepare<[string, string, string], string>(
+      `select role from participants
        where tenant_id = ? and conversation_id = ? and user_id = ? and removed_at is null`,
+    )
+    .pluck();
+  const grantInEffect = database
+    .prepare<[string, string, string, string], number>(
+      `select 1 from consent_grants
+       where tenant_id = ? and conversation_id = ? and recipient_id = ?
+         and revoked_at is null and expires_at > ?`,
     )
     .pluck();
   const entryById = database.prepare<[string, string, string, string], EntryRow>(
@@ -39,7 +46,7 @@ export function createSqliteAppender(
   const appendBatch = database.transaction((requests: readonly AppendRequest[]) => {
     // Within the batch, a conversation's newest sequence and a sender's membership are read once.
     const lastSeqs = new Map<string, number | undefined>();
-    const memberships = new Map<string, boolean>();
+    const memberships = new Map<string, 'member' | 'needs-consent' | 'none'>();
     return requests.map((request) => {
       const { tenantId, conversationId, sender } = request;
       const conversationKey = `${tenantId}\u0000${conversationId}`;
@@ -49,12 +56,27 @@ export function createSqliteAppender(
         lastSeqs.set(conversationKey, lastSeq);
       }
       const memberKey = `${conversationKey}\u0000${sender.userId}`;
-      let isMember = memberships.get(memberKey);
-      if (isMember === undefined) {
-        isMember = activeMember.get(tenantId, conversationId, sender.userId) !== undefined;
-        memberships.set(memberKey, isMember);
+      let membership = memberships.get(memberKey);
+      if (membership === undefined) {
+        const role = activeRole.get(tenantId, conversationId, sender.userId);
+        // Family members write only under a consent in effect when the message was accepted.
+        membership =
+          role === undefined
+            ? 'none'
+            : role !== 'family' ||
+                grantInEffect.get(tenantId, conversationId, sender.userId, request.at) !== undefined
+              ? 'member'
+              : 'needs-consent';
+        memberships.set(memberKey, membership);
       }
-      const facts: AppendFacts = { lastSeq, isMember, previous: undefined, target: undefined };
+      const isMember = membership === 'member';
+      const facts: AppendFacts = {
+        lastSeq,
+        isMember,
+        needsConsent: membership === 'needs-consent',
+        previous: undefined,
+        target: undefined,
+      };
       if (lastSeq !== undefined && isMember) {
         facts.previous = entryById.get(tenantId, conversationId, sender.userId, request.clientId);
         if (request.kind === 'edit')

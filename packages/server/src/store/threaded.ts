@@ -124,6 +124,8 @@ export async function createThreadedSqliteStore(
     signConsentRequest: (...args) => call('signConsentRequest', ...args),
     getConsentRecord: (...args) => call('getConsentRecord', ...args),
     listConsentEvents: (...args) => call('listConsentEvents', ...args),
+    revokeConsent: (...args) => call('revokeConsent', ...args),
+    activeGrant: (...args) => call('activeGrant', ...args),
     entriesAfter: (...args) => call('entriesAfter', ...args),
   };
 }

@@ -215,6 +215,22 @@ export interface Store {
     event: ConsentEventInput,
   ): Promise<ConsentRequestView | undefined>;
   getConsentRecord(tenantId: string, requestId: string): Promise<SignedConsentRecord | undefined>;
+  /**
+   * Revokes a signed consent: the request becomes `revoked`, its grants end at `event.at`, and
+   * the event is appended, in one transaction. Undefined when it was not signed.
+   */
+  revokeConsent(
+    tenantId: string,
+    requestId: string,
+    event: ConsentEventInput,
+  ): Promise<ConsentRequestView | undefined>;
+  /** The grant letting `userId` into the conversation at time `at`, if one is in effect. */
+  activeGrant(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+    at: string,
+  ): Promise<{ requestId: string; expiresAt: string } | undefined>;
   /** The audit trail of a request, oldest first. */
   listConsentEvents(tenantId: string, requestId: string): Promise<ConsentEventRecord[]>;
 

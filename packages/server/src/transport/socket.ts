@@ -37,6 +37,8 @@ export interface SocketData {
   /** Conversations this socket has opened (joined for delivery and counted for presence). */
   open: Set<string>;
   timers: NodeJS.Timeout[];
+  /** For a family member: when each open conversation's consent ends. */
+  consentTimers: Map<string, NodeJS.Timeout>;
   packets: TokenBucket;
 }
 
@@ -185,6 +187,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         identity,
         open: new Set(),
         timers: [],
+        consentTimers: new Map(),
         packets: new TokenBucket(
           config.limits.packetsPerSecond,
           config.limits.packetsPerSecond * 4,
@@ -245,6 +248,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
   function leave(socket: RelaySocket, conversationId: string): void {
     const { identity } = socket.data;
+    clearTimeout(socket.data.consentTimers.get(conversationId));
+    socket.data.consentTimers.delete(conversationId);
     if (!socket.data.open.delete(conversationId)) return;
     const room = conversationRoom(identity.tenantId, conversationId);
     void socket.leave(room);
@@ -261,6 +266,41 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         'You are sending messages too quickly. Wait a moment; unsent messages are retried.',
       );
     }
+  }
+
+  /**
+   * Ends a person's access to a conversation on this node at once: their sockets stop receiving
+   * it and are told why. Synchronous, so nothing committed after the caller's commit reaches them.
+   */
+  function endAccess(tenantId: string, userId: string, conversationId: string, reason: ErrorBody) {
+    for (const id of io.of('/').adapter.rooms.get(userRoom(tenantId, userId)) ?? []) {
+      const socket = io.sockets.sockets.get(id);
+      if (!socket?.data.open.has(conversationId)) continue;
+      leave(socket, conversationId);
+      socket.emit('participant.removed', { conversationId, userId, reason });
+    }
+  }
+
+  /** A family member's socket leaves the conversation when their consent expires. */
+  function endAccessAt(socket: RelaySocket, conversationId: string, until: string): void {
+    clearTimeout(socket.data.consentTimers.get(conversationId));
+    const delay = Math.min(Math.max(0, Date.parse(until) - Date.now()), MAX_TIMER_MS);
+    socket.data.consentTimers.set(
+      conversationId,
+      setTimeout(() => {
+        socket.data.consentTimers.delete(conversationId);
+        if (!socket.data.open.has(conversationId)) return;
+        leave(socket, conversationId);
+        socket.emit('participant.removed', {
+          conversationId,
+          userId: socket.data.identity.userId,
+          reason: errorBody(
+            'CONSENT_REQUIRED',
+            "The patient's consent to share this conversation with you has expired.",
+          ),
+        });
+      }, delay),
+    );
   }
 
   /** Tells everyone following the conversation (the care team's widgets) about a state change. */
@@ -300,6 +340,19 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       return request;
     },
 
+    'consent.revoke': async (socket, { requestId, signature }) => {
+      const { tenantId } = socket.data.identity;
+      const request = await consents.revoke(socket.data.identity, requestId, signature.name);
+      const reason = errorBody(
+        'CONSENT_REQUIRED',
+        'The patient withdrew their consent to share this conversation with you.',
+      );
+      for (const recipient of request.recipients)
+        endAccess(tenantId, recipient.userId, request.conversationId, reason);
+      announceConsent(tenantId, request);
+      return request;
+    },
+
     'consent.list': async (socket, { conversationId }) => ({
       requests: await consents.list(socket.data.identity, conversationId),
     }),
@@ -316,7 +369,9 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
     'conversation.open': async (socket, { conversationId }) => {
       const snapshot = await chat.snapshot(socket.data.identity, conversationId);
+      const until = await chat.accessUntil(socket.data.identity, conversationId);
       enter(socket, conversationId);
+      if (until) endAccessAt(socket, conversationId, until);
       const you = snapshot.participants.find((p) => p.userId === socket.data.identity.userId);
       if (you) you.online = true;
       return snapshot;
@@ -495,6 +550,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
     socket.on('disconnect', (reason) => {
       for (const timer of socket.data.timers) clearTimeout(timer);
+      for (const timer of socket.data.consentTimers.values()) clearTimeout(timer);
       for (const conversationId of [...socket.data.open]) leave(socket, conversationId);
       logger.debug(
         { tenant: identity.tenantId, user: identity.userId, sid: socket.id, reason },

@@ -65,6 +65,7 @@ describe('SQLite engine', () => {
       '0001_conversations_participants_entries',
       '0002_consent_templates',
       '0003_consent_requests_records_events',
+      '0004_consent_grants',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });

@@ -252,10 +252,10 @@ export class Conversation extends Emitter<ConversationEvents> {
         return;
       }
       case 'participant.removed': {
-        const { userId } = payload as ServerPayloadOf<'participant.removed'>;
+        const { userId, reason } = payload as ServerPayloadOf<'participant.removed'>;
         if (this.snapshotData?.you.userId === userId) {
           this.wanted = false;
-          this.end(fail('FORBIDDEN', 'You were removed from this conversation.'));
+          this.end(reason ?? fail('FORBIDDEN', 'You were removed from this conversation.'));
           return;
         }
         if (this.snapshotData) {
@@ -360,7 +360,9 @@ export class Conversation extends Emitter<ConversationEvents> {
   private handleAccessError(error: unknown): void {
     if (
       error instanceof CareThreadError &&
-      (error.code === 'FORBIDDEN' || error.code === 'NOT_FOUND')
+      (error.code === 'FORBIDDEN' ||
+        error.code === 'NOT_FOUND' ||
+        error.code === 'CONSENT_REQUIRED')
     ) {
       this.wanted = false;
       this.end(fail(error.code, error.message));
