@@ -445,10 +445,13 @@ export class CareThreadChat extends LitElement {
       text = msg('Session ended.', { id: 'banner-ended' }) + ' ' + errorText(error);
       kind = 'ended';
     } else if (closed) {
+      // A consent still pending is not something that was taken away: its sentence says it all.
       text =
-        msg('This conversation is no longer available here.', { id: 'banner-closed' }) +
-        ' ' +
-        errorText(closed);
+        closed.code === 'CONSENT_REQUIRED'
+          ? errorText(closed)
+          : msg('This conversation is no longer available here.', { id: 'banner-closed' }) +
+            ' ' +
+            errorText(closed);
       kind = 'ended';
     } else if (state === 'offline') {
       text = msg('You are offline. Messages you write will be sent when the connection is back.', {

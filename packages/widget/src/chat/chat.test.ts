@@ -156,6 +156,19 @@ describe('<carethread-chat>', () => {
     await expect(element).to.be.accessible();
   });
 
+  it("tells a family member that the patient's consent is pending, and shows nothing", async () => {
+    const { id, provider } = await careConversation();
+    await provider.conversation(id).open();
+    await provider.conversation(id).send('Only for those the patient allows');
+    const element = await chatAs(id, `bob-${id}`, 'family');
+    await waitUntil(() => shadow(element).querySelector('.banner[data-state="ended"]'));
+    expect(texts(element, '.banner')[0]).to.contain(
+      'consent to share this conversation with you is pending',
+    );
+    expect(shadow(element).textContent).not.to.contain('Only for those the patient allows');
+    await expect(element).to.be.accessible();
+  });
+
   it('explains missing configuration in the element and the console', async () => {
     const errors: unknown[] = [];
     const original = console.error;
