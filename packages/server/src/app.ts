@@ -1,5 +1,6 @@
 // Builds a relay (HTTP + Socket.IO + store) that tests create and close; main.ts adds listening,
 // signals and the process around it.
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -17,7 +18,11 @@ import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
 import { createThreadedSqliteStore } from './store/threaded.js';
 import type { Store } from './store/types.js';
-import { attachSocketTransport, type SocketTransport } from './transport/socket.js';
+import {
+  attachSocketTransport,
+  type ConsentChange,
+  type SocketTransport,
+} from './transport/socket.js';
 
 export interface Relay {
   config: RelayConfig;
@@ -26,6 +31,11 @@ export interface Relay {
   chat: ChatService;
   io: SocketTransport['io'];
   logger: Logger;
+  /**
+   * Domain events for the host integration, emitted after each commit: `consent` with a
+   * ConsentChange (requested, viewed, signed, declined, revoked, expired).
+   */
+  events: EventEmitter<{ consent: [ConsentChange] }>;
   /** The development tenant's signing key, when that tenant is on. */
   devKey: DevSigningKey | undefined;
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -86,6 +96,8 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   });
 
   const receipts = await loadReceiptSigner(config.dataDir);
+  const consents = createConsentService({ store, chat, receipts });
+  const events = new EventEmitter<{ consent: [ConsentChange] }>();
 
   let shuttingDown = false;
   const http = Fastify({ logger: false });
@@ -110,12 +122,29 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     verifier: createTokenVerifier(tenants),
     chat,
     templates: createTemplateService({ store }),
-    consents: createConsentService({ store, chat, receipts }),
+    consents,
+    onConsentChange: (change) => {
+      events.emit('consent', change);
+    },
     presence,
     logger,
     isShuttingDown: () => shuttingDown,
   });
   await http.ready();
+
+  // Consents that reach their expiry become `expired` (the access check already stops at the
+  // expiry time; this records it and tells the followers and the host).
+  async function sweepExpiredConsents(): Promise<void> {
+    try {
+      for (const { tenantId, request } of await consents.expireDue())
+        transport.announceConsent(tenantId, request);
+    } catch (error) {
+      logger.warn({ err: error }, 'consent expiry sweep failed; retrying at the next one');
+    }
+  }
+  const sweep = setInterval(() => void sweepExpiredConsents(), config.consentSweepMs);
+  sweep.unref();
+  void sweepExpiredConsents();
 
   return {
     config,
@@ -124,6 +153,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     chat,
     io: transport.io,
     logger,
+    events,
     devKey,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
@@ -134,6 +164,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
+      clearInterval(sweep);
       await chat.drain();
       // Acks of the last batch are sent from promise continuations; let them all run first.
       await new Promise((resolve) => setImmediate(resolve));

@@ -117,6 +117,8 @@ export const RelayConfig = z.object({
   sqlite: z
     .object({ synchronous: z.enum(['full', 'normal']).default('full') })
     .default({ synchronous: 'full' }),
+  /** How often signed and pending consents past their expiry are marked expired. */
+  consentSweepMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** How long shutdown waits for in-flight writes before giving up. */
   shutdownTimeoutMs: z.number().int().positive().default(10_000),
 });

@@ -1,5 +1,7 @@
 // Public entry of @carethread/server: build a relay in code, load its configuration, mint tokens.
 export { createRelay, type Relay, type RelayOptions } from './app.js';
+export type { ConsentChange } from './transport/socket.js';
+export { verifyReceipt, type VerifiedReceipt } from './consent/receipts.js';
 export {
   loadConfig,
   parseConfig,

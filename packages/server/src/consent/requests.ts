@@ -349,6 +349,9 @@ export function createConsentService({
       return revoked;
     },
 
+    /** Marks consents past their expiry as expired; the changed requests with their tenant. */
+    expireDue: () => store.expireDueConsents(now().toISOString()),
+
     /** The care team sees a conversation's requests; others only those they are part of. */
     async list(identity: Identity, conversationId: string | undefined) {
       if (conversationId !== undefined) {

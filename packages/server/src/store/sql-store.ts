@@ -703,6 +703,29 @@ export function createSqlStore(engine: SqlEngine): Store {
       });
     },
 
+    async expireDueConsents(at) {
+      const due = await db
+        .selectFrom('consent_requests')
+        .select(['tenant_id', 'request_id'])
+        .where('state', 'in', ['requested', 'viewed', 'signed'])
+        .where('expires_at', '<=', at)
+        .execute();
+      const expired: { tenantId: string; request: ConsentRequestView }[] = [];
+      for (const { tenant_id: tenantId, request_id: requestId } of due) {
+        // One transaction each: a request revoked meanwhile is left as it is.
+        const request = await engine.writeTransaction((trx) =>
+          moveRequest(trx, tenantId, requestId, ['requested', 'viewed', 'signed'], 'expired', {
+            type: 'expired',
+            at,
+            actorId: 'relay',
+            detail: {},
+          }),
+        );
+        if (request) expired.push({ tenantId, request });
+      }
+      return expired;
+    },
+
     async activeGrant(tenantId, conversationId, userId, at) {
       const row = await db
         .selectFrom('consent_grants')

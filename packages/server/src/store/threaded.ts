@@ -126,6 +126,7 @@ export async function createThreadedSqliteStore(
     listConsentEvents: (...args) => call('listConsentEvents', ...args),
     revokeConsent: (...args) => call('revokeConsent', ...args),
     activeGrant: (...args) => call('activeGrant', ...args),
+    expireDueConsents: (...args) => call('expireDueConsents', ...args),
     entriesAfter: (...args) => call('entriesAfter', ...args),
   };
 }

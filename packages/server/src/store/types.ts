@@ -224,6 +224,11 @@ export interface Store {
     requestId: string,
     event: ConsentEventInput,
   ): Promise<ConsentRequestView | undefined>;
+  /**
+   * Marks every request past its expiry at `at` as `expired` (from requested, viewed or signed),
+   * each with its audit event; the changed requests with their tenant.
+   */
+  expireDueConsents(at: string): Promise<{ tenantId: string; request: ConsentRequestView }[]>;
   /** The grant letting `userId` into the conversation at time `at`, if one is in effect. */
   activeGrant(
     tenantId: string,

@@ -72,6 +72,8 @@ export interface SocketTransportDeps {
   chat: ChatService;
   templates: TemplateService;
   consents: ConsentService;
+  /** Told of every consent state change, after it committed (the host integration listens). */
+  onConsentChange: (change: ConsentChange) => void;
   presence: PresenceTracker;
   logger: Logger;
   isShuttingDown: () => boolean;
@@ -100,8 +102,16 @@ type Handler<E extends ClientEventName> = (
   payload: RequestOf<E>,
 ) => Promise<ResponseOf<E>>;
 
+/** A consent request's new state, as the relay tells the host. */
+export interface ConsentChange {
+  tenantId: string;
+  request: ConsentRequestView;
+}
+
 export interface SocketTransport {
   io: RelayServer;
+  /** Tells the conversation's followers and the host that a consent request changed state. */
+  announceConsent(tenantId: string, request: ConsentRequestView): void;
   /** Disconnects every socket and stops the limiters' timers. */
   close(): Promise<void>;
 }
@@ -306,6 +316,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   /** Tells everyone following the conversation (the care team's widgets) about a state change. */
   function announceConsent(tenantId: string, request: ConsentRequestView): void {
     io.to(conversationRoom(tenantId, request.conversationId)).emit('consent.updated', request);
+    deps.onConsentChange({ tenantId, request });
     logger.info(
       { tenantId, requestId: request.requestId, state: request.state },
       'consent request updated',
@@ -571,6 +582,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
   return {
     io,
+    announceConsent,
     async close() {
       connectionLimiter.close();
       for (const limiter of sendLimiters.values()) limiter.close();
