@@ -11,6 +11,7 @@ import { devTenantConfig, loadDevSigningKey, type DevSigningKey } from './auth/d
 import { createTokenVerifier } from './auth/tokens.js';
 import type { RelayConfig, TenantConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { createConsentPdfSealer } from './consent/pdf.js';
 import { loadReceiptSigner } from './consent/receipts.js';
 import { createConsentService } from './consent/requests.js';
 import { createTemplateService } from './consent/templates.js';
@@ -96,7 +97,12 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   });
 
   const receipts = await loadReceiptSigner(config.dataDir);
-  const consents = createConsentService({ store, chat, receipts });
+  const consents = createConsentService({
+    store,
+    chat,
+    receipts,
+    pdfs: createConsentPdfSealer(config.dataDir),
+  });
   const events = new EventEmitter<{ consent: [ConsentChange] }>();
 
   let shuttingDown = false;

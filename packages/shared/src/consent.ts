@@ -320,6 +320,14 @@ export const ConsentRevoke = z.object({
 });
 export type ConsentRevoke = z.infer<typeof ConsentRevoke>;
 
+export const ConsentPdfResult = z.object({
+  /** The sealed PDF, base64; the same bytes every time once made. */
+  pdf: z.string(),
+  /** `sha256:` + hex of the PDF bytes, for the chart's DocumentReference. */
+  sha256: z.string(),
+});
+export type ConsentPdfResult = z.infer<typeof ConsentPdfResult>;
+
 export const ConsentList = z.object({ conversationId: z.optional(ConversationId) });
 export type ConsentList = z.infer<typeof ConsentList>;
 export const ConsentListResult = z.object({ requests: z.array(ConsentRequestView) });

@@ -8,6 +8,7 @@ import {
   ConsentDecline,
   ConsentList,
   ConsentListResult,
+  ConsentPdfResult,
   ConsentRef,
   ConsentRequestCreate,
   ConsentRequestView,
@@ -285,6 +286,7 @@ export const clientEvents = {
   'consent.decline': { request: ConsentDecline, response: ConsentRequestView },
   'consent.list': { request: ConsentList, response: ConsentListResult },
   'consent.revoke': { request: ConsentRevoke, response: ConsentRequestView },
+  'consent.pdf': { request: ConsentRef, response: ConsentPdfResult },
 } as const satisfies Record<string, RequestSpec>;
 
 export const serverEvents = {

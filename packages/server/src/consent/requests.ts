@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import {
   ELECTRONIC_RECORDS_DISCLOSURE,
   signatureMeaning,
+  type ConsentPdfResult,
   type ConsentRecipient,
   type ConsentRecordView,
   type ConsentRequestCreate,
@@ -19,6 +20,7 @@ import type { ChatService } from '../services/chat.js';
 import { RelayError } from '../services/errors.js';
 import type { Store } from '../store/types.js';
 import { canonicalHash } from './canonical.js';
+import type { ConsentPdfSealer } from './pdf.js';
 import type { ReceiptSigner } from './receipts.js';
 
 const OPEN: readonly ConsentState[] = ['requested', 'viewed'];
@@ -35,6 +37,7 @@ export interface ConsentServiceDeps {
   store: Store;
   chat: ChatService;
   receipts: ReceiptSigner;
+  pdfs: ConsentPdfSealer;
   now?: () => Date;
 }
 
@@ -73,6 +76,7 @@ export function createConsentService({
   store,
   chat,
   receipts,
+  pdfs,
   now = () => new Date(),
 }: ConsentServiceDeps) {
   async function requestOf(identity: Identity, requestId: string): Promise<ConsentRequestView> {
@@ -347,6 +351,33 @@ export function createConsentService({
       });
       if (!revoked) throw new RelayError('CONFLICT', 'This consent changed meanwhile.');
       return revoked;
+    },
+
+    /** The sealed PDF of a signed record, made on first request and the same bytes after. */
+    async pdf(identity: Identity, requestId: string): Promise<ConsentPdfResult> {
+      const request = await requestOf(identity, requestId);
+      await requireReader(identity, request);
+      const stored = await store.getConsentRecord(identity.tenantId, requestId);
+      if (!stored) throw new RelayError('NOT_FOUND', 'This consent has not been signed.');
+      let pdf = await store.getConsentPdf(identity.tenantId, requestId);
+      if (pdf === undefined) {
+        const template = await store.getTemplateVersion(
+          identity.tenantId,
+          request.templateId,
+          request.templateVersion,
+        );
+        if (!template) throw new RelayError('INTERNAL', 'The template of this request is missing.');
+        const made = await pdfs.make({
+          record: JSON.parse(stored.canonical) as ConsentRecordView,
+          recordHash: stored.recordHash,
+          template,
+          events: await store.listConsentEvents(identity.tenantId, requestId),
+          signatureImage: stored.signatureImage,
+        });
+        pdf = await store.saveConsentPdf(identity.tenantId, requestId, made.toString('base64'));
+      }
+      const sha256 = createHash('sha256').update(Buffer.from(pdf, 'base64')).digest('hex');
+      return { pdf, sha256: `sha256:${sha256}` };
     },
 
     /** Marks consents past their expiry as expired; the changed requests with their tenant. */

@@ -177,6 +177,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_consent_record_pdf': {
+    async up(db: Kysely<unknown>) {
+      // The sealed PDF (base64), made once on first request and never changed after.
+      await db.schema.alterTable('consent_records').addColumn('pdf', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -80,6 +80,7 @@ export interface ConsentRecordsTable {
   record_hash: string;
   receipt: string;
   signature_image: string | null;
+  pdf: string | null;
 }
 
 export interface ConsentEventsTable {

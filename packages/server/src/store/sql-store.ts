@@ -666,6 +666,7 @@ export function createSqlStore(engine: SqlEngine): Store {
             record_hash: record.recordHash,
             receipt: record.receipt,
             signature_image: record.signatureImage,
+            pdf: null,
           })
           .execute();
         return moved;
@@ -739,6 +740,36 @@ export function createSqlStore(engine: SqlEngine): Store {
         .limit(1)
         .executeTakeFirst();
       return row && { requestId: row.request_id, expiresAt: row.expires_at };
+    },
+
+    async getConsentPdf(tenantId, requestId) {
+      const row = await db
+        .selectFrom('consent_records')
+        .select('pdf')
+        .where('tenant_id', '=', tenantId)
+        .where('request_id', '=', requestId)
+        .executeTakeFirst();
+      return row?.pdf ?? undefined;
+    },
+
+    saveConsentPdf(tenantId, requestId, pdf) {
+      return engine.writeTransaction(async (trx) => {
+        await trx
+          .updateTable('consent_records')
+          .set({ pdf })
+          .where('tenant_id', '=', tenantId)
+          .where('request_id', '=', requestId)
+          .where('pdf', 'is', null)
+          .execute();
+        const row = await trx
+          .selectFrom('consent_records')
+          .select('pdf')
+          .where('tenant_id', '=', tenantId)
+          .where('request_id', '=', requestId)
+          .executeTakeFirst();
+        if (!row?.pdf) throw new Error('No consent record to keep a PDF for.');
+        return row.pdf;
+      });
     },
 
     async listConsentEvents(tenantId, requestId) {

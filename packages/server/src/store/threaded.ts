@@ -127,6 +127,8 @@ export async function createThreadedSqliteStore(
     revokeConsent: (...args) => call('revokeConsent', ...args),
     activeGrant: (...args) => call('activeGrant', ...args),
     expireDueConsents: (...args) => call('expireDueConsents', ...args),
+    getConsentPdf: (...args) => call('getConsentPdf', ...args),
+    saveConsentPdf: (...args) => call('saveConsentPdf', ...args),
     entriesAfter: (...args) => call('entriesAfter', ...args),
   };
 }

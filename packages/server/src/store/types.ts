@@ -215,6 +215,10 @@ export interface Store {
     event: ConsentEventInput,
   ): Promise<ConsentRequestView | undefined>;
   getConsentRecord(tenantId: string, requestId: string): Promise<SignedConsentRecord | undefined>;
+  /** The record's sealed PDF (base64), if made yet. */
+  getConsentPdf(tenantId: string, requestId: string): Promise<string | undefined>;
+  /** Keeps the first PDF made for a record and returns the one kept (write once). */
+  saveConsentPdf(tenantId: string, requestId: string, pdf: string): Promise<string>;
   /**
    * Revokes a signed consent: the request becomes `revoked`, its grants end at `event.at`, and
    * the event is appended, in one transaction. Undefined when it was not signed.

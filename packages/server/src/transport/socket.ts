@@ -364,6 +364,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       return request;
     },
 
+    'consent.pdf': (socket, { requestId }) => consents.pdf(socket.data.identity, requestId),
+
     'consent.list': async (socket, { conversationId }) => ({
       requests: await consents.list(socket.data.identity, conversationId),
     }),

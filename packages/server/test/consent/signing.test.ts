@@ -2,6 +2,9 @@
 // do what, what a record holds, receipts anyone can verify, the audit chain, and a signing that
 // fails half-way leaving nothing behind.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -306,5 +309,58 @@ describe('signing', () => {
     );
     // Once the obstacle is gone the same signature goes through.
     await ok(alice, 'consent.sign', { ...form, signature: { method: 'typed', name: 'Alice' } });
+  });
+
+  it('makes a sealed PDF of the signed form with its audit page; any alteration breaks the seal', async () => {
+    const conversationId = await conversation();
+    const request = await ok(provider, 'consent.request', requestFor(conversationId));
+    const unsigned = await call(alice, 'consent.pdf', { requestId: request.requestId });
+    expect(unsigned.ok ? 'ok' : unsigned.error.code).toBe('NOT_FOUND');
+    const signed = await ok(alice, 'consent.sign', {
+      ...(await signable(request, alice)),
+      signature: { method: 'typed', name: 'Alice Moreno' },
+    });
+    const first = await ok(alice, 'consent.pdf', { requestId: request.requestId });
+    const again = await ok(provider, 'consent.pdf', { requestId: request.requestId });
+    expect(again).toEqual(first);
+    const denied = await call(bob, 'consent.pdf', { requestId: request.requestId });
+    expect(denied.ok ? 'ok' : denied.error.code).toBe('FORBIDDEN');
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'carethread-pdf-'));
+    try {
+      const file = path.join(dir, 'consent.pdf');
+      const bytes = Buffer.from(first.pdf, 'base64');
+      writeFileSync(file, bytes);
+      expect(first.sha256).toBe(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+      const seal = (await run('pdfsig', [file])).stdout;
+      expect(seal).toContain('Signer Certificate Common Name: CareThread relay (self-signed)');
+      expect(seal).toContain('Total document signed');
+      expect(seal).toContain('Signature Validation: Signature is Valid.');
+      const text = (await run('pdftotext', ['-layout', file, '-'])).stdout;
+      for (const expected of [
+        'Authorization to share my treatment information with my family',
+        'Bob Moreno (father)',
+        '[X]',
+        'I am signing as: The patient',
+        'I authorize the disclosure described in this form.',
+        'Alice Moreno (typed signature, as self)',
+        'Audit trail',
+        signed.recordHash,
+        request.templateHash,
+      ])
+        expect(text).toContain(expected);
+      expect(text).toMatch(/3\. signed\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\s+by alice/);
+
+      // Change one byte inside the signed range: the seal no longer matches.
+      const tampered = Buffer.from(bytes);
+      const at = tampered.indexOf('CareThread relay', tampered.length - 2000);
+      tampered[at] = 'K'.charCodeAt(0);
+      writeFileSync(file, tampered);
+      expect((await run('pdfsig', [file])).stdout).toContain(
+        'Signature Validation: Digest Mismatch.',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

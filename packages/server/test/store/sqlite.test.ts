@@ -66,6 +66,7 @@ describe('SQLite engine', () => {
       '0002_consent_templates',
       '0003_consent_requests_records_events',
       '0004_consent_grants',
+      '0005_consent_record_pdf',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,278 @@
+// The signed consent as a PDF for the signer and the chart: the form as signed, the signature, and
+// an audit page (events with UTC times and hashes), sealed with a PDF digital signature under the
+// relay's certificate so that any alteration is detected (pdfsig reports it). pdf-lib builds the
+// document; @signpdf adds the CMS signature.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
+import { SignPdf } from '@signpdf/signpdf';
+import { P12Signer } from '@signpdf/signer-p12';
+import forge from 'node-forge';
+import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import type { ConsentRecordView, TemplateVersionView } from '@carethread/shared';
+import type { ConsentEventRecord } from '../store/types.js';
+
+interface SealKeyFile {
+  p12: string;
+  passphrase: string;
+}
+
+/**
+ * The relay's sealing certificate, self-signed and created on first use in the data folder.
+ * A deployment replaces `<data>/relay/pdf-seal.json` with its own PKCS#12 and passphrase.
+ */
+function loadOrCreateSealKey(dataDir: string): SealKeyFile {
+  const file = path.join(dataDir, 'relay', 'pdf-seal.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SealKeyFile;
+  } catch {
+    // Key generation by node:crypto (fast); forge only assembles the certificate and PKCS#12.
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forgePrivate = forge.pki.privateKeyFromPem(
+      privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    );
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = forge.pki.publicKeyFromPem(
+      publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    );
+    cert.serialNumber = `01${randomBytes(8).toString('hex')}`;
+    cert.validity.notBefore = new Date();
+    cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
+    const subject = [
+      { name: 'commonName', value: 'CareThread relay (self-signed)' },
+      { name: 'organizationName', value: 'CareThread' },
+    ];
+    cert.setSubject(subject);
+    cert.setIssuer(subject);
+    cert.setExtensions([
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, nonRepudiation: true },
+    ]);
+    cert.sign(forgePrivate, forge.md.sha256.create());
+    const passphrase = randomBytes(24).toString('base64url');
+    const p12 = forge.asn1
+      .toDer(forge.pkcs12.toPkcs12Asn1(forgePrivate, [cert], passphrase, { algorithm: '3des' }))
+      .getBytes();
+    const stored: SealKeyFile = { p12: Buffer.from(p12, 'binary').toString('base64'), passphrase };
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, JSON.stringify(stored), { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return JSON.parse(readFileSync(file, 'utf8')) as SealKeyFile;
+    }
+    return stored;
+  }
+}
+
+export interface ConsentPdfInput {
+  record: ConsentRecordView;
+  recordHash: string;
+  template: TemplateVersionView;
+  events: ConsentEventRecord[];
+  signatureImage: string | null;
+}
+
+const PAGE: [number, number] = [612, 792]; // US Letter
+const MARGIN = 56;
+const WIDTH = PAGE[0] - 2 * MARGIN;
+
+/** Writes wrapped text down the pages, adding pages as they fill. */
+class Writer {
+  private page: PDFPage;
+  private y = PAGE[1] - MARGIN;
+
+  constructor(
+    private readonly doc: PDFDocument,
+    private readonly fonts: { regular: PDFFont; bold: PDFFont },
+  ) {
+    this.page = doc.addPage(PAGE);
+  }
+
+  /** Standard fonts speak WinAnsi only: anything else becomes "?", never an exception. */
+  private safe(text: string, font: PDFFont): string {
+    return text.replace(/./gsu, (ch) => {
+      try {
+        font.encodeText(ch);
+        return ch;
+      } catch {
+        return '?';
+      }
+    });
+  }
+
+  newPage(): void {
+    this.page = this.doc.addPage(PAGE);
+    this.y = PAGE[1] - MARGIN;
+  }
+
+  text(
+    text: string,
+    options: { size?: number; bold?: boolean; indent?: number; gap?: number } = {},
+  ) {
+    const size = options.size ?? 10;
+    const font = options.bold ? this.fonts.bold : this.fonts.regular;
+    const indent = options.indent ?? 0;
+    for (const paragraph of this.safe(text, font).split('\n')) {
+      let line = '';
+      const lines: string[] = [];
+      for (const word of paragraph.split(/\s+/)) {
+        const next = line ? `${line} ${word}` : word;
+        if (font.widthOfTextAtSize(next, size) > WIDTH - indent && line) {
+          lines.push(line);
+          line = word;
+        } else line = next;
+      }
+      lines.push(line);
+      for (const l of lines) {
+        if (this.y < MARGIN + size) this.newPage();
+        this.page.drawText(l, { x: MARGIN + indent, y: this.y - size, size, font });
+        this.y -= size * 1.4;
+      }
+    }
+    this.y -= options.gap ?? 4;
+  }
+
+  async image(dataUrl: string): Promise<boolean> {
+    try {
+      const png = await this.doc.embedPng(dataUrl);
+      const scaled = png.scaleToFit(220, 80);
+      if (this.y < MARGIN + scaled.height) this.newPage();
+      this.page.drawImage(png, { x: MARGIN, y: this.y - scaled.height, ...scaled });
+      this.page.drawLine({
+        start: { x: MARGIN, y: this.y - scaled.height - 2 },
+        end: { x: MARGIN + 240, y: this.y - scaled.height - 2 },
+        color: rgb(0.4, 0.4, 0.4),
+      });
+      this.y -= scaled.height + 12;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+const utc = (iso: string) =>
+  iso
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')
+    .replace('Z', ' UTC');
+
+async function render(input: ConsentPdfInput): Promise<PDFDocument> {
+  const { record, template, events } = input;
+  const doc = await PDFDocument.create();
+  doc.setTitle(template.title);
+  doc.setSubject(`Consent record ${record.requestId}`);
+  doc.setProducer('CareThread relay');
+  doc.setCreationDate(new Date(record.signedAt));
+  const w = new Writer(doc, {
+    regular: await doc.embedFont(StandardFonts.Helvetica),
+    bold: await doc.embedFont(StandardFonts.HelveticaBold),
+  });
+
+  w.text(template.title, { size: 16, bold: true, gap: 8 });
+  w.text(`Patient: ${record.patientId}`);
+  w.text(
+    `Shared with: ${record.recipients.map((r) => `${r.displayName}${r.relationship ? ` (${r.relationship})` : ''}`).join(', ')}`,
+  );
+  w.text(`Purpose: ${record.purpose}`);
+  w.text(`Ends: ${utc(record.expiresAt)}`, { gap: 12 });
+
+  for (const block of template.blocks) {
+    switch (block.type) {
+      case 'heading':
+        w.text(block.text, { size: 12, bold: true, gap: 6 });
+        break;
+      case 'paragraph':
+        w.text(block.text);
+        break;
+      case 'list':
+        for (const item of block.items) w.text(`-  ${item}`, { indent: 12, gap: 1 });
+        w.text('', { gap: 2 });
+        break;
+      case 'acknowledgement':
+        w.text(`[${record.acknowledgements.includes(block.id) ? 'X' : ' '}]  ${block.text}`, {
+          indent: 6,
+        });
+        break;
+      case 'field': {
+        const answer = record.answers[block.id];
+        const shown =
+          typeof answer === 'boolean' ? (answer ? 'Yes' : 'No') : (answer ?? '(no answer)');
+        w.text(`${block.label}: ${shown}`, { indent: 6 });
+        break;
+      }
+    }
+  }
+
+  w.text('Signature', { size: 12, bold: true, gap: 6 });
+  w.text(record.meaning, { gap: 8 });
+  if (input.signatureImage && !(await w.image(input.signatureImage)))
+    w.text('(The drawn signature image could not be rendered; its SHA-256 is below.)');
+  w.text(
+    `${record.signature.name}  (${record.signature.method} signature, as ${record.capacity})`,
+    {
+      bold: true,
+    },
+  );
+  w.text(
+    `Signed ${utc(record.signedAt)} by ${record.signer.displayName} (${record.signer.userId}, ${record.signer.role})`,
+  );
+
+  w.newPage();
+  w.text('Audit trail', { size: 14, bold: true, gap: 8 });
+  w.text(`Consent request ${record.requestId}, tenant ${record.signer.tenantId}`);
+  w.text(
+    `Form ${record.templateId} version ${String(record.templateVersion)}: ${record.templateHash}`,
+    { size: 8 },
+  );
+  w.text(`Electronic-records disclosure accepted: ${record.disclosureHash}`, { size: 8 });
+  w.text(`Record (RFC 8785 canonical JSON): ${input.recordHash}`, { size: 8 });
+  if (record.signature.imageHash)
+    w.text(`Signature image: ${record.signature.imageHash}`, { size: 8 });
+  w.text(`Signer's address ${record.ip}; browser ${record.userAgent || '(not given)'}`, {
+    size: 8,
+    gap: 10,
+  });
+  for (const event of events) {
+    w.text(`${String(event.seq)}. ${event.type}  ${utc(event.at)}  by ${event.actorId}`, {
+      bold: true,
+      gap: 1,
+    });
+    w.text(`hash ${event.hash}`, { size: 7, indent: 14, gap: 1 });
+    w.text(`after ${event.prevHash}`, { size: 7, indent: 14, gap: 6 });
+  }
+  return doc;
+}
+
+export interface ConsentPdfSealer {
+  /** The sealed PDF of a signed consent. */
+  make(input: ConsentPdfInput): Promise<Buffer>;
+}
+
+export function createConsentPdfSealer(dataDir: string): ConsentPdfSealer {
+  // The certificate is made on first use (RSA key generation takes ~0.4 s), not at startup.
+  let signer: P12Signer | undefined;
+  const signPdf = new SignPdf();
+  return {
+    async make(input) {
+      if (!signer) {
+        const key = loadOrCreateSealKey(dataDir);
+        signer = new P12Signer(Buffer.from(key.p12, 'base64'), { passphrase: key.passphrase });
+      }
+      const doc = await render(input);
+      pdflibAddPlaceholder({
+        pdfDoc: doc,
+        reason: `CareThread consent record ${input.record.requestId}`,
+        contactInfo: 'CareThread relay',
+        name: 'CareThread relay',
+        location: 'CareThread relay',
+        signingTime: new Date(input.record.signedAt),
+      });
+      // Incremental updates and object streams would move bytes the signature covers.
+      const unsigned = Buffer.from(await doc.save({ useObjectStreams: false }));
+      return signPdf.sign(unsigned, signer, new Date(input.record.signedAt));
+    },
+  };
+}
