@@ -247,6 +247,8 @@ export const ConsentViewResult = z.object({
   request: ConsentRequestView,
   template: TemplateVersionView,
   disclosure: z.object({ text: z.string(), hash: z.string() }),
+  /** What signing means, shown above the signature and stored in the record. */
+  meaning: z.string(),
 });
 export type ConsentViewResult = z.infer<typeof ConsentViewResult>;
 

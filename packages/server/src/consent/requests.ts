@@ -94,6 +94,15 @@ export function createConsentService({
     }
   }
 
+  async function patientName(identity: Identity, request: ConsentRequestView): Promise<string> {
+    const patient = await store.getParticipant(
+      identity.tenantId,
+      request.conversationId,
+      request.patientId,
+    );
+    return patient?.displayName ?? request.patientId;
+  }
+
   function requireSigner(identity: Identity, request: ConsentRequestView): void {
     if (identity.userId !== request.signerId) {
       throw new RelayError('FORBIDDEN', 'Only the person asked to sign can answer this request.');
@@ -216,6 +225,7 @@ export function createConsentService({
           request,
           template,
           disclosure: { text: ELECTRONIC_RECORDS_DISCLOSURE, hash: DISCLOSURE_HASH },
+          meaning: signatureMeaning(request.capacity, await patientName(identity, request)),
         },
         viewedNow,
       };
@@ -247,9 +257,7 @@ export function createConsentService({
       if (!template) throw new RelayError('INTERNAL', 'The template of this request is missing.');
       const problems = answerProblems(template, input);
       if (problems.length > 0) throw new RelayError('VALIDATION', problems.join(' '));
-      const patientName =
-        (await store.getParticipant(identity.tenantId, request.conversationId, request.patientId))
-          ?.displayName ?? request.patientId;
+
       const { signature } = input;
       const record: ConsentRecordView = {
         requestId: request.requestId,
@@ -269,7 +277,7 @@ export function createConsentService({
           authTime: identity.authTime?.toISOString() ?? null,
         },
         capacity: request.capacity,
-        meaning: signatureMeaning(request.capacity, patientName),
+        meaning: signatureMeaning(request.capacity, await patientName(identity, request)),
         disclosureHash: input.disclosureHash,
         acknowledgements: [...input.acknowledgements].sort(),
         answers: input.answers,

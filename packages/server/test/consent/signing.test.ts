@@ -245,6 +245,10 @@ describe('signing', () => {
       requestFor(conversationId, { representative: { userId: 'bob', capacity: 'guardian' } }),
     );
     expect(request).toMatchObject({ signerId: 'bob', capacity: 'guardian' });
+    const { meaning } = await ok(bob, 'consent.view', { requestId: request.requestId });
+    expect(meaning).toBe(
+      'I authorize the disclosure described in this form, signing as guardian of Alice Moreno.',
+    );
     const form = await signable(request, bob);
     const byPatient = await call(alice, 'consent.sign', {
       ...form,
