@@ -1,18 +1,18 @@
 // <carethread-chat>: the embeddable conversation. This module only declares the class; `chat.ts`
 // registers the tag, so bundlers can import the class without side effects.
-import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { msg, str, updateWhenLocaleChanges } from '@lit/localize';
+import { msg, str } from '@lit/localize';
 import type { ErrorBody, MessageView, ParticipantView, Role } from '@carethread/shared';
 import type { OutboxItem } from '../client/index.js';
-import { languageOf, useLocaleFor } from '../i18n/localization.js';
+import { RelayElement, type ConfigErrorEvent } from '../base/relay-element.js';
 import { ChatController } from './chat-controller.js';
 import { errorText } from './messages.js';
 import { chatStyles } from './chat.styles.js';
 import { linkify, timelineItems } from './timeline.js';
 
 /** Fired when the element cannot start: a configuration mistake the host must fix. */
-export type ChatConfigErrorEvent = CustomEvent<{ message: string }>;
+export type ChatConfigErrorEvent = ConfigErrorEvent;
 
 /** Fired once when access ends (session expired, removed); the conversation left the page. */
 export type ChatEndedEvent = CustomEvent<ErrorBody>;
@@ -71,17 +71,14 @@ const TYPING_IDLE_MS = 3000;
  * @cssproperty --carethread-radius - Corner radius of bubbles and controls.
  * @cssproperty --carethread-height - Height of the chat (default 32rem).
  */
-export class CareThreadChat extends LitElement {
+export class CareThreadChat extends RelayElement {
   static override styles = chatStyles;
 
   static override properties = {
-    server: { type: String },
+    ...RelayElement.properties,
     conversation: { type: String },
-    tokenUrl: { type: String, attribute: 'token-url' },
-    tokenProvider: { attribute: false },
     notice: { type: String },
     maxLength: { type: Number, attribute: 'max-length' },
-    theme: { type: String, reflect: true },
   };
 
   private readonly chat = new ChatController(this, {
@@ -98,30 +95,15 @@ export class CareThreadChat extends LitElement {
     },
   });
 
-  /** Base URL of the CareThread relay, e.g. `https://relay.example.org`. */
-  declare server: string;
   /** Id of the conversation to show. */
   declare conversation: string;
-  /**
-   * The host's own endpoint that returns a CareThread token as text for the signed-in user. It is
-   * fetched with the page's cookies whenever a token is needed; the token stays in memory only.
-   */
-  declare tokenUrl: string;
-  /** For hosts that prefer code to `token-url`: returns a fresh token. Takes precedence. */
-  declare tokenProvider: (() => Promise<string>) | undefined;
   /** Text of the emergency notice; the `notice` slot replaces it entirely. */
   declare notice: string;
   /** The relay's message length limit for this tenant (default 4000 characters). */
   declare maxLength: number;
-  /**
-   * `light` or `dark` forces a theme; `system` follows the reader's system setting; unset follows
-   * the page's `color-scheme`.
-   */
-  declare theme: 'light' | 'dark' | 'system' | undefined;
 
   /** State only the rendering depends on (not attributes, so not in the manifest). */
   private readonly view = {
-    locale: 'en',
     composerText: '',
     /** The own message whose readers are listed. */
     expandedReceipt: undefined as string | undefined,
@@ -131,36 +113,17 @@ export class CareThreadChat extends LitElement {
   private typingSent = false;
   private typingIdle: ReturnType<typeof setTimeout> | undefined;
   private scrollAnchorFromEnd: number | undefined;
-  private reportedConfigError: string | undefined;
-  private langObserver: MutationObserver | undefined;
   private announcedEnd = false;
 
   constructor() {
     super();
-    updateWhenLocaleChanges(this);
-    this.server = '';
     this.conversation = '';
-    this.tokenUrl = '';
-    this.tokenProvider = undefined;
     this.notice = '';
     this.maxLength = 4000;
-    this.theme = undefined;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.followLanguage();
-    // The page may change its language after load (a host language switcher).
-    this.langObserver = new MutationObserver(() => {
-      this.followLanguage();
-    });
-    this.langObserver.observe(document.documentElement, { attributeFilter: ['lang'] });
-    this.langObserver.observe(this, { attributeFilter: ['lang'] });
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.langObserver?.disconnect();
     clearTimeout(this.typingIdle);
   }
 
@@ -171,18 +134,15 @@ export class CareThreadChat extends LitElement {
       changed.has('tokenUrl') ||
       changed.has('tokenProvider')
     ) {
-      const problem = this.configProblem();
-      if (problem) {
-        this.chat.stop();
-        this.reportConfigError(problem);
-      } else {
-        this.reportedConfigError = undefined;
+      const problem = this.configProblem({ conversation: this.conversation });
+      this.reportConfigError(problem);
+      if (problem) this.chat.stop();
+      else
         this.chat.connect({
           server: this.server,
           conversationId: this.conversation,
-          tokenProvider: this.tokenProvider ?? (() => this.fetchToken()),
+          tokenProvider: this.tokenSource,
         });
-      }
     }
   }
 
@@ -219,49 +179,6 @@ export class CareThreadChat extends LitElement {
 
   private get input(): HTMLTextAreaElement | null {
     return this.renderRoot.querySelector('textarea');
-  }
-
-  private followLanguage(): void {
-    const tag = languageOf(this);
-    void useLocaleFor(tag).then((locale) => {
-      this.setView({ locale });
-    });
-  }
-
-  private configProblem(): string | undefined {
-    // For the site's developers, so in English like the console; readers see a translated title.
-    const missing = !this.server ? 'server' : !this.conversation ? 'conversation' : undefined;
-    if (missing) return `Set the "${missing}" attribute.`;
-    try {
-      const url = new URL(this.server, document.baseURI);
-      if (!url.protocol.startsWith('http')) throw new Error();
-    } catch {
-      return `"server" must be an http(s) address, not "${this.server}".`;
-    }
-    if (!this.tokenUrl && !this.tokenProvider)
-      return 'Set "token-url" or the tokenProvider property.';
-    return undefined;
-  }
-
-  private reportConfigError(problem: string): void {
-    if (this.reportedConfigError === problem) return;
-    this.reportedConfigError = problem;
-    console.error(`<carethread-chat>: ${problem}`);
-    this.dispatchEvent(
-      new CustomEvent('carethread-config-error', {
-        detail: { message: problem },
-        bubbles: true,
-        composed: true,
-      }),
-    );
-  }
-
-  private async fetchToken(): Promise<string> {
-    const response = await fetch(this.tokenUrl, { credentials: 'same-origin', cache: 'no-store' });
-    if (!response.ok) {
-      throw new Error(`The token endpoint ${this.tokenUrl} answered ${String(response.status)}.`);
-    }
-    return (await response.text()).trim();
   }
 
   private onLiveMessage(message: MessageView): void {
@@ -575,7 +492,7 @@ export class CareThreadChat extends LitElement {
   }
 
   private renderLog(): TemplateResult {
-    const locale = this.view.locale;
+    const locale = this.locale;
     const dayFormat = new Intl.DateTimeFormat(locale, {
       weekday: 'long',
       month: 'long',
@@ -703,7 +620,7 @@ export class CareThreadChat extends LitElement {
   }
 
   protected override render(): TemplateResult {
-    const problem = this.configProblem();
+    const problem = this.configProblem({ conversation: this.conversation });
     if (problem) return this.renderConfigError(problem);
     const ended = this.chat.closed !== undefined || this.chat.state === 'ended';
     return html`<section
@@ -735,7 +652,6 @@ declare global {
     'carethread-chat': CareThreadChat;
   }
   interface GlobalEventHandlersEventMap {
-    'carethread-config-error': ChatConfigErrorEvent;
     'carethread-ended': ChatEndedEvent;
   }
 }
