@@ -3,7 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-const BUDGETS = [{ file: 'dist/carethread.js', what: 'script tag: <carethread-chat>', kb: 30 }];
+// Issue 4: the script-tag file with both elements stays within 40 KB (it was 30 KB with the chat
+// element alone; docs/benchmarks.md records what consent adds).
+const BUDGETS = [
+  {
+    file: 'dist/carethread.js',
+    what: 'script tag: <carethread-chat> + <carethread-consent>',
+    kb: 40,
+  },
+];
 
 let failed = false;
 for (const { file, what, kb } of BUDGETS) {

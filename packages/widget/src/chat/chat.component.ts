@@ -8,6 +8,7 @@ import type { OutboxItem } from '../client/index.js';
 import { RelayElement, type ConfigErrorEvent } from '../base/relay-element.js';
 import { ChatController } from './chat-controller.js';
 import { errorText } from './messages.js';
+import { themeStyles } from '../base/theme.styles.js';
 import { chatStyles } from './chat.styles.js';
 import { linkify, timelineItems } from './timeline.js';
 
@@ -72,7 +73,7 @@ const TYPING_IDLE_MS = 3000;
  * @cssproperty --carethread-height - Height of the chat (default 32rem).
  */
 export class CareThreadChat extends RelayElement {
-  static override styles = chatStyles;
+  static override styles = [themeStyles, chatStyles];
 
   static override properties = {
     ...RelayElement.properties,

@@ -88,3 +88,58 @@ export function chatWithProvider(conversation: string, tokenProvider: () => Prom
     ></carethread-chat>`,
   );
 }
+
+/** A short disclosure authorization covering every required element, as staff publish it. */
+const FAMILY_FORM = {
+  templateId: 'wtr-family-sharing',
+  kind: 'disclosure-authorization' as const,
+  language: 'en',
+  title: 'Sharing my care conversation with my family',
+  blocks: [
+    {
+      type: 'paragraph' as const,
+      text: 'Sunrise Recovery may share my care conversation, including substance use treatment information, with the people named, to support my recovery, until the date given.',
+      covers: [
+        'discloser' as const,
+        'recipients' as const,
+        'information' as const,
+        'substance-use' as const,
+        'purpose' as const,
+        'expiry' as const,
+        'copy-to-signer' as const,
+      ],
+    },
+    {
+      type: 'acknowledgement' as const,
+      id: 'can-revoke',
+      text: 'I can revoke this at any time; what was shared before stays shared.',
+      covers: ['revocation' as const, 'treatment-conditioning' as const, 'redisclosure' as const],
+    },
+    {
+      type: 'field' as const,
+      id: 'signing-as',
+      label: 'I am signing as',
+      input: 'choice' as const,
+      required: true,
+      options: ['The patient', 'Legal guardian'],
+      covers: ['signer-capacity' as const],
+    },
+  ],
+};
+
+/** A care conversation and a request asking its patient to share it with the family member. */
+export async function consentRequest() {
+  const { id, provider, patient } = await careConversation();
+  const staff = clientFor(`admin-${id}`, 'staff');
+  await staff.request('consent.template.publish', FAMILY_FORM);
+  const request = await provider.request('consent.request', {
+    requestId: `req-${id}`,
+    templateId: FAMILY_FORM.templateId,
+    conversationId: id,
+    patientId: patient,
+    recipients: [`bob-${id}`],
+    purpose: 'So my brother can support me.',
+    expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  });
+  return { id, provider, patient, requestId: request.requestId };
+}

@@ -1,0 +1,350 @@
+// <carethread-consent>: review and e-sign one consent request. This module only declares the
+// class; `consent.ts` registers the tag.
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { msg, str } from '@lit/localize';
+import type {
+  ConsentBlock,
+  ConsentSignResult,
+  ConsentViewResult,
+  ErrorBody,
+} from '@carethread/shared';
+import { RelayElement } from '../base/relay-element.js';
+import { themeStyles } from '../base/theme.styles.js';
+import { errorText } from '../chat/messages.js';
+import { CareThreadError, createClient, type CareThreadClient } from '../client/index.js';
+import { consentStyles } from './consent.styles.js';
+
+/** Fired after the signer signed; `detail` is the record, its hash and the receipt. */
+export type ConsentSignedEvent = CustomEvent<ConsentSignResult>;
+
+type Phase = 'loading' | 'form' | 'sending' | 'signed' | 'declined' | 'closed' | 'failed';
+
+/**
+ * Shows one consent request to the person asked to sign it: the electronic-records disclosure to
+ * accept, the form with its acknowledgements and fields, what the signature means, and a typed
+ * signature with an explicit "Sign and submit", or a decline with an optional reason. After
+ * signing: the receipt and the signed PDF.
+ *
+ * @summary Review and e-sign a consent form.
+ *
+ * @example
+ * ```html
+ * <carethread-consent server="https://relay.example" request="req-123"
+ *   token-url="/carethread/token"></carethread-consent>
+ * ```
+ *
+ * @event carethread-signed - The signer signed; `detail` holds the record, its hash and the receipt.
+ * @event carethread-config-error - The element is missing or has wrong configuration.
+ *
+ * @csspart base - The whole form.
+ * @csspart disclosure - The electronic-records disclosure.
+ * @csspart form - The consent's own content.
+ * @csspart signature - The signature step.
+ * @csspart sign - The "Sign and submit" button.
+ * @csspart receipt - What is shown after signing.
+ */
+export class CareThreadConsent extends RelayElement {
+  static override styles = [themeStyles, consentStyles];
+
+  static override properties = {
+    ...RelayElement.properties,
+    request: { type: String },
+  };
+
+  /** Id of the consent request to show. */
+  declare request: string;
+
+  private client: CareThreadClient | undefined;
+  private phase: Phase = 'loading';
+  private view: ConsentViewResult | undefined;
+  private signed: ConsentSignResult | undefined;
+  private pdfUrl: string | undefined;
+  private error: ErrorBody | undefined;
+
+  constructor() {
+    super();
+    this.request = '';
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stop();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (
+      changed.has('server') ||
+      changed.has('request') ||
+      changed.has('tokenUrl') ||
+      changed.has('tokenProvider')
+    ) {
+      const problem = this.configProblem({ request: this.request });
+      this.reportConfigError(problem);
+      this.stop();
+      if (!problem) void this.load();
+    }
+  }
+
+  // --- handlers ------------------------------------------------------------------------------
+
+  private stop(): void {
+    this.client?.close();
+    this.client = undefined;
+    if (this.pdfUrl) URL.revokeObjectURL(this.pdfUrl);
+    this.pdfUrl = undefined;
+  }
+
+  private show(phase: Phase, error?: unknown): void {
+    this.phase = phase;
+    this.error =
+      error === undefined
+        ? undefined
+        : error instanceof CareThreadError
+          ? { code: error.code, message: error.message }
+          : {
+              code: 'UNAVAILABLE',
+              message: error instanceof Error ? error.message : 'Unavailable',
+            };
+    this.requestUpdate();
+  }
+
+  private async load(): Promise<void> {
+    const client = createClient({ url: this.server, tokenProvider: this.tokenSource });
+    this.client = client;
+    this.show('loading');
+    try {
+      this.view = await client.request('consent.view', { requestId: this.request });
+      const { state } = this.view.request;
+      if (state === 'signed') await this.loadPdf();
+      this.show(state === 'requested' || state === 'viewed' ? 'form' : 'closed');
+    } catch (error) {
+      this.show('failed', error);
+    }
+  }
+
+  private async loadPdf(): Promise<void> {
+    if (!this.client) return;
+    try {
+      const { pdf } = await this.client.request('consent.pdf', { requestId: this.request });
+      const bytes = Uint8Array.from(atob(pdf), (c) => c.charCodeAt(0));
+      this.pdfUrl = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
+    } catch {
+      // The receipt stands on its own; the PDF link is only left out.
+    }
+  }
+
+  private async onSign(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const view = this.view;
+    const client = this.client;
+    if (!view || !client) return;
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    /** Text of a form control; files never appear in this form. */
+    const text = (name: string) => {
+      const value = data.get(name);
+      return typeof value === 'string' ? value : '';
+    };
+    const answers: Record<string, string | boolean> = {};
+    for (const block of view.template.blocks) {
+      if (block.type !== 'field') continue;
+      answers[block.id] =
+        block.input === 'checkbox' ? data.has(`field-${block.id}`) : text(`field-${block.id}`);
+    }
+    this.show('sending');
+    try {
+      this.signed = await client.request('consent.sign', {
+        requestId: view.request.requestId,
+        disclosureHash: view.disclosure.hash,
+        acknowledgements: data.getAll('ack').filter((v): v is string => typeof v === 'string'),
+        answers,
+        signature: { method: 'typed', name: text('signature').trim() },
+      });
+      await this.loadPdf();
+      this.show('signed');
+      this.dispatchEvent(
+        new CustomEvent('carethread-signed', {
+          detail: this.signed,
+          bubbles: true,
+          composed: true,
+        }),
+      );
+    } catch (error) {
+      this.show('form', error);
+    }
+  }
+
+  private async onDecline(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const reason = this.renderRoot
+      .querySelector<HTMLTextAreaElement>('#decline-reason')
+      ?.value.trim();
+    this.show('sending');
+    try {
+      await client.request('consent.decline', {
+        requestId: this.request,
+        ...(reason ? { reason } : {}),
+      });
+      this.show('declined');
+    } catch (error) {
+      this.show('form', error);
+    }
+  }
+
+  // --- rendering -----------------------------------------------------------------------------
+
+  private renderBlock(block: ConsentBlock): TemplateResult {
+    switch (block.type) {
+      case 'heading':
+        return html`<h3>${block.text}</h3>`;
+      case 'paragraph':
+        return html`<p>${block.text}</p>`;
+      case 'list':
+        return html`<ul>
+          ${block.items.map((item) => html`<li>${item}</li>`)}
+        </ul>`;
+      case 'acknowledgement':
+        return html`<label class="check"
+          ><input type="checkbox" name="ack" value=${block.id} required /> ${block.text}</label
+        >`;
+      case 'field': {
+        const name = `field-${block.id}`;
+        if (block.input === 'checkbox')
+          return html`<label class="check"
+            ><input type="checkbox" name=${name} ?required=${block.required} />
+            ${block.label}</label
+          >`;
+        return html`<label class="field"
+          >${block.label}
+          ${
+            block.input === 'choice'
+              ? html`<select name=${name} ?required=${block.required}>
+                  <option value="">${msg('Choose…', { id: 'consent-choose' })}</option>
+                  ${(block.options ?? []).map((option) => html`<option>${option}</option>`)}
+                </select>`
+              : html`<input
+                  type=${block.input === 'date' ? 'date' : 'text'}
+                  name=${name}
+                  ?required=${block.required}
+                />`
+          }</label
+        >`;
+      }
+    }
+  }
+
+  private renderForm(view: ConsentViewResult): TemplateResult {
+    const busy = this.phase === 'sending';
+    return html`<form @submit=${this.onSign}>
+      <fieldset part="disclosure">
+        <legend>${msg('1. Electronic records', { id: 'consent-step-disclosure' })}</legend>
+        ${view.disclosure.text.split('\n').map((line) => html`<p>${line}</p>`)}
+        <label class="check"
+          ><input type="checkbox" name="disclosure" required />
+          ${msg('I agree to use electronic records and signatures.', { id: 'consent-accept-disclosure' })}</label
+        >
+      </fieldset>
+      <fieldset part="form">
+        <legend>${msg('2. The form', { id: 'consent-step-form' })}</legend>
+        ${view.template.blocks.map((block) => this.renderBlock(block))}
+      </fieldset>
+      <fieldset part="signature">
+        <legend>${msg('3. Signature', { id: 'consent-step-signature' })}</legend>
+        <p class="meaning">${view.meaning}</p>
+        <label class="field"
+          >${msg('Type your full name to sign', { id: 'consent-typed-name' })}
+          <input name="signature" autocomplete="name" required maxlength="200"
+        /></label>
+        ${this.error ? html`<p class="error" role="alert">${errorText(this.error)}</p>` : nothing}
+        <button part="sign" class="primary" type="submit" ?disabled=${busy}>
+          ${msg('Sign and submit', { id: 'consent-sign' })}
+        </button>
+      </fieldset>
+      <details>
+        <summary>${msg('Decline this request', { id: 'consent-decline-open' })}</summary>
+        <label class="field" for="decline-reason"
+          >${msg('Reason (optional)', { id: 'consent-decline-reason' })}</label
+        >
+        <textarea id="decline-reason" maxlength="500"></textarea>
+        <button type="button" ?disabled=${busy} @click=${this.onDecline}>
+          ${msg('Decline', { id: 'consent-decline' })}
+        </button>
+      </details>
+    </form>`;
+  }
+
+  private renderOutcome(): TemplateResult {
+    const state = this.phase === 'declined' ? 'declined' : this.view?.request.state;
+    const text =
+      this.phase === 'signed' || state === 'signed'
+        ? msg('Signed. A copy is below; the receipt proves what you signed and when.', {
+            id: 'consent-signed',
+          })
+        : state === 'declined'
+          ? msg('You declined this request. Nothing was shared.', { id: 'consent-declined' })
+          : msg(str`This request is ${state ?? ''} and can no longer be signed.`, {
+              id: 'consent-closed',
+            });
+    return html`<div part="receipt" class="receipt" role="status">
+      <p>${text}</p>
+      ${
+        this.signed
+          ? html`<p class="hash">
+              ${msg('Record', { id: 'consent-record' })}: <code>${this.signed.recordHash}</code>
+            </p>`
+          : nothing
+      }
+      ${
+        this.pdfUrl
+          ? html`<a href=${this.pdfUrl} download="consent-${this.request}.pdf"
+              >${msg('Download the signed PDF', { id: 'consent-pdf' })}</a
+            >`
+          : nothing
+      }
+    </div>`;
+  }
+
+  protected override render(): TemplateResult {
+    const problem = this.configProblem({ request: this.request });
+    const view = this.view;
+    let body: TemplateResult | typeof nothing = nothing;
+    if (problem) body = html`<p role="alert">${problem}</p>`;
+    else if (this.phase === 'loading')
+      body = html`<p>${msg('Loading the form…', { id: 'consent-loading' })}</p>`;
+    else if (this.phase === 'failed' || !view)
+      body = html`<p class="error" role="alert">${errorText(this.error)}</p>`;
+    else if (this.phase === 'form' || this.phase === 'sending') body = this.renderForm(view);
+    else body = this.renderOutcome();
+    const recipients = view?.request.recipients
+      .map((r) => (r.relationship ? `${r.displayName} (${r.relationship})` : r.displayName))
+      .join(', ');
+    return html`<section part="base" class="consent" aria-labelledby="title">
+      <h2 id="title">${view?.template.title ?? msg('Consent form', { id: 'consent-title' })}</h2>
+      ${
+        view
+          ? html`<p class="summary">
+              ${msg(str`Shares your care conversation with ${recipients ?? ''}.`, {
+                id: 'consent-summary',
+              })}
+              ${view.request.purpose}
+              ${msg(
+                str`Until ${new Intl.DateTimeFormat(this.locale, { dateStyle: 'long' }).format(new Date(view.request.expiresAt))}.`,
+                { id: 'consent-until' },
+              )}
+            </p>`
+          : nothing
+      }
+      ${body}
+    </section>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'carethread-consent': CareThreadConsent;
+  }
+  interface GlobalEventHandlersEventMap {
+    'carethread-signed': ConsentSignedEvent;
+  }
+}

@@ -1,0 +1,97 @@
+// <carethread-consent> in real Chromium against the real relay: reviewing, signing with the
+// keyboard, the receipt and PDF, declining, Spanish, and the accessibility checks.
+import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import { consentRequest, relay, tokenUrl } from '../test-support/chat.js';
+import type { CareThreadConsent, ConsentSignedEvent } from './consent.component.js';
+import './consent.js';
+
+async function consentAs(requestId: string, sub: string, lang = 'en') {
+  const element = await fixture<CareThreadConsent>(
+    html`<carethread-consent
+      server=${relay}
+      request=${requestId}
+      token-url=${tokenUrl(sub, 'patient', { name: 'Alice Moreno' })}
+      lang=${lang}
+    ></carethread-consent>`,
+  );
+  await waitUntil(
+    () => element.shadowRoot?.querySelector('form, [role="status"], [role="alert"]'),
+    'did not load',
+    {
+      timeout: 10000,
+    },
+  );
+  return element;
+}
+
+const root = (element: CareThreadConsent) => element.shadowRoot as ShadowRoot;
+/** The element matching `selector` in the shadow root; the test fails later if there is none. */
+const $ = (element: CareThreadConsent, selector: string) =>
+  root(element).querySelector(selector) as HTMLElement;
+
+describe('<carethread-consent>', () => {
+  it('shows the disclosure, the form and what the signature means', async () => {
+    const { requestId, patient } = await consentRequest();
+    const element = await consentAs(requestId, patient);
+    expect($(element, 'h2').textContent).to.equal('Sharing my care conversation with my family');
+    expect($(element, '.summary').textContent).to.contain('Bob Moreno (brother)');
+    expect($(element, '[part="disclosure"]').textContent).to.contain('paper copy');
+    expect($(element, '[part="form"]').textContent).to.contain('I can revoke this at any time');
+    expect($(element, '.meaning').textContent).to.equal(
+      'I authorize the disclosure described in this form.',
+    );
+    await expect(element).to.be.accessible();
+  });
+
+  it('signs with the keyboard: checks, choice, typed name, Enter; then the receipt and the PDF', async () => {
+    const { requestId, patient, provider, id } = await consentRequest();
+    const element = await consentAs(requestId, patient);
+    const signed = new Promise<ConsentSignedEvent>((resolve) => {
+      element.addEventListener('carethread-signed', resolve, { once: true });
+    });
+    $(element, 'input[name="disclosure"]').focus();
+    await sendKeys({ press: 'Space' });
+    await sendKeys({ press: 'Tab' });
+    await sendKeys({ press: 'Space' }); // the acknowledgement
+    await sendKeys({ press: 'Tab' });
+    await sendKeys({ press: 'ArrowDown' }); // the choice: "The patient"
+    await sendKeys({ press: 'Tab' });
+    await sendKeys({ type: 'Alice Moreno' });
+    await sendKeys({ press: 'Enter' });
+    const { detail } = await signed;
+    expect(detail.record.signature).to.deep.include({ method: 'typed', name: 'Alice Moreno' });
+    expect(detail.record.answers).to.deep.equal({ 'signing-as': 'The patient' });
+    await waitUntil(() => root(element).querySelector('[part="receipt"] a'), 'no PDF link');
+    const link = $(element, '[part="receipt"] a') as HTMLAnchorElement;
+    expect(link.href).to.match(/^blob:/);
+    expect((await (await fetch(link.href)).blob()).type).to.equal('application/pdf');
+    expect($(element, '[part="receipt"]').textContent).to.contain(detail.recordHash);
+    await expect(element).to.be.accessible();
+    const { requests } = await provider.request('consent.list', { conversationId: id });
+    expect(requests.map((r) => r.state)).to.deep.equal(['signed']);
+  });
+
+  it('declines with a reason, after which nothing is shared', async () => {
+    const { requestId, patient, provider, id } = await consentRequest();
+    const element = await consentAs(requestId, patient);
+    $(element, 'summary').click();
+    ($(element, '#decline-reason') as HTMLTextAreaElement).value = 'Not yet';
+    $(element, 'details button').click();
+    await waitUntil(() => root(element).querySelector('[role="status"]'), 'no outcome');
+    expect($(element, '[role="status"]').textContent).to.contain('You declined this request');
+    await expect(element).to.be.accessible();
+    const { requests } = await provider.request('consent.list', { conversationId: id });
+    expect(requests.map((r) => r.state)).to.deep.equal(['declined']);
+  });
+
+  it('speaks Spanish, and refuses people the request is not for', async () => {
+    const { requestId, patient } = await consentRequest();
+    const element = await consentAs(requestId, patient, 'es');
+    await waitUntil(() => $(element, 'legend').textContent === '1. Registros electrónicos');
+    expect($(element, '[part="sign"]').textContent.trim()).to.equal('Firmar y enviar');
+    await expect(element).to.be.accessible();
+    const stranger = await consentAs(requestId, 'mallory');
+    expect($(stranger, '[role="alert"]').textContent).to.contain('do not have access');
+  });
+});
