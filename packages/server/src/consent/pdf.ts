@@ -253,14 +253,13 @@ export interface ConsentPdfSealer {
 
 export function createConsentPdfSealer(dataDir: string): ConsentPdfSealer {
   // The certificate is made on first use (RSA key generation takes ~0.4 s), not at startup.
-  let signer: P12Signer | undefined;
+  let key: SealKeyFile | undefined;
   const signPdf = new SignPdf();
   return {
     async make(input) {
-      if (!signer) {
-        const key = loadOrCreateSealKey(dataDir);
-        signer = new P12Signer(Buffer.from(key.p12, 'base64'), { passphrase: key.passphrase });
-      }
+      key ??= loadOrCreateSealKey(dataDir);
+      // A P12Signer reads its key once and is spent after one signature: one per document.
+      const signer = new P12Signer(Buffer.from(key.p12, 'base64'), { passphrase: key.passphrase });
       const doc = await render(input);
       pdflibAddPlaceholder({
         pdfDoc: doc,

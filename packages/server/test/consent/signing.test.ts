@@ -325,6 +325,15 @@ describe('signing', () => {
       signature: { method: 'typed', name: 'Alice Moreno' },
     });
     const first = await ok(alice, 'consent.pdf', { requestId: request.requestId });
+    // A second record's PDF from the same relay (the sealing key is used again).
+    const other = await ok(provider, 'consent.request', requestFor(conversationId));
+    await ok(alice, 'consent.sign', {
+      ...(await signable(other, alice)),
+      signature: { method: 'typed', name: 'Alice Moreno' },
+    });
+    expect((await ok(alice, 'consent.pdf', { requestId: other.requestId })).pdf).not.toBe(
+      first.pdf,
+    );
     const again = await ok(provider, 'consent.pdf', { requestId: request.requestId });
     expect(again).toEqual(first);
     const denied = await call(bob, 'consent.pdf', { requestId: request.requestId });

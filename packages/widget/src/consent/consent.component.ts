@@ -12,6 +12,7 @@ import { RelayElement } from '../base/relay-element.js';
 import { themeStyles } from '../base/theme.styles.js';
 import { errorText } from '../chat/messages.js';
 import { CareThreadError, createClient, type CareThreadClient } from '../client/index.js';
+import SignaturePad from 'signature_pad';
 import { consentStyles } from './consent.styles.js';
 
 /** Fired after the signer signed; `detail` is the record, its hash and the receipt. */
@@ -60,6 +61,9 @@ export class CareThreadConsent extends RelayElement {
   private signed: ConsentSignResult | undefined;
   private pdfUrl: string | undefined;
   private error: ErrorBody | undefined;
+  /** How the signer signs: typed name (the keyboard path) or drawn with pointer, pen or touch. */
+  private method: 'typed' | 'drawn' = 'typed';
+  private pad: SignaturePad | undefined;
 
   constructor() {
     super();
@@ -86,6 +90,33 @@ export class CareThreadConsent extends RelayElement {
   }
 
   // --- handlers ------------------------------------------------------------------------------
+
+  protected override updated(): void {
+    // The drawing surface exists only while "draw" is chosen; attach the pad to it once.
+    const canvas = this.renderRoot.querySelector('canvas');
+    if (!canvas) {
+      this.pad?.off();
+      this.pad = undefined;
+      return;
+    }
+    if (this.pad) return;
+    const ratio = Math.max(window.devicePixelRatio, 1);
+    canvas.width = canvas.offsetWidth * ratio;
+    canvas.height = canvas.offsetHeight * ratio;
+    canvas.getContext('2d')?.scale(ratio, ratio);
+    this.pad = new SignaturePad(canvas, {
+      penColor: getComputedStyle(this).getPropertyValue('color') || '#000',
+    });
+  }
+
+  private choose(method: 'typed' | 'drawn'): void {
+    this.method = method;
+    this.requestUpdate();
+  }
+
+  private clearDrawing(): void {
+    this.pad?.clear();
+  }
 
   private stop(): void {
     this.client?.close();
@@ -151,6 +182,24 @@ export class CareThreadConsent extends RelayElement {
       answers[block.id] =
         block.input === 'checkbox' ? data.has(`field-${block.id}`) : text(`field-${block.id}`);
     }
+    const name = text('signature').trim();
+    const pad = this.pad;
+    if (this.method === 'drawn' && (!pad || pad.isEmpty())) {
+      this.show(
+        'form',
+        new CareThreadError(
+          'VALIDATION',
+          msg('Draw your signature in the box, or choose to type it.', {
+            id: 'consent-draw-empty',
+          }),
+        ),
+      );
+      return;
+    }
+    const signature =
+      this.method === 'drawn' && pad
+        ? { method: 'drawn' as const, name, image: pad.toDataURL('image/png') }
+        : { method: 'typed' as const, name };
     this.show('sending');
     try {
       this.signed = await client.request('consent.sign', {
@@ -158,7 +207,7 @@ export class CareThreadConsent extends RelayElement {
         disclosureHash: view.disclosure.hash,
         acknowledgements: data.getAll('ack').filter((v): v is string => typeof v === 'string'),
         answers,
-        signature: { method: 'typed', name: text('signature').trim() },
+        signature,
       });
       await this.loadPdf();
       this.show('signed');
@@ -256,6 +305,46 @@ export class CareThreadConsent extends RelayElement {
           >${msg('Type your full name to sign', { id: 'consent-typed-name' })}
           <input name="signature" autocomplete="name" required maxlength="200"
         /></label>
+        <div
+          class="methods"
+          role="radiogroup"
+          aria-label=${msg('How to sign', { id: 'consent-method' })}
+        >
+          <label class="check"
+            ><input
+              type="radio"
+              name="method"
+              ?checked=${this.method === 'typed'}
+              @change=${() => {
+                this.choose('typed');
+              }}
+            />
+            ${msg('My typed name is my signature', { id: 'consent-method-typed' })}</label
+          >
+          <label class="check"
+            ><input
+              type="radio"
+              name="method"
+              ?checked=${this.method === 'drawn'}
+              @change=${() => {
+                this.choose('drawn');
+              }}
+            />
+            ${msg('Also draw my signature', { id: 'consent-method-drawn' })}</label
+          >
+        </div>
+        ${
+          this.method === 'drawn'
+            ? html`<canvas
+                  class="pad"
+                  role="img"
+                  aria-label=${msg('Signature box: draw with a mouse, pen or finger', { id: 'consent-pad' })}
+                ></canvas>
+                <button type="button" @click=${this.clearDrawing}>
+                  ${msg('Clear and redo', { id: 'consent-pad-clear' })}
+                </button>`
+            : nothing
+        }
         ${this.error ? html`<p class="error" role="alert">${errorText(this.error)}</p>` : nothing}
         <button part="sign" class="primary" type="submit" ?disabled=${busy}>
           ${msg('Sign and submit', { id: 'consent-sign' })}

@@ -58,6 +58,17 @@ export const consentStyles = css`
     border: 1px solid var(--_muted);
     border-radius: 0.4rem;
   }
+  .pad {
+    display: block;
+    width: 100%;
+    max-width: 28rem;
+    height: 9rem;
+    margin: 0.5rem 0;
+    touch-action: none;
+    background: var(--_surface);
+    border: 1px dashed var(--_muted);
+    border-radius: 0.5rem;
+  }
   .meaning {
     font-weight: 600;
   }

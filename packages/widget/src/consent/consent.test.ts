@@ -1,7 +1,7 @@
 // <carethread-consent> in real Chromium against the real relay: reviewing, signing with the
 // keyboard, the receipt and PDF, declining, Spanish, and the accessibility checks.
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
+import { sendKeys, sendMouse } from '@web/test-runner-commands';
 import { consentRequest, relay, tokenUrl } from '../test-support/chat.js';
 import type { CareThreadConsent, ConsentSignedEvent } from './consent.component.js';
 import './consent.js';
@@ -70,6 +70,51 @@ describe('<carethread-consent>', () => {
     await expect(element).to.be.accessible();
     const { requests } = await provider.request('consent.list', { conversationId: id });
     expect(requests.map((r) => r.state)).to.deep.equal(['signed']);
+  });
+
+  it('takes a drawn signature from the pointer, with clear and redo', async () => {
+    const { requestId, patient } = await consentRequest();
+    const element = await consentAs(requestId, patient);
+    ($(element, 'input[name="disclosure"]') as HTMLInputElement).checked = true;
+    ($(element, 'input[name="ack"]') as HTMLInputElement).checked = true;
+    ($(element, 'select') as HTMLSelectElement).value = 'The patient';
+    ($(element, 'input[name="signature"]') as HTMLInputElement).value = 'Alice Moreno';
+    ($(element, 'input[name="method"]:not(:checked)') as HTMLInputElement).click();
+    await element.updateComplete;
+    const canvas = $(element, 'canvas.pad');
+    canvas.scrollIntoView();
+    const box = canvas.getBoundingClientRect();
+    const draw = async () => {
+      await sendMouse({
+        type: 'move',
+        position: [Math.round(box.left + 20), Math.round(box.top + 30)],
+      });
+      await sendMouse({ type: 'down' });
+      for (let i = 1; i <= 8; i++)
+        await sendMouse({
+          type: 'move',
+          position: [Math.round(box.left + 20 + i * 25), Math.round(box.top + 30 + (i % 2) * 40)],
+        });
+      await sendMouse({ type: 'up' });
+    };
+    await draw();
+    $(element, '.pad + button').click(); // clear and redo
+    $(element, '[part="sign"]').click();
+    await waitUntil(
+      () => root(element).querySelector('[role="alert"]'),
+      'an empty pad was accepted',
+    );
+    expect($(element, '[role="alert"]').textContent).to.contain('Draw your signature');
+    await expect(element).to.be.accessible();
+    await draw();
+    const signed = new Promise<ConsentSignedEvent>((resolve) => {
+      element.addEventListener('carethread-signed', resolve, { once: true });
+    });
+    $(element, '[part="sign"]').click();
+    const { detail } = await signed;
+    expect(detail.record.signature.method).to.equal('drawn');
+    expect(detail.record.signature.imageHash).to.match(/^sha256:[0-9a-f]{64}$/);
+    await waitUntil(() => root(element).querySelector('[part="receipt"] a'), 'no PDF link');
   });
 
   it('declines with a reason, after which nothing is shared', async () => {

@@ -77,4 +77,10 @@ export const templates = {
   'consent-title': 'Formulario de consentimiento',
   'consent-summary': str`Comparte su conversación de atención con ${0}.`,
   'consent-until': str`Hasta el ${0}.`,
+  'consent-draw-empty': 'Dibuje su firma en el recuadro, o elija escribirla.',
+  'consent-method': 'Cómo firmar',
+  'consent-method-typed': 'Mi nombre escrito es mi firma',
+  'consent-method-drawn': 'Dibujar también mi firma',
+  'consent-pad': 'Recuadro de firma: dibuje con el ratón, un lápiz o el dedo',
+  'consent-pad-clear': 'Borrar y rehacer',
 };
