@@ -4,6 +4,7 @@ import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { msg, str } from '@lit/localize';
 import type {
   ConsentBlock,
+  ConsentRequestView,
   ConsentSignResult,
   ConsentViewResult,
   ErrorBody,
@@ -18,7 +19,7 @@ import { consentStyles } from './consent.styles.js';
 /** Fired after the signer signed; `detail` is the record, its hash and the receipt. */
 export type ConsentSignedEvent = CustomEvent<ConsentSignResult>;
 
-type Phase = 'loading' | 'form' | 'sending' | 'signed' | 'declined' | 'closed' | 'failed';
+type Phase = 'loading' | 'list' | 'form' | 'sending' | 'signed' | 'declined' | 'closed' | 'failed';
 
 /**
  * Shows one consent request to the person asked to sign it: the electronic-records disclosure to
@@ -52,7 +53,7 @@ export class CareThreadConsent extends RelayElement {
     request: { type: String },
   };
 
-  /** Id of the consent request to show. */
+  /** Id of the consent request to show; without one, the reader's consents with revocation. */
   declare request: string;
 
   private client: CareThreadClient | undefined;
@@ -61,6 +62,9 @@ export class CareThreadConsent extends RelayElement {
   private signed: ConsentSignResult | undefined;
   private pdfUrl: string | undefined;
   private error: ErrorBody | undefined;
+  /** Without a `request`: the reader's consents, and the one being revoked. */
+  private consents: ConsentRequestView[] = [];
+  private revoking: string | undefined;
   /** How the signer signs: typed name (the keyboard path) or drawn with pointer, pen or touch. */
   private method: 'typed' | 'drawn' = 'typed';
   private pad: SignaturePad | undefined;
@@ -82,7 +86,7 @@ export class CareThreadConsent extends RelayElement {
       changed.has('tokenUrl') ||
       changed.has('tokenProvider')
     ) {
-      const problem = this.configProblem({ request: this.request });
+      const problem = this.configProblem();
       this.reportConfigError(problem);
       this.stop();
       if (!problem) void this.load();
@@ -121,6 +125,8 @@ export class CareThreadConsent extends RelayElement {
   private stop(): void {
     this.client?.close();
     this.client = undefined;
+    this.view = undefined;
+    this.signed = undefined;
     if (this.pdfUrl) URL.revokeObjectURL(this.pdfUrl);
     this.pdfUrl = undefined;
   }
@@ -143,6 +149,10 @@ export class CareThreadConsent extends RelayElement {
     const client = createClient({ url: this.server, tokenProvider: this.tokenSource });
     this.client = client;
     this.show('loading');
+    if (!this.request) {
+      await this.loadList();
+      return;
+    }
     try {
       this.view = await client.request('consent.view', { requestId: this.request });
       const { state } = this.view.request;
@@ -150,6 +160,32 @@ export class CareThreadConsent extends RelayElement {
       this.show(state === 'requested' || state === 'viewed' ? 'form' : 'closed');
     } catch (error) {
       this.show('failed', error);
+    }
+  }
+
+  private async loadList(): Promise<void> {
+    try {
+      this.consents = (await this.client?.request('consent.list', {}))?.requests ?? [];
+      this.show('list');
+    } catch (error) {
+      this.show('failed', error);
+    }
+  }
+
+  private async onRevoke(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const requestId = this.revoking;
+    const name = new FormData(event.target as HTMLFormElement).get('confirm-name');
+    if (!requestId || !this.client || typeof name !== 'string') return;
+    try {
+      await this.client.request('consent.revoke', {
+        requestId,
+        signature: { method: 'typed', name: name.trim() },
+      });
+      this.revoking = undefined;
+      await this.loadList();
+    } catch (error) {
+      this.show('list', error);
     }
   }
 
@@ -394,13 +430,89 @@ export class CareThreadConsent extends RelayElement {
     </div>`;
   }
 
+  private renderList(): TemplateResult {
+    const date = new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium' });
+    const states: Record<string, string> = {
+      requested: msg('waiting for your signature', { id: 'consent-state-requested' }),
+      viewed: msg('waiting for your signature', { id: 'consent-state-requested' }),
+      signed: msg('in effect', { id: 'consent-state-signed' }),
+      declined: msg('declined', { id: 'consent-state-declined' }),
+      revoked: msg('revoked', { id: 'consent-state-revoked' }),
+      expired: msg('expired', { id: 'consent-state-expired' }),
+    };
+    if (this.consents.length === 0)
+      return html`<p>${msg('You have no consents.', { id: 'consent-none' })}</p>`;
+    return html`<ul class="consents">
+      ${this.consents.map(
+        (c) =>
+          html`<li>
+            <p>
+              <strong>${c.recipients.map((r) => r.displayName).join(', ')}</strong> —
+              ${states[c.state]}
+              (${msg(str`until ${date.format(new Date(c.expiresAt))}`, {
+                id: 'consent-list-until',
+              })})
+            </p>
+            ${
+              c.state === 'requested' || c.state === 'viewed'
+                ? html`<button
+                    type="button"
+                    @click=${() => {
+                      this.request = c.requestId;
+                    }}
+                  >
+                    ${msg('Review and sign', { id: 'consent-review' })}
+                  </button>`
+                : nothing
+            }
+            ${
+              c.state === 'signed' && this.revoking !== c.requestId
+                ? html`<button
+                    type="button"
+                    @click=${() => {
+                      this.revoking = c.requestId;
+                      this.requestUpdate();
+                    }}
+                  >
+                    ${msg('Revoke…', { id: 'consent-revoke-open' })}
+                  </button>`
+                : nothing
+            }
+            ${
+              this.revoking === c.requestId
+                ? html`<form class="confirm" @submit=${this.onRevoke}>
+                    <p>
+                      ${msg(
+                        'Revoking stops sharing at once. What was already shared stays shared. Type your name to sign the revocation.',
+                        { id: 'consent-revoke-explain' },
+                      )}
+                    </p>
+                    <label class="field"
+                      >${msg('Your full name', { id: 'consent-revoke-name' })}
+                      <input name="confirm-name" autocomplete="name" required maxlength="200"
+                    /></label>
+                    <button class="primary" type="submit">
+                      ${msg('Revoke this consent', { id: 'consent-revoke' })}
+                    </button>
+                  </form>`
+                : nothing
+            }
+          </li>`,
+      )}
+    </ul>`;
+  }
+
   protected override render(): TemplateResult {
-    const problem = this.configProblem({ request: this.request });
+    const problem = this.configProblem();
     const view = this.view;
     let body: TemplateResult | typeof nothing = nothing;
     if (problem) body = html`<p role="alert">${problem}</p>`;
     else if (this.phase === 'loading')
       body = html`<p>${msg('Loading the form…', { id: 'consent-loading' })}</p>`;
+    else if (this.phase === 'list')
+      body = html`${
+        this.error ? html`<p class="error" role="alert">${errorText(this.error)}</p>` : nothing
+      }${this.renderList()}`;
     else if (this.phase === 'failed' || !view)
       body = html`<p class="error" role="alert">${errorText(this.error)}</p>`;
     else if (this.phase === 'form' || this.phase === 'sending') body = this.renderForm(view);
@@ -409,7 +521,13 @@ export class CareThreadConsent extends RelayElement {
       .map((r) => (r.relationship ? `${r.displayName} (${r.relationship})` : r.displayName))
       .join(', ');
     return html`<section part="base" class="consent" aria-labelledby="title">
-      <h2 id="title">${view?.template.title ?? msg('Consent form', { id: 'consent-title' })}</h2>
+      <h2 id="title">
+        ${
+          this.request
+            ? (view?.template.title ?? msg('Consent form', { id: 'consent-title' }))
+            : msg('Your consents', { id: 'consent-list-title' })
+        }
+      </h2>
       ${
         view
           ? html`<p class="summary">

@@ -34,7 +34,9 @@ describe('<carethread-consent>', () => {
   it('shows the disclosure, the form and what the signature means', async () => {
     const { requestId, patient } = await consentRequest();
     const element = await consentAs(requestId, patient);
-    expect($(element, 'h2').textContent).to.equal('Sharing my care conversation with my family');
+    expect($(element, 'h2').textContent.trim()).to.equal(
+      'Sharing my care conversation with my family',
+    );
     expect($(element, '.summary').textContent).to.contain('Bob Moreno (brother)');
     expect($(element, '[part="disclosure"]').textContent).to.contain('paper copy');
     expect($(element, '[part="form"]').textContent).to.contain('I can revoke this at any time');
@@ -138,5 +140,39 @@ describe('<carethread-consent>', () => {
     await expect(element).to.be.accessible();
     const stranger = await consentAs(requestId, 'mallory');
     expect($(stranger, '[role="alert"]').textContent).to.contain('do not have access');
+  });
+
+  it("lists the reader's consents and revokes one after a signed confirmation", async () => {
+    const { requestId, patient, provider, id } = await consentRequest();
+    const form = await consentAs(requestId, patient);
+    ($(form, 'input[name="disclosure"]') as HTMLInputElement).checked = true;
+    ($(form, 'input[name="ack"]') as HTMLInputElement).checked = true;
+    ($(form, 'select') as HTMLSelectElement).value = 'The patient';
+    ($(form, 'input[name="signature"]') as HTMLInputElement).value = 'Alice Moreno';
+    $(form, '[part="sign"]').click();
+    await waitUntil(() => root(form).querySelector('[part="receipt"]'), 'not signed');
+
+    const list = await fixture<CareThreadConsent>(
+      html`<carethread-consent
+        server=${relay}
+        token-url=${tokenUrl(patient, 'patient', { name: 'Alice Moreno' })}
+      ></carethread-consent>`,
+    );
+    await waitUntil(() => root(list).querySelector('.consents'), 'no list');
+    expect($(list, 'h2').textContent.trim()).to.equal('Your consents');
+    expect($(list, '.consents').textContent).to.contain('Bob Moreno');
+    expect($(list, '.consents').textContent).to.contain('in effect');
+    await expect(list).to.be.accessible();
+    $(list, '.consents button').click(); // "Revoke…": the confirmation step, nothing revoked yet
+    await list.updateComplete;
+    expect(
+      (await provider.request('consent.list', { conversationId: id })).requests[0]?.state,
+    ).to.equal('signed');
+    ($(list, 'input[name="confirm-name"]') as HTMLInputElement).value = 'Alice Moreno';
+    $(list, '.confirm button').click();
+    await waitUntil(() => root(list).querySelector('.consents')?.textContent.includes('revoked'));
+    const { requests } = await provider.request('consent.list', { conversationId: id });
+    expect(requests.map((r) => r.state)).to.deep.equal(['revoked']);
+    await expect(list).to.be.accessible();
   });
 });

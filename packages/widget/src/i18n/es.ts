@@ -83,4 +83,18 @@ export const templates = {
   'consent-method-drawn': 'Dibujar también mi firma',
   'consent-pad': 'Recuadro de firma: dibuje con el ratón, un lápiz o el dedo',
   'consent-pad-clear': 'Borrar y rehacer',
+  'consent-state-requested': 'esperando su firma',
+  'consent-state-signed': 'en vigor',
+  'consent-state-declined': 'rechazado',
+  'consent-state-revoked': 'revocado',
+  'consent-state-expired': 'vencido',
+  'consent-none': 'No tiene consentimientos.',
+  'consent-list-until': str`hasta el ${0}`,
+  'consent-review': 'Revisar y firmar',
+  'consent-revoke-open': 'Revocar…',
+  'consent-revoke-explain':
+    'Revocar deja de compartir de inmediato. Lo que ya se compartió sigue compartido. Escriba su nombre para firmar la revocación.',
+  'consent-revoke-name': 'Su nombre completo',
+  'consent-revoke': 'Revocar este consentimiento',
+  'consent-list-title': 'Sus consentimientos',
 };
