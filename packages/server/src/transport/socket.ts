@@ -315,7 +315,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
   /** Tells everyone following the conversation (the care team's widgets) about a state change. */
   function announceConsent(tenantId: string, request: ConsentRequestView): void {
-    io.to(conversationRoom(tenantId, request.conversationId)).emit('consent.updated', request);
+    // The conversation's followers, and the recipients, who are not in it until consent is given.
+    io.to([
+      conversationRoom(tenantId, request.conversationId),
+      ...request.recipients.map((r) => userRoom(tenantId, r.userId)),
+    ]).emit('consent.updated', request);
     deps.onConsentChange({ tenantId, request });
     logger.info(
       { tenantId, requestId: request.requestId, state: request.state },

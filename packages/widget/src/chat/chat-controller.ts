@@ -164,6 +164,14 @@ export class ChatController implements ReactiveController {
       }),
       conversation.on('receipt', update),
       conversation.on('presence', update),
+      conversation.on('opened', (snapshot) => {
+        // Also after access came back (a consent was signed while the chat was open).
+        this.closed = undefined;
+        this.snapshot = snapshot;
+        this.messages = conversation.messages;
+        this.loaded = true;
+        update();
+      }),
       conversation.on('closed', (error) => {
         // Nothing of the conversation stays on the page once access ended.
         this.closed = error;

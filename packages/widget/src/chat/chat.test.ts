@@ -3,6 +3,8 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import {
   careConversation,
   chatAs,
+  consentRequest,
+  signAsPatient,
   relay,
   shadow,
   texts,
@@ -167,6 +169,34 @@ describe('<carethread-chat>', () => {
     );
     expect(shadow(element).textContent).not.to.contain('Only for those the patient allows');
     await expect(element).to.be.accessible();
+  });
+
+  it("opens a family member's chat when the patient signs, and closes it on revocation", async () => {
+    const { id, provider, patient, requestId } = await consentRequest();
+    const bob = `bob-${id}`;
+    const element = await chatAs(id, bob, 'family');
+    await waitUntil(() => shadow(element).querySelector('.banner[data-state="ended"]'));
+    const alice = await signAsPatient(patient, requestId);
+    await waitUntil(
+      () => shadow(element).querySelector('.participants'),
+      'did not open on consent',
+      {
+        timeout: 10000,
+      },
+    );
+    await provider.conversation(id).open();
+    await provider.conversation(id).send('Welcome, Bob');
+    await waitUntil(() => texts(element, '.message .text').includes('Welcome, Bob'));
+    await alice.request('consent.revoke', {
+      requestId,
+      signature: { method: 'typed', name: 'Alice Moreno' },
+    });
+    await waitUntil(
+      () => shadow(element).querySelector('.banner[data-state="ended"]'),
+      'still open',
+    );
+    expect(shadow(element).textContent).not.to.contain('Welcome, Bob');
+    expect(texts(element, '.banner')[0]).to.contain('withdrew their consent');
   });
 
   it('explains missing configuration in the element and the console', async () => {

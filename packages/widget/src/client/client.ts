@@ -127,6 +127,10 @@ export class CareThreadClient extends Emitter<ClientEvents> {
       // After the relay itself closed the session, Socket.IO does not reconnect on its own.
       if (reason === 'io server disconnect') this.scheduleReconnect();
     });
+    this.socket.on('consent.updated', (request) => {
+      if (request.state === 'signed')
+        this.conversations.get(request.conversationId)?.regainAccess();
+    });
     this.socket.on('session.expiring', () => {
       void this.refreshToken();
     });

@@ -43,6 +43,8 @@ export interface ConversationEvents extends Record<string, unknown> {
   outbox: OutboxItem[];
   /** Access to the conversation ended (removed, consent withdrawn, session over). */
   closed: ErrorBody;
+  /** The conversation (re)opened: access checked, newest page loaded. */
+  opened: ConversationSnapshot;
 }
 
 type LiveEvent =
@@ -208,6 +210,17 @@ export class Conversation extends Emitter<ConversationEvents> {
     });
   }
 
+  /** @internal A consent naming this reader took effect: try again if that is what was missing. */
+  regainAccess(): void {
+    const reason = this.closedError?.code;
+    if (reason !== undefined && reason !== 'CONSENT_REQUIRED') return;
+    // Open already, or never asked for: nothing to regain.
+    if (reason === undefined && (!this.wanted || this.snapshotData)) return;
+    this.closedError = undefined;
+    this.wanted = true;
+    this.resume();
+  }
+
   /** @internal Access ended: forget the conversation's content so nothing stays on the page. */
   end(error: ErrorBody): void {
     this.closedError = error;
@@ -288,6 +301,7 @@ export class Conversation extends Emitter<ConversationEvents> {
       this.emit('history', page.messages);
     }
     await this.catchUp();
+    this.emit('opened', snapshot);
     return snapshot;
   }
 

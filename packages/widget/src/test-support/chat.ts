@@ -143,3 +143,17 @@ export async function consentRequest() {
   });
   return { id, provider, patient, requestId: request.requestId };
 }
+
+/** The patient signs `requestId` through the headless client, as the consent element would. */
+export async function signAsPatient(patient: string, requestId: string) {
+  const client = clientFor(patient, 'patient');
+  const { template, disclosure } = await client.request('consent.view', { requestId });
+  await client.request('consent.sign', {
+    requestId,
+    disclosureHash: disclosure.hash,
+    acknowledgements: template.blocks.flatMap((b) => (b.type === 'acknowledgement' ? [b.id] : [])),
+    answers: { 'signing-as': 'The patient' },
+    signature: { method: 'typed', name: 'Alice Moreno' },
+  });
+  return client;
+}
