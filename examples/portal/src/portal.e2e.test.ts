@@ -100,8 +100,43 @@ async function say(page: Page, persona: string, text: string): Promise<void> {
 describe('example portal', () => {
   let page: Page;
 
-  it('shows a patient, a family member and a therapist side by side, who talk', async () => {
+  it("tells the story: asked, signed, Bob's chat opens; revoked, it closes; signed again", async () => {
     page = await openPortal('portal');
+    await log(page, 'alice').waitFor();
+    const bobStatus = pane(page, 'bob').getByRole('status');
+    await bobStatus.getByText(/consent to share this conversation with you is pending/).waitFor();
+    const consent = pane(page, 'alice').locator('carethread-consent');
+
+    async function askAndSign(): Promise<void> {
+      await page
+        .getByRole('button', { name: 'Ask Alice to share this conversation with Bob' })
+        .click();
+      await consent
+        .getByRole('checkbox', { name: 'I agree to use electronic records and signatures.' })
+        .check();
+      for (const box of await consent.locator('input[name="ack"]').all()) await box.check();
+      await consent.getByLabel('I am signing as').selectOption('The patient');
+      await consent.getByLabel('Type your full name to sign').fill('Alice Moreno');
+      await consent.getByRole('button', { name: 'Sign and submit' }).click();
+      await consent.getByRole('link', { name: 'Download the signed PDF' }).waitFor();
+      await pane(page, 'bob').getByRole('list', { name: 'Participants' }).waitFor();
+    }
+
+    await askAndSign();
+    await say(page, 'bob', 'Thank you for letting me in, Alice.');
+    await log(page, 'alice').getByText('Thank you for letting me in, Alice.').waitFor();
+
+    await consent.getByRole('button', { name: 'Your consents' }).click();
+    await consent.getByRole('button', { name: 'Revoke…' }).click();
+    await consent.getByLabel('Your full name').fill('Alice Moreno');
+    await consent.getByRole('button', { name: 'Revoke this consent' }).click();
+    await bobStatus.getByText(/withdrew their consent/).waitFor();
+    expect(await log(page, 'bob').count()).toBe(0);
+
+    await askAndSign();
+  });
+
+  it('shows a patient, a family member and a therapist side by side, who talk', async () => {
     for (const persona of ['alice', 'bob', 'dr-rivera']) await log(page, persona).waitFor();
     await say(page, 'alice', 'Hi both! The family session moved to Thursday.');
     await log(page, 'bob').getByText('The family session moved to Thursday.').waitFor();

@@ -22,9 +22,9 @@ async function visit(
   const page = await browser.newPage({ viewport: { width, height } });
   page.on('pageerror', (error) => problems.push(`${query}: ${error.message}`));
   await page.goto(portal + query);
-  // Every pane opened: participants shown and the history loaded.
+  // Every pane settled: its participants shown, or a banner saying why not.
   for (const chat of await page.locator('carethread-chat').all()) {
-    await chat.locator('.participants').waitFor();
+    await chat.locator('.participants, .banner[data-state="ended"]').first().waitFor();
   }
   await act(page);
   await page.waitForTimeout(800); // receipts and presence settle
@@ -44,6 +44,28 @@ const shoot = (name: string) => async (page: Page) => {
   await page.screenshot({ path: path.join(out, `${name}.png`) });
 };
 
+// The consent story first: the therapist asks, Alice signs, and Bob's chat opens.
+await visit('', 1400, 1100, async (page) => {
+  const bobOpen = page.locator('.pane[data-persona="bob"] .participants');
+  if ((await bobOpen.count()) > 0) return; // consented on an earlier run
+  await page.getByRole('button', { name: 'Ask Alice to share this conversation with Bob' }).click();
+  const consent = page.locator('.pane[data-persona="alice"] carethread-consent');
+  await consent
+    .getByRole('checkbox', { name: 'I agree to use electronic records and signatures.' })
+    .waitFor();
+  await page.waitForTimeout(300);
+  await consent.screenshot({ path: path.join(out, 'consent-form-en.png') });
+  await consent
+    .getByRole('checkbox', { name: 'I agree to use electronic records and signatures.' })
+    .check();
+  for (const box of await consent.locator('input[name="ack"]').all()) await box.check();
+  await consent.getByLabel('I am signing as').selectOption('The patient');
+  await consent.getByLabel('Type your full name to sign').fill('Alice Moreno');
+  await consent.getByRole('button', { name: 'Sign and submit' }).click();
+  await consent.getByRole('link', { name: 'Download the signed PDF' }).waitFor();
+  await consent.screenshot({ path: path.join(out, 'consent-signed-en.png') });
+  await bobOpen.waitFor();
+});
 await visit('?persona=alice', 800, 700, (page) =>
   say(
     page,

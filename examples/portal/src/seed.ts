@@ -25,9 +25,9 @@ export function mintPersonaToken(
 }
 
 /**
- * The care team opens the conversation the portal shows, and Alice consents to sharing it with
- * her brother (until the consent element lands, she signs here), all through the protocol like
- * any client. On later runs both already exist, which is fine.
+ * The care team opens the conversation the portal shows and the program publishes its consent
+ * form, through the protocol like any client. On later runs both already exist, which is fine.
+ * Bob, the family member, is kept out until Alice signs a consent in the demo.
  */
 export async function seedDemoConversation(relayUrl: string, devKey: DevSigningKey): Promise<void> {
   const provider = personaById('dr-rivera');
@@ -51,7 +51,7 @@ export async function seedDemoConversation(relayUrl: string, devKey: DevSigningK
   } finally {
     seeder.close();
   }
-  await seedFamilyConsent(relayUrl, devKey);
+  await publishConsentForm(relayUrl, devKey);
 }
 
 /** Client for one persona of the demo, for the few calls the seed makes. */
@@ -63,20 +63,26 @@ function clientAs(relayUrl: string, devKey: DevSigningKey, persona: Persona) {
   });
 }
 
-async function seedFamilyConsent(relayUrl: string, devKey: DevSigningKey): Promise<void> {
+async function publishConsentForm(relayUrl: string, devKey: DevSigningKey): Promise<void> {
   const admin = clientAs(relayUrl, devKey, {
     sub: 'portal-admin',
     name: 'Portal admin',
     role: 'staff',
   });
-  const provider = clientAs(relayUrl, devKey, personaById('dr-rivera') as Persona);
-  const alice = clientAs(relayUrl, devKey, personaById('alice') as Persona);
   try {
     await admin.request('consent.template.publish', DEMO_CONSENT_FORM);
-    const { requests } = await alice.request('consent.list', {
-      conversationId: DEMO_CONVERSATION.id,
-    });
-    if (requests.some((r) => r.state === 'signed')) return;
+  } finally {
+    admin.close();
+  }
+}
+
+/**
+ * What the therapist's "ask" button does through the portal's back end: a consent request for
+ * Alice to share the conversation with her brother for a year. Resolves with its id.
+ */
+export async function askFamilyConsent(relayUrl: string, devKey: DevSigningKey): Promise<string> {
+  const provider = clientAs(relayUrl, devKey, personaById('dr-rivera') as Persona);
+  try {
     const request = await provider.request('consent.request', {
       requestId: `demo-consent-${Date.now().toString(36)}`,
       templateId: DEMO_CONSENT_FORM.templateId,
@@ -86,19 +92,8 @@ async function seedFamilyConsent(relayUrl: string, devKey: DevSigningKey): Promi
       purpose: 'So my brother can support my recovery.',
       expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
     });
-    const { template, disclosure } = await alice.request('consent.view', {
-      requestId: request.requestId,
-    });
-    await alice.request('consent.sign', {
-      requestId: request.requestId,
-      disclosureHash: disclosure.hash,
-      acknowledgements: template.blocks.flatMap((b) =>
-        b.type === 'acknowledgement' ? [b.id] : [],
-      ),
-      answers: { 'signing-as': 'The patient' },
-      signature: { method: 'typed', name: 'Alice Moreno' },
-    });
+    return request.requestId;
   } finally {
-    for (const client of [admin, provider, alice]) client.close();
+    provider.close();
   }
 }

@@ -427,6 +427,14 @@ export class CareThreadConsent extends RelayElement {
             >`
           : nothing
       }
+      <button
+        type="button"
+        @click=${() => {
+          this.request = '';
+        }}
+      >
+        ${msg('Your consents', { id: 'consent-list-title' })}
+      </button>
     </div>`;
   }
 

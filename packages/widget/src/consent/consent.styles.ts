@@ -21,6 +21,9 @@ export const consentStyles = css`
     color: var(--_muted);
     font-size: 0.9em;
   }
+  .hash {
+    overflow-wrap: anywhere;
+  }
   fieldset {
     margin: 0 0 1rem;
     padding: 0.5rem 1rem 1rem;
@@ -45,7 +48,7 @@ export const consentStyles = css`
     display: block;
     margin: 0.5rem 0;
   }
-  input:not([type='checkbox']),
+  input:not([type='checkbox']):not([type='radio']),
   select,
   textarea {
     display: block;
