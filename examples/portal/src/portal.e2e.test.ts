@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, parseConfig, type Relay } from '@carethread/server';
+import { signConsentForm } from './demo-steps.js';
 import { seedDemoConversation } from './seed.js';
 import { createPortalServer } from './server.js';
 
@@ -111,14 +112,7 @@ describe('example portal', () => {
       await page
         .getByRole('button', { name: 'Ask Alice to share this conversation with Bob' })
         .click();
-      await consent
-        .getByRole('checkbox', { name: 'I agree to use electronic records and signatures.' })
-        .check();
-      for (const box of await consent.locator('input[name="ack"]').all()) await box.check();
-      await consent.getByLabel('I am signing as').selectOption('The patient');
-      await consent.getByLabel('Type your full name to sign').fill('Alice Moreno');
-      await consent.getByRole('button', { name: 'Sign and submit' }).click();
-      await consent.getByRole('link', { name: 'Download the signed PDF' }).waitFor();
+      await signConsentForm(consent);
       await pane(page, 'bob').getByRole('list', { name: 'Participants' }).waitFor();
     }
 

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { signConsentForm } from './demo-steps.js';
 
 const portal = process.argv[2] ?? 'http://localhost:5173/';
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots');
@@ -55,14 +56,7 @@ await visit('', 1400, 1100, async (page) => {
     .waitFor();
   await page.waitForTimeout(300);
   await consent.screenshot({ path: path.join(out, 'consent-form-en.png') });
-  await consent
-    .getByRole('checkbox', { name: 'I agree to use electronic records and signatures.' })
-    .check();
-  for (const box of await consent.locator('input[name="ack"]').all()) await box.check();
-  await consent.getByLabel('I am signing as').selectOption('The patient');
-  await consent.getByLabel('Type your full name to sign').fill('Alice Moreno');
-  await consent.getByRole('button', { name: 'Sign and submit' }).click();
-  await consent.getByRole('link', { name: 'Download the signed PDF' }).waitFor();
+  await signConsentForm(consent);
   await consent.screenshot({ path: path.join(out, 'consent-signed-en.png') });
   await bobOpen.waitFor();
 });

@@ -1,0 +1,14 @@
+// What a person does in the demo page, shared by its end-to-end test and the screenshots script.
+import type { Locator } from 'playwright-core';
+
+/** Alice fills in and signs the consent form open in her `<carethread-consent>`. */
+export async function signConsentForm(consent: Locator): Promise<void> {
+  await consent
+    .getByRole('checkbox', { name: 'I agree to use electronic records and signatures.' })
+    .check();
+  for (const box of await consent.locator('input[name="ack"]').all()) await box.check();
+  await consent.getByLabel('I am signing as').selectOption('The patient');
+  await consent.getByLabel('Type your full name to sign').fill('Alice Moreno');
+  await consent.getByRole('button', { name: 'Sign and submit' }).click();
+  await consent.getByRole('link', { name: 'Download the signed PDF' }).waitFor();
+}
