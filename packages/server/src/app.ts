@@ -101,7 +101,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     store,
     chat,
     receipts,
-    pdfs: createConsentPdfSealer(config.dataDir),
+    pdfs: createConsentPdfSealer(config.dataDir, config.pdfSeal),
   });
   const events = new EventEmitter<{ consent: [ConsentChange] }>();
 

@@ -117,6 +117,11 @@ export const RelayConfig = z.object({
   sqlite: z
     .object({ synchronous: z.enum(['full', 'normal']).default('full') })
     .default({ synchronous: 'full' }),
+  /**
+   * The certificate that seals consent PDFs: a PKCS#12 file and its passphrase. Without it the
+   * relay makes a self-signed one in the data folder.
+   */
+  pdfSeal: z.optional(z.object({ p12File: z.string().min(1), passphrase: z.string() })),
   /** How often signed and pending consents past their expiry are marked expired. */
   consentSweepMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** How long shutdown waits for in-flight writes before giving up. */
@@ -167,6 +172,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (env.HOST !== undefined) merged.host = env.HOST;
   if (env.CARETHREAD_DATA_DIR !== undefined) merged.dataDir = env.CARETHREAD_DATA_DIR;
   if (env.LOG_LEVEL !== undefined) merged.logLevel = env.LOG_LEVEL;
+  if (env.CARETHREAD_PDF_P12 !== undefined)
+    merged.pdfSeal = {
+      p12File: env.CARETHREAD_PDF_P12,
+      passphrase: env.CARETHREAD_PDF_P12_PASSPHRASE ?? '',
+    };
   if (env.CARETHREAD_TENANTS !== undefined) {
     try {
       merged.tenants = JSON.parse(env.CARETHREAD_TENANTS) as unknown;

@@ -18,43 +18,46 @@ interface SealKeyFile {
   passphrase: string;
 }
 
-/**
- * The relay's sealing certificate, self-signed and created on first use in the data folder.
- * A deployment replaces `<data>/relay/pdf-seal.json` with its own PKCS#12 and passphrase.
- */
+/** A self-signed certificate and its key as a PKCS#12, for sealing PDFs under `commonName`. */
+export function makeSelfSignedP12(commonName: string, passphrase: string): Buffer {
+  // Key generation by node:crypto (fast); forge only assembles the certificate and PKCS#12.
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const forgePrivate = forge.pki.privateKeyFromPem(
+    privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+  );
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(
+    publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  );
+  cert.serialNumber = `01${randomBytes(8).toString('hex')}`;
+  cert.validity.notBefore = new Date();
+  cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
+  const subject = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'CareThread' },
+  ];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, nonRepudiation: true },
+  ]);
+  cert.sign(forgePrivate, forge.md.sha256.create());
+  const der = forge.asn1.toDer(
+    forge.pkcs12.toPkcs12Asn1(forgePrivate, [cert], passphrase, { algorithm: '3des' }),
+  );
+  return Buffer.from(der.getBytes(), 'binary');
+}
+
+/** The relay's own sealing certificate, self-signed and created on first use in the data folder. */
 function loadOrCreateSealKey(dataDir: string): SealKeyFile {
   const file = path.join(dataDir, 'relay', 'pdf-seal.json');
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as SealKeyFile;
   } catch {
-    // Key generation by node:crypto (fast); forge only assembles the certificate and PKCS#12.
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const forgePrivate = forge.pki.privateKeyFromPem(
-      privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-    );
-    const cert = forge.pki.createCertificate();
-    cert.publicKey = forge.pki.publicKeyFromPem(
-      publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    );
-    cert.serialNumber = `01${randomBytes(8).toString('hex')}`;
-    cert.validity.notBefore = new Date();
-    cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
-    const subject = [
-      { name: 'commonName', value: 'CareThread relay (self-signed)' },
-      { name: 'organizationName', value: 'CareThread' },
-    ];
-    cert.setSubject(subject);
-    cert.setIssuer(subject);
-    cert.setExtensions([
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, nonRepudiation: true },
-    ]);
-    cert.sign(forgePrivate, forge.md.sha256.create());
     const passphrase = randomBytes(24).toString('base64url');
-    const p12 = forge.asn1
-      .toDer(forge.pkcs12.toPkcs12Asn1(forgePrivate, [cert], passphrase, { algorithm: '3des' }))
-      .getBytes();
-    const stored: SealKeyFile = { p12: Buffer.from(p12, 'binary').toString('base64'), passphrase };
+    const p12 = makeSelfSignedP12('CareThread relay (self-signed)', passphrase);
+    const stored: SealKeyFile = { p12: p12.toString('base64'), passphrase };
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     try {
       writeFileSync(file, JSON.stringify(stored), { flag: 'wx', mode: 0o600 });
@@ -251,9 +254,24 @@ export interface ConsentPdfSealer {
   make(input: ConsentPdfInput): Promise<Buffer>;
 }
 
-export function createConsentPdfSealer(dataDir: string): ConsentPdfSealer {
-  // The certificate is made on first use (RSA key generation takes ~0.4 s), not at startup.
+/**
+ * Seals with the deployment's certificate when `seal` names one, otherwise with the relay's own
+ * self-signed one (made on first use: RSA key generation takes ~0.4 s, not at startup).
+ */
+export function createConsentPdfSealer(
+  dataDir: string,
+  seal?: { p12File: string; passphrase: string },
+): ConsentPdfSealer {
   let key: SealKeyFile | undefined;
+  if (seal) {
+    try {
+      key = { p12: readFileSync(seal.p12File).toString('base64'), passphrase: seal.passphrase };
+    } catch (error) {
+      throw new Error(
+        `pdfSeal.p12File ${seal.p12File} cannot be read (${(error as Error).message}); fix the path or remove pdfSeal to use a self-signed certificate.`,
+      );
+    }
+  }
   const signPdf = new SignPdf();
   return {
     async make(input) {
