@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, parseConfig, type Relay } from '@carethread/server';
-import { signConsentForm } from './demo-steps.js';
+import { askForConsent, signConsentForm } from './demo-steps.js';
 import { seedDemoConversation } from './seed.js';
 import { createPortalServer } from './server.js';
 
@@ -109,9 +109,7 @@ describe('example portal', () => {
     const consent = pane(page, 'alice').locator('carethread-consent');
 
     async function askAndSign(): Promise<void> {
-      await page
-        .getByRole('button', { name: 'Ask Alice to share this conversation with Bob' })
-        .click();
+      await askForConsent(page);
       await signConsentForm(consent);
       await pane(page, 'bob').getByRole('list', { name: 'Participants' }).waitFor();
     }

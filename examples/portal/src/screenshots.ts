@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
-import { signConsentForm } from './demo-steps.js';
+import { askForConsent, signConsentForm } from './demo-steps.js';
 
 const portal = process.argv[2] ?? 'http://localhost:5173/';
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots');
@@ -49,7 +49,7 @@ const shoot = (name: string) => async (page: Page) => {
 await visit('', 1400, 1100, async (page) => {
   const bobOpen = page.locator('.pane[data-persona="bob"] .participants');
   if ((await bobOpen.count()) > 0) return; // consented on an earlier run
-  await page.getByRole('button', { name: 'Ask Alice to share this conversation with Bob' }).click();
+  await askForConsent(page);
   const consent = page.locator('.pane[data-persona="alice"] carethread-consent');
   await consent
     .getByRole('checkbox', { name: 'I agree to use electronic records and signatures.' })

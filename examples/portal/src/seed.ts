@@ -75,25 +75,3 @@ async function publishConsentForm(relayUrl: string, devKey: DevSigningKey): Prom
     admin.close();
   }
 }
-
-/**
- * What the therapist's "ask" button does through the portal's back end: a consent request for
- * Alice to share the conversation with her brother for a year. Resolves with its id.
- */
-export async function askFamilyConsent(relayUrl: string, devKey: DevSigningKey): Promise<string> {
-  const provider = clientAs(relayUrl, devKey, personaById('dr-rivera') as Persona);
-  try {
-    const request = await provider.request('consent.request', {
-      requestId: `demo-consent-${Date.now().toString(36)}`,
-      templateId: DEMO_CONSENT_FORM.templateId,
-      conversationId: DEMO_CONVERSATION.id,
-      patientId: 'alice',
-      recipients: ['bob'],
-      purpose: 'So my brother can support my recovery.',
-      expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
-    });
-    return request.requestId;
-  } finally {
-    provider.close();
-  }
-}

@@ -7,7 +7,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { DevSigningKey } from '@carethread/server';
 import { DEMO_CONVERSATION, personaById } from './personas.js';
-import { askFamilyConsent, mintPersonaToken } from './seed.js';
+import { mintPersonaToken } from './seed.js';
 
 const TOKEN_TTL_SECONDS = 10 * 60;
 /** The script-tag build of the widget, as a host would copy it or load it from a CDN. */
@@ -75,16 +75,6 @@ export function createPortalServer(options: PortalOptions): Server {
           return;
         }
         send(res, 200, await mintPersonaToken(options.devKey, persona, TOKEN_TTL_SECONDS));
-        return;
-      }
-      if (url.pathname === '/demo/ask-consent' && req.method === 'POST') {
-        // The therapist's button: the portal's back end asks the relay for a consent request.
-        send(
-          res,
-          200,
-          JSON.stringify({ requestId: await askFamilyConsent(options.relayUrl, options.devKey) }),
-          'application/json',
-        );
         return;
       }
       if (url.pathname === '/carethread.js') {

@@ -34,12 +34,9 @@ for (const pane of document.querySelectorAll<HTMLElement>('.pane')) {
   else if (theme === 'dark') pane.querySelector('carethread-chat')?.setAttribute('theme', 'dark');
 }
 
-// The therapist's button: the portal's back end creates the request, and Alice's consent element
-// opens it (a real portal would notify the patient instead).
-document.getElementById('ask-consent')?.addEventListener('click', () => {
-  void fetch('/demo/ask-consent', { method: 'POST' })
-    .then((response) => response.json() as Promise<{ requestId: string }>)
-    .then(({ requestId }) => {
-      document.querySelector('.alice-consents')?.setAttribute('request', requestId);
-    });
+// When the therapist asks, Alice's consent element opens the request (a real portal would notify
+// the patient instead).
+document.addEventListener('carethread-requested', (event) => {
+  const { requestId } = (event as CustomEvent<{ requestId: string }>).detail;
+  document.querySelector('.alice-consents')?.setAttribute('request', requestId);
 });

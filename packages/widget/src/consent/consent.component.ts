@@ -5,6 +5,7 @@ import { msg, str } from '@lit/localize';
 import type {
   ConsentBlock,
   ConsentRequestView,
+  ParticipantView,
   ConsentSignResult,
   ConsentViewResult,
   ErrorBody,
@@ -13,19 +14,31 @@ import { RelayElement } from '../base/relay-element.js';
 import { themeStyles } from '../base/theme.styles.js';
 import { errorText } from '../chat/messages.js';
 import { CareThreadError, createClient, type CareThreadClient } from '../client/index.js';
+import { newMessageId } from '../client/ids.js';
 import SignaturePad from 'signature_pad';
 import { consentStyles } from './consent.styles.js';
 
 /** Fired after the signer signed; `detail` is the record, its hash and the receipt. */
 export type ConsentSignedEvent = CustomEvent<ConsentSignResult>;
 
-type Phase = 'loading' | 'list' | 'form' | 'sending' | 'signed' | 'declined' | 'closed' | 'failed';
+type Phase =
+  | 'loading'
+  | 'list'
+  | 'ask'
+  | 'asked'
+  | 'form'
+  | 'sending'
+  | 'signed'
+  | 'declined'
+  | 'closed'
+  | 'failed';
 
 /**
  * Shows one consent request to the person asked to sign it: the electronic-records disclosure to
  * accept, the form with its acknowledgements and fields, what the signature means, and a typed
  * signature with an explicit "Sign and submit", or a decline with an optional reason. After
- * signing: the receipt and the signed PDF.
+ * signing: the receipt and the signed PDF. Without `request` it lists the reader's consents (with
+ * revocation); with `conversation` and `template` instead, the care team asks for a consent.
  *
  * @summary Review and e-sign a consent form.
  *
@@ -36,6 +49,7 @@ type Phase = 'loading' | 'list' | 'form' | 'sending' | 'signed' | 'declined' | '
  * ```
  *
  * @event carethread-signed - The signer signed; `detail` holds the record, its hash and the receipt.
+ * @event carethread-requested - The care team asked for a consent; `detail` is the request.
  * @event carethread-config-error - The element is missing or has wrong configuration.
  *
  * @csspart base - The whole form.
@@ -51,10 +65,16 @@ export class CareThreadConsent extends RelayElement {
   static override properties = {
     ...RelayElement.properties,
     request: { type: String },
+    conversation: { type: String },
+    template: { type: String },
   };
 
   /** Id of the consent request to show; without one, the reader's consents with revocation. */
   declare request: string;
+  /** With `template`, for the care team: ask the patient of this conversation to consent. */
+  declare conversation: string;
+  /** The consent template the care team asks the patient to sign. */
+  declare template: string;
 
   private client: CareThreadClient | undefined;
   private phase: Phase = 'loading';
@@ -64,6 +84,8 @@ export class CareThreadConsent extends RelayElement {
   private error: ErrorBody | undefined;
   /** Without a `request`: the reader's consents, and the one being revoked. */
   private consents: ConsentRequestView[] = [];
+  /** In "ask" mode: the conversation's patient and family members. */
+  private people: ParticipantView[] = [];
   private revoking: string | undefined;
   /** How the signer signs: typed name (the keyboard path) or drawn with pointer, pen or touch. */
   private method: 'typed' | 'drawn' = 'typed';
@@ -72,6 +94,8 @@ export class CareThreadConsent extends RelayElement {
   constructor() {
     super();
     this.request = '';
+    this.conversation = '';
+    this.template = '';
   }
 
   override disconnectedCallback(): void {
@@ -83,6 +107,8 @@ export class CareThreadConsent extends RelayElement {
     if (
       changed.has('server') ||
       changed.has('request') ||
+      changed.has('conversation') ||
+      changed.has('template') ||
       changed.has('tokenUrl') ||
       changed.has('tokenProvider')
     ) {
@@ -149,6 +175,18 @@ export class CareThreadConsent extends RelayElement {
     const client = createClient({ url: this.server, tokenProvider: this.tokenSource });
     this.client = client;
     this.show('loading');
+    if (!this.request && this.conversation && this.template) {
+      try {
+        const { participants } = await client.request('conversation.open', {
+          conversationId: this.conversation,
+        });
+        this.people = participants;
+        this.show('ask');
+      } catch (error) {
+        this.show('failed', error);
+      }
+      return;
+    }
     if (!this.request) {
       await this.loadList();
       return;
@@ -170,6 +208,78 @@ export class CareThreadConsent extends RelayElement {
     } catch (error) {
       this.show('failed', error);
     }
+  }
+
+  private async onAsk(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const data = new FormData(event.target as HTMLFormElement);
+    const patient = this.people.find((p) => p.role === 'patient');
+    const purpose = data.get('purpose');
+    const until = data.get('until');
+    if (!this.client || !patient || typeof purpose !== 'string' || typeof until !== 'string')
+      return;
+    try {
+      const request = await this.client.request('consent.request', {
+        requestId: newMessageId(),
+        templateId: this.template,
+        conversationId: this.conversation,
+        patientId: patient.userId,
+        recipients: data.getAll('recipient').filter((v): v is string => typeof v === 'string'),
+        purpose: purpose.trim(),
+        expiresAt: new Date(`${until}T23:59:59`).toISOString(),
+      });
+      this.show('asked');
+      this.dispatchEvent(
+        new CustomEvent('carethread-requested', { detail: request, bubbles: true, composed: true }),
+      );
+    } catch (error) {
+      this.show('ask', error);
+    }
+  }
+
+  private renderAsk(): TemplateResult {
+    const patient = this.people.find((p) => p.role === 'patient')?.displayName ?? '';
+    if (this.phase === 'asked')
+      return html`<p role="status">
+        ${msg(str`Asked. ${patient} will find the request in the portal.`, { id: 'consent-asked' })}
+        <button
+          type="button"
+          @click=${() => {
+            this.show('ask');
+          }}
+        >
+          ${msg('Ask again', { id: 'consent-ask-again' })}
+        </button>
+      </p>`;
+    const nextYear = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+    return html`<form @submit=${this.onAsk}>
+      <fieldset>
+        <legend>
+          ${msg(str`Share with (family of ${patient})`, { id: 'consent-ask-recipients' })}
+        </legend>
+        ${this.people
+          .filter((p) => p.role === 'family')
+          .map(
+            (p) =>
+              html`<label class="check"
+                ><input type="checkbox" name="recipient" value=${p.userId} checked />
+                ${p.relationship ? `${p.displayName} (${p.relationship})` : p.displayName}</label
+              >`,
+          )}
+      </fieldset>
+      <label class="field"
+        >${msg('Purpose', { id: 'consent-ask-purpose' })}
+        <input name="purpose" required maxlength="1000"
+      /></label>
+      <label class="field"
+        >${msg('Until', { id: 'consent-ask-until' })}
+        <input type="date" name="until" required value=${nextYear}
+      /></label>
+      ${this.error ? html`<p class="error" role="alert">${errorText(this.error)}</p>` : nothing}
+      <button class="primary" type="submit">
+        ${msg('Ask for consent', { id: 'consent-ask' })}
+      </button>
+    </form>`;
   }
 
   private async onRevoke(event: SubmitEvent): Promise<void> {
@@ -517,6 +627,7 @@ export class CareThreadConsent extends RelayElement {
     if (problem) body = html`<p role="alert">${problem}</p>`;
     else if (this.phase === 'loading')
       body = html`<p>${msg('Loading the form…', { id: 'consent-loading' })}</p>`;
+    else if (this.phase === 'ask' || this.phase === 'asked') body = this.renderAsk();
     else if (this.phase === 'list')
       body = html`${
         this.error ? html`<p class="error" role="alert">${errorText(this.error)}</p>` : nothing
@@ -533,7 +644,9 @@ export class CareThreadConsent extends RelayElement {
         ${
           this.request
             ? (view?.template.title ?? msg('Consent form', { id: 'consent-title' }))
-            : msg('Your consents', { id: 'consent-list-title' })
+            : this.conversation && this.template
+              ? msg('Ask for consent', { id: 'consent-ask' })
+              : msg('Your consents', { id: 'consent-list-title' })
         }
       </h2>
       ${
@@ -561,5 +674,6 @@ declare global {
   }
   interface GlobalEventHandlersEventMap {
     'carethread-signed': ConsentSignedEvent;
+    'carethread-requested': CustomEvent<ConsentRequestView>;
   }
 }

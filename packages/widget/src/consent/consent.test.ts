@@ -175,4 +175,32 @@ describe('<carethread-consent>', () => {
     expect(requests.map((r) => r.state)).to.deep.equal(['revoked']);
     await expect(list).to.be.accessible();
   });
+
+  it('lets the care team ask the patient to consent, naming the family members', async () => {
+    const { id, provider } = await consentRequest();
+    const element = await fixture<CareThreadConsent>(
+      html`<carethread-consent
+        server=${relay}
+        conversation=${id}
+        template="wtr-family-sharing"
+        token-url=${tokenUrl(`dr-${id}`, 'provider', { name: 'Dr. Rivera' })}
+      ></carethread-consent>`,
+    );
+    await waitUntil(() => root(element).querySelector('input[name="recipient"]'), 'no ask form');
+    expect($(element, 'fieldset').textContent).to.contain('Bob Moreno (brother)');
+    await expect(element).to.be.accessible();
+    const requested = new Promise<CustomEvent<{ requestId: string; recipients: unknown[] }>>(
+      (resolve) => {
+        element.addEventListener('carethread-requested', resolve, { once: true });
+      },
+    );
+    ($(element, 'input[name="purpose"]') as HTMLInputElement).value = 'Family support';
+    $(element, 'button.primary').click();
+    const { detail } = await requested;
+    expect(detail.recipients).to.have.length(1);
+    await waitUntil(() => root(element).querySelector('[role="status"]'));
+    expect($(element, '[role="status"]').textContent).to.contain('Asked.');
+    const { requests } = await provider.request('consent.list', { conversationId: id });
+    expect(requests.map((r) => r.requestId)).to.include(detail.requestId);
+  });
 });

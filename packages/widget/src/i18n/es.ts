@@ -97,4 +97,10 @@ export const templates = {
   'consent-revoke-name': 'Su nombre completo',
   'consent-revoke': 'Revocar este consentimiento',
   'consent-list-title': 'Sus consentimientos',
+  'consent-asked': str`Solicitado. ${0} encontrará la solicitud en el portal.`,
+  'consent-ask-recipients': str`Compartir con (familia de ${0})`,
+  'consent-ask-purpose': 'Propósito',
+  'consent-ask-until': 'Hasta',
+  'consent-ask': 'Pedir consentimiento',
+  'consent-ask-again': 'Pedir de nuevo',
 };
