@@ -315,10 +315,13 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
   /** Tells everyone following the conversation (the care team's widgets) about a state change. */
   function announceConsent(tenantId: string, request: ConsentRequestView): void {
-    // The conversation's followers, and the recipients, who are not in it until consent is given.
+    // The conversation's followers; the recipients, who are not in it until consent is given; and
+    // the patient and signer wherever they are signed in (their consent lists).
     io.to([
       conversationRoom(tenantId, request.conversationId),
-      ...request.recipients.map((r) => userRoom(tenantId, r.userId)),
+      ...[request.patientId, request.signerId, ...request.recipients.map((r) => r.userId)].map(
+        (userId) => userRoom(tenantId, userId),
+      ),
     ]).emit('consent.updated', request);
     deps.onConsentChange({ tenantId, request });
     logger.info(

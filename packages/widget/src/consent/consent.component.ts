@@ -174,6 +174,10 @@ export class CareThreadConsent extends RelayElement {
   private async load(): Promise<void> {
     const client = createClient({ url: this.server, tokenProvider: this.tokenSource });
     this.client = client;
+    // A request made or changed elsewhere shows up in the list at once.
+    client.socket.on('consent.updated', () => {
+      if (this.phase === 'list') void this.loadList();
+    });
     this.show('loading');
     if (!this.request && this.conversation && this.template) {
       try {

@@ -203,4 +203,25 @@ describe('<carethread-consent>', () => {
     const { requests } = await provider.request('consent.list', { conversationId: id });
     expect(requests.map((r) => r.requestId)).to.include(detail.requestId);
   });
+
+  it("shows a new request in the reader's list as soon as it is made", async () => {
+    const { id, provider, patient } = await consentRequest();
+    const list = await fixture<CareThreadConsent>(
+      html`<carethread-consent
+        server=${relay}
+        token-url=${tokenUrl(patient, 'patient', { name: 'Alice Moreno' })}
+      ></carethread-consent>`,
+    );
+    await waitUntil(() => root(list).querySelectorAll('.consents li').length === 1, 'no list');
+    await provider.request('consent.request', {
+      requestId: `req2-${id}`,
+      templateId: 'wtr-family-sharing',
+      conversationId: id,
+      patientId: patient,
+      recipients: [`bob-${id}`],
+      purpose: 'A second one',
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    await waitUntil(() => root(list).querySelectorAll('.consents li').length === 2, 'not live');
+  });
 });
