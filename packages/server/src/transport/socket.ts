@@ -31,6 +31,7 @@ import type { TemplateService } from '../consent/templates.js';
 import { RelayError } from '../services/errors.js';
 import type { PresenceTracker } from '../services/presence.js';
 import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
+import { coalesceFlushedFrames } from './coalesce-writes.js';
 
 export interface SocketData {
   identity: Identity;
@@ -148,6 +149,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       callback(null, true);
     },
   });
+
+  coalesceFlushedFrames(io);
 
   io.use((socket, next) => {
     void (async () => {
