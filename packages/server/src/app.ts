@@ -9,6 +9,9 @@ import type { HealthResponse } from '@carethread/shared';
 import type { Logger } from 'pino';
 import { devTenantConfig, loadDevSigningKey, type DevSigningKey } from './auth/dev-tenant.js';
 import { createTokenVerifier } from './auth/tokens.js';
+import { mountHostApi } from './api/host-api.js';
+import { createApiKeyLookup, hashApiKey, loadOrCreateDevApiKey } from './api/keys.js';
+import { hostApiRoutes } from './api/routes.js';
 import type { RelayConfig, TenantConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createConsentPdfSealer } from './consent/pdf.js';
@@ -24,6 +27,9 @@ import {
   type ConsentChange,
   type SocketTransport,
 } from './transport/socket.js';
+
+/** How long the host API remembers an Idempotency-Key and its answer. */
+const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
 
 export interface Relay {
   config: RelayConfig;
@@ -60,7 +66,15 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   const devKey = config.devTenant ? await loadDevSigningKey(config.dataDir) : undefined;
   const tenants: TenantConfig[] = [
     ...config.tenants,
-    ...(devKey ? [devTenantConfig(devKey, config.devTenantLimits)] : []),
+    ...(devKey
+      ? [
+          devTenantConfig(
+            devKey,
+            config.devTenantLimits,
+            hashApiKey(loadOrCreateDevApiKey(config.dataDir)),
+          ),
+        ]
+      : []),
   ];
   if (tenants.length === 0)
     throw new Error('No tenant is configured and the development tenant is off.');
@@ -106,7 +120,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   const events = new EventEmitter<{ consent: [ConsentChange] }>();
 
   let shuttingDown = false;
-  const http = Fastify({ logger: false });
+  const http = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   http.get('/healthz', (): HealthResponse => ({ status: 'ok' }));
   // The relay's receipt-signing public key: anyone can verify a consent receipt offline with it.
   http.get('/.well-known/jwks.json', () => receipts.jwks);
@@ -121,18 +135,27 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     }
   });
 
+  const templates = createTemplateService({ store });
   const transport = attachSocketTransport({
     httpServer: http.server,
     config,
     tenants,
     verifier: createTokenVerifier(tenants),
     chat,
-    templates: createTemplateService({ store }),
+    templates,
     consents,
     onConsentChange: (change) => {
       events.emit('consent', change);
     },
     presence,
+    logger,
+    isShuttingDown: () => shuttingDown,
+  });
+  mountHostApi({
+    http,
+    routes: hostApiRoutes({ store, chat, consents, templates, transport }),
+    store,
+    authenticate: createApiKeyLookup(tenants),
     logger,
     isShuttingDown: () => shuttingDown,
   });
@@ -151,6 +174,16 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   const sweep = setInterval(() => void sweepExpiredConsents(), config.consentSweepMs);
   sweep.unref();
   void sweepExpiredConsents();
+
+  // Idempotency keys answer retries for a day (as long as a host's retry queue may hold a write).
+  const forgetOldKeys = setInterval(() => {
+    store
+      .expireIdempotencyKeys(new Date(Date.now() - IDEMPOTENCY_KEY_TTL_MS).toISOString())
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'forgetting old idempotency keys failed; retrying later');
+      });
+  }, 3_600_000);
+  forgetOldKeys.unref();
 
   return {
     config,
@@ -171,6 +204,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       if (shuttingDown) return;
       shuttingDown = true;
       clearInterval(sweep);
+      clearInterval(forgetOldKeys);
       await chat.drain();
       // Acks of the last batch are sent from promise continuations; let them all run first.
       await new Promise((resolve) => setImmediate(resolve));

@@ -8,6 +8,7 @@ import type { JSONWebKeySet } from 'jose';
 import { Role } from '@carethread/shared';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_TENANT_ID, loadDevSigningKey } from './auth/dev-tenant.js';
 import { mintToken } from './auth/tokens.js';
+import { generateApiKey, hashApiKey, loadOrCreateDevApiKey } from './api/keys.js';
 import { verifyReceipt } from './consent/receipts.js';
 
 const USAGE = `Usage:
@@ -16,11 +17,17 @@ const USAGE = `Usage:
 
   carethread verify <receipt | -> [--jwks <file>] [--relay <url, default http://localhost:8080>]
 
+  carethread api-key [--id <key id, default host>]
+  carethread api-key --tenant dev
+
 token: mints a token for the development tenant, whose key lives in CARETHREAD_DATA_DIR (default
 ./data). Production tokens are minted by your EHR back end with its own key.
 verify: checks a consent receipt (a compact JWS; - reads it from stdin) against the relay's keys,
 from a saved JWKS file or the relay's /.well-known/jwks.json, and prints the signed record.
-Exit code 0 when valid, 1 when not.`;
+Exit code 0 when valid, 1 when not.
+api-key: makes a new host API key and prints it (once) with the entry to add to the tenant's
+"apiKeys" in the relay configuration, which keeps only its SHA-256. With --tenant dev, prints the
+development tenant's key from CARETHREAD_DATA_DIR instead.`;
 
 class UsageError extends Error {}
 
@@ -100,6 +107,29 @@ async function verify(args: string[]): Promise<void> {
   }
 }
 
+function apiKey(args: string[]): void {
+  const { values } = parseArgs({
+    args,
+    options: { tenant: { type: 'string' }, id: { type: 'string', default: 'host' } },
+    strict: true,
+  });
+  if (values.tenant !== undefined) {
+    if (values.tenant !== DEV_TENANT_ID)
+      throw new UsageError(
+        `--tenant can only be "${DEV_TENANT_ID}": other tenants' keys are shown once, when made.`,
+      );
+    process.stdout.write(`${loadOrCreateDevApiKey(process.env.CARETHREAD_DATA_DIR ?? './data')}\n`);
+    return;
+  }
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(values.id))
+    throw new UsageError('--id must be lowercase letters, digits and dashes.');
+  const key = generateApiKey();
+  process.stdout.write(`${key}\n`);
+  process.stderr.write(
+    `Give the key above to the host's back end; it is not stored anywhere. Add this to the tenant's "apiKeys":\n${JSON.stringify({ id: values.id, sha256: hashApiKey(key) })}\n`,
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -107,6 +137,9 @@ async function main(argv: string[]): Promise<void> {
       return token(rest);
     case 'verify':
       return verify(rest);
+    case 'api-key':
+      apiKey(rest);
+      return;
     case undefined:
     case 'help':
     case '--help':

@@ -68,6 +68,20 @@ export const TenantConfig = z
       .default(24 * 3600),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
     limits: TenantLimits.default(TenantLimits.parse({})),
+    /**
+     * Keys the host's back end calls the host API with, by the hex SHA-256 of each key
+     * (`carethread api-key` makes one). The id is recorded as the actor of what the host does.
+     */
+    apiKeys: z
+      .array(
+        z.object({
+          id: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the key'),
+        }),
+      )
+      .default([]),
   })
   .refine((t) => (t.jwksUrl === undefined) !== (t.jwks === undefined), {
     message: 'give exactly one of jwksUrl or jwks',

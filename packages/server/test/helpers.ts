@@ -19,6 +19,7 @@ import {
 } from '@carethread/shared';
 import { createClient, type CareThreadClient } from '@carethread/widget/client';
 import { createRelay, type Relay, type RelayOptions } from '../src/app.js';
+import { generateApiKey, hashApiKey, loadOrCreateDevApiKey } from '../src/api/keys.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../src/auth/dev-tenant.js';
 import { mintToken } from '../src/auth/tokens.js';
 import { REDACTED_PATHS } from '../src/logger.js';
@@ -31,6 +32,8 @@ export interface TestTenant {
   config: TenantConfig;
   key: CryptoKey;
   kid: string;
+  /** A host API key of this tenant (its hash is in `config.apiKeys`). */
+  apiKey: string;
 }
 
 /** A second tenant with its own ES256 key, for cross-tenant tests. */
@@ -41,6 +44,7 @@ export async function makeTenant(
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const kid = `${id}-key`;
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ES256' };
+  const apiKey = generateApiKey();
   const config: TenantConfig = {
     id,
     issuer: `https://${id}.ehr.example`,
@@ -52,9 +56,10 @@ export async function makeTenant(
     jwksTimeoutMs: 5000,
     clockToleranceSeconds: 5,
     limits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
+    apiKeys: [{ id: `${id}-ehr`, sha256: hashApiKey(apiKey) }],
     ...overrides,
   };
-  return { config, key: privateKey, kid };
+  return { config, key: privateKey, kid, apiKey };
 }
 
 export interface TestRelay {
@@ -62,6 +67,8 @@ export interface TestRelay {
   url: string;
   port: number;
   dataDir: string;
+  /** The development tenant's host API key. */
+  apiKey: string;
   /** Everything the relay logged, as one string, for checks on what logs may contain. */
   logs: () => string;
   token(
@@ -107,6 +114,7 @@ export async function startRelay(
     url: `http://127.0.0.1:${port}`,
     port,
     dataDir: dir,
+    apiKey: loadOrCreateDevApiKey(dir),
     logs: () => chunks.join(''),
     async token(sub, role, options = {}) {
       const tenant = options.tenant;

@@ -1,4 +1,5 @@
 // Public entry of @carethread/shared: the wire protocol, error codes and validation helpers.
+export * from './api.js';
 export * from './codes.js';
 export * from './consent.js';
 export * from './constants.js';

@@ -15,8 +15,15 @@ export function loadDevSigningKey(dataDir: string): Promise<DevSigningKey> {
   return loadOrCreateSigningKey(path.join(dataDir, 'dev-tenant', 'signing-key.json'), 'dev');
 }
 
-/** The development tenant's configuration: its own public key, localhost origins only. */
-export function devTenantConfig(key: DevSigningKey, limits: TenantLimits): TenantConfig {
+/**
+ * The development tenant's configuration: its own public key, localhost origins only, and the API
+ * key kept in the data folder (`carethread api-key --tenant dev` prints it).
+ */
+export function devTenantConfig(
+  key: DevSigningKey,
+  limits: TenantLimits,
+  apiKeySha256: string,
+): TenantConfig {
   return {
     id: DEV_TENANT_ID,
     issuer: DEV_ISSUER,
@@ -28,5 +35,6 @@ export function devTenantConfig(key: DevSigningKey, limits: TenantLimits): Tenan
     jwksTimeoutMs: 5_000,
     clockToleranceSeconds: 30,
     limits,
+    apiKeys: [{ id: 'dev', sha256: apiKeySha256 }],
   };
 }

@@ -26,6 +26,28 @@ export interface Identity {
   expiresAt: Date;
   /** From the `auth_time` claim when the host sends it. */
   authTime: Date | null;
+  /**
+   * Set when the host's back end acts through the host API (never from a user token): it may
+   * read and manage every conversation of its tenant without being a participant.
+   */
+  host?: { keyId: string };
+}
+
+/** The identity the host API acts under: the tenant's own back end, named by its API key. */
+export function hostIdentity(tenantId: string, keyId: string): Identity {
+  const now = new Date();
+  return {
+    tenantId,
+    userId: `host:${keyId}`,
+    role: 'staff',
+    displayName: 'Host system',
+    relationship: null,
+    title: null,
+    issuedAt: now,
+    expiresAt: new Date(now.getTime() + 60_000),
+    authTime: null,
+    host: { keyId },
+  };
 }
 
 /** CareThread's own claims beside the registered ones. */

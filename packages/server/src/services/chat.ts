@@ -87,11 +87,32 @@ export function createChatService({
     };
   }
 
+  /** The host's back end reads and manages every conversation of its tenant, as the care team. */
+  async function hostAsMember(
+    identity: Identity,
+    conversationId: string,
+  ): Promise<ParticipantRecord> {
+    const conversation = await store.getConversation(identity.tenantId, conversationId);
+    if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
+    return {
+      tenantId: identity.tenantId,
+      conversationId,
+      userId: identity.userId,
+      role: 'staff',
+      displayName: identity.displayName,
+      relationship: null,
+      title: null,
+      readSeq: 0,
+      addedAt: conversation.createdAt,
+    };
+  }
+
   /** The access check of every read and write: the caller must be an active participant. */
   async function requireMember(
     identity: Identity,
     conversationId: string,
   ): Promise<ParticipantRecord> {
+    if (identity.host) return hostAsMember(identity, conversationId);
     const participant = await store.getParticipant(
       identity.tenantId,
       conversationId,
@@ -214,7 +235,8 @@ export function createChatService({
           createdBy: identity.userId,
           createdAt: now().toISOString(),
         },
-        [creator, ...others],
+        // The host's back end names everyone; a care-team member who starts one takes part.
+        identity.host ? others : [creator, ...others],
       );
       if (!created) throw new RelayError('CONFLICT', 'A conversation with this id already exists.');
       return snapshot(identity, input.conversationId);

@@ -183,6 +183,27 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('consent_records').addColumn('pdf', 'text').execute();
     },
   },
+  '0006_api_idempotency': {
+    async up(db: Kysely<unknown>) {
+      // One row per Idempotency-Key of the host API: claimed (status null) while the first request
+      // runs, then its answer, replayed to every retry with the same key and body.
+      await db.schema
+        .createTable('api_idempotency')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('body', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('api_idempotency_pk', ['tenant_id', 'key'])
+        .execute();
+      await db.schema
+        .createIndex('api_idempotency_by_age')
+        .on('api_idempotency')
+        .column('created_at')
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

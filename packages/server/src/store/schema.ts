@@ -106,7 +106,20 @@ export interface ConsentGrantsTable {
   revoked_at: string | null;
 }
 
+export interface ApiIdempotencyTable {
+  tenant_id: string;
+  key: string;
+  /** sha256 of method, path and body: the same key with another request is refused. */
+  fingerprint: string;
+  /** Null while the first request with this key is still running. */
+  status: number | null;
+  /** JSON of the answer's body. */
+  body: string | null;
+  created_at: string;
+}
+
 export interface Database {
+  api_idempotency: ApiIdempotencyTable;
   consent_events: ConsentEventsTable;
   consent_grants: ConsentGrantsTable;
   consent_records: ConsentRecordsTable;

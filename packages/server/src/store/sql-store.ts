@@ -29,6 +29,8 @@ import type {
   AppendResult,
   ConsentEventInput,
   ConsentEventRecord,
+  ConversationRecord,
+  IdempotencyClaim,
   NewParticipant,
   ParticipantRecord,
   Store,
@@ -91,6 +93,19 @@ function toConsentEvent(row: Selectable<ConsentEventsTable>): ConsentEventRecord
 
 /** The hash before a request's first event. */
 const GENESIS = `sha256:${'0'.repeat(64)}`;
+
+function toConversation(
+  row: Selectable<ConversationsTable> & { last_seq: number | null },
+): ConversationRecord {
+  return {
+    tenantId: row.tenant_id,
+    conversationId: row.id,
+    title: row.title,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    lastSeq: row.last_seq ?? 0,
+  };
+}
 
 function toParticipant(row: Selectable<ParticipantsTable>): ParticipantRecord {
   return {
@@ -404,15 +419,7 @@ export function createSqlStore(engine: SqlEngine): Store {
         .where('c.tenant_id', '=', tenantId)
         .where('c.id', '=', conversationId)
         .executeTakeFirst();
-      if (!row) return undefined;
-      return {
-        tenantId: row.tenant_id,
-        conversationId: row.id,
-        title: row.title,
-        createdBy: row.created_by,
-        createdAt: row.created_at,
-        lastSeq: row.last_seq ?? 0,
-      };
+      return row && toConversation(row);
     },
 
     async listConversationsOf(tenantId, userId) {
@@ -429,15 +436,7 @@ export function createSqlStore(engine: SqlEngine): Store {
         .orderBy('c.created_at', 'desc')
         .limit(500)
         .execute();
-      return rows.map((row) => ({
-        tenantId: row.tenant_id,
-        conversationId: row.id,
-        title: row.title,
-        createdBy: row.created_by,
-        createdAt: row.created_at,
-        lastSeq: row.last_seq ?? 0,
-        readSeq: row.read_seq,
-      }));
+      return rows.map((row) => ({ ...toConversation(row), readSeq: row.read_seq }));
     },
 
     async getParticipant(tenantId, conversationId, userId) {
@@ -818,6 +817,70 @@ export function createSqlStore(engine: SqlEngine): Store {
         .limit(limit + 1)
         .execute();
       return { entries: rows.slice(0, limit).map(toEntry), hasMore: rows.length > limit };
+    },
+
+    async listConversations(tenantId, afterId, limit) {
+      let query = db
+        .selectFrom('conversations as c')
+        .selectAll('c')
+        .select((eb) => lastSeqOf(eb).as('last_seq'))
+        .where('c.tenant_id', '=', tenantId);
+      if (afterId !== undefined) query = query.where('c.id', '>', afterId);
+      const rows = await query.orderBy('c.id').limit(limit).execute();
+      return rows.map(toConversation);
+    },
+
+    claimIdempotencyKey(tenantId, key, fingerprint, at) {
+      return engine.writeTransaction(async (trx): Promise<IdempotencyClaim> => {
+        const row = await trx
+          .selectFrom('api_idempotency')
+          .select(['fingerprint', 'status', 'body'])
+          .where('tenant_id', '=', tenantId)
+          .where('key', '=', key)
+          .executeTakeFirst();
+        if (row) {
+          return row.status === null || row.body === null
+            ? { state: 'running', fingerprint: row.fingerprint }
+            : { state: 'done', fingerprint: row.fingerprint, status: row.status, body: row.body };
+        }
+        await trx
+          .insertInto('api_idempotency')
+          .values({
+            tenant_id: tenantId,
+            key,
+            fingerprint,
+            status: null,
+            body: null,
+            created_at: at,
+          })
+          .execute();
+        return { state: 'claimed' };
+      });
+    },
+
+    async completeIdempotencyKey(tenantId, key, status, body) {
+      await db
+        .updateTable('api_idempotency')
+        .set({ status, body })
+        .where('tenant_id', '=', tenantId)
+        .where('key', '=', key)
+        .execute();
+    },
+
+    async releaseIdempotencyKey(tenantId, key) {
+      await db
+        .deleteFrom('api_idempotency')
+        .where('tenant_id', '=', tenantId)
+        .where('key', '=', key)
+        .execute();
+    },
+
+    async expireIdempotencyKeys(before) {
+      const result = await db
+        .deleteFrom('api_idempotency')
+        .where('created_at', '<', before)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

@@ -130,5 +130,10 @@ export async function createThreadedSqliteStore(
     getConsentPdf: (...args) => call('getConsentPdf', ...args),
     saveConsentPdf: (...args) => call('saveConsentPdf', ...args),
     entriesAfter: (...args) => call('entriesAfter', ...args),
+    listConversations: (...args) => call('listConversations', ...args),
+    claimIdempotencyKey: (...args) => call('claimIdempotencyKey', ...args),
+    completeIdempotencyKey: (...args) => call('completeIdempotencyKey', ...args),
+    releaseIdempotencyKey: (...args) => call('releaseIdempotencyKey', ...args),
+    expireIdempotencyKeys: (...args) => call('expireIdempotencyKeys', ...args),
   };
 }

@@ -107,6 +107,12 @@ export type AppendResult =
   | { ok: true; entry: StoredEntry; duplicate: boolean }
   | { ok: false; code: ErrorCode; message: string };
 
+/** What claiming an idempotency key found. */
+export type IdempotencyClaim =
+  | { state: 'claimed' }
+  | { state: 'running'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; status: number; body: string };
+
 export interface Store {
   /** Brings the schema up to date by running every numbered migration not yet applied. */
   migrate(): Promise<void>;
@@ -242,6 +248,35 @@ export interface Store {
   ): Promise<{ requestId: string; expiresAt: string } | undefined>;
   /** The audit trail of a request, oldest first. */
   listConsentEvents(tenantId: string, requestId: string): Promise<ConsentEventRecord[]>;
+
+  /** The tenant's conversations ordered by id, after `afterId`; one more than `limit` says more follow. */
+  listConversations(
+    tenantId: string,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<ConversationRecord[]>;
+
+  /**
+   * Claims a host-API idempotency key for a request with `fingerprint`, or says what an earlier
+   * request with the key left: still running, or its answer.
+   */
+  claimIdempotencyKey(
+    tenantId: string,
+    key: string,
+    fingerprint: string,
+    at: string,
+  ): Promise<IdempotencyClaim>;
+  /** Stores the answer of a claimed key, to be replayed to retries. */
+  completeIdempotencyKey(
+    tenantId: string,
+    key: string,
+    status: number,
+    body: string,
+  ): Promise<void>;
+  /** Gives a claimed key up (the request failed in a way a retry may fix). */
+  releaseIdempotencyKey(tenantId: string, key: string): Promise<void>;
+  /** Forgets keys created before `before`; returns how many. */
+  expireIdempotencyKeys(before: string): Promise<number>;
 
   /** Every entry after `afterSeq`, ascending. */
   entriesAfter(

@@ -18,6 +18,7 @@ import {
   type ConsentRequestView,
   type ErrorBody,
   type ErrorCode,
+  type ParticipantView,
   type RequestOf,
   type ResponseOf,
   type ServerToClientEvents,
@@ -113,6 +114,18 @@ export interface SocketTransport {
   io: RelayServer;
   /** Tells the conversation's followers and the host that a consent request changed state. */
   announceConsent(tenantId: string, request: ConsentRequestView): void;
+  /** Tells the conversation's followers that someone joined (after the commit). */
+  announceParticipantAdded(
+    tenantId: string,
+    conversationId: string,
+    participant: ParticipantView,
+  ): void;
+  /** Tells the followers that someone left, and stops delivering to that person's sockets. */
+  announceParticipantRemoved(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+  ): Promise<void>;
   /** Disconnects every socket and stops the limiters' timers. */
   close(): Promise<void>;
 }
@@ -333,6 +346,33 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     );
   }
 
+  function announceParticipantAdded(
+    tenantId: string,
+    conversationId: string,
+    participant: ParticipantView,
+  ): void {
+    io.to(conversationRoom(tenantId, conversationId)).emit('participant.added', {
+      conversationId,
+      participant,
+    });
+  }
+
+  async function announceParticipantRemoved(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+  ): Promise<void> {
+    io.to(conversationRoom(tenantId, conversationId)).emit('participant.removed', {
+      conversationId,
+      userId,
+    });
+    // Stop delivering to the removed person's sockets at once; their reads are refused anyway.
+    for (const other of await io.in(userRoom(tenantId, userId)).fetchSockets()) {
+      const local = io.sockets.sockets.get(other.id);
+      if (local) leave(local, conversationId);
+    }
+  }
+
   const handlers: { [E in ClientEventName]: Handler<E> } = {
     'consent.request': async (socket, payload) => {
       const request = await consents.request(socket.data.identity, payload);
@@ -411,28 +451,13 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
     'participant.add': async (socket, payload) => {
       const participant = await chat.addParticipant(socket.data.identity, payload);
-      io.to(conversationRoom(socket.data.identity.tenantId, payload.conversationId)).emit(
-        'participant.added',
-        {
-          conversationId: payload.conversationId,
-          participant,
-        },
-      );
+      announceParticipantAdded(socket.data.identity.tenantId, payload.conversationId, participant);
       return participant;
     },
 
     'participant.remove': async (socket, { conversationId, userId }) => {
-      const { tenantId } = socket.data.identity;
       await chat.removeParticipant(socket.data.identity, { conversationId, userId });
-      io.to(conversationRoom(tenantId, conversationId)).emit('participant.removed', {
-        conversationId,
-        userId,
-      });
-      // Stop delivering to the removed person's sockets at once; their reads are refused anyway.
-      for (const other of await io.in(userRoom(tenantId, userId)).fetchSockets()) {
-        const local = io.sockets.sockets.get(other.id);
-        if (local) leave(local, conversationId);
-      }
+      await announceParticipantRemoved(socket.data.identity.tenantId, conversationId, userId);
       return {};
     },
 
@@ -595,6 +620,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   return {
     io,
     announceConsent,
+    announceParticipantAdded,
+    announceParticipantRemoved,
     async close() {
       connectionLimiter.close();
       for (const limiter of sendLimiters.values()) limiter.close();

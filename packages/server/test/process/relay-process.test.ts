@@ -1,6 +1,7 @@
 // The relay and the CLI as a developer runs them: separate processes, zero configuration,
 // signals, exit codes and what lands on stdout.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,6 +65,20 @@ describe('carethread token', () => {
   });
 });
 
+describe('carethread api-key', () => {
+  it('prints a new key on stdout and the configuration entry with its hash on stderr', () => {
+    const result = cli(['api-key', '--id', 'ehr-prod']);
+    expect(result.status).toBe(0);
+    const key = result.stdout.trim();
+    expect(key).toMatch(/^ctk_[\w-]{43}$/);
+    const entry = JSON.parse(result.stderr.trim().split('\n').at(-1) ?? '') as { sha256: string };
+    expect(entry).toEqual({
+      id: 'ehr-prod',
+      sha256: createHash('sha256').update(key).digest('hex'),
+    });
+  });
+});
+
 describe('relay process', () => {
   it('starts with zero configuration, serves a CLI-minted token, and stops cleanly on SIGTERM', async () => {
     const lines: string[] = [];
@@ -104,6 +119,15 @@ describe('relay process', () => {
     });
     expect(ack.seq).toBe(1);
     socket.close();
+
+    // The development tenant's host API key, as the CLI prints it, opens the host API.
+    const apiKey = cli(['api-key', '--tenant', 'dev']).stdout;
+    expect(apiKey).toMatch(/^ctk_[\w-]{43}\n$/);
+    const entries = await fetch(`http://127.0.0.1:${port}/api/v1/conversations/c-proc/entries`, {
+      headers: { authorization: `Bearer ${apiKey.trim()}` },
+    });
+    expect(entries.status).toBe(200);
+    expect(((await entries.json()) as { items: { text: string }[] }).items[0]?.text).toBe('hello');
 
     const exited = new Promise<number | null>((resolve) => child!.on('exit', resolve));
     child.kill('SIGTERM');

@@ -333,5 +333,47 @@ export function describeStoreContract(
       expect(await store.listConsentRequests('t1', { userId: 'alice' })).toHaveLength(1);
       expect(await store.listConsentRequests('t1', { userId: 'bob' })).toHaveLength(0);
     });
+
+    it("lists a tenant's conversations by id, after a given id, and nobody else's", async () => {
+      expect(
+        (await store.listConversations('t1', undefined, 10)).map((c) => c.conversationId),
+      ).toEqual(['c1', 'c2']);
+      expect((await store.listConversations('t1', 'c1', 10)).map((c) => c.conversationId)).toEqual([
+        'c2',
+      ]);
+      expect(await store.listConversations('t1', undefined, 1)).toHaveLength(1);
+      expect((await store.listConversations('t2', undefined, 10)).map((c) => c.title)).toEqual([
+        't2/c1',
+      ]);
+    });
+
+    it('claims an idempotency key once, replays its answer, and forgets it when released or old', async () => {
+      expect(await store.claimIdempotencyKey('t1', 'k1', 'fp-a', at(1))).toEqual({
+        state: 'claimed',
+      });
+      expect(await store.claimIdempotencyKey('t1', 'k1', 'fp-a', at(2))).toEqual({
+        state: 'running',
+        fingerprint: 'fp-a',
+      });
+      // Keys are per tenant.
+      expect(await store.claimIdempotencyKey('t2', 'k1', 'fp-b', at(2))).toEqual({
+        state: 'claimed',
+      });
+      await store.completeIdempotencyKey('t1', 'k1', 201, '{"ok":true}');
+      expect(await store.claimIdempotencyKey('t1', 'k1', 'fp-a', at(3))).toEqual({
+        state: 'done',
+        fingerprint: 'fp-a',
+        status: 201,
+        body: '{"ok":true}',
+      });
+      await store.releaseIdempotencyKey('t2', 'k1');
+      expect(await store.claimIdempotencyKey('t2', 'k1', 'fp-c', at(4))).toEqual({
+        state: 'claimed',
+      });
+      expect(await store.expireIdempotencyKeys(at(4))).toBe(1);
+      expect(await store.claimIdempotencyKey('t1', 'k1', 'fp-z', at(5))).toEqual({
+        state: 'claimed',
+      });
+    });
   });
 }

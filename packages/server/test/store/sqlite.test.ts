@@ -67,6 +67,7 @@ describe('SQLite engine', () => {
       '0003_consent_requests_records_events',
       '0004_consent_grants',
       '0005_consent_record_pdf',
+      '0006_api_idempotency',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,380 @@
+// The host API's routes: conversations, participants, the record of a conversation, consent
+// templates, requests and signed records. Handlers are thin: the chat and consent services hold
+// the rules, and live sockets hear of every change through the transport's announcements.
+import {
+  ApiConsentEventPage,
+  ApiConsentRecord,
+  ApiConsentRequestCreate,
+  ApiConsentRequestPage,
+  ApiConsentRequestQuery,
+  ApiConversation,
+  ApiConversationCreate,
+  ApiConversationPage,
+  ApiEntryPage,
+  ApiTemplatePublishResult,
+  ApiTemplateVersionPage,
+  API_PAGE_MAX,
+  ConsentRequestPath,
+  ConsentRequestView,
+  ConversationPath,
+  PageQuery,
+  ParticipantInput,
+  ParticipantPath,
+  ParticipantView,
+  TemplatePath,
+  TemplatePublish,
+  type ConsentRecordView,
+} from '@carethread/shared';
+import type { Identity } from '../auth/tokens.js';
+import type { ConsentService } from '../consent/requests.js';
+import type { TemplateService } from '../consent/templates.js';
+import type { ChatService } from '../services/chat.js';
+import { RelayError } from '../services/errors.js';
+import type { Store } from '../store/types.js';
+import type { SocketTransport } from '../transport/socket.js';
+import { route, type RouteSpec } from './route.js';
+
+export interface HostApiDeps {
+  store: Store;
+  chat: ChatService;
+  consents: ConsentService;
+  templates: TemplateService;
+  transport: Pick<
+    SocketTransport,
+    'announceConsent' | 'announceParticipantAdded' | 'announceParticipantRemoved'
+  >;
+}
+
+const DEFAULT_PAGE = 50;
+
+/** Cursors are opaque to callers: base64url of the position the next page starts after. */
+function encodeCursor(position: string | number): string {
+  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
+}
+function decodeCursor<T extends string | number>(
+  cursor: string | undefined,
+  kind: T,
+): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof value === typeof kind) return value as T;
+  } catch {
+    // fall through to the refusal
+  }
+  throw new RelayError(
+    'VALIDATION',
+    'The cursor is not one this API gave out. Start from the first page.',
+  );
+}
+
+/** Pages a list the store returns whole (bounded lists: versions, events, a tenant's requests). */
+function pageInMemory<T>(items: readonly T[], query: PageQuery) {
+  const offset = decodeCursor(query.cursor, 0) ?? 0;
+  const limit = query.limit ?? DEFAULT_PAGE;
+  const page = items.slice(offset, offset + limit);
+  return { items: page, next: offset + limit < items.length ? encodeCursor(offset + limit) : null };
+}
+
+export function hostApiRoutes({
+  store,
+  chat,
+  consents,
+  templates,
+  transport,
+}: HostApiDeps): RouteSpec[] {
+  async function conversationView(
+    identity: Identity,
+    conversationId: string,
+  ): Promise<ApiConversation> {
+    const snapshot = await chat.snapshot(identity, conversationId);
+    return {
+      conversationId: snapshot.conversationId,
+      title: snapshot.title,
+      createdAt: snapshot.createdAt,
+      lastSeq: snapshot.lastSeq,
+      participants: snapshot.participants,
+    };
+  }
+
+  async function requestOf(identity: Identity, requestId: string): Promise<ConsentRequestView> {
+    const request = await store.getConsentRequest(identity.tenantId, requestId);
+    if (!request) throw new RelayError('NOT_FOUND', 'This consent request does not exist.');
+    return request;
+  }
+
+  return [
+    route({
+      method: 'POST',
+      path: '/api/v1/conversations',
+      operationId: 'createConversation',
+      summary: 'Start a conversation with its participants',
+      tag: 'Conversations',
+      body: ApiConversationCreate,
+      success: {
+        status: 201,
+        description: 'The conversation as created.',
+        schema: ApiConversation,
+      },
+      errors: ['CONFLICT'],
+      handler: async ({ identity, body }) => {
+        await chat.createConversation(identity, body);
+        return conversationView(identity, body.conversationId);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/conversations',
+      operationId: 'listConversations',
+      summary: "List the tenant's conversations, by id",
+      tag: 'Conversations',
+      query: PageQuery,
+      success: {
+        status: 200,
+        description: 'A page of conversations.',
+        schema: ApiConversationPage,
+      },
+      errors: [],
+      handler: async ({ identity, query }) => {
+        const limit = query.limit ?? DEFAULT_PAGE;
+        const rows = await store.listConversations(
+          identity.tenantId,
+          decodeCursor(query.cursor, ''),
+          limit + 1,
+        );
+        const page = rows.slice(0, limit);
+        return {
+          items: page.map((row) => ({
+            conversationId: row.conversationId,
+            title: row.title,
+            createdAt: row.createdAt,
+            lastSeq: row.lastSeq,
+          })),
+          next: rows.length > limit ? encodeCursor(page.at(-1)?.conversationId ?? '') : null,
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/conversations/{conversationId}',
+      operationId: 'getConversation',
+      summary: 'A conversation with its current participants',
+      tag: 'Conversations',
+      params: ConversationPath,
+      success: { status: 200, description: 'The conversation.', schema: ApiConversation },
+      errors: ['NOT_FOUND'],
+      handler: ({ identity, params }) => conversationView(identity, params.conversationId),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/conversations/{conversationId}/participants',
+      operationId: 'addParticipant',
+      summary: 'Add a participant (or bring back one who was removed)',
+      tag: 'Conversations',
+      params: ConversationPath,
+      body: ParticipantInput,
+      success: { status: 201, description: 'The participant as added.', schema: ParticipantView },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params, body }) => {
+        const participant = await chat.addParticipant(identity, {
+          conversationId: params.conversationId,
+          participant: body,
+        });
+        transport.announceParticipantAdded(identity.tenantId, params.conversationId, participant);
+        return participant;
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/conversations/{conversationId}/participants/{userId}',
+      operationId: 'removeParticipant',
+      summary: 'Remove a participant; their live sessions stop receiving the conversation at once',
+      tag: 'Conversations',
+      params: ParticipantPath,
+      success: { status: 204, description: 'Removed. The record keeps who had access when.' },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params }) => {
+        await chat.removeParticipant(identity, params);
+        await transport.announceParticipantRemoved(
+          identity.tenantId,
+          params.conversationId,
+          params.userId,
+        );
+        return undefined;
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/conversations/{conversationId}/entries',
+      operationId: 'listEntries',
+      summary:
+        'Every entry of a conversation in sequence order (messages and corrections), for archiving',
+      tag: 'Conversations',
+      params: ConversationPath,
+      query: PageQuery,
+      success: {
+        status: 200,
+        description: 'A page of entries, oldest first.',
+        schema: ApiEntryPage,
+      },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params, query }) => {
+        await chat.requireMember(identity, params.conversationId);
+        const { entries, hasMore } = await store.entriesAfter(
+          identity.tenantId,
+          params.conversationId,
+          decodeCursor(query.cursor, 0) ?? 0,
+          Math.min(query.limit ?? DEFAULT_PAGE, API_PAGE_MAX),
+        );
+        const last = entries.at(-1);
+        return { items: entries, next: hasMore && last ? encodeCursor(last.seq) : null };
+      },
+    }),
+
+    route({
+      method: 'POST',
+      path: '/api/v1/consent-templates',
+      operationId: 'publishConsentTemplate',
+      summary: 'Publish a consent template version (the same content again returns that version)',
+      tag: 'Consent',
+      body: TemplatePublish,
+      success: {
+        status: 200,
+        description: 'The version published, or the newest one when the content is unchanged.',
+        schema: ApiTemplatePublishResult,
+      },
+      errors: [],
+      handler: ({ identity, body }) => templates.publish(identity, body),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/consent-templates/{templateId}/versions',
+      operationId: 'listConsentTemplateVersions',
+      summary: 'Every published version of a template, oldest first',
+      tag: 'Consent',
+      params: TemplatePath,
+      query: PageQuery,
+      success: { status: 200, description: 'A page of versions.', schema: ApiTemplateVersionPage },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params, query }) =>
+        pageInMemory(await templates.versions(identity, params.templateId), query),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/consent-requests',
+      operationId: 'createConsentRequest',
+      summary: 'Ask a patient (or their representative) to sign a consent',
+      tag: 'Consent',
+      body: ApiConsentRequestCreate,
+      success: {
+        status: 201,
+        description: 'The request, or the existing one with this id.',
+        schema: ConsentRequestView,
+      },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, body }) => {
+        const request = await consents.request(identity, body);
+        transport.announceConsent(identity.tenantId, request);
+        return request;
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/consent-requests',
+      operationId: 'listConsentRequests',
+      summary: "The tenant's consent requests, oldest first; optionally of one conversation",
+      tag: 'Consent',
+      query: ApiConsentRequestQuery,
+      success: { status: 200, description: 'A page of requests.', schema: ApiConsentRequestPage },
+      errors: [],
+      handler: async ({ identity, query }) =>
+        pageInMemory(
+          await store.listConsentRequests(
+            identity.tenantId,
+            query.conversationId === undefined ? {} : { conversationId: query.conversationId },
+          ),
+          query,
+        ),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/consent-requests/{requestId}',
+      operationId: 'getConsentRequest',
+      summary: 'A consent request and its state',
+      tag: 'Consent',
+      params: ConsentRequestPath,
+      success: { status: 200, description: 'The request.', schema: ConsentRequestView },
+      errors: ['NOT_FOUND'],
+      handler: ({ identity, params }) => requestOf(identity, params.requestId),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/consent-requests/{requestId}/record',
+      operationId: 'getConsentRecord',
+      summary: 'The signed record, its hash and its receipt',
+      tag: 'Consent',
+      params: ConsentRequestPath,
+      success: { status: 200, description: 'The signed record.', schema: ApiConsentRecord },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params }) => {
+        await requestOf(identity, params.requestId);
+        const stored = await store.getConsentRecord(identity.tenantId, params.requestId);
+        if (!stored) throw new RelayError('NOT_FOUND', 'This consent has not been signed.');
+        return {
+          record: JSON.parse(stored.canonical) as ConsentRecordView,
+          recordHash: stored.recordHash,
+          receipt: stored.receipt,
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/consent-requests/{requestId}/record.pdf',
+      operationId: 'getConsentPdf',
+      summary: 'The sealed PDF of the signed record (the same bytes every time)',
+      tag: 'Consent',
+      params: ConsentRequestPath,
+      success: { status: 200, description: 'The sealed PDF.', contentType: 'application/pdf' },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params }) => {
+        const { pdf } = await consents.pdf(identity, params.requestId);
+        return { raw: Buffer.from(pdf, 'base64'), contentType: 'application/pdf' };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/consent-requests/{requestId}/receipt',
+      operationId: 'getConsentReceipt',
+      summary:
+        "The receipt: a compact JWS over the canonical record, verifiable with the relay's JWKS",
+      tag: 'Consent',
+      params: ConsentRequestPath,
+      success: { status: 200, description: 'The compact JWS.', contentType: 'application/jose' },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params }) => {
+        await requestOf(identity, params.requestId);
+        const stored = await store.getConsentRecord(identity.tenantId, params.requestId);
+        if (!stored) throw new RelayError('NOT_FOUND', 'This consent has not been signed.');
+        return { raw: stored.receipt, contentType: 'application/jose' };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/consent-requests/{requestId}/events',
+      operationId: 'listConsentEvents',
+      summary: 'The audit trail of a consent request: hash-chained events, oldest first',
+      tag: 'Consent',
+      params: ConsentRequestPath,
+      query: PageQuery,
+      success: { status: 200, description: 'A page of events.', schema: ApiConsentEventPage },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params, query }) => {
+        await requestOf(identity, params.requestId);
+        return pageInMemory(
+          await store.listConsentEvents(identity.tenantId, params.requestId),
+          query,
+        );
+      },
+    }),
+  ];
+}

@@ -1,0 +1,120 @@
+// The host API: request and response bodies of the HTTP API that the host EHR's back end calls
+// (never a browser). The relay validates with these schemas and generates its OpenAPI document
+// from them, so the document cannot drift from what the relay accepts.
+import { z } from 'zod/mini';
+import {
+  ConsentRecordView,
+  ConsentRequestCreate,
+  ConsentRequestId,
+  ConsentRequestView,
+  TemplateId,
+  TemplateVersionView,
+} from './consent.js';
+import { ErrorBody } from './errors.js';
+import { ConversationId, IsoTime, Label, Seq, UserId } from './primitives.js';
+import { Entry, ParticipantInput, ParticipantView } from './protocol.js';
+
+/** Every error of the host API: an HTTP status and this body with a stable code. */
+export const ApiErrorResponse = z.object({ error: ErrorBody });
+export type ApiErrorResponse = z.infer<typeof ApiErrorResponse>;
+
+/** The header that makes a write safe to retry: the same key and body return the first answer. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const IdempotencyKey = z
+  .string()
+  .check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/));
+
+export const API_PAGE_MAX = 200;
+
+/** Query of every list: an opaque cursor from the previous page's `next`, and a page size. */
+export const PageQuery = z.object({
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(API_PAGE_MAX))),
+});
+export type PageQuery = z.infer<typeof PageQuery>;
+
+/** A page of a list; pass `next` as `cursor` for the following page, null on the last one. */
+export function pageOf<T extends z.ZodMiniType>(item: T) {
+  return z.object({ items: z.array(item), next: z.nullable(z.string()) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversations and participants
+
+export const ApiConversationCreate = z.object({
+  conversationId: ConversationId,
+  title: Label,
+  /** Everyone who takes part; family members are let in only by a signed consent. */
+  participants: z.array(ParticipantInput).check(z.minLength(1), z.maxLength(100)),
+});
+export type ApiConversationCreate = z.infer<typeof ApiConversationCreate>;
+
+export const ApiConversation = z.object({
+  conversationId: ConversationId,
+  title: Label,
+  createdAt: IsoTime,
+  /** Sequence of the newest entry; 0 for an empty conversation. */
+  lastSeq: Seq,
+  participants: z.array(ParticipantView),
+});
+export type ApiConversation = z.infer<typeof ApiConversation>;
+
+export const ApiConversationSummary = z.object({
+  conversationId: ConversationId,
+  title: Label,
+  createdAt: IsoTime,
+  lastSeq: Seq,
+});
+export type ApiConversationSummary = z.infer<typeof ApiConversationSummary>;
+export const ApiConversationPage = pageOf(ApiConversationSummary);
+export type ApiConversationPage = z.infer<typeof ApiConversationPage>;
+
+export const ConversationPath = z.object({ conversationId: ConversationId });
+export const ParticipantPath = z.object({ conversationId: ConversationId, userId: UserId });
+
+/** Every entry of the conversation in sequence order (messages and corrections), for archiving. */
+export const ApiEntryPage = pageOf(Entry);
+export type ApiEntryPage = z.infer<typeof ApiEntryPage>;
+
+// ---------------------------------------------------------------------------------------------
+// Consent
+
+export const TemplatePath = z.object({ templateId: TemplateId });
+export const ApiTemplatePublishResult = z.object({
+  template: TemplateVersionView,
+  /** False when the content equals the newest version: that version is returned, none is made. */
+  created: z.boolean(),
+});
+export const ApiTemplateVersionPage = pageOf(TemplateVersionView);
+
+export const ConsentRequestPath = z.object({ requestId: ConsentRequestId });
+/** A request made by the host: as from the widget's form, on behalf of the tenant. */
+export const ApiConsentRequestCreate = ConsentRequestCreate;
+export const ApiConsentRequestQuery = z.extend(PageQuery, {
+  conversationId: z.optional(ConversationId),
+});
+export const ApiConsentRequestPage = pageOf(ConsentRequestView);
+
+export const ApiConsentRecord = z.object({
+  record: ConsentRecordView,
+  /** sha256 of the canonical record (RFC 8785). */
+  recordHash: z.string(),
+  /** Compact JWS (ES256) whose payload is the canonical record; verify with the relay's JWKS. */
+  receipt: z.string(),
+});
+export type ApiConsentRecord = z.infer<typeof ApiConsentRecord>;
+
+export const ApiConsentEvent = z.object({
+  seq: z.int(),
+  type: z.enum(['requested', 'viewed', 'signed', 'declined', 'revoked', 'expired']),
+  at: IsoTime,
+  actorId: z.string(),
+  /** Ids, codes and hashes only; never form answers or message text. */
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  /** Hash of the event before (a fixed genesis value for the first). */
+  prevHash: z.string(),
+  /** sha256 over this event and `prevHash`: altering any event breaks every hash after it. */
+  hash: z.string(),
+});
+export type ApiConsentEvent = z.infer<typeof ApiConsentEvent>;
+export const ApiConsentEventPage = pageOf(ApiConsentEvent);
