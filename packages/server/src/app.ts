@@ -12,6 +12,7 @@ import { createTokenVerifier } from './auth/tokens.js';
 import { mountHostApi } from './api/host-api.js';
 import { createApiKeyLookup, hashApiKey, loadOrCreateDevApiKey } from './api/keys.js';
 import { hostApiRoutes } from './api/routes.js';
+import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import type { RelayConfig, TenantConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createConsentPdfSealer } from './consent/pdf.js';
@@ -72,6 +73,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
             devKey,
             config.devTenantLimits,
             hashApiKey(loadOrCreateDevApiKey(config.dataDir)),
+            config.devTenantWebhooks,
           ),
         ]
       : []),
@@ -88,6 +90,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       {
         filename: path.join(config.dataDir, 'carethread.sqlite'),
         synchronous: config.sqlite.synchronous,
+        outboxTenants: tenants.filter((t) => t.webhooks.length > 0).map((t) => t.id),
       },
       {
         onFailure: (error) => {
@@ -151,9 +154,17 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     logger,
     isShuttingDown: () => shuttingDown,
   });
+  const webhooks = createWebhookDispatcher({
+    store,
+    tenants,
+    delivery: config.webhookDelivery,
+    logger,
+  });
+  webhooks.start();
+
   mountHostApi({
     http,
-    routes: hostApiRoutes({ store, chat, consents, templates, transport }),
+    routes: hostApiRoutes({ store, tenants, webhooks, chat, consents, templates, transport }),
     store,
     authenticate: createApiKeyLookup(tenants),
     logger,
@@ -210,6 +221,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       await new Promise((resolve) => setImmediate(resolve));
       await transport.close();
       await http.close();
+      await webhooks.stop();
       await store.close();
       logger.info('CareThread relay stopped');
     },

@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { WEBHOOK_EVENT_TYPES } from '@carethread/shared';
+
+const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
 
 const Origin = z
   .string()
@@ -40,6 +43,19 @@ export const TenantLimits = z.object({
   sendBurst: z.number().int().positive().default(20),
 });
 export type TenantLimits = z.infer<typeof TenantLimits>;
+
+/** A receiver of webhook events at the host. */
+export const WebhookEndpoint = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
+  url: z.url({ protocol: /^https?$/ }),
+  /** The HMAC-SHA256 key; share it with the receiver only. */
+  secret: z.string().min(32, 'must be at least 32 characters'),
+  /** Event types to send; all when omitted. */
+  events: z.array(WebhookEventType).min(1).optional(),
+  /** `ids`: notification-only payloads, with ids and no message text or form answers. */
+  payload: z.enum(['full', 'ids']).default('full'),
+});
+export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
 
 export const TenantConfig = z
   .object({
@@ -82,6 +98,8 @@ export const TenantConfig = z
         }),
       )
       .default([]),
+    /** Where the relay tells the host's back end what happened (signed, at-least-once, in order). */
+    webhooks: z.array(WebhookEndpoint).default([]),
   })
   .refine((t) => (t.jwksUrl === undefined) !== (t.jwks === undefined), {
     message: 'give exactly one of jwksUrl or jwks',
@@ -96,6 +114,8 @@ export const RelayConfig = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Enables the development tenant (own ES256 key in the data folder, localhost origins only). */
   devTenant: z.boolean().default(false),
+  /** Webhook endpoints of the development tenant (the example EHR back end uses one). */
+  devTenantWebhooks: z.array(WebhookEndpoint).default([]),
   /** Limits of the development tenant (defaults as for any tenant). */
   devTenantLimits: TenantLimits.default(TenantLimits.parse({})),
   tenants: z.array(TenantConfig).default([]),
@@ -136,6 +156,26 @@ export const RelayConfig = z.object({
    * relay makes a self-signed one in the data folder.
    */
   pdfSeal: z.optional(z.object({ p12File: z.string().min(1), passphrase: z.string() })),
+  /** How webhooks are delivered; the defaults suit production. */
+  webhookDelivery: z
+    .object({
+      /** How long a receiver may take to answer one delivery. */
+      timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+      /** First retry delay; each retry doubles it, with full jitter, up to `retryMaxMs`. */
+      retryBaseMs: z.number().int().min(10).default(1_000),
+      retryMaxMs: z.number().int().min(10).default(3_600_000),
+      /** After this long failing, an event becomes a dead letter and the endpoint moves on. */
+      giveUpAfterMs: z.number().int().min(100).default(86_400_000),
+      /** How often an idle endpoint looks for new events (a commit also wakes it). */
+      pollMs: z.number().int().min(10).max(60_000).default(1_000),
+    })
+    .default({
+      timeoutMs: 10_000,
+      retryBaseMs: 1_000,
+      retryMaxMs: 3_600_000,
+      giveUpAfterMs: 86_400_000,
+      pollMs: 1_000,
+    }),
   /** How often signed and pending consents past their expiry are marked expired. */
   consentSweepMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** How long shutdown waits for in-flight writes before giving up. */

@@ -21,3 +21,10 @@ export {
 export type { Store } from './store/types.js';
 export { createSqliteStore } from './store/sqlite.js';
 export { createThreadedSqliteStore } from './store/threaded.js';
+export {
+  signWebhook,
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifyWebhookOptions,
+} from './webhooks/signature.js';
+export type { WebhookEvent, WebhookEventType } from '@carethread/shared';

@@ -57,6 +57,7 @@ export async function makeTenant(
     clockToleranceSeconds: 5,
     limits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
     apiKeys: [{ id: `${id}-ehr`, sha256: hashApiKey(apiKey) }],
+    webhooks: [],
     ...overrides,
   };
   return { config, key: privateKey, kid, apiKey };

@@ -13,6 +13,7 @@ import {
 import { ErrorBody } from './errors.js';
 import { ConversationId, IsoTime, Label, Seq, UserId } from './primitives.js';
 import { Entry, ParticipantInput, ParticipantView } from './protocol.js';
+import { WebhookEvent } from './webhooks.js';
 
 /** Every error of the host API: an HTTP status and this body with a stable code. */
 export const ApiErrorResponse = z.object({ error: ErrorBody });
@@ -118,3 +119,29 @@ export const ApiConsentEvent = z.object({
 });
 export type ApiConsentEvent = z.infer<typeof ApiConsentEvent>;
 export const ApiConsentEventPage = pageOf(ApiConsentEvent);
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks
+
+/** An event an endpoint did not take within the retry window. */
+export const ApiDeadLetter = z.object({
+  endpointId: z.string(),
+  /** The event as the endpoint would receive it (its payload mode applied). */
+  event: WebhookEvent,
+  attempts: z.int(),
+  lastError: z.string(),
+  deadAt: IsoTime,
+  /** When a redelivery through this API succeeded; null until then. */
+  redeliveredAt: z.nullable(IsoTime),
+});
+export type ApiDeadLetter = z.infer<typeof ApiDeadLetter>;
+export const ApiDeadLetterPage = pageOf(ApiDeadLetter);
+export const DeadLetterPath = z.object({
+  endpointId: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/)),
+  eventId: z.string().check(z.minLength(1), z.maxLength(64)),
+});
+export const ApiRedeliverResult = z.object({
+  /** The HTTP status the endpoint answered with (2xx). */
+  status: z.int(),
+  redeliveredAt: IsoTime,
+});

@@ -6,3 +6,4 @@ export * from './constants.js';
 export * from './errors.js';
 export * from './protocol.js';
 export * from './issues.js';
+export * from './webhooks.js';

@@ -3,6 +3,8 @@
 import { z } from 'zod/mini';
 import {
   ApiErrorResponse,
+  WEBHOOK_SIGNATURE_HEADER,
+  WebhookEvent,
   ERROR_CODES,
   IDEMPOTENCY_HEADER,
   errorSentences,
@@ -107,7 +109,38 @@ export function openApiDocument(routes: readonly RouteSpec[]) {
         '`Idempotency-Key` and answers a retry with the same key and body as it answered the first time.',
     },
     security: [{ apiKey: [] }],
-    tags: [{ name: 'Conversations' }, { name: 'Consent' }],
+    webhooks: {
+      carethreadEvent: {
+        post: {
+          summary: 'What the relay posts to each configured webhook endpoint',
+          description:
+            'One event per request, in commit order per endpoint, at least once: deduplicate by ' +
+            '`id`. Verify `CareThread-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`) ' +
+            'with `verifyWebhook` from `@carethread/server`. Answer 2xx within the timeout, or the ' +
+            'event is retried with backoff for a day and then kept as a dead letter.',
+          parameters: [
+            {
+              name: WEBHOOK_SIGNATURE_HEADER,
+              in: 'header',
+              required: true,
+              schema: { type: 'string' },
+            },
+            {
+              name: 'carethread-event-id',
+              in: 'header',
+              required: true,
+              schema: { type: 'string' },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchema(WebhookEvent, 'output') } },
+          },
+          responses: { '204': { description: 'Taken; any 2xx will do.' } },
+        },
+      },
+    },
+    tags: [{ name: 'Conversations' }, { name: 'Consent' }, { name: 'Webhooks' }],
     paths,
     components: {
       securitySchemes: {

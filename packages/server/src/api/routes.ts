@@ -10,6 +10,10 @@ import {
   ApiConversation,
   ApiConversationCreate,
   ApiConversationPage,
+  ApiDeadLetterPage,
+  ApiRedeliverResult,
+  DeadLetterPath,
+  type ApiDeadLetter,
   ApiEntryPage,
   ApiTemplatePublishResult,
   ApiTemplateVersionPage,
@@ -30,12 +34,16 @@ import type { ConsentService } from '../consent/requests.js';
 import type { TemplateService } from '../consent/templates.js';
 import type { ChatService } from '../services/chat.js';
 import { RelayError } from '../services/errors.js';
-import type { Store } from '../store/types.js';
+import type { TenantConfig } from '../config.js';
+import type { DeadLetter, Store } from '../store/types.js';
+import { webhookBody, type WebhookDispatcher } from '../webhooks/dispatcher.js';
 import type { SocketTransport } from '../transport/socket.js';
 import { route, type RouteSpec } from './route.js';
 
 export interface HostApiDeps {
   store: Store;
+  tenants: readonly TenantConfig[];
+  webhooks: Pick<WebhookDispatcher, 'deliverNow'>;
   chat: ChatService;
   consents: ConsentService;
   templates: TemplateService;
@@ -78,11 +86,28 @@ function pageInMemory<T>(items: readonly T[], query: PageQuery) {
 
 export function hostApiRoutes({
   store,
+  tenants,
+  webhooks,
   chat,
   consents,
   templates,
   transport,
 }: HostApiDeps): RouteSpec[] {
+  /** A dead letter as the API shows it: the event in the form its endpoint receives. */
+  function deadLetterView(tenantId: string, letter: DeadLetter): ApiDeadLetter {
+    const endpoint = tenants
+      .find((t) => t.id === tenantId)
+      ?.webhooks.find((e) => e.id === letter.endpointId);
+    return {
+      endpointId: letter.endpointId,
+      event: webhookBody(letter.event, endpoint?.payload ?? 'ids'),
+      attempts: letter.attempts,
+      lastError: letter.lastError,
+      deadAt: letter.deadAt,
+      redeliveredAt: letter.redeliveredAt,
+    };
+  }
+
   async function conversationView(
     identity: Identity,
     conversationId: string,
@@ -374,6 +399,77 @@ export function hostApiRoutes({
           await store.listConsentEvents(identity.tenantId, params.requestId),
           query,
         );
+      },
+    }),
+
+    route({
+      method: 'GET',
+      path: '/api/v1/webhooks/dead-letters',
+      operationId: 'listWebhookDeadLetters',
+      summary: 'Events an endpoint did not take within the retry window, by endpoint and order',
+      tag: 'Webhooks',
+      query: PageQuery,
+      success: { status: 200, description: 'A page of dead letters.', schema: ApiDeadLetterPage },
+      errors: [],
+      handler: async ({ identity, query }) => {
+        const limit = query.limit ?? DEFAULT_PAGE;
+        const after = decodeCursor(query.cursor, '');
+        const [endpointId, seq] = after === undefined ? [] : after.split(' ');
+        const letters = await store.listDeadLetters(
+          identity.tenantId,
+          endpointId === undefined ? undefined : { endpointId, seq: Number(seq) },
+          limit + 1,
+        );
+        const page = letters.slice(0, limit);
+        const last = page.at(-1);
+        return {
+          items: page.map((letter) => deadLetterView(identity.tenantId, letter)),
+          next:
+            letters.length > limit && last
+              ? encodeCursor(`${last.endpointId} ${String(last.event.seq)}`)
+              : null,
+        };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/webhooks/dead-letters/{endpointId}/{eventId}/redeliver',
+      operationId: 'redeliverWebhookDeadLetter',
+      summary: 'Deliver a dead-lettered event to its endpoint again, now',
+      tag: 'Webhooks',
+      params: DeadLetterPath,
+      success: {
+        status: 200,
+        description: 'The endpoint took the event.',
+        schema: ApiRedeliverResult,
+      },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params }) => {
+        const letter = await store.getDeadLetter(
+          identity.tenantId,
+          params.endpointId,
+          params.eventId,
+        );
+        if (!letter)
+          throw new RelayError('NOT_FOUND', 'No dead letter has this endpoint and event id.');
+        const result = await webhooks.deliverNow(
+          identity.tenantId,
+          params.endpointId,
+          letter.event,
+        );
+        if (!result.ok)
+          throw new RelayError(
+            'UNAVAILABLE',
+            `The endpoint did not take the event (${result.error}). Fix the receiver and try again.`,
+          );
+        const redeliveredAt = new Date().toISOString();
+        await store.markDeadLetterRedelivered(
+          identity.tenantId,
+          params.endpointId,
+          letter.event.seq,
+          redeliveredAt,
+        );
+        return { status: result.status, redeliveredAt };
       },
     }),
   ];

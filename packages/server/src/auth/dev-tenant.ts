@@ -1,7 +1,7 @@
 // The development tenant: an ES256 key pair created in the data folder on first use, so that
 // `pnpm relay` and `pnpm carethread token` work with zero configuration. Never for production.
 import path from 'node:path';
-import type { TenantConfig, TenantLimits } from '../config.js';
+import type { TenantConfig, TenantLimits, WebhookEndpoint } from '../config.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../keys.js';
 
 export const DEV_TENANT_ID = 'dev';
@@ -23,6 +23,7 @@ export function devTenantConfig(
   key: DevSigningKey,
   limits: TenantLimits,
   apiKeySha256: string,
+  webhooks: WebhookEndpoint[],
 ): TenantConfig {
   return {
     id: DEV_TENANT_ID,
@@ -36,5 +37,6 @@ export function devTenantConfig(
     clockToleranceSeconds: 30,
     limits,
     apiKeys: [{ id: 'dev', sha256: apiKeySha256 }],
+    webhooks,
   };
 }

@@ -204,6 +204,55 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007_webhook_outbox': {
+    async up(db: Kysely<unknown>) {
+      // Webhook events, written in the same transaction as the change they announce; `seq` orders
+      // them per tenant as they committed.
+      await db.schema
+        .createTable('outbox_events')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull().unique())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('occurred_at', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('outbox_events_by_tenant')
+        .on('outbox_events')
+        .columns(['tenant_id', 'seq'])
+        .execute();
+      // Where each endpoint is in its tenant's events, and the state of its head event's retries.
+      await db.schema
+        .createTable('webhook_cursors')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('endpoint_id', 'text', (c) => c.notNull())
+        .addColumn('last_seq', 'integer', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'text')
+        .addColumn('first_failed_at', 'text')
+        .addColumn('last_error', 'text')
+        .addPrimaryKeyConstraint('webhook_cursors_pk', ['tenant_id', 'endpoint_id'])
+        .execute();
+      // Events an endpoint did not take within the retry window; listed and redelivered by the API.
+      await db.schema
+        .createTable('webhook_dead_letters')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('endpoint_id', 'text', (c) => c.notNull())
+        .addColumn('event_seq', 'integer', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text', (c) => c.notNull())
+        .addColumn('dead_at', 'text', (c) => c.notNull())
+        .addColumn('redelivered_at', 'text')
+        .addPrimaryKeyConstraint('webhook_dead_letters_pk', [
+          'tenant_id',
+          'endpoint_id',
+          'event_seq',
+        ])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -118,8 +118,44 @@ export interface ApiIdempotencyTable {
   created_at: string;
 }
 
+export interface OutboxEventsTable {
+  seq: Generated<number>;
+  tenant_id: string;
+  event_id: string;
+  type: string;
+  occurred_at: string;
+  /** JSON of the event's full payload; endpoints on notification-only payloads get its ids. */
+  data: string;
+}
+
+export interface WebhookCursorsTable {
+  tenant_id: string;
+  endpoint_id: string;
+  /** The newest event this endpoint has taken (or skipped, or dead-lettered). */
+  last_seq: number;
+  /** Failed attempts at the event after `last_seq`. */
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  first_failed_at: string | null;
+  last_error: string | null;
+}
+
+export interface WebhookDeadLettersTable {
+  tenant_id: string;
+  endpoint_id: string;
+  event_seq: number;
+  event_id: string;
+  attempts: number;
+  last_error: string;
+  dead_at: string;
+  redelivered_at: string | null;
+}
+
 export interface Database {
   api_idempotency: ApiIdempotencyTable;
+  outbox_events: OutboxEventsTable;
+  webhook_cursors: WebhookCursorsTable;
+  webhook_dead_letters: WebhookDeadLettersTable;
   consent_events: ConsentEventsTable;
   consent_grants: ConsentGrantsTable;
   consent_records: ConsentRecordsTable;

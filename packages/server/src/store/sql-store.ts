@@ -12,9 +12,17 @@ import type {
   Role,
   TemplateKind,
   TemplateVersionView,
+  WebhookEventType,
 } from '@carethread/shared';
 import { decideAppend, toEntry, type EntryRow } from './append-rules.js';
 import { migrationProvider } from './migrations.js';
+import {
+  consentEvent,
+  messageEvent,
+  participantAddedEvent,
+  participantRemovedEvent,
+  type OutboxRow,
+} from './outbox.js';
 import { canonicalHash } from '../consent/canonical.js';
 import type {
   ConsentEventsTable,
@@ -22,7 +30,9 @@ import type {
   ConsentTemplatesTable,
   ConversationsTable,
   Database,
+  OutboxEventsTable,
   ParticipantsTable,
+  WebhookDeadLettersTable,
 } from './schema.js';
 import type {
   AppendRequest,
@@ -30,10 +40,13 @@ import type {
   ConsentEventInput,
   ConsentEventRecord,
   ConversationRecord,
+  DeadLetter,
   IdempotencyClaim,
   NewParticipant,
+  OutboxEvent,
   ParticipantRecord,
   Store,
+  WebhookCursor,
 } from './types.js';
 
 export interface SqlEngine {
@@ -168,8 +181,73 @@ function valuesList(tuples: (string | number)[][]) {
   return sql`values ${sql.join(tuples.map((t) => sql`(${sql.join(t)})`))}`;
 }
 
-export function createSqlStore(engine: SqlEngine): Store {
+function toOutboxEvent(row: Selectable<OutboxEventsTable>): OutboxEvent {
+  return {
+    seq: row.seq,
+    id: row.event_id,
+    tenantId: row.tenant_id,
+    type: row.type as WebhookEventType,
+    time: row.occurred_at,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  };
+}
+
+/** Dead letters with the event each one holds. */
+function deadLetters(db: Kysely<Database>) {
+  return db
+    .selectFrom('webhook_dead_letters as d')
+    .innerJoin('outbox_events as o', 'o.seq', 'd.event_seq')
+    .selectAll('o')
+    .select(['d.endpoint_id', 'd.attempts', 'd.last_error', 'd.dead_at', 'd.redelivered_at']);
+}
+
+function toDeadLetter(
+  row: Selectable<OutboxEventsTable> &
+    Pick<
+      Selectable<WebhookDeadLettersTable>,
+      'endpoint_id' | 'attempts' | 'last_error' | 'dead_at' | 'redelivered_at'
+    >,
+): DeadLetter {
+  return {
+    endpointId: row.endpoint_id,
+    event: toOutboxEvent(row),
+    attempts: row.attempts,
+    lastError: row.last_error,
+    deadAt: row.dead_at,
+    redeliveredAt: row.redelivered_at,
+  };
+}
+
+function advanceCursor(db: Kysely<Database>, tenantId: string, endpointId: string, seq: number) {
+  return db
+    .updateTable('webhook_cursors')
+    .set({
+      last_seq: seq,
+      attempts: 0,
+      next_attempt_at: null,
+      first_failed_at: null,
+      last_error: null,
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('endpoint_id', '=', endpointId)
+    .where('last_seq', '<', seq)
+    .execute();
+}
+
+export interface SqlStoreOptions {
+  /** Tenants with webhook endpoints: their changes are recorded in the outbox. */
+  outboxTenants?: readonly string[];
+}
+
+export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {}): Store {
   const { db } = engine;
+  const outboxTenants = new Set(options.outboxTenants ?? []);
+
+  /** Writes webhook events inside `trx`, for tenants that have endpoints. */
+  async function recordEvents(trx: Kysely<Database>, rows: readonly OutboxRow[]): Promise<void> {
+    const recorded = rows.filter((row) => outboxTenants.has(row.tenant_id));
+    if (recorded.length > 0) await trx.insertInto('outbox_events').values(recorded).execute();
+  }
 
   /** Appends an audit event chained to the request's previous one, inside `trx`. */
   async function appendConsentEvent(
@@ -232,7 +310,9 @@ export function createSqlStore(engine: SqlEngine): Store {
       .where('request_id', '=', requestId)
       .execute();
     await appendConsentEvent(trx, tenantId, requestId, event);
-    return toConsentRequest({ ...row, state: to, updated_at: event.at });
+    const moved = toConsentRequest({ ...row, state: to, updated_at: event.at });
+    await recordEvents(trx, [consentEvent(tenantId, moved)]);
+    return moved;
   }
 
   async function appendForTenant(
@@ -325,6 +405,7 @@ export function createSqlStore(engine: SqlEngine): Store {
     }
 
     const inserts: EntryRow[] = [];
+    const events: OutboxRow[] = [];
     for (const { index, request } of requests) {
       const { conversationId, sender, clientId } = request;
       const idKey = key(conversationId, sender.userId, clientId);
@@ -341,6 +422,7 @@ export function createSqlStore(engine: SqlEngine): Store {
       nextSeq.set(conversationId, decision.row.seq);
       inserts.push(decision.row);
       existing.set(idKey, decision.row);
+      if (outboxTenants.has(tenantId)) events.push(messageEvent(request, decision.row.seq));
     }
 
     // SQLite allows 32766 bound parameters per statement; 11 columns x 1000 rows stays well under.
@@ -350,6 +432,9 @@ export function createSqlStore(engine: SqlEngine): Store {
         .values(inserts.slice(start, start + 1000))
         .execute();
     }
+    // 5 columns x 1000 rows, also under the bound-parameter limit.
+    for (let start = 0; start < events.length; start += 1000)
+      await recordEvents(trx, events.slice(start, start + 1000));
   }
 
   return {
@@ -491,7 +576,9 @@ export function createSqlStore(engine: SqlEngine): Store {
           )
           .returningAll()
           .executeTakeFirstOrThrow();
-        return toParticipant(row);
+        const added = toParticipant(row);
+        await recordEvents(trx, [participantAddedEvent(added, at)]);
+        return added;
       });
     },
 
@@ -505,7 +592,10 @@ export function createSqlStore(engine: SqlEngine): Store {
           .where('user_id', '=', userId)
           .where('removed_at', 'is', null)
           .executeTakeFirst();
-        return Number(result.numUpdatedRows) > 0;
+        const removed = Number(result.numUpdatedRows) > 0;
+        if (removed)
+          await recordEvents(trx, [participantRemovedEvent(tenantId, conversationId, userId, at)]);
+        return removed;
       });
     },
 
@@ -612,6 +702,7 @@ export function createSqlStore(engine: SqlEngine): Store {
           })
           .execute();
         await appendConsentEvent(trx, tenantId, request.requestId, event);
+        await recordEvents(trx, [consentEvent(tenantId, request)]);
         return { request, created: true };
       });
     },
@@ -881,6 +972,121 @@ export function createSqlStore(engine: SqlEngine): Store {
         .where('created_at', '<', before)
         .executeTakeFirst();
       return Number(result.numDeletedRows);
+    },
+
+    async outboxEventsAfter(tenantId, afterSeq, limit) {
+      const rows = await db
+        .selectFrom('outbox_events')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map(toOutboxEvent);
+    },
+
+    webhookCursor(tenantId, endpointId) {
+      return engine.writeTransaction(async (trx): Promise<WebhookCursor> => {
+        const row = await trx
+          .selectFrom('webhook_cursors')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('endpoint_id', '=', endpointId)
+          .executeTakeFirst();
+        if (row)
+          return {
+            lastSeq: row.last_seq,
+            attempts: row.attempts,
+            nextAttemptAt: row.next_attempt_at,
+            firstFailedAt: row.first_failed_at,
+          };
+        const newest = await trx
+          .selectFrom('outbox_events')
+          .select((eb) => eb.fn.max('seq').as('seq'))
+          .where('tenant_id', '=', tenantId)
+          .executeTakeFirst();
+        const lastSeq = newest?.seq ?? 0;
+        await trx
+          .insertInto('webhook_cursors')
+          .values({ tenant_id: tenantId, endpoint_id: endpointId, last_seq: lastSeq })
+          .execute();
+        return { lastSeq, attempts: 0, nextAttemptAt: null, firstFailedAt: null };
+      });
+    },
+
+    async advanceWebhookCursor(tenantId, endpointId, seq) {
+      await advanceCursor(db, tenantId, endpointId, seq);
+    },
+
+    async recordWebhookFailure(tenantId, endpointId, failure) {
+      await db
+        .updateTable('webhook_cursors')
+        .set({
+          attempts: failure.attempts,
+          next_attempt_at: failure.nextAttemptAt,
+          first_failed_at: failure.firstFailedAt,
+          last_error: failure.error,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('endpoint_id', '=', endpointId)
+        .execute();
+    },
+
+    deadLetterWebhook(tenantId, endpointId, event, attempts, error, at) {
+      return engine.writeTransaction(async (trx) => {
+        await trx
+          .insertInto('webhook_dead_letters')
+          .values({
+            tenant_id: tenantId,
+            endpoint_id: endpointId,
+            event_seq: event.seq,
+            event_id: event.id,
+            attempts,
+            last_error: error,
+            dead_at: at,
+            redelivered_at: null,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        await advanceCursor(trx, tenantId, endpointId, event.seq);
+      });
+    },
+
+    async listDeadLetters(tenantId, after, limit) {
+      let query = deadLetters(db).where('d.tenant_id', '=', tenantId);
+      if (after)
+        query = query.where((eb) =>
+          eb.or([
+            eb('d.endpoint_id', '>', after.endpointId),
+            eb.and([eb('d.endpoint_id', '=', after.endpointId), eb('d.event_seq', '>', after.seq)]),
+          ]),
+        );
+      const rows = await query
+        .orderBy('d.endpoint_id')
+        .orderBy('d.event_seq')
+        .limit(limit)
+        .execute();
+      return rows.map(toDeadLetter);
+    },
+
+    async getDeadLetter(tenantId, endpointId, eventId) {
+      const row = await deadLetters(db)
+        .where('d.tenant_id', '=', tenantId)
+        .where('d.endpoint_id', '=', endpointId)
+        .where('d.event_id', '=', eventId)
+        .executeTakeFirst();
+      return row && toDeadLetter(row);
+    },
+
+    async markDeadLetterRedelivered(tenantId, endpointId, eventSeq, at) {
+      await db
+        .updateTable('webhook_dead_letters')
+        .set({ redelivered_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('endpoint_id', '=', endpointId)
+        .where('event_seq', '=', eventSeq)
+        .execute();
     },
   };
 }

@@ -4,10 +4,12 @@
 // The rules are the shared `decideAppend`, so this path and the portable one answer alike.
 import type Sqlite from 'better-sqlite3';
 import { decideAppend, type AppendFacts, type EntryRow } from './append-rules.js';
+import { messageEvent, type OutboxRow } from './outbox.js';
 import type { AppendRequest, AppendResult } from './types.js';
 
 export function createSqliteAppender(
   database: Sqlite.Database,
+  outboxTenants: ReadonlySet<string>,
 ): (requests: readonly AppendRequest[]) => AppendResult[] {
   const lastSeqOf = database
     .prepare<[string, string], number>(
@@ -41,6 +43,11 @@ export function createSqliteAppender(
        sender_name, text, target_seq, created_at)
      values (@tenant_id, @conversation_id, @seq, @kind, @client_id, @sender_id, @sender_role,
        @sender_name, @text, @target_seq, @created_at)`,
+  );
+
+  const recordEvent = database.prepare<OutboxRow>(
+    `insert into outbox_events (tenant_id, event_id, type, occurred_at, data)
+     values (@tenant_id, @event_id, @type, @occurred_at, @data)`,
   );
 
   const appendBatch = database.transaction((requests: readonly AppendRequest[]) => {
@@ -86,6 +93,7 @@ export function createSqliteAppender(
       if (decision.insert) {
         insert.run(decision.row);
         lastSeqs.set(conversationKey, decision.row.seq);
+        if (outboxTenants.has(tenantId)) recordEvent.run(messageEvent(request, decision.row.seq));
       }
       return decision.result;
     });

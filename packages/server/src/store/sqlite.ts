@@ -13,6 +13,8 @@ export interface SqliteOptions {
   filename: string;
   /** `full` (default) fsyncs every commit; `normal` survives a process crash but not a power cut. */
   synchronous?: 'full' | 'normal';
+  /** Tenants with webhook endpoints, whose changes are recorded in the outbox. */
+  outboxTenants?: string[];
 }
 
 /**
@@ -75,11 +77,12 @@ export async function createSqliteStore(options: SqliteOpenOptions): Promise<Sto
       }),
     close: () => db.destroy(),
   };
-  const store = createSqlStore(engine);
+  const outboxTenants = options.outboxTenants ?? [];
+  const store = createSqlStore(engine, { outboxTenants });
   await store.migrate();
   // The fast path prepares its statements against the migrated schema.
   if (!options.portableAppends) {
-    const append = createSqliteAppender(database);
+    const append = createSqliteAppender(database, new Set(outboxTenants));
     // Holding Kysely's connection keeps the synchronous transaction from starting while one of
     // Kysely's own transactions is open on the same connection (it would nest as a savepoint).
     engine.appendEntries = (requests) =>

@@ -135,5 +135,13 @@ export async function createThreadedSqliteStore(
     completeIdempotencyKey: (...args) => call('completeIdempotencyKey', ...args),
     releaseIdempotencyKey: (...args) => call('releaseIdempotencyKey', ...args),
     expireIdempotencyKeys: (...args) => call('expireIdempotencyKeys', ...args),
+    outboxEventsAfter: (...args) => call('outboxEventsAfter', ...args),
+    webhookCursor: (...args) => call('webhookCursor', ...args),
+    advanceWebhookCursor: (...args) => call('advanceWebhookCursor', ...args),
+    recordWebhookFailure: (...args) => call('recordWebhookFailure', ...args),
+    deadLetterWebhook: (...args) => call('deadLetterWebhook', ...args),
+    listDeadLetters: (...args) => call('listDeadLetters', ...args),
+    getDeadLetter: (...args) => call('getDeadLetter', ...args),
+    markDeadLetterRedelivered: (...args) => call('markDeadLetterRedelivered', ...args),
   };
 }

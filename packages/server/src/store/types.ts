@@ -10,6 +10,7 @@ import type {
   Role,
   Sender,
   TemplateVersionView,
+  WebhookEventType,
 } from '@carethread/shared';
 
 export interface ConversationRecord {
@@ -112,6 +113,33 @@ export type IdempotencyClaim =
   | { state: 'claimed' }
   | { state: 'running'; fingerprint: string }
   | { state: 'done'; fingerprint: string; status: number; body: string };
+
+/** A committed webhook event, in its tenant's order. */
+export interface OutboxEvent {
+  seq: number;
+  id: string;
+  tenantId: string;
+  type: WebhookEventType;
+  time: string;
+  /** The full payload (with message text); endpoints on notification-only payloads get less. */
+  data: Record<string, unknown>;
+}
+
+export interface WebhookCursor {
+  lastSeq: number;
+  attempts: number;
+  nextAttemptAt: string | null;
+  firstFailedAt: string | null;
+}
+
+export interface DeadLetter {
+  endpointId: string;
+  event: OutboxEvent;
+  attempts: number;
+  lastError: string;
+  deadAt: string;
+  redeliveredAt: string | null;
+}
 
 export interface Store {
   /** Brings the schema up to date by running every numbered migration not yet applied. */
@@ -277,6 +305,48 @@ export interface Store {
   releaseIdempotencyKey(tenantId: string, key: string): Promise<void>;
   /** Forgets keys created before `before`; returns how many. */
   expireIdempotencyKeys(before: string): Promise<number>;
+
+  /** A tenant's webhook events after `afterSeq`, in commit order. */
+  outboxEventsAfter(tenantId: string, afterSeq: number, limit: number): Promise<OutboxEvent[]>;
+  /**
+   * An endpoint's place in its tenant's events. A new endpoint starts after the newest event, so
+   * adding one does not replay history.
+   */
+  webhookCursor(tenantId: string, endpointId: string): Promise<WebhookCursor>;
+  /** Moves an endpoint past `seq` (delivered or not subscribed) and clears its retry state. */
+  advanceWebhookCursor(tenantId: string, endpointId: string, seq: number): Promise<void>;
+  /** Records a failed attempt at the endpoint's next event. */
+  recordWebhookFailure(
+    tenantId: string,
+    endpointId: string,
+    failure: { attempts: number; nextAttemptAt: string; firstFailedAt: string; error: string },
+  ): Promise<void>;
+  /** Gives up on `event` for the endpoint: a dead letter, and the cursor moves past it, at once. */
+  deadLetterWebhook(
+    tenantId: string,
+    endpointId: string,
+    event: OutboxEvent,
+    attempts: number,
+    error: string,
+    at: string,
+  ): Promise<void>;
+  /** A tenant's dead letters, oldest first, after the given (endpoint, seq) position. */
+  listDeadLetters(
+    tenantId: string,
+    after: { endpointId: string; seq: number } | undefined,
+    limit: number,
+  ): Promise<DeadLetter[]>;
+  getDeadLetter(
+    tenantId: string,
+    endpointId: string,
+    eventId: string,
+  ): Promise<DeadLetter | undefined>;
+  markDeadLetterRedelivered(
+    tenantId: string,
+    endpointId: string,
+    eventSeq: number,
+    at: string,
+  ): Promise<void>;
 
   /** Every entry after `afterSeq`, ascending. */
   entriesAfter(

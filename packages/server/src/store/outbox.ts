@@ -1,0 +1,93 @@
+// What each committed change writes to the webhook outbox, in the transaction of the change:
+// the payloads of webhook events (packages/shared/src/webhooks.ts), built the same way by every
+// write path. Only tenants with webhook endpoints record events.
+import { randomUUID } from 'node:crypto';
+import type {
+  ConsentRequestView,
+  ConsentState,
+  WebhookConsentData,
+  WebhookEventType,
+  WebhookMessageData,
+  WebhookParticipantData,
+} from '@carethread/shared';
+import type { AppendRequest, ParticipantRecord } from './types.js';
+
+/** One row for `outbox_events`, ready to insert. */
+export interface OutboxRow {
+  tenant_id: string;
+  event_id: string;
+  type: WebhookEventType;
+  occurred_at: string;
+  data: string;
+}
+
+export function outboxRow(
+  tenantId: string,
+  type: WebhookEventType,
+  at: string,
+  data: WebhookMessageData | WebhookParticipantData | WebhookConsentData,
+): OutboxRow {
+  return {
+    tenant_id: tenantId,
+    event_id: randomUUID(),
+    type,
+    occurred_at: at,
+    data: JSON.stringify(data),
+  };
+}
+
+export function messageEvent(request: AppendRequest, seq: number): OutboxRow {
+  const data: WebhookMessageData = {
+    conversationId: request.conversationId,
+    seq,
+    messageId: request.clientId,
+    sender: request.sender,
+    text: request.text,
+    ...(request.kind === 'edit' ? { targetSeq: request.targetSeq } : {}),
+    at: request.at,
+  };
+  return outboxRow(
+    request.tenantId,
+    request.kind === 'edit' ? 'message.edited' : 'message.created',
+    request.at,
+    data,
+  );
+}
+
+export function participantAddedEvent(participant: ParticipantRecord, at: string): OutboxRow {
+  const { tenantId, conversationId, userId, role, displayName, relationship, title, readSeq } =
+    participant;
+  return outboxRow(tenantId, 'participant.added', at, {
+    conversationId,
+    userId,
+    participant: { userId, role, displayName, relationship, title, readSeq },
+  });
+}
+
+export function participantRemovedEvent(
+  tenantId: string,
+  conversationId: string,
+  userId: string,
+  at: string,
+): OutboxRow {
+  return outboxRow(tenantId, 'participant.removed', at, { conversationId, userId });
+}
+
+const CONSENT_EVENT: Record<ConsentState, WebhookEventType> = {
+  requested: 'consent.requested',
+  viewed: 'consent.viewed',
+  signed: 'consent.signed',
+  declined: 'consent.declined',
+  revoked: 'consent.revoked',
+  expired: 'consent.expired',
+};
+
+export function consentEvent(tenantId: string, request: ConsentRequestView): OutboxRow {
+  return outboxRow(tenantId, CONSENT_EVENT[request.state], request.updatedAt, {
+    requestId: request.requestId,
+    conversationId: request.conversationId,
+    patientId: request.patientId,
+    state: request.state,
+    request,
+  });
+}
