@@ -375,5 +375,84 @@ export function describeStoreContract(
         state: 'claimed',
       });
     });
+
+    it('records a webhook event with each committed change, for tenants with webhooks only', async () => {
+      await store.appendEntries([
+        message('c1', 'm-00000001', 'one'),
+        message('c1', 'm-00000001', 'one'),
+      ]);
+      await store.appendEntries([
+        message('c1', 'm-00000002', 'two'),
+        message('c1', 'm-00000003', 'x', patient, 't2'),
+      ]);
+      await store.addParticipant(
+        't1',
+        'c1',
+        { userId: 'bob', role: 'family', displayName: 'Bob', relationship: 'brother', title: null },
+        at(2),
+      );
+      await store.removeParticipant('t1', 'c1', 'bob', at(3));
+      await store.removeParticipant('t1', 'c1', 'bob', at(4)); // not a member any more: no event
+      const events = await store.outboxEventsAfter('t1', 0, 100);
+      expect(events.map((e) => e.type)).toEqual([
+        'message.created',
+        'message.created',
+        'participant.added',
+        'participant.removed',
+      ]);
+      expect(events.map((e) => e.data.seq)).toEqual([1, 2, undefined, undefined]);
+      expect(events[0]?.data.text).toBe('one');
+      expect(new Set(events.map((e) => e.id)).size).toBe(4);
+      expect(await store.outboxEventsAfter('t2', 0, 100)).toEqual([]);
+      expect(
+        (await store.outboxEventsAfter('t1', events[1]?.seq ?? 0, 100)).map((e) => e.type),
+      ).toEqual(['participant.added', 'participant.removed']);
+    });
+
+    it('keeps an endpoint cursor: starts after the newest event, records failures, dead-letters', async () => {
+      await store.appendEntries([message('c1', 'm-00000001', 'before the endpoint')]);
+      const start = await store.webhookCursor('t1', 'ehr');
+      const [old] = await store.outboxEventsAfter('t1', 0, 1);
+      expect(start).toEqual({
+        lastSeq: old?.seq,
+        attempts: 0,
+        nextAttemptAt: null,
+        firstFailedAt: null,
+      });
+
+      await store.appendEntries([message('c1', 'm-00000002', 'after')]);
+      const [head] = await store.outboxEventsAfter('t1', start.lastSeq, 10);
+      if (!head) throw new Error('no event after the cursor');
+      await store.recordWebhookFailure('t1', 'ehr', {
+        attempts: 2,
+        nextAttemptAt: at(9),
+        firstFailedAt: at(5),
+        error: 'HTTP 500',
+      });
+      expect(await store.webhookCursor('t1', 'ehr')).toEqual({
+        lastSeq: start.lastSeq,
+        attempts: 2,
+        nextAttemptAt: at(9),
+        firstFailedAt: at(5),
+      });
+      await store.deadLetterWebhook('t1', 'ehr', head, 3, 'HTTP 500', at(10));
+      expect(await store.webhookCursor('t1', 'ehr')).toMatchObject({
+        lastSeq: head.seq,
+        attempts: 0,
+      });
+      const letters = await store.listDeadLetters('t1', undefined, 10);
+      expect(letters.map((l) => [l.endpointId, l.event.id, l.attempts, l.redeliveredAt])).toEqual([
+        ['ehr', head.id, 3, null],
+      ]);
+      expect(await store.listDeadLetters('t1', { endpointId: 'ehr', seq: head.seq }, 10)).toEqual(
+        [],
+      );
+      expect(await store.listDeadLetters('t2', undefined, 10)).toEqual([]);
+      await store.markDeadLetterRedelivered('t1', 'ehr', head.seq, at(11));
+      expect((await store.getDeadLetter('t1', 'ehr', head.id))?.redeliveredAt).toBe(at(11));
+      // A cursor never moves back.
+      await store.advanceWebhookCursor('t1', 'ehr', 1);
+      expect((await store.webhookCursor('t1', 'ehr')).lastSeq).toBe(head.seq);
+    });
   });
 }

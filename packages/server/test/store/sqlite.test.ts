@@ -9,7 +9,10 @@ import { describeStoreContract } from './contract.js';
 
 describeStoreContract('SQLite', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
-  const store = await createSqliteStore({ filename: path.join(dir, 'test.sqlite') });
+  const store = await createSqliteStore({
+    filename: path.join(dir, 'test.sqlite'),
+    outboxTenants: ['t1'],
+  });
   return {
     store,
     cleanup: async () => {
@@ -26,6 +29,7 @@ describeStoreContract(
     const store = await createSqliteStore({
       filename: path.join(dir, 'test.sqlite'),
       portableAppends: true,
+      outboxTenants: ['t1'],
     });
     return {
       store,
@@ -39,7 +43,10 @@ describeStoreContract(
 
 describeStoreContract('SQLite on a worker thread (what the relay uses)', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
-  const store = await createThreadedSqliteStore({ filename: path.join(dir, 'test.sqlite') });
+  const store = await createThreadedSqliteStore({
+    filename: path.join(dir, 'test.sqlite'),
+    outboxTenants: ['t1'],
+  });
   return {
     store,
     cleanup: async () => {
@@ -68,6 +75,7 @@ describe('SQLite engine', () => {
       '0004_consent_grants',
       '0005_consent_record_pdf',
       '0006_api_idempotency',
+      '0007_webhook_outbox',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });
