@@ -11,6 +11,7 @@ import { devTenantConfig, loadDevSigningKey, type DevSigningKey } from './auth/d
 import { createTokenVerifier } from './auth/tokens.js';
 import { mountHostApi } from './api/host-api.js';
 import { createApiKeyLookup, hashApiKey, loadOrCreateDevApiKey } from './api/keys.js';
+import { fhirRoutes } from './api/fhir-routes.js';
 import { hostApiRoutes } from './api/routes.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import type { RelayConfig, TenantConfig } from './config.js';
@@ -164,7 +165,10 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
 
   mountHostApi({
     http,
-    routes: hostApiRoutes({ store, tenants, webhooks, chat, consents, templates, transport }),
+    routes: [
+      ...hostApiRoutes({ store, tenants, webhooks, chat, consents, templates, transport }),
+      ...fhirRoutes({ store, chat, consents }),
+    ],
     store,
     authenticate: createApiKeyLookup(tenants),
     logger,

@@ -105,6 +105,7 @@ export function mountHostApi(options: HostApiOptions): void {
     try {
       const result = await spec.handler({
         identity: hostIdentity(principal.tenantId, principal.keyId),
+        baseUrl: `${request.protocol}://${request.host}`,
         params: parsePart(spec.params, request.params, 'path'),
         query: parsePart(spec.query, request.query, 'query'),
         body: parsePart(spec.body, request.body ?? {}, 'body'),

@@ -140,7 +140,7 @@ export function openApiDocument(routes: readonly RouteSpec[]) {
         },
       },
     },
-    tags: [{ name: 'Conversations' }, { name: 'Consent' }, { name: 'Webhooks' }],
+    tags: [{ name: 'Conversations' }, { name: 'Consent' }, { name: 'Webhooks' }, { name: 'FHIR' }],
     paths,
     components: {
       securitySchemes: {

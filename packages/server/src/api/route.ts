@@ -13,6 +13,8 @@ export interface RawBody {
 export interface RouteContext<Params, Query, Body> {
   /** The host's identity for its tenant (see `hostIdentity`). */
   identity: Identity;
+  /** Where the relay is reached, as the caller addressed it (for absolute URLs in answers). */
+  baseUrl: string;
   params: Params;
   query: Query;
   body: Body;

@@ -1,0 +1,138 @@
+// Conversation entries as FHIR R4 Communication resources, and the searchset Bundle of
+// `GET [base]/Communication?conversation=ID`, paged by sequence number. Pure mapping.
+import type { EditView, MessageView } from '@carethread/shared';
+import type { Bundle, BundleLink, Communication, Extension } from 'fhir/r4.js';
+import { CARETHREAD_EXTENSION, fhirId, identifierSystem, reference, trimBase } from './ids.js';
+import { patientReference, senderReference } from './people.js';
+
+/** One entry of a conversation's log: a message, or a correction of an earlier one. */
+export type ConversationEntry = MessageView | EditView;
+
+/** The stable id of the Communication of entry `seq` of a conversation. */
+export function communicationId(tenantId: string, conversationId: string, seq: number): string {
+  return fhirId(tenantId, 'Communication', conversationId, String(seq));
+}
+
+/**
+ * A conversation entry as a completed Communication: sender by role (Patient, RelatedPerson or
+ * Practitioner), the patient as subject when `patientId` is given, the text as payload.
+ *
+ * An edit becomes a Communication of its own (it has its own sequence number and time) that points
+ * at the message it corrects with the CareThread extension `communication-corrects`. R4's
+ * `inResponseTo` would say the edit is a reply, which a reader of the chart would take for a new
+ * message in the thread.
+ *
+ * @example communicationFromEntry({ tenantId, entry, patientId: 'alice' })
+ */
+export function communicationFromEntry(input: {
+  tenantId: string;
+  entry: ConversationEntry;
+  /** The conversation's patient (a CareThread user id), when known. */
+  patientId?: string;
+}): Communication {
+  const { tenantId, entry, patientId } = input;
+  const extension: Extension[] = [
+    {
+      url: CARETHREAD_EXTENSION.conversation,
+      valueIdentifier: {
+        system: identifierSystem(tenantId, 'conversation'),
+        value: entry.conversationId,
+      },
+    },
+  ];
+  if (entry.kind === 'edit') {
+    extension.push({
+      url: CARETHREAD_EXTENSION.corrects,
+      valueReference: reference(
+        'Communication',
+        communicationId(tenantId, entry.conversationId, entry.targetSeq),
+      ),
+    });
+  }
+  return {
+    resourceType: 'Communication',
+    id: communicationId(tenantId, entry.conversationId, entry.seq),
+    extension,
+    identifier: [
+      {
+        system: identifierSystem(tenantId, 'conversation-entry'),
+        value: `${entry.conversationId}/${entry.seq}`,
+      },
+    ],
+    status: 'completed',
+    ...(patientId === undefined ? {} : { subject: patientReference(tenantId, patientId) }),
+    sent: entry.kind === 'edit' ? entry.editedAt : entry.sentAt,
+    sender: senderReference(tenantId, patientId, entry.sender),
+    payload: [{ contentString: entry.text }],
+  };
+}
+
+/** What {@link communicationSearchset} pages. */
+export interface CommunicationPage {
+  tenantId: string;
+  /** The FHIR base, e.g. `https://relay.example/fhir`. */
+  baseUrl: string;
+  conversationId: string;
+  patientId?: string;
+  /** Entries with sequence above `afterSeq`, ascending, as the store's `entriesAfter` gives them. */
+  entries: readonly ConversationEntry[];
+  /** The page starts after this sequence number; 0 for the first page. */
+  afterSeq: number;
+  /** The page size asked for (`_count`). */
+  count: number;
+  /** The conversation's newest sequence number. */
+  lastSeq: number;
+}
+
+function searchUrl(page: CommunicationPage, afterSeq: number): string {
+  const query = new URLSearchParams({ conversation: page.conversationId });
+  // `seq` is a number search parameter: `seq=gtN` is every entry after N, so each page link is
+  // an ordinary search and its total is what that search matches.
+  if (afterSeq > 0) query.set('seq', `gt${afterSeq}`);
+  query.set('_count', String(page.count));
+  return `${trimBase(page.baseUrl)}/Communication?${query.toString()}`;
+}
+
+/**
+ * The searchset Bundle of one page of a conversation. Sequence numbers are gap-free from 1, so
+ * the search `seq > afterSeq` matches `lastSeq - afterSeq` entries: that is `total`. Links: `self`,
+ * `first`, `previous` when not on the first page, `next` while entries remain after this page.
+ *
+ * @example
+ * const { entries } = await store.entriesAfter(tenantId, conversationId, 0, 50);
+ * communicationSearchset({ tenantId, baseUrl, conversationId, entries, afterSeq: 0, count: 50, lastSeq });
+ */
+export function communicationSearchset(page: CommunicationPage): Bundle<Communication> {
+  const base = trimBase(page.baseUrl);
+  const lastOnPage = page.entries.at(-1)?.seq;
+  const link: BundleLink[] = [
+    { relation: 'self', url: searchUrl(page, page.afterSeq) },
+    { relation: 'first', url: searchUrl(page, 0) },
+  ];
+  if (page.afterSeq > 0)
+    link.push({
+      relation: 'previous',
+      url: searchUrl(page, Math.max(0, page.afterSeq - page.count)),
+    });
+  if (lastOnPage !== undefined && lastOnPage < page.lastSeq)
+    link.push({ relation: 'next', url: searchUrl(page, lastOnPage) });
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: Math.max(0, page.lastSeq - page.afterSeq),
+    link,
+    entry: page.entries.map((entry) => {
+      const resource = communicationFromEntry({
+        tenantId: page.tenantId,
+        entry,
+        ...(page.patientId === undefined ? {} : { patientId: page.patientId }),
+      });
+      const id = communicationId(page.tenantId, entry.conversationId, entry.seq);
+      return {
+        fullUrl: `${base}/Communication/${id}`,
+        resource,
+        search: { mode: 'match' },
+      };
+    }),
+  };
+}
