@@ -11,7 +11,15 @@ import {
   TemplateVersionView,
 } from './consent.js';
 import { ErrorBody } from './errors.js';
-import { ConversationId, IsoTime, Label, Seq, UserId } from './primitives.js';
+import {
+  ClientMessageId,
+  ConversationId,
+  IsoTime,
+  Label,
+  Seq,
+  Text,
+  UserId,
+} from './primitives.js';
 import { Entry, ParticipantInput, ParticipantView } from './protocol.js';
 import { WebhookEvent } from './webhooks.js';
 
@@ -56,6 +64,8 @@ export const ApiConversation = z.object({
   createdAt: IsoTime,
   /** Sequence of the newest entry; 0 for an empty conversation. */
   lastSeq: Seq,
+  /** When the host archived it: still readable, no new messages. Null while open. */
+  archivedAt: z.nullable(IsoTime),
   participants: z.array(ParticipantView),
 });
 export type ApiConversation = z.infer<typeof ApiConversation>;
@@ -72,6 +82,16 @@ export type ApiConversationPage = z.infer<typeof ApiConversationPage>;
 
 export const ConversationPath = z.object({ conversationId: ConversationId });
 export const ParticipantPath = z.object({ conversationId: ConversationId, userId: UserId });
+
+/** A message the host's back end posts into a conversation (a reminder, a notice). */
+export const ApiSystemMessage = z.object({
+  /** The idempotency key of the message, like a client's message id. */
+  id: ClientMessageId,
+  text: Text,
+  /** Who it shows as from, e.g. "Riverside Clinic"; "Care team" when omitted. */
+  senderName: z.optional(Label),
+});
+export type ApiSystemMessage = z.infer<typeof ApiSystemMessage>;
 
 /** Every entry of the conversation in sequence order (messages and corrections), for archiving. */
 export const ApiEntryPage = pageOf(Entry);

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'TOO_LARGE',
   'CONFLICT',
+  'ARCHIVED',
   'UNAVAILABLE',
   'INTERNAL',
 ] as const;
@@ -40,6 +41,8 @@ export const errorSentences: Record<Code, string> = {
   RATE_LIMITED: 'You are sending too quickly. Wait a moment and try again.',
   TOO_LARGE: 'That message is too long. Shorten it or split it into several messages.',
   CONFLICT: 'That change clashes with an earlier one. Reload the conversation and try again.',
+  ARCHIVED:
+    'This conversation has been closed by the care team. You can still read it, but new messages cannot be sent.',
   UNAVAILABLE:
     'The chat is temporarily unavailable. Your message will be retried; try again shortly.',
   INTERNAL:

@@ -70,6 +70,7 @@ export const statusOfCode: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   TOO_LARGE: 413,
   CONFLICT: 409,
+  ARCHIVED: 409,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -12,6 +12,8 @@ import {
   ApiConversationPage,
   ApiDeadLetterPage,
   ApiRedeliverResult,
+  ApiSystemMessage,
+  MessageView,
   DeadLetterPath,
   type ApiDeadLetter,
   ApiEntryPage,
@@ -49,7 +51,10 @@ export interface HostApiDeps {
   templates: TemplateService;
   transport: Pick<
     SocketTransport,
-    'announceConsent' | 'announceParticipantAdded' | 'announceParticipantRemoved'
+    | 'announceConsent'
+    | 'announceMessage'
+    | 'announceParticipantAdded'
+    | 'announceParticipantRemoved'
   >;
 }
 
@@ -113,11 +118,13 @@ export function hostApiRoutes({
     conversationId: string,
   ): Promise<ApiConversation> {
     const snapshot = await chat.snapshot(identity, conversationId);
+    const record = await store.getConversation(identity.tenantId, conversationId);
     return {
       conversationId: snapshot.conversationId,
       title: snapshot.title,
       createdAt: snapshot.createdAt,
       lastSeq: snapshot.lastSeq,
+      archivedAt: record?.archivedAt ?? null,
       participants: snapshot.participants,
     };
   }
@@ -226,6 +233,43 @@ export function hostApiRoutes({
           params.userId,
         );
         return undefined;
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/conversations/{conversationId}/messages',
+      operationId: 'postSystemMessage',
+      summary: 'Post a message as the organisation (a reminder, a notice); delivered live',
+      tag: 'Conversations',
+      params: ConversationPath,
+      body: ApiSystemMessage,
+      success: {
+        status: 201,
+        description: 'The message as stored (or as first stored, for a repeated id).',
+        schema: MessageView,
+      },
+      errors: ['NOT_FOUND', 'ARCHIVED', 'TOO_LARGE'],
+      handler: async ({ identity, params, body }) => {
+        const { entry, duplicate } = await chat.postAsHost(identity, {
+          conversationId: params.conversationId,
+          ...body,
+        });
+        if (!duplicate) transport.announceMessage(identity.tenantId, entry);
+        return entry;
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/conversations/{conversationId}/archive',
+      operationId: 'archiveConversation',
+      summary: 'Archive a conversation: it stays readable for the record and takes no new messages',
+      tag: 'Conversations',
+      params: ConversationPath,
+      success: { status: 200, description: 'The archived conversation.', schema: ApiConversation },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params }) => {
+        await chat.archive(identity, params.conversationId);
+        return conversationView(identity, params.conversationId);
       },
     }),
     route({

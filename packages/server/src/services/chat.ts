@@ -334,6 +334,42 @@ export function createChatService({
       return store.markRead(identity.tenantId, conversationId, identity.userId, upTo);
     },
 
+    /** The host's back end posts a message as the tenant (no participant is needed). */
+    async postAsHost(
+      identity: Identity,
+      input: { conversationId: string; id: string; text: string; senderName?: string | undefined },
+    ): Promise<Appended<MessageView>> {
+      if (!identity.host) throw new RelayError('FORBIDDEN', 'Only the host can post as itself.');
+      const { entry, duplicate } = await append({
+        kind: 'message',
+        tenantId: identity.tenantId,
+        conversationId: input.conversationId,
+        clientId: input.id,
+        sender: {
+          userId: identity.userId,
+          role: 'staff',
+          displayName: input.senderName ?? 'Care team',
+        },
+        text: input.text,
+        at: now().toISOString(),
+        byHost: true,
+      });
+      if (entry.kind !== 'message') throw new RelayError('CONFLICT');
+      return { entry, duplicate };
+    },
+
+    /** Archives a conversation for the host: readable for ever, no new entries. */
+    async archive(identity: Identity, conversationId: string) {
+      if (!identity.host) throw new RelayError('FORBIDDEN', 'Only the host can archive.');
+      const archived = await store.archiveConversation(
+        identity.tenantId,
+        conversationId,
+        now().toISOString(),
+      );
+      if (!archived) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
+      return archived;
+    },
+
     /** Waits for every accepted write to commit; used by graceful shutdown. */
     drain: () => appendBatcher.drain(),
   };

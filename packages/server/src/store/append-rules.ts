@@ -52,6 +52,8 @@ export function toEntry(row: EntryRow): StoredEntry {
 export interface AppendFacts {
   /** The conversation's newest sequence (within this batch), or undefined when it does not exist. */
   lastSeq: number | undefined;
+  /** The conversation was archived: it takes no new entries. */
+  archived: boolean;
   /** The sender is an active participant and, for family, under a consent in effect. */
   isMember: boolean;
   /** The sender is a family participant without a consent in effect. */
@@ -67,7 +69,7 @@ export type AppendDecision =
   { insert: false; result: AppendResult } | { insert: true; row: EntryRow; result: AppendResult };
 
 function refuse(
-  code: 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT' | 'CONSENT_REQUIRED',
+  code: 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT' | 'CONSENT_REQUIRED' | 'ARCHIVED',
   message: string,
 ): AppendDecision {
   return { insert: false, result: { ok: false, code, message } };
@@ -76,14 +78,22 @@ function refuse(
 export function decideAppend(request: AppendRequest, facts: AppendFacts): AppendDecision {
   const { lastSeq, previous } = facts;
   if (lastSeq === undefined) return refuse('NOT_FOUND', 'This conversation does not exist.');
-  if (facts.needsConsent) {
+  if (facts.archived)
     return refuse(
-      'CONSENT_REQUIRED',
-      "The patient's consent to share this conversation with you is not in effect.",
+      'ARCHIVED',
+      'This conversation has been closed by the care team. You can still read it, but new messages cannot be sent.',
     );
-  }
-  if (!facts.isMember) {
-    return refuse('FORBIDDEN', 'You are not a participant of this conversation.');
+  // The host's back end posts for the tenant (system messages); everyone else must be a member.
+  if (!request.byHost) {
+    if (facts.needsConsent) {
+      return refuse(
+        'CONSENT_REQUIRED',
+        "The patient's consent to share this conversation with you is not in effect.",
+      );
+    }
+    if (!facts.isMember) {
+      return refuse('FORBIDDEN', 'You are not a participant of this conversation.');
+    }
   }
   if (previous) {
     const sameRequest =

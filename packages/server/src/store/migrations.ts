@@ -253,6 +253,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_conversation_archive': {
+    async up(db: Kysely<unknown>) {
+      // Set when the host archives a conversation: it stays readable, and refuses new entries.
+      await db.schema.alterTable('conversations').addColumn('archived_at', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

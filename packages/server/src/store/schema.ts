@@ -7,6 +7,8 @@ export interface ConversationsTable {
   title: string;
   created_by: string;
   created_at: string;
+  /** Set when archived: readable, no new entries. */
+  archived_at: string | null;
 }
 
 export interface ParticipantsTable {

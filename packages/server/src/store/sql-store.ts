@@ -117,6 +117,7 @@ function toConversation(
     createdBy: row.created_by,
     createdAt: row.created_at,
     lastSeq: row.last_seq ?? 0,
+    archivedAt: row.archived_at,
   };
 }
 
@@ -325,11 +326,12 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
 
     const conversations = await trx
       .selectFrom('conversations as c')
-      .select(['c.id', (eb) => lastSeqOf(eb).as('last_seq')])
+      .select(['c.id', 'c.archived_at', (eb) => lastSeqOf(eb).as('last_seq')])
       .where('c.tenant_id', '=', tenantId)
       .where('c.id', 'in', conversationIds)
       .execute();
     const nextSeq = new Map(conversations.map((c) => [c.id, c.last_seq ?? 0]));
+    const archived = new Set(conversations.filter((c) => c.archived_at !== null).map((c) => c.id));
 
     // Row-value lookups hit the primary keys once per pair; separate IN lists would probe the
     // cross product of conversations x senders x ids (quadratic in the batch size).
@@ -411,6 +413,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       const idKey = key(conversationId, sender.userId, clientId);
       const decision = decideAppend(request, {
         lastSeq: nextSeq.get(conversationId),
+        archived: archived.has(conversationId),
         isMember: isMember.has(key(conversationId, sender.userId)),
         needsConsent: needsConsent.has(key(conversationId, sender.userId)),
         previous: existing.get(idKey),
@@ -472,6 +475,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
             title: conversation.title,
             created_by: conversation.createdBy,
             created_at: conversation.createdAt,
+            archived_at: null,
           })
           .execute();
         if (participants.length > 0) {
@@ -908,6 +912,26 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         .limit(limit + 1)
         .execute();
       return { entries: rows.slice(0, limit).map(toEntry), hasMore: rows.length > limit };
+    },
+
+    archiveConversation(tenantId, conversationId, at) {
+      return engine.writeTransaction(async (trx) => {
+        await trx
+          .updateTable('conversations')
+          .set({ archived_at: at })
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', conversationId)
+          .where('archived_at', 'is', null)
+          .execute();
+        const row = await trx
+          .selectFrom('conversations as c')
+          .selectAll('c')
+          .select((eb) => lastSeqOf(eb).as('last_seq'))
+          .where('c.tenant_id', '=', tenantId)
+          .where('c.id', '=', conversationId)
+          .executeTakeFirst();
+        return row && toConversation(row);
+      });
     },
 
     async listConversations(tenantId, afterId, limit) {

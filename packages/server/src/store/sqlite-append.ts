@@ -11,13 +11,15 @@ export function createSqliteAppender(
   database: Sqlite.Database,
   outboxTenants: ReadonlySet<string>,
 ): (requests: readonly AppendRequest[]) => AppendResult[] {
-  const lastSeqOf = database
-    .prepare<[string, string], number>(
-      `select (select coalesce(max(e.seq), 0) from entries e
-               where e.tenant_id = c.tenant_id and e.conversation_id = c.id)
-       from conversations c where c.tenant_id = ? and c.id = ?`,
-    )
-    .pluck();
+  const conversationState = database.prepare<
+    [string, string],
+    { lastSeq: number; archivedAt: string | null }
+  >(
+    `select (select coalesce(max(e.seq), 0) from entries e
+             where e.tenant_id = c.tenant_id and e.conversation_id = c.id) as lastSeq,
+            c.archived_at as archivedAt
+     from conversations c where c.tenant_id = ? and c.id = ?`,
+  );
   const activeRole = database
     .prepare<[string, string, string], string>(
       `select role from participants
@@ -53,14 +55,17 @@ export function createSqliteAppender(
   const appendBatch = database.transaction((requests: readonly AppendRequest[]) => {
     // Within the batch, a conversation's newest sequence and a sender's membership are read once.
     const lastSeqs = new Map<string, number | undefined>();
+    const archived = new Set<string>();
     const memberships = new Map<string, 'member' | 'needs-consent' | 'none'>();
     return requests.map((request) => {
       const { tenantId, conversationId, sender } = request;
       const conversationKey = `${tenantId}\u0000${conversationId}`;
       let lastSeq = lastSeqs.get(conversationKey);
       if (!lastSeqs.has(conversationKey)) {
-        lastSeq = lastSeqOf.get(tenantId, conversationId);
+        const state = conversationState.get(tenantId, conversationId);
+        lastSeq = state?.lastSeq;
         lastSeqs.set(conversationKey, lastSeq);
+        if (state?.archivedAt) archived.add(conversationKey);
       }
       const memberKey = `${conversationKey}\u0000${sender.userId}`;
       let membership = memberships.get(memberKey);
@@ -79,12 +84,13 @@ export function createSqliteAppender(
       const isMember = membership === 'member';
       const facts: AppendFacts = {
         lastSeq,
+        archived: archived.has(conversationKey),
         isMember,
         needsConsent: membership === 'needs-consent',
         previous: undefined,
         target: undefined,
       };
-      if (lastSeq !== undefined && isMember) {
+      if (lastSeq !== undefined && (isMember || request.byHost)) {
         facts.previous = entryById.get(tenantId, conversationId, sender.userId, request.clientId);
         if (request.kind === 'edit')
           facts.target = entryAt.get(tenantId, conversationId, request.targetSeq);

@@ -131,6 +131,7 @@ export async function createThreadedSqliteStore(
     saveConsentPdf: (...args) => call('saveConsentPdf', ...args),
     entriesAfter: (...args) => call('entriesAfter', ...args),
     listConversations: (...args) => call('listConversations', ...args),
+    archiveConversation: (...args) => call('archiveConversation', ...args),
     claimIdempotencyKey: (...args) => call('claimIdempotencyKey', ...args),
     completeIdempotencyKey: (...args) => call('completeIdempotencyKey', ...args),
     releaseIdempotencyKey: (...args) => call('releaseIdempotencyKey', ...args),

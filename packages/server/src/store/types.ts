@@ -20,6 +20,8 @@ export interface ConversationRecord {
   createdBy: string;
   createdAt: string;
   lastSeq: number;
+  /** When the host archived it; null while open. */
+  archivedAt: string | null;
 }
 
 export interface ParticipantRecord {
@@ -51,6 +53,8 @@ export type AppendRequest = {
   text: string;
   /** Server time (UTC ISO) taken when the request was accepted. */
   at: string;
+  /** Posted by the host's back end (a system message): no participant membership is needed. */
+  byHost?: boolean;
 } & ({ kind: 'message' } | { kind: 'edit'; targetSeq: number });
 
 export type StoredEntry = MessageView | EditView;
@@ -150,7 +154,7 @@ export interface Store {
 
   /** Creates a conversation with its first participants; false when the id is taken. */
   createConversation(
-    conversation: Omit<ConversationRecord, 'lastSeq'>,
+    conversation: Omit<ConversationRecord, 'lastSeq' | 'archivedAt'>,
     participants: NewParticipant[],
   ): Promise<boolean>;
   getConversation(
@@ -277,6 +281,12 @@ export interface Store {
   /** The audit trail of a request, oldest first. */
   listConsentEvents(tenantId: string, requestId: string): Promise<ConsentEventRecord[]>;
 
+  /** Archives a conversation (once; later calls keep the first time); undefined when unknown. */
+  archiveConversation(
+    tenantId: string,
+    conversationId: string,
+    at: string,
+  ): Promise<ConversationRecord | undefined>;
   /** The tenant's conversations ordered by id, after `afterId`; one more than `limit` says more follow. */
   listConversations(
     tenantId: string,

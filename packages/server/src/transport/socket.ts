@@ -18,6 +18,7 @@ import {
   type ConsentRequestView,
   type ErrorBody,
   type ErrorCode,
+  type MessageView,
   type ParticipantView,
   type RequestOf,
   type ResponseOf,
@@ -114,6 +115,8 @@ export interface SocketTransport {
   io: RelayServer;
   /** Tells the conversation's followers and the host that a consent request changed state. */
   announceConsent(tenantId: string, request: ConsentRequestView): void;
+  /** Delivers a committed message to the conversation's open sockets. */
+  announceMessage(tenantId: string, entry: MessageView): void;
   /** Tells the conversation's followers that someone joined (after the commit). */
   announceParticipantAdded(
     tenantId: string,
@@ -346,6 +349,10 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     );
   }
 
+  function announceMessage(tenantId: string, entry: MessageView): void {
+    io.to(conversationRoom(tenantId, entry.conversationId)).emit('message', entry);
+  }
+
   function announceParticipantAdded(
     tenantId: string,
     conversationId: string,
@@ -464,11 +471,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     'message.send': async (socket, payload) => {
       takeSendToken(socket);
       const { entry, duplicate } = await chat.send(socket.data.identity, payload);
-      if (!duplicate)
-        io.to(conversationRoom(socket.data.identity.tenantId, entry.conversationId)).emit(
-          'message',
-          entry,
-        );
+      if (!duplicate) announceMessage(socket.data.identity.tenantId, entry);
       return { id: entry.id, seq: entry.seq, sentAt: entry.sentAt };
     },
 
@@ -620,6 +623,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   return {
     io,
     announceConsent,
+    announceMessage,
     announceParticipantAdded,
     announceParticipantRemoved,
     async close() {

@@ -9,6 +9,7 @@ import {
   ApiEntryPage,
   ApiErrorResponse,
   ConsentRequestView,
+  MessageView,
   type ParticipantAddedEvent,
   type ParticipantRemovedEvent,
 } from '@carethread/shared';
@@ -248,6 +249,55 @@ describe('conversations', () => {
 
     const missing = await api('DELETE', '/api/v1/conversations/c-1/participants/nurse-kim');
     expect(missing.status).toBe(404);
+  });
+
+  it('posts a message as the organisation, delivered live, once per id', async () => {
+    await api('POST', '/api/v1/conversations', { body: conversation('c-1') });
+    const alice = await connected('alice', 'patient');
+    await ok(alice, 'conversation.open', { conversationId: 'c-1' });
+    const received: MessageView[] = [];
+    alice.on('message', (message) => received.push(message));
+    const notice = {
+      id: 'reminder-0001',
+      text: 'Your group session moved to 10:00.',
+      senderName: 'Riverside Clinic',
+    };
+    const posted = await api('POST', '/api/v1/conversations/c-1/messages', { body: notice });
+    expect(posted.status).toBe(201);
+    expect(MessageView.parse(posted.body)).toMatchObject({
+      seq: 1,
+      sender: { userId: 'host:dev', role: 'staff', displayName: 'Riverside Clinic' },
+    });
+    const repeated = await api('POST', '/api/v1/conversations/c-1/messages', { body: notice });
+    expect(MessageView.parse(repeated.body).seq).toBe(1);
+    await waitFor(() => received.length === 1, 5000, 'the live delivery');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received).toHaveLength(1);
+    const missing = await api('POST', '/api/v1/conversations/c-9/messages', { body: notice });
+    expect(errorOf(missing).code).toBe('NOT_FOUND');
+  });
+
+  it('archives a conversation: readable, and nobody can write to it any more', async () => {
+    await api('POST', '/api/v1/conversations', { body: conversation('c-1') });
+    const doctor = await connected('dr-rivera', 'provider');
+    await ok(doctor, 'message.send', { conversationId: 'c-1', id: 'before-0001', text: 'before' });
+    const archived = await api('POST', '/api/v1/conversations/c-1/archive');
+    expect(archived.status).toBe(200);
+    expect(ApiConversation.parse(archived.body).archivedAt).not.toBeNull();
+
+    const refused = await call(doctor, 'message.send', {
+      conversationId: 'c-1',
+      id: 'after-00001',
+      text: 'after',
+    });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'ARCHIVED' } });
+    const notice = await api('POST', '/api/v1/conversations/c-1/messages', {
+      body: { id: 'notice-0001', text: 'Closing note' },
+    });
+    expect(notice.status).toBe(409);
+    expect(errorOf(notice).code).toBe('ARCHIVED');
+    const history = await ok(doctor, 'history.page', { conversationId: 'c-1' });
+    expect(history.messages.map((m) => m.text)).toEqual(['before']);
   });
 
   it('reads every entry in sequence order, page by page, for the archive', async () => {

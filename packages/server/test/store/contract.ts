@@ -454,5 +454,39 @@ export function describeStoreContract(
       await store.advanceWebhookCursor('t1', 'ehr', 1);
       expect((await store.webhookCursor('t1', 'ehr')).lastSeq).toBe(head.seq);
     });
+
+    it('refuses new entries in an archived conversation and keeps what it holds', async () => {
+      await store.appendEntries([message('c1', 'm-00000001', 'before')]);
+      const archived = await store.archiveConversation('t1', 'c1', at(5));
+      expect(archived).toMatchObject({ conversationId: 'c1', archivedAt: at(5), lastSeq: 1 });
+      expect((await store.archiveConversation('t1', 'c1', at(9)))?.archivedAt).toBe(at(5));
+      expect(await store.archiveConversation('t1', 'nope', at(9))).toBeUndefined();
+      const [refused, hostRefused, elsewhere] = await store.appendEntries([
+        message('c1', 'm-00000002', 'after'),
+        {
+          ...message('c1', 'm-00000003', 'notice', { ...provider, userId: 'host:ehr' }),
+          byHost: true,
+        },
+        message('c2', 'm-00000004', 'still open'),
+      ]);
+      expect(refused).toMatchObject({ ok: false, code: 'ARCHIVED' });
+      expect(hostRefused).toMatchObject({ ok: false, code: 'ARCHIVED' });
+      expect(elsewhere).toMatchObject({ ok: true });
+      expect((await store.history('t1', 'c1', undefined, 10)).messages.map((m) => m.text)).toEqual([
+        'before',
+      ]);
+    });
+
+    it('lets the host post without being a participant, and nobody else', async () => {
+      const host = { userId: 'host:ehr', role: 'staff' as const, displayName: 'Riverside Clinic' };
+      const [posted, again, stranger] = await store.appendEntries([
+        { ...message('c1', 'm-00000001', 'Your appointment is at 10:00', host), byHost: true },
+        { ...message('c1', 'm-00000001', 'Your appointment is at 10:00', host), byHost: true },
+        message('c1', 'm-00000002', 'hi', host),
+      ]);
+      expect(posted).toMatchObject({ ok: true, duplicate: false, entry: { seq: 1 } });
+      expect(again).toMatchObject({ ok: true, duplicate: true, entry: { seq: 1 } });
+      expect(stranger).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    });
   });
 }

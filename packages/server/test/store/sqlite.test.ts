@@ -76,6 +76,7 @@ describe('SQLite engine', () => {
       '0005_consent_record_pdf',
       '0006_api_idempotency',
       '0007_webhook_outbox',
+      '0008_conversation_archive',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });
