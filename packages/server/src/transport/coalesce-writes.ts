@@ -16,18 +16,23 @@ interface EngineConnection {
 const tcpSocketOf = (connection: EngineConnection) => connection.transport?.socket?._socket;
 
 export function coalesceFlushedFrames(io: Server): void {
-  const corked = new WeakSet<EngineConnection>();
-  // engine.io emits `flush` just before it hands a buffer of packets to the transport and `drain`
-  // right after, in the same synchronous call. Polling transports have no TCP socket of their own
-  // to cork (one HTTP response carries the whole buffer) and are left alone.
+  const corked = new Map<EngineConnection, { uncork(): void }>();
+  const release = (connection: EngineConnection) => {
+    corked.get(connection)?.uncork();
+    corked.delete(connection);
+  };
+  // engine.io emits `flush` just before it hands a buffer of packets to the transport, which writes
+  // them all synchronously, and `drain` right after, in the same call: the cork ends there. Should
+  // a transport throw half-way (no `drain`), the next tick ends it anyway, so no socket can stay
+  // corked. Polling transports have no TCP socket of their own to cork (one HTTP response carries
+  // the whole buffer) and are left alone.
   io.engine.on('flush', (connection: EngineConnection, buffer: readonly unknown[]) => {
     if (buffer.length < 2 || corked.has(connection)) return;
     const tcp = tcpSocketOf(connection);
     if (!tcp) return;
     tcp.cork();
-    corked.add(connection);
+    corked.set(connection, tcp);
+    process.nextTick(release, connection);
   });
-  io.engine.on('drain', (connection: EngineConnection) => {
-    if (corked.delete(connection)) tcpSocketOf(connection)?.uncork();
-  });
+  io.engine.on('drain', release);
 }
