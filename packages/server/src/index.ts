@@ -11,6 +11,7 @@ export {
   type TenantConfig,
 } from './config.js';
 export { mintToken, type MintOptions, type Identity } from './auth/tokens.js';
+export { generateApiKey, hashApiKey } from './api/keys.js';
 export {
   DEV_AUDIENCE,
   DEV_ISSUER,

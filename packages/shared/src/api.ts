@@ -7,6 +7,7 @@ import {
   ConsentRequestCreate,
   ConsentRequestId,
   ConsentRequestView,
+  ConsentState,
   TemplateId,
   TemplateVersionView,
 } from './consent.js';
@@ -116,6 +117,12 @@ export const ApiConsentRequestQuery = z.extend(PageQuery, {
 });
 export const ApiConsentRequestPage = pageOf(ConsentRequestView);
 
+export const ApiConsentCancel = z.object({
+  /** Why, for the audit trail (ids and plain words; no clinical detail). */
+  reason: z.optional(z.string().check(z.maxLength(500))),
+});
+export type ApiConsentCancel = z.infer<typeof ApiConsentCancel>;
+
 export const ApiConsentRecord = z.object({
   record: ConsentRecordView,
   /** sha256 of the canonical record (RFC 8785). */
@@ -127,7 +134,7 @@ export type ApiConsentRecord = z.infer<typeof ApiConsentRecord>;
 
 export const ApiConsentEvent = z.object({
   seq: z.int(),
-  type: z.enum(['requested', 'viewed', 'signed', 'declined', 'revoked', 'expired']),
+  type: ConsentState,
   at: IsoTime,
   actorId: z.string(),
   /** Ids, codes and hashes only; never form answers or message text. */

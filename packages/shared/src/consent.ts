@@ -170,6 +170,8 @@ export const ConsentState = z.enum([
   'declined',
   'revoked',
   'expired',
+  /** The care team or the host withdrew the request before it was answered. */
+  'cancelled',
 ]);
 export type ConsentState = z.infer<typeof ConsentState>;
 

@@ -15,6 +15,7 @@ const CONSENT_EVENT_TYPES = [
   'consent.declined',
   'consent.revoked',
   'consent.expired',
+  'consent.cancelled',
 ] as const;
 export const WEBHOOK_EVENT_TYPES = [
   ...MESSAGE_EVENT_TYPES,

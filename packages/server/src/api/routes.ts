@@ -2,6 +2,7 @@
 // templates, requests and signed records. Handlers are thin: the chat and consent services hold
 // the rules, and live sockets hear of every change through the transport's announcements.
 import {
+  ApiConsentCancel,
   ApiConsentEventPage,
   ApiConsentRecord,
   ApiConsentRequestCreate,
@@ -375,6 +376,23 @@ export function hostApiRoutes({
       success: { status: 200, description: 'The request.', schema: ConsentRequestView },
       errors: ['NOT_FOUND'],
       handler: ({ identity, params }) => requestOf(identity, params.requestId),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/consent-requests/{requestId}/cancel',
+      operationId: 'cancelConsentRequest',
+      summary:
+        'Withdraw a request nobody has answered yet (a signed consent is revoked by its signer)',
+      tag: 'Consent',
+      params: ConsentRequestPath,
+      body: ApiConsentCancel,
+      success: { status: 200, description: 'The cancelled request.', schema: ConsentRequestView },
+      errors: ['NOT_FOUND', 'CONFLICT'],
+      handler: async ({ identity, params, body }) => {
+        const request = await consents.cancel(identity, params.requestId, body.reason);
+        transport.announceConsent(identity.tenantId, request);
+        return request;
+      },
     }),
     route({
       method: 'GET',

@@ -338,6 +338,29 @@ export function createConsentService({
       return declined;
     },
 
+    /** The care team (or the host) withdraws a request nobody has answered yet. */
+    async cancel(identity: Identity, requestId: string, reason: string | undefined) {
+      const request = await requestOf(identity, requestId);
+      const member = await chat.requireMember(identity, request.conversationId);
+      if (!CARE_TEAM.has(member.role))
+        throw new RelayError('FORBIDDEN', 'Only the care team can cancel a consent request.');
+      requireOpen(request);
+      const cancelled = await store.transitionConsentRequest(
+        identity.tenantId,
+        requestId,
+        OPEN,
+        'cancelled',
+        {
+          type: 'cancelled',
+          at: now().toISOString(),
+          actorId: identity.userId,
+          detail: { reason: reason ?? null },
+        },
+      );
+      if (!cancelled) throw new RelayError('CONFLICT', 'This consent request changed meanwhile.');
+      return cancelled;
+    },
+
     /** The patient or the signer withdraws a signed consent; it ends at once, for every recipient. */
     async revoke(identity: Identity, requestId: string, typedName: string) {
       const request = await requestOf(identity, requestId);

@@ -118,7 +118,7 @@ export interface ConsentResources {
 /**
  * The R4 consent-state-codes status of a CareThread consent state. An open request (requested or
  * viewed) has been put to the signer, so it is `proposed`, not `draft` (still being written);
- * revoked and expired consents are `inactive` (terminated), a declined one `rejected`.
+ * revoked, expired and cancelled consents are `inactive` (terminated), a declined one `rejected`.
  *
  * @example consentStatus('revoked') // 'inactive'
  */
@@ -133,6 +133,8 @@ export function consentStatus(state: ConsentState): Consent['status'] {
       return 'rejected';
     case 'revoked':
     case 'expired':
+    // A request the care team withdrew before it was answered never took effect and never will.
+    case 'cancelled':
       return 'inactive';
   }
 }

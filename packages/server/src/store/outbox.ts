@@ -80,6 +80,7 @@ const CONSENT_EVENT: Record<ConsentState, WebhookEventType> = {
   declined: 'consent.declined',
   revoked: 'consent.revoked',
   expired: 'consent.expired',
+  cancelled: 'consent.cancelled',
 };
 
 export function consentEvent(tenantId: string, request: ConsentRequestView): OutboxRow {

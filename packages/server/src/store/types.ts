@@ -87,7 +87,7 @@ export interface NewTemplateVersion {
 
 /** One audit event of a consent request; the store chains it to the one before. */
 export interface ConsentEventInput {
-  type: 'requested' | 'viewed' | 'signed' | 'declined' | 'revoked' | 'expired';
+  type: ConsentState;
   at: string;
   actorId: string;
   /** Ids, codes and hashes only. */

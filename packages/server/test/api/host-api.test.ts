@@ -414,6 +414,42 @@ describe('consent', () => {
     expect(events.items[0]?.actorId).toBe('host:dev');
   });
 
+  it('cancels an unanswered request: the patient hears it, and it can no longer be signed', async () => {
+    await api('POST', '/api/v1/conversations', { body: conversation('c-1') });
+    await api('POST', '/api/v1/consent-templates', { body: familyDisclosureTemplate() });
+    const alice = await connected('alice', 'patient');
+    const updates: ConsentRequestView[] = [];
+    alice.on('consent.updated', (request) => updates.push(request));
+    await api('POST', '/api/v1/consent-requests', {
+      body: {
+        requestId: 'consent-api-0003',
+        templateId: 'family-disclosure',
+        conversationId: 'c-1',
+        patientId: 'alice',
+        recipients: ['bob'],
+        purpose: 'Family support',
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+    });
+    const cancelled = await api('POST', '/api/v1/consent-requests/consent-api-0003/cancel', {
+      body: { reason: 'Sent to the wrong family member' },
+    });
+    expect(cancelled.status).toBe(200);
+    expect(ConsentRequestView.parse(cancelled.body).state).toBe('cancelled');
+    await waitFor(() => updates.some((u) => u.state === 'cancelled'), 5000, 'the cancellation');
+
+    const view = await call(alice, 'consent.view', { requestId: 'consent-api-0003' });
+    expect(view.ok && view.data.request.state).toBe('cancelled');
+    const again = await api('POST', '/api/v1/consent-requests/consent-api-0003/cancel', {
+      body: {},
+    });
+    expect(again.status).toBe(409);
+    const events = ApiConsentEventPage.parse(
+      (await api('GET', '/api/v1/consent-requests/consent-api-0003/events')).body,
+    );
+    expect(events.items.map((e) => e.type)).toEqual(['requested', 'cancelled']);
+  });
+
   it('refuses a request the rules refuse, with their code', async () => {
     await api('POST', '/api/v1/conversations', { body: conversation('c-1') });
     await api('POST', '/api/v1/consent-templates', { body: familyDisclosureTemplate() });

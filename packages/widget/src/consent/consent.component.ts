@@ -561,6 +561,7 @@ export class CareThreadConsent extends RelayElement {
       declined: msg('declined', { id: 'consent-state-declined' }),
       revoked: msg('revoked', { id: 'consent-state-revoked' }),
       expired: msg('expired', { id: 'consent-state-expired' }),
+      cancelled: msg('withdrawn by your care team', { id: 'consent-state-cancelled' }),
     };
     if (this.consents.length === 0)
       return html`<p>${msg('You have no consents.', { id: 'consent-none' })}</p>`;

@@ -88,6 +88,7 @@ export const templates = {
   'consent-state-declined': 'rechazado',
   'consent-state-revoked': 'revocado',
   'consent-state-expired': 'vencido',
+  'consent-state-cancelled': 'retirado por su equipo de atención',
   'consent-none': 'No tiene consentimientos.',
   'consent-list-until': str`hasta el ${0}`,
   'consent-review': 'Revisar y firmar',
