@@ -84,6 +84,29 @@ export type ApiConversationPage = z.infer<typeof ApiConversationPage>;
 export const ConversationPath = z.object({ conversationId: ConversationId });
 export const ParticipantPath = z.object({ conversationId: ConversationId, userId: UserId });
 
+/** One entry of a conversation's audit trail: who changed what, and when. */
+export const ApiAuditEvent = z.object({
+  seq: z.int(),
+  at: IsoTime,
+  actorId: z.string(),
+  action: z.enum([
+    'conversation.created',
+    'participant.added',
+    'participant.removed',
+    'conversation.archived',
+  ]),
+  conversationId: z.nullable(ConversationId),
+  /** Whom the action was about (a participant's user id); null for the conversation itself. */
+  subjectId: z.nullable(z.string()),
+  /** Ids and codes only. */
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  prevHash: z.string(),
+  /** sha256 over the entry and `prevHash`, chained through the tenant's whole trail. */
+  hash: z.string(),
+});
+export type ApiAuditEvent = z.infer<typeof ApiAuditEvent>;
+export const ApiAuditEventPage = pageOf(ApiAuditEvent);
+
 /** A message the host's back end posts into a conversation (a reminder, a notice). */
 export const ApiSystemMessage = z.object({
   /** The idempotency key of the message, like a client's message id. */

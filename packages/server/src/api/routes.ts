@@ -2,6 +2,7 @@
 // templates, requests and signed records. Handlers are thin: the chat and consent services hold
 // the rules, and live sockets hear of every change through the transport's announcements.
 import {
+  ApiAuditEventPage,
   ApiConsentCancel,
   ApiConsentEventPage,
   ApiConsentRecord,
@@ -271,6 +272,35 @@ export function hostApiRoutes({
       handler: async ({ identity, params }) => {
         await chat.archive(identity, params.conversationId);
         return conversationView(identity, params.conversationId);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/conversations/{conversationId}/audit',
+      operationId: 'listConversationAudit',
+      summary:
+        "The conversation's audit trail: creation, participants added and removed, archiving (consents: see their events)",
+      tag: 'Conversations',
+      params: ConversationPath,
+      query: PageQuery,
+      success: {
+        status: 200,
+        description: 'A page of audit entries, oldest first.',
+        schema: ApiAuditEventPage,
+      },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params, query }) => {
+        await chat.requireMember(identity, params.conversationId);
+        const limit = query.limit ?? DEFAULT_PAGE;
+        const rows = await store.listConversationAudit(
+          identity.tenantId,
+          params.conversationId,
+          decodeCursor(query.cursor, 0) ?? 0,
+          limit + 1,
+        );
+        const page = rows.slice(0, limit);
+        const last = page.at(-1);
+        return { items: page, next: rows.length > limit && last ? encodeCursor(last.seq) : null };
       },
     }),
     route({

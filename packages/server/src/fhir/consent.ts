@@ -131,9 +131,9 @@ export function consentStatus(state: ConsentState): Consent['status'] {
       return 'active';
     case 'declined':
       return 'rejected';
+    // A cancelled request (withdrawn by the care team before it was answered) never took effect.
     case 'revoked':
     case 'expired':
-    // A request the care team withdrew before it was answered never took effect and never will.
     case 'cancelled':
       return 'inactive';
   }

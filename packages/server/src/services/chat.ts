@@ -261,6 +261,7 @@ export function createChatService({
         input.conversationId,
         toNewParticipant(input.participant),
         now().toISOString(),
+        identity.userId,
       );
       return view(record);
     },
@@ -272,6 +273,7 @@ export function createChatService({
         input.conversationId,
         input.userId,
         now().toISOString(),
+        identity.userId,
       );
       if (!removed)
         throw new RelayError('NOT_FOUND', 'That person is not a participant of this conversation.');
@@ -365,6 +367,7 @@ export function createChatService({
         identity.tenantId,
         conversationId,
         now().toISOString(),
+        identity.userId,
       );
       if (!archived) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
       return archived;

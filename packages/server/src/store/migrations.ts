@@ -259,6 +259,35 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('conversations').addColumn('archived_at', 'text').execute();
     },
   },
+  '0009_audit_events': {
+    async up(db: Kysely<unknown>) {
+      // Who changed a conversation, and when: each tenant's entries chain by hash, so an altered,
+      // removed or inserted row breaks every hash after it.
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('conversation_id', 'text')
+        .addColumn('subject_id', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('audit_events_by_conversation')
+        .on('audit_events')
+        .columns(['tenant_id', 'conversation_id', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('audit_events_by_tenant')
+        .on('audit_events')
+        .columns(['tenant_id', 'seq'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

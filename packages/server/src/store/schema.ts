@@ -153,8 +153,24 @@ export interface WebhookDeadLettersTable {
   redelivered_at: string | null;
 }
 
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  tenant_id: string;
+  at: string;
+  actor_id: string;
+  action: string;
+  conversation_id: string | null;
+  /** Whom or what the action was about: a participant's user id, a consent request id. */
+  subject_id: string | null;
+  /** JSON of ids and codes, never message text. */
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface Database {
   api_idempotency: ApiIdempotencyTable;
+  audit_events: AuditEventsTable;
   outbox_events: OutboxEventsTable;
   webhook_cursors: WebhookCursorsTable;
   webhook_dead_letters: WebhookDeadLettersTable;

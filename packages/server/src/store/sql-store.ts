@@ -39,6 +39,8 @@ import type {
   AppendResult,
   ConsentEventInput,
   ConsentEventRecord,
+  AuditAction,
+  AuditEventRecord,
   ConversationRecord,
   DeadLetter,
   IdempotencyClaim,
@@ -243,6 +245,36 @@ export interface SqlStoreOptions {
 export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {}): Store {
   const { db } = engine;
   const outboxTenants = new Set(options.outboxTenants ?? []);
+
+  /** Appends to the tenant's hash-chained audit trail inside `trx`. */
+  async function appendAudit(
+    trx: Kysely<Database>,
+    tenantId: string,
+    entry: Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>,
+  ): Promise<void> {
+    const last = await trx
+      .selectFrom('audit_events')
+      .select('hash')
+      .where('tenant_id', '=', tenantId)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const prevHash = last?.hash ?? GENESIS;
+    await trx
+      .insertInto('audit_events')
+      .values({
+        tenant_id: tenantId,
+        at: entry.at,
+        actor_id: entry.actorId,
+        action: entry.action,
+        conversation_id: entry.conversationId,
+        subject_id: entry.subjectId,
+        detail: JSON.stringify(entry.detail),
+        prev_hash: prevHash,
+        hash: canonicalHash({ tenantId, ...entry, prevHash }),
+      })
+      .execute();
+  }
 
   /** Writes webhook events inside `trx`, for tenants that have endpoints. */
   async function recordEvents(trx: Kysely<Database>, rows: readonly OutboxRow[]): Promise<void> {
@@ -496,6 +528,14 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
             )
             .execute();
         }
+        await appendAudit(trx, conversation.tenantId, {
+          at: conversation.createdAt,
+          actorId: conversation.createdBy,
+          action: 'conversation.created',
+          conversationId: conversation.conversationId,
+          subjectId: null,
+          detail: { participants: participants.map((p) => p.userId).join(',') },
+        });
         return true;
       });
     },
@@ -553,7 +593,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return rows.map(toParticipant);
     },
 
-    addParticipant(tenantId, conversationId, participant: NewParticipant, at) {
+    addParticipant(tenantId, conversationId, participant: NewParticipant, at, actorId) {
       return engine.writeTransaction(async (trx) => {
         const row = await trx
           .insertInto('participants')
@@ -582,11 +622,19 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
           .executeTakeFirstOrThrow();
         const added = toParticipant(row);
         await recordEvents(trx, [participantAddedEvent(added, at)]);
+        await appendAudit(trx, tenantId, {
+          at,
+          actorId,
+          action: 'participant.added',
+          conversationId,
+          subjectId: added.userId,
+          detail: { role: added.role },
+        });
         return added;
       });
     },
 
-    removeParticipant(tenantId, conversationId, userId, at) {
+    removeParticipant(tenantId, conversationId, userId, at, actorId) {
       return engine.writeTransaction(async (trx) => {
         const result = await trx
           .updateTable('participants')
@@ -597,8 +645,17 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
           .where('removed_at', 'is', null)
           .executeTakeFirst();
         const removed = Number(result.numUpdatedRows) > 0;
-        if (removed)
+        if (removed) {
           await recordEvents(trx, [participantRemovedEvent(tenantId, conversationId, userId, at)]);
+          await appendAudit(trx, tenantId, {
+            at,
+            actorId,
+            action: 'participant.removed',
+            conversationId,
+            subjectId: userId,
+            detail: {},
+          });
+        }
         return removed;
       });
     },
@@ -914,15 +971,24 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return { entries: rows.slice(0, limit).map(toEntry), hasMore: rows.length > limit };
     },
 
-    archiveConversation(tenantId, conversationId, at) {
+    archiveConversation(tenantId, conversationId, at, actorId) {
       return engine.writeTransaction(async (trx) => {
-        await trx
+        const result = await trx
           .updateTable('conversations')
           .set({ archived_at: at })
           .where('tenant_id', '=', tenantId)
           .where('id', '=', conversationId)
           .where('archived_at', 'is', null)
-          .execute();
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) > 0)
+          await appendAudit(trx, tenantId, {
+            at,
+            actorId,
+            action: 'conversation.archived',
+            conversationId,
+            subjectId: null,
+            detail: {},
+          });
         const row = await trx
           .selectFrom('conversations as c')
           .selectAll('c')
@@ -932,6 +998,29 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
           .executeTakeFirst();
         return row && toConversation(row);
       });
+    },
+
+    async listConversationAudit(tenantId, conversationId, afterSeq, limit) {
+      const rows = await db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('conversation_id', '=', conversationId)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => ({
+        seq: row.seq,
+        at: row.at,
+        actorId: row.actor_id,
+        action: row.action as AuditAction,
+        conversationId: row.conversation_id,
+        subjectId: row.subject_id,
+        detail: JSON.parse(row.detail) as AuditEventRecord['detail'],
+        prevHash: row.prev_hash,
+        hash: row.hash,
+      }));
     },
 
     async listConversations(tenantId, afterId, limit) {

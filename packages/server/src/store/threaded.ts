@@ -132,6 +132,7 @@ export async function createThreadedSqliteStore(
     entriesAfter: (...args) => call('entriesAfter', ...args),
     listConversations: (...args) => call('listConversations', ...args),
     archiveConversation: (...args) => call('archiveConversation', ...args),
+    listConversationAudit: (...args) => call('listConversationAudit', ...args),
     claimIdempotencyKey: (...args) => call('claimIdempotencyKey', ...args),
     completeIdempotencyKey: (...args) => call('completeIdempotencyKey', ...args),
     releaseIdempotencyKey: (...args) => call('releaseIdempotencyKey', ...args),

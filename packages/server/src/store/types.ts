@@ -145,6 +145,22 @@ export interface DeadLetter {
   redeliveredAt: string | null;
 }
 
+export type AuditAction =
+  'conversation.created' | 'participant.added' | 'participant.removed' | 'conversation.archived';
+
+/** One entry of a tenant's hash-chained audit trail. */
+export interface AuditEventRecord {
+  seq: number;
+  at: string;
+  actorId: string;
+  action: AuditAction;
+  conversationId: string | null;
+  subjectId: string | null;
+  detail: Record<string, string | number | boolean | null>;
+  prevHash: string;
+  hash: string;
+}
+
 export interface Store {
   /** Brings the schema up to date by running every numbered migration not yet applied. */
   migrate(): Promise<void>;
@@ -180,6 +196,7 @@ export interface Store {
     conversationId: string,
     participant: NewParticipant,
     at: string,
+    actorId: string,
   ): Promise<ParticipantRecord>;
   /** Marks a participant removed (the row stays for the record); false when not an active member. */
   removeParticipant(
@@ -187,6 +204,7 @@ export interface Store {
     conversationId: string,
     userId: string,
     at: string,
+    actorId: string,
   ): Promise<boolean>;
   /** Raises the participant's read mark (never lowers it) and returns the resulting mark. */
   markRead(tenantId: string, conversationId: string, userId: string, seq: number): Promise<number>;
@@ -286,7 +304,15 @@ export interface Store {
     tenantId: string,
     conversationId: string,
     at: string,
+    actorId: string,
   ): Promise<ConversationRecord | undefined>;
+  /** A conversation's audit entries after `afterSeq`, oldest first. */
+  listConversationAudit(
+    tenantId: string,
+    conversationId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<AuditEventRecord[]>;
   /** The tenant's conversations ordered by id, after `afterId`; one more than `limit` says more follow. */
   listConversations(
     tenantId: string,

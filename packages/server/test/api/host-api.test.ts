@@ -2,6 +2,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ApiAuditEventPage,
   ApiConsentEventPage,
   ApiConsentRecord,
   ApiConversation,
@@ -249,6 +250,19 @@ describe('conversations', () => {
 
     const missing = await api('DELETE', '/api/v1/conversations/c-1/participants/nurse-kim');
     expect(missing.status).toBe(404);
+
+    const trail = ApiAuditEventPage.parse(
+      (await api('GET', '/api/v1/conversations/c-1/audit?limit=2')).body,
+    );
+    expect(trail.items.map((e) => [e.action, e.actorId, e.subjectId])).toEqual([
+      ['conversation.created', 'host:dev', null],
+      ['participant.added', 'host:dev', 'nurse-kim'],
+    ]);
+    const rest = ApiAuditEventPage.parse(
+      (await api('GET', `/api/v1/conversations/c-1/audit?cursor=${trail.next ?? ''}`)).body,
+    );
+    expect(rest.items.map((e) => e.action)).toEqual(['participant.removed']);
+    expect(rest.items[0]?.prevHash).toBe(trail.items[1]?.hash);
   });
 
   it('posts a message as the organisation, delivered live, once per id', async () => {

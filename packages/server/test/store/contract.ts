@@ -105,7 +105,7 @@ export function describeStoreContract(
     });
 
     it('checks membership at write time: a removed participant can no longer write', async () => {
-      expect(await store.removeParticipant('t1', 'c1', 'alice', at(2))).toBe(true);
+      expect(await store.removeParticipant('t1', 'c1', 'alice', at(2), 'dr')).toBe(true);
       const [result] = await store.appendEntries([message('c1', 'id-removed1', 'x')]);
       expect(result).toMatchObject({ ok: false, code: 'FORBIDDEN' });
       expect(await store.getParticipant('t1', 'c1', 'alice')).toBeUndefined();
@@ -114,6 +114,7 @@ export function describeStoreContract(
         'c1',
         { ...patient, relationship: null, title: null },
         at(3),
+        'dr',
       );
       expect(await store.getParticipant('t1', 'c1', 'alice')).toMatchObject({
         userId: 'alice',
@@ -390,9 +391,10 @@ export function describeStoreContract(
         'c1',
         { userId: 'bob', role: 'family', displayName: 'Bob', relationship: 'brother', title: null },
         at(2),
+        'dr',
       );
-      await store.removeParticipant('t1', 'c1', 'bob', at(3));
-      await store.removeParticipant('t1', 'c1', 'bob', at(4)); // not a member any more: no event
+      await store.removeParticipant('t1', 'c1', 'bob', at(3), 'dr');
+      await store.removeParticipant('t1', 'c1', 'bob', at(4), 'dr'); // not a member any more: no event
       const events = await store.outboxEventsAfter('t1', 0, 100);
       expect(events.map((e) => e.type)).toEqual([
         'message.created',
@@ -457,10 +459,12 @@ export function describeStoreContract(
 
     it('refuses new entries in an archived conversation and keeps what it holds', async () => {
       await store.appendEntries([message('c1', 'm-00000001', 'before')]);
-      const archived = await store.archiveConversation('t1', 'c1', at(5));
+      const archived = await store.archiveConversation('t1', 'c1', at(5), 'host:ehr');
       expect(archived).toMatchObject({ conversationId: 'c1', archivedAt: at(5), lastSeq: 1 });
-      expect((await store.archiveConversation('t1', 'c1', at(9)))?.archivedAt).toBe(at(5));
-      expect(await store.archiveConversation('t1', 'nope', at(9))).toBeUndefined();
+      expect((await store.archiveConversation('t1', 'c1', at(9), 'host:ehr'))?.archivedAt).toBe(
+        at(5),
+      );
+      expect(await store.archiveConversation('t1', 'nope', at(9), 'host:ehr')).toBeUndefined();
       const [refused, hostRefused, elsewhere] = await store.appendEntries([
         message('c1', 'm-00000002', 'after'),
         {
@@ -487,6 +491,36 @@ export function describeStoreContract(
       expect(posted).toMatchObject({ ok: true, duplicate: false, entry: { seq: 1 } });
       expect(again).toMatchObject({ ok: true, duplicate: true, entry: { seq: 1 } });
       expect(stranger).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    });
+
+    it("keeps a conversation's changes in a hash-chained audit trail, per tenant", async () => {
+      await store.addParticipant(
+        't1',
+        'c1',
+        { userId: 'bob', role: 'family', displayName: 'Bob', relationship: 'brother', title: null },
+        at(2),
+        'dr',
+      );
+      await store.removeParticipant('t1', 'c1', 'bob', at(3), 'dr');
+      await store.archiveConversation('t1', 'c1', at(4), 'host:ehr');
+      const trail = await store.listConversationAudit('t1', 'c1', 0, 100);
+      expect(trail.map((e) => [e.action, e.actorId, e.subjectId])).toEqual([
+        ['conversation.created', 'dr', null],
+        ['participant.added', 'dr', 'bob'],
+        ['participant.removed', 'dr', 'bob'],
+        ['conversation.archived', 'host:ehr', null],
+      ]);
+      expect(trail[0]?.detail).toEqual({ participants: 'dr,alice' });
+      // The chain runs through the tenant: c2's creation sits between c1's creation and the rest.
+      const c2 = await store.listConversationAudit('t1', 'c2', 0, 100);
+      expect(c2[0]?.prevHash).toBe(trail[0]?.hash);
+      expect(trail[1]?.prevHash).toBe(c2[0]?.hash);
+      expect(await store.listConversationAudit('t1', 'c1', trail[2]?.seq ?? 0, 100)).toHaveLength(
+        1,
+      );
+      expect((await store.listConversationAudit('t2', 'c1', 0, 100)).map((e) => e.action)).toEqual([
+        'conversation.created',
+      ]);
     });
   });
 }

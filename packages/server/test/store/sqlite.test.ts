@@ -77,6 +77,7 @@ describe('SQLite engine', () => {
       '0006_api_idempotency',
       '0007_webhook_outbox',
       '0008_conversation_archive',
+      '0009_audit_events',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });
