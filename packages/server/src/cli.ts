@@ -4,7 +4,7 @@
 // `carethread verify <receipt>` checks a consent receipt against the relay's published keys.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { JSONWebKeySet } from 'jose';
+import { importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
 import { Role } from '@carethread/shared';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_TENANT_ID, loadDevSigningKey } from './auth/dev-tenant.js';
 import { mintToken } from './auth/tokens.js';
@@ -17,17 +17,27 @@ const USAGE = `Usage:
 
   carethread verify <receipt | -> [--jwks <file>] [--relay <url, default http://localhost:8080>]
 
+  carethread token --key <private JWK file> --issuer <iss> [--audience <aud, default carethread>]
+                   --sub ... --role ... --name ...
+
   carethread api-key [--id <key id, default host>]
   carethread api-key --tenant dev
 
+  carethread templates publish <template.json> [--relay <url>]
+  carethread dead-letters [--relay <url>]
+
 token: mints a token for the development tenant, whose key lives in CARETHREAD_DATA_DIR (default
-./data). Production tokens are minted by your EHR back end with its own key.
+./data), or with --key for your own tenant (a private JWK with its kid, e.g. to test a deployment).
+Production tokens are minted by your EHR back end with mintToken() from @carethread/server.
 verify: checks a consent receipt (a compact JWS; - reads it from stdin) against the relay's keys,
 from a saved JWKS file or the relay's /.well-known/jwks.json, and prints the signed record.
 Exit code 0 when valid, 1 when not.
 api-key: makes a new host API key and prints it (once) with the entry to add to the tenant's
 "apiKeys" in the relay configuration, which keeps only its SHA-256. With --tenant dev, prints the
-development tenant's key from CARETHREAD_DATA_DIR instead.`;
+development tenant's key from CARETHREAD_DATA_DIR instead.
+templates publish, dead-letters: call the host API of the relay (default http://localhost:8080)
+with the API key in CARETHREAD_API_KEY. publish prints the version made (or the same version when
+the content is unchanged); dead-letters prints one line per event an endpoint did not take.`;
 
 class UsageError extends Error {}
 
@@ -42,14 +52,21 @@ async function token(args: string[]): Promise<void> {
       relationship: { type: 'string' },
       title: { type: 'string' },
       ttl: { type: 'string', default: '3600' },
+      key: { type: 'string' },
+      issuer: { type: 'string' },
+      audience: { type: 'string', default: DEV_AUDIENCE },
     },
     strict: true,
   });
-  if (values.tenant !== DEV_TENANT_ID) {
+  if (values.key === undefined && values.tenant !== DEV_TENANT_ID) {
     throw new UsageError(
-      `--tenant must be "${DEV_TENANT_ID}": only the development tenant's key is held by the relay.`,
+      `Give --tenant ${DEV_TENANT_ID} (the relay holds that key), or --key and --issuer for your own tenant.`,
     );
   }
+  if (values.key !== undefined && !values.issuer)
+    throw new UsageError(
+      '--issuer is required with --key: the iss your tenant is configured with.',
+    );
   if (!values.sub) throw new UsageError('--sub (the user id) is required.');
   if (!values.name) throw new UsageError('--name (the display name) is required.');
   const role = Role.safeParse(values.role);
@@ -58,12 +75,14 @@ async function token(args: string[]): Promise<void> {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > 24 * 3600) {
     throw new UsageError('--ttl must be a whole number of seconds between 1 and 86400.');
   }
-  const key = await loadDevSigningKey(process.env.CARETHREAD_DATA_DIR ?? './data');
+  const signer = values.key
+    ? await importPrivateJwk(values.key)
+    : await loadDevSigningKey(process.env.CARETHREAD_DATA_DIR ?? './data');
   const jwt = await mintToken({
-    issuer: DEV_ISSUER,
-    audience: DEV_AUDIENCE,
-    key: key.privateKey,
-    kid: key.kid,
+    issuer: values.key ? (values.issuer ?? '') : DEV_ISSUER,
+    audience: values.key ? values.audience : DEV_AUDIENCE,
+    key: signer.privateKey,
+    kid: signer.kid,
     sub: values.sub,
     name: values.name,
     role: role.data,
@@ -130,6 +149,95 @@ function apiKey(args: string[]): void {
   );
 }
 
+/** A private JWK file (with `kid` and `alg`), as a host keeps its token-signing key. */
+async function importPrivateJwk(file: string): Promise<{ privateKey: CryptoKey; kid: string }> {
+  const jwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
+  if (!jwk.kid || !jwk.d) throw new UsageError(`${file} must hold a private JWK with a "kid".`);
+  const privateKey = (await importJWK(jwk, jwk.alg ?? 'ES256')) as CryptoKey;
+  return { privateKey, kid: jwk.kid };
+}
+
+/** Calls the host API with CARETHREAD_API_KEY; throws the API's own error sentence on failure. */
+async function hostApi(
+  relay: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const key = process.env.CARETHREAD_API_KEY;
+  if (!key) throw new UsageError('Set CARETHREAD_API_KEY to a host API key of your tenant.');
+  const response = await fetch(new URL(path, relay), {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const answer = (await response.json()) as { error?: { code: string; message: string } };
+  if (!response.ok)
+    throw new Error(
+      `${answer.error?.code ?? String(response.status)}: ${answer.error?.message ?? ''}`,
+    );
+  return answer;
+}
+
+async function templates(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { relay: { type: 'string', default: 'http://localhost:8080' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [action, file] = positionals;
+  if (action !== 'publish' || !file)
+    throw new UsageError('Usage: carethread templates publish <template.json>');
+  const content = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  const { template, created } = (await hostApi(
+    values.relay,
+    'POST',
+    '/api/v1/consent-templates',
+    content,
+  )) as {
+    template: { templateId: string; version: number; hash: string };
+    created: boolean;
+  };
+  process.stdout.write(
+    `${template.templateId} version ${String(template.version)} ${template.hash}${created ? '' : ' (unchanged: this version already holds this content)'}\n`,
+  );
+}
+
+async function deadLetters(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { relay: { type: 'string', default: 'http://localhost:8080' } },
+    strict: true,
+  });
+  let cursor: string | null = null;
+  let count = 0;
+  do {
+    const query: string = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+    const page = (await hostApi(values.relay, 'GET', `/api/v1/webhooks/dead-letters${query}`)) as {
+      items: {
+        endpointId: string;
+        event: { id: string; type: string; time: string };
+        attempts: number;
+        lastError: string;
+        redeliveredAt: string | null;
+      }[];
+      next: string | null;
+    };
+    for (const letter of page.items) {
+      count++;
+      process.stdout.write(
+        `${letter.endpointId}\t${letter.event.id}\t${letter.event.type}\t${letter.event.time}\t${String(letter.attempts)} attempts\t${letter.lastError}${letter.redeliveredAt ? `\tredelivered ${letter.redeliveredAt}` : ''}\n`,
+      );
+    }
+    cursor = page.next;
+  } while (cursor);
+  if (count === 0) process.stderr.write('No dead letters.\n');
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -140,6 +248,10 @@ async function main(argv: string[]): Promise<void> {
     case 'api-key':
       apiKey(rest);
       return;
+    case 'templates':
+      return templates(rest);
+    case 'dead-letters':
+      return deadLetters(rest);
     case undefined:
     case 'help':
     case '--help':

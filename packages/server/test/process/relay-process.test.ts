@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import { PROTOCOL_VERSION } from '@carethread/shared';
+import { familyDisclosureTemplate } from '../consent/fixtures.js';
 import { ok, rawConnect, waitFor } from '../helpers.js';
 
 const bin = (name: string) => fileURLToPath(new URL(`../../bin/${name}`, import.meta.url));
@@ -23,9 +25,9 @@ afterEach(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function cli(args: string[]) {
+function cli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [bin('carethread.js'), ...args], {
-    env: { ...process.env, CARETHREAD_DATA_DIR: dataDir },
+    env: { ...process.env, CARETHREAD_DATA_DIR: dataDir, ...env },
     encoding: 'utf8',
   });
 }
@@ -62,6 +64,41 @@ describe('carethread token', () => {
     expect(result.status).toBe(64);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/--role must be one of: patient, family, provider, staff/);
+  });
+});
+
+describe('carethread token --key', () => {
+  it("mints a token with a host's own private key, for its issuer", async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const keyFile = path.join(dataDir, 'host-key.json');
+    writeFileSync(
+      keyFile,
+      JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'ehr-2026', alg: 'ES256' }),
+    );
+    const result = cli([
+      'token',
+      '--key',
+      keyFile,
+      '--issuer',
+      'https://ehr.example',
+      '--sub',
+      'alice',
+      '--role',
+      'patient',
+      '--name',
+      'Alice',
+    ]);
+    expect(result.status).toBe(0);
+    const token = result.stdout.trim();
+    expect(decodeProtectedHeader(token).kid).toBe('ehr-2026');
+    expect(decodeJwt(token)).toMatchObject({
+      iss: 'https://ehr.example',
+      aud: 'carethread',
+      sub: 'alice',
+    });
+    expect(
+      cli(['token', '--key', keyFile, '--sub', 'a', '--role', 'patient', '--name', 'A']).status,
+    ).toBe(64);
   });
 });
 
@@ -128,6 +165,23 @@ describe('relay process', () => {
     });
     expect(entries.status).toBe(200);
     expect(((await entries.json()) as { items: { text: string }[] }).items[0]?.text).toBe('hello');
+
+    // Templates are published from a file, and dead letters listed, through the host API.
+    const relayUrl = `http://127.0.0.1:${String(port)}`;
+    const templateFile = path.join(dataDir, 'template.json');
+    writeFileSync(templateFile, JSON.stringify(familyDisclosureTemplate()));
+    const hostEnv = { CARETHREAD_API_KEY: apiKey.trim() };
+    const published = cli(['templates', 'publish', templateFile, '--relay', relayUrl], hostEnv);
+    expect(published.stdout).toMatch(/^family-disclosure version 1 sha256:[0-9a-f]{64}\n$/);
+    const again = cli(['templates', 'publish', templateFile, '--relay', relayUrl], hostEnv);
+    expect(again.stdout).toContain('version 1');
+    expect(again.stdout).toContain('unchanged');
+    const letters = cli(['dead-letters', '--relay', relayUrl], hostEnv);
+    expect(letters.status).toBe(0);
+    expect(letters.stderr).toBe('No dead letters.\n');
+    const refused = cli(['dead-letters', '--relay', relayUrl], { CARETHREAD_API_KEY: 'ctk_wrong' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('UNAUTHENTICATED');
 
     const exited = new Promise<number | null>((resolve) => child!.on('exit', resolve));
     child.kill('SIGTERM');
