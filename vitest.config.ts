@@ -7,6 +7,7 @@ export default defineConfig({
       'packages/server',
       'packages/widget',
       'examples/portal',
+      'examples/ehr-backend',
       'examples/vite-app',
     ],
   },
