@@ -3,7 +3,12 @@
 // once (delivery is at least once), remembered in a file so that a restart keeps the record.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { verifyWebhook, WebhookVerificationError, type WebhookEvent } from '@carethread/server';
+import {
+  UnknownWebhookEventError,
+  verifyWebhook,
+  WebhookVerificationError,
+  type WebhookEvent,
+} from '@carethread/server';
 import { writeFileAtomic } from './chart.js';
 import { log } from './log.js';
 
@@ -111,8 +116,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
         answer(res, 401, 'Bad signature');
         return;
       }
-      // Signed with our secret, but not an event this code knows.
-      answer(res, 400, 'Not a CareThread event');
+      if (error instanceof UnknownWebhookEventError) {
+        // Genuinely from the relay, but a type this code does not handle (a newer relay): take it,
+        // or the relay would retry it for a day and hold up the events after it.
+        log('webhook of an unknown type skipped', { id: error.eventId, type: error.type });
+        answer(res, 204);
+        return;
+      }
+      log('webhook verification failed', { reason: String(error) });
+      answer(res, 500);
       return;
     }
     const done = queue.then(() => handleOnce(event));

@@ -26,6 +26,7 @@ export {
   signWebhook,
   verifyWebhook,
   WebhookVerificationError,
+  UnknownWebhookEventError,
   type VerifyWebhookOptions,
 } from './webhooks/signature.js';
 export type { WebhookEvent, WebhookEventType } from '@carethread/shared';

@@ -137,6 +137,8 @@ export const ConsentRequestPath = z.object({ requestId: ConsentRequestId });
 export const ApiConsentRequestCreate = ConsentRequestCreate;
 export const ApiConsentRequestQuery = z.extend(PageQuery, {
   conversationId: z.optional(ConversationId),
+  patientId: z.optional(UserId),
+  state: z.optional(ConsentState),
 });
 export const ApiConsentRequestPage = pageOf(ConsentRequestView);
 

@@ -103,7 +103,10 @@ export function fhirRoutes({ store, chat, consents }: FhirRouteDeps): RouteSpec[
           await resourcesOf(identity, `${baseUrl}/fhir`, request),
         );
         if (resource?.id !== params.id)
-          throw new RelayError('NOT_FOUND', `There is no ${type}/${params.id}: not signed yet.`);
+          throw new RelayError(
+            'NOT_FOUND',
+            `There is no ${type}/${params.id} yet: the consent has not been signed.`,
+          );
         return asFhir(resource);
       },
     });

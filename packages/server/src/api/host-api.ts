@@ -175,7 +175,9 @@ export function mountHostApi(options: HostApiOptions): void {
             'This Idempotency-Key was used for a different request. Use a new key for a new request.',
           ),
         );
-      if (claim.state === 'running')
+      if (claim.state === 'running') {
+        // The one CONFLICT a plain retry fixes: Retry-After tells clients without reading the text.
+        void reply.header('retry-after', '1');
         return send(
           reply,
           failure(
@@ -183,6 +185,7 @@ export function mountHostApi(options: HostApiOptions): void {
             'A request with this Idempotency-Key is still running. Retry in a moment.',
           ),
         );
+      }
       void reply.header('idempotent-replayed', 'true');
       return send(reply, { status: claim.status, body: JSON.parse(claim.body) as unknown });
     }

@@ -382,16 +382,25 @@ export function hostApiRoutes({
       method: 'GET',
       path: '/api/v1/consent-requests',
       operationId: 'listConsentRequests',
-      summary: "The tenant's consent requests, oldest first; optionally of one conversation",
+      summary:
+        "The tenant's consent requests, oldest first; filtered by conversation, patient or state",
       tag: 'Consent',
       query: ApiConsentRequestQuery,
       success: { status: 200, description: 'A page of requests.', schema: ApiConsentRequestPage },
       errors: [],
       handler: async ({ identity, query }) =>
         pageInMemory(
-          await store.listConsentRequests(
-            identity.tenantId,
-            query.conversationId === undefined ? {} : { conversationId: query.conversationId },
+          (
+            await store.listConsentRequests(identity.tenantId, {
+              ...(query.conversationId === undefined
+                ? {}
+                : { conversationId: query.conversationId }),
+              ...(query.patientId === undefined ? {} : { userId: query.patientId }),
+            })
+          ).filter(
+            (r) =>
+              (query.patientId === undefined || r.patientId === query.patientId) &&
+              (query.state === undefined || r.state === query.state),
           ),
           query,
         ),

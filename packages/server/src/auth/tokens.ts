@@ -204,13 +204,27 @@ export interface MintOptions {
   title?: string;
   /** Lifetime in seconds (default one hour). */
   ttlSeconds?: number;
+  /**
+   * When the person signed in to the host (OpenID Connect `auth_time`); the relay records it with
+   * every consent signature, so pass it when you know it.
+   */
+  authTime?: Date;
 }
 
-/** Mints a CareThread user token. Host back ends use the same shape with their own key. */
+/**
+ * Mints a CareThread user token. Host back ends use the same shape with their own key.
+ *
+ * @example
+ * const token = await mintToken({
+ *   issuer: 'https://ehr.example', audience: 'carethread', key: privateKey, kid: 'ehr-2026',
+ *   sub: user.id, name: user.name, role: 'patient', authTime: session.signedInAt, ttlSeconds: 600,
+ * });
+ */
 export function mintToken(options: MintOptions): Promise<string> {
-  const claims: Record<string, string> = { name: options.name, role: options.role };
+  const claims: Record<string, string | number> = { name: options.name, role: options.role };
   if (options.relationship) claims.relationship = options.relationship;
   if (options.title) claims.title = options.title;
+  if (options.authTime) claims.auth_time = Math.floor(options.authTime.getTime() / 1000);
   return new SignJWT(claims)
     .setProtectedHeader({ alg: options.alg ?? 'ES256', kid: options.kid, typ: 'JWT' })
     .setIssuer(options.issuer)

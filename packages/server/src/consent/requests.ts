@@ -72,6 +72,22 @@ function answerProblems(template: TemplateVersionView, input: ConsentSign): stri
   return problems;
 }
 
+/** Whether a repeated create asks for the same thing as the stored request (a safe retry). */
+function sameRequest(stored: ConsentRequestView, asked: ConsentRequestView): boolean {
+  return (
+    stored.templateId === asked.templateId &&
+    stored.templateVersion === asked.templateVersion &&
+    stored.conversationId === asked.conversationId &&
+    stored.patientId === asked.patientId &&
+    stored.signerId === asked.signerId &&
+    stored.capacity === asked.capacity &&
+    stored.purpose === asked.purpose &&
+    stored.expiresAt === asked.expiresAt &&
+    stored.recipients.map((r) => r.userId).join(',') ===
+      asked.recipients.map((r) => r.userId).join(',')
+  );
+}
+
 export function createConsentService({
   store,
   chat,
@@ -189,6 +205,12 @@ export function createConsentService({
           recipients: recipients.map((r) => r.userId).join(','),
         },
       });
+      if (!created.created && !sameRequest(created.request, request)) {
+        throw new RelayError(
+          'CONFLICT',
+          'A consent request with this id already exists with other content. Use a new id for a new request.',
+        );
+      }
       return created.request;
     },
 

@@ -16,6 +16,23 @@ export class WebhookVerificationError extends Error {
   override name = 'WebhookVerificationError';
 }
 
+/**
+ * A delivery that is genuinely from the relay (its signature verified) but of an event type or
+ * payload version this version of `@carethread/server` does not know, e.g. from a newer relay.
+ * Answer it with 2xx (and skip it) so the relay does not retry it and hold up later events.
+ */
+export class UnknownWebhookEventError extends Error {
+  override name = 'UnknownWebhookEventError';
+  constructor(
+    readonly eventId: string,
+    readonly type: string,
+  ) {
+    super(
+      `Webhook event ${eventId} is of a type or version this receiver does not know (${type}).`,
+    );
+  }
+}
+
 export interface VerifyWebhookOptions {
   /** The raw request body, exactly as received (before any JSON parsing). */
   body: string | Buffer;
@@ -29,7 +46,8 @@ export interface VerifyWebhookOptions {
 
 /**
  * Checks a webhook delivery and returns its event; throws WebhookVerificationError when the
- * signature is missing, wrong, or outside the tolerance window (a replay).
+ * signature is missing, wrong, or outside the tolerance window (a replay) — answer those 401 —
+ * and UnknownWebhookEventError for a verified event this version does not know — answer 2xx.
  *
  * @example
  * app.post('/carethread/webhooks', express.raw({ type: 'application/json' }), (req, res) => {
@@ -59,8 +77,14 @@ export function verifyWebhook(options: VerifyWebhookOptions): WebhookEvent {
   const expected = signWebhook(secret, body, timestamp).slice(-64);
   if (!timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(given, 'hex')))
     throw new WebhookVerificationError('The webhook signature does not match its body.');
-  const event = WebhookEvent.safeParse(JSON.parse(body));
-  if (!event.success)
-    throw new WebhookVerificationError('The webhook body is not a CareThread event.');
-  return event.data;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new WebhookVerificationError('The webhook body is not JSON.');
+  }
+  const event = WebhookEvent.safeParse(parsed);
+  if (event.success) return event.data;
+  const { id, type } = (parsed ?? {}) as { id?: unknown; type?: unknown };
+  throw new UnknownWebhookEventError(String(id), String(type));
 }

@@ -464,6 +464,34 @@ describe('consent', () => {
     expect(events.items.map((e) => e.type)).toEqual(['requested', 'cancelled']);
   });
 
+  it('treats a repeated request id as a retry only when it asks for the same thing', async () => {
+    await api('POST', '/api/v1/conversations', { body: conversation('c-1') });
+    await api('POST', '/api/v1/consent-templates', { body: familyDisclosureTemplate() });
+    const body = {
+      requestId: 'consent-api-0004',
+      templateId: 'family-disclosure',
+      conversationId: 'c-1',
+      patientId: 'alice',
+      recipients: ['bob'],
+      purpose: 'Family support',
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    };
+    expect((await api('POST', '/api/v1/consent-requests', { body })).status).toBe(201);
+    expect((await api('POST', '/api/v1/consent-requests', { body })).status).toBe(201);
+    const changed = await api('POST', '/api/v1/consent-requests', {
+      body: { ...body, purpose: 'Something else' },
+    });
+    expect(changed.status).toBe(409);
+    expect(errorOf(changed).message).toContain('new id');
+
+    const pending = await api('GET', '/api/v1/consent-requests?patientId=alice&state=requested');
+    expect((pending.body as { items: ConsentRequestView[] }).items.map((r) => r.requestId)).toEqual(
+      ['consent-api-0004'],
+    );
+    const none = await api('GET', '/api/v1/consent-requests?patientId=alice&state=signed');
+    expect((none.body as { items: unknown[] }).items).toEqual([]);
+  });
+
   it('refuses a request the rules refuse, with their code', async () => {
     await api('POST', '/api/v1/conversations', { body: conversation('c-1') });
     await api('POST', '/api/v1/consent-templates', { body: familyDisclosureTemplate() });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiDeadLetterPage, type WebhookEvent } from '@carethread/shared';
 import {
   signWebhook,
+  UnknownWebhookEventError,
   verifyWebhook,
   WebhookVerificationError,
 } from '../../src/webhooks/signature.js';
@@ -106,6 +107,20 @@ describe('webhook signatures', () => {
 
   it('accepts a delivery signed with the secret within the tolerance window', () => {
     expect(verifyWebhook({ body, signature, secret: WEBHOOK_SECRET, now }).id).toBe('e-1');
+  });
+
+  it('tells a verified event of an unknown type apart from a forged one', () => {
+    const future = JSON.stringify({
+      ...(JSON.parse(body) as object),
+      type: 'conversation.renamed',
+    });
+    const signedFuture = signWebhook(WEBHOOK_SECRET, future, Math.floor(now.getTime() / 1000));
+    expect(() =>
+      verifyWebhook({ body: future, signature: signedFuture, secret: WEBHOOK_SECRET, now }),
+    ).toThrow(UnknownWebhookEventError);
+    expect(() => verifyWebhook({ body: future, signature, secret: WEBHOOK_SECRET, now })).toThrow(
+      WebhookVerificationError,
+    );
   });
 
   it('refuses a changed body, another secret, a missing header and a replay', () => {
