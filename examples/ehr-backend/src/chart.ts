@@ -9,15 +9,10 @@ import type { HostApi } from './host-api.js';
 interface FhirResource {
   resourceType: string;
   id: string;
-  identifier?: { system?: string; value?: string }[] | { system?: string; value?: string };
-  target?: { reference?: string }[];
 }
 interface Bundle {
   entry?: { resource: FhirResource }[];
 }
-
-/** The FHIR types that make up one consent in CareThread's mapping. */
-const CONSENT_TYPES = ['Consent', 'DocumentReference', 'QuestionnaireResponse', 'Provenance'];
 
 /**
  * Writes `file` whole or not at all (a crash mid-write never leaves half a resource), readable by
@@ -30,45 +25,26 @@ export function writeFileAtomic(file: string, text: string, mode = 0o600): void 
   renameSync(temporary, file);
 }
 
-function namesRequest(resource: FhirResource, requestId: string): boolean {
-  const identifiers = [resource.identifier ?? []].flat();
-  return identifiers.some(
-    (i) => i.value === requestId && (i.system ?? '').endsWith('/consent-request'),
-  );
-}
-
 /**
- * Files the FHIR resources of consent request `requestId` of `patientId` into `chartDir` and
- * returns their `Type/id`s. The ids are found in the patient's export (`$everything`): the
- * Consent, DocumentReference and QuestionnaireResponse carry the request id as an identifier,
- * the Provenance targets the Consent. Each is then read by id, as a chart interface would.
+ * Files the FHIR resources of consent request `requestId` into `chartDir` and returns their
+ * `Type/id`s. One search by the request id answers the Consent with its DocumentReference,
+ * QuestionnaireResponse and Provenance included (those exist once it is signed).
  */
 export async function fileConsent(
   api: HostApi,
   chartDir: string,
-  patientId: string,
   requestId: string,
 ): Promise<string[]> {
-  const bundle = await api.get<Bundle>(
-    `/fhir/Patient/${encodeURIComponent(patientId)}/$everything`,
-  );
+  const bundle = await api.get<Bundle>(`/fhir/Consent?identifier=${encodeURIComponent(requestId)}`);
   const resources = (bundle.entry ?? []).map((e) => e.resource);
-  const consent = resources.find((r) => r.resourceType === 'Consent' && namesRequest(r, requestId));
-  if (!consent) throw new Error(`The export of ${patientId} has no Consent for ${requestId}.`);
-  const ofThisConsent = resources.filter(
-    (r) =>
-      CONSENT_TYPES.includes(r.resourceType) &&
-      (namesRequest(r, requestId) ||
-        (r.target ?? []).some((t) => t.reference === `Consent/${consent.id}`)),
-  );
+  if (resources.length === 0) throw new Error(`The relay has no Consent for ${requestId}.`);
   const filed: string[] = [];
-  for (const { resourceType, id } of ofThisConsent) {
-    const resource = await api.get<FhirResource>(`/fhir/${resourceType}/${id}`);
+  for (const resource of resources) {
     writeFileAtomic(
-      path.join(chartDir, `${resourceType}-${id}.json`),
+      path.join(chartDir, `${resource.resourceType}-${resource.id}.json`),
       `${JSON.stringify(resource, null, 2)}\n`,
     );
-    filed.push(`${resourceType}/${id}`);
+    filed.push(`${resource.resourceType}/${resource.id}`);
   }
   return filed;
 }

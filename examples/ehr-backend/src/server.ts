@@ -84,12 +84,7 @@ function webhookHandler(options: EhrOptions) {
       case 'consent.signed':
       case 'consent.revoked':
       case 'consent.expired': {
-        const filed = await fileConsent(
-          options.api,
-          options.chartDir,
-          event.data.patientId,
-          event.data.requestId,
-        );
+        const filed = await fileConsent(options.api, options.chartDir, event.data.requestId);
         log('consent filed', {
           event: event.id,
           type: event.type,

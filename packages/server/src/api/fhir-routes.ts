@@ -25,6 +25,10 @@ const CommunicationQuery = z.object({
   _count: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(API_PAGE_MAX))),
 });
 const PatientPath = z.object({ userId: UserId });
+const ConsentSearchQuery = z.object({
+  /** `<system>|<request id>` or the request id alone, as the Consent's identifier carries it. */
+  identifier: z.string().check(z.minLength(1), z.maxLength(400)),
+});
 
 /** The consent resource types served by id, and which part of the mapping each one is. */
 const CONSENT_TYPES = {
@@ -112,6 +116,50 @@ export function fhirRoutes({ store, chat, consents }: FhirRouteDeps): RouteSpec[
     });
 
   return [
+    route({
+      method: 'GET',
+      path: '/fhir/Consent',
+      operationId: 'searchFhirConsent',
+      summary:
+        'Find the Consent of a consent request by its identifier, with its DocumentReference, QuestionnaireResponse and Provenance included',
+      tag: 'FHIR',
+      query: ConsentSearchQuery,
+      success: { status: 200, description: 'A searchset Bundle.', contentType: FHIR_JSON },
+      errors: [],
+      handler: async ({ identity, query, baseUrl }) => {
+        const requestId = query.identifier.split('|').at(-1) ?? '';
+        const request = await store.getConsentRequest(identity.tenantId, requestId);
+        const fhirBase = `${baseUrl}/fhir`;
+        const resources = request ? await resourcesOf(identity, fhirBase, request) : undefined;
+        const included = resources
+          ? [resources.documentReference, resources.questionnaireResponse, resources.provenance]
+          : [];
+        const entry = [
+          ...(resources
+            ? [{ resource: resources.consent as Resource, mode: 'match' as const }]
+            : []),
+          ...included.flatMap((resource) =>
+            resource ? [{ resource: resource, mode: 'include' as const }] : [],
+          ),
+        ];
+        return asFhir({
+          resourceType: 'Bundle',
+          type: 'searchset',
+          total: resources ? 1 : 0,
+          link: [
+            {
+              relation: 'self',
+              url: `${fhirBase}/Consent?identifier=${encodeURIComponent(query.identifier)}`,
+            },
+          ],
+          entry: entry.map(({ resource, mode }) => ({
+            fullUrl: `${fhirBase}/${resource.resourceType}/${resource.id ?? ''}`,
+            resource,
+            search: { mode },
+          })),
+        });
+      },
+    }),
     byId('Consent'),
     byId('DocumentReference'),
     byId('QuestionnaireResponse'),

@@ -90,6 +90,22 @@ it('serves each consent resource by id, valid R4, with the PDF hash and the rece
   expect((missing.body as { error: { code: string } }).error.code).toBe('NOT_FOUND');
 });
 
+it('finds a consent by its request id, with its documents included', async () => {
+  const found = await fhir(`/fhir/Consent?identifier=${requestId}`);
+  expect(found.status).toBe(200);
+  const bundle = found.body as Bundle;
+  expect(r4Errors(bundle)).toEqual([]);
+  expect(bundle.total).toBe(1);
+  expect(bundle.entry?.map((e) => [e.resource?.resourceType, e.search?.mode])).toEqual([
+    ['Consent', 'match'],
+    ['DocumentReference', 'include'],
+    ['QuestionnaireResponse', 'include'],
+    ['Provenance', 'include'],
+  ]);
+  const nothing = (await fhir('/fhir/Consent?identifier=no-such-request')).body as Bundle;
+  expect([nothing.total, nothing.entry]).toEqual([0, []]);
+});
+
 it('pages a conversation as Communications and exports a patient as one valid Bundle', async () => {
   const first = await fhir('/fhir/Communication?conversation=c-1&_count=3');
   expect(first.status).toBe(200);
