@@ -22,6 +22,7 @@ import { createConsentService } from './consent/requests.js';
 import { createTemplateService } from './consent/templates.js';
 import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
+import { createPostgresStore } from './store/postgres.js';
 import { createThreadedSqliteStore } from './store/threaded.js';
 import type { Store } from './store/types.js';
 import {
@@ -85,22 +86,34 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   if (issuers.size !== tenants.length)
     throw new Error('Two tenants share an issuer; each tenant needs its own.');
 
+  const outboxTenants = tenants.filter((t) => t.webhooks.length > 0).map((t) => t.id);
   const store =
     options.store ??
-    (await createThreadedSqliteStore(
-      {
-        filename: path.join(config.dataDir, 'carethread.sqlite'),
-        synchronous: config.sqlite.synchronous,
-        outboxTenants: tenants.filter((t) => t.webhooks.length > 0).map((t) => t.id),
-      },
-      {
-        onFailure: (error) => {
-          // Writes now fail with UNAVAILABLE (clients keep their outbox) and /readyz turns 503.
-          logger.fatal({ err: error }, 'the store stopped; the relay cannot store messages');
-          options.onFatal?.(error);
-        },
-      },
-    ));
+    (config.databaseUrl
+      ? await createPostgresStore({
+          connectionString: config.databaseUrl,
+          poolSize: config.postgres.poolSize,
+          outboxTenants,
+          ...(config.postgres.schema ? { schema: config.postgres.schema } : {}),
+        })
+      : await createThreadedSqliteStore(
+          {
+            filename: path.join(config.dataDir, 'carethread.sqlite'),
+            synchronous: config.sqlite.synchronous,
+            outboxTenants,
+          },
+          {
+            onFailure: (error) => {
+              // Writes now fail with UNAVAILABLE (clients keep their outbox) and /readyz turns 503.
+              logger.fatal({ err: error }, 'the store stopped; the relay cannot store messages');
+              options.onFatal?.(error);
+            },
+          },
+        ));
+  logger.info(
+    { store: options.store ? 'given' : config.databaseUrl ? 'postgres' : 'sqlite' },
+    'store ready',
+  );
   const presence = new PresenceTracker();
   const limits = new Map(tenants.map((t) => [t.id, t.limits]));
   const chat = createChatService({

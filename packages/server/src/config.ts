@@ -152,6 +152,25 @@ export const RelayConfig = z.object({
     .object({ synchronous: z.enum(['full', 'normal']).default('full') })
     .default({ synchronous: 'full' }),
   /**
+   * PostgreSQL instead of the embedded SQLite (DATABASE_URL): what several relay nodes share.
+   * `postgres://user:password@host:5432/database`.
+   */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+    .optional(),
+  postgres: z
+    .object({
+      /** Connections each relay node keeps; nodes x poolSize must stay under max_connections. */
+      poolSize: z.number().int().min(1).max(200).default(10),
+      /** A schema of its own (created if missing) when the database is shared with other apps. */
+      schema: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier')
+        .optional(),
+    })
+    .default({ poolSize: 10 }),
+  /**
    * The certificate that seals consent PDFs: a PKCS#12 file and its passphrase. Without it the
    * relay makes a self-signed one in the data folder.
    */
@@ -225,6 +244,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (env.PORT !== undefined) merged.port = env.PORT;
   if (env.HOST !== undefined) merged.host = env.HOST;
   if (env.CARETHREAD_DATA_DIR !== undefined) merged.dataDir = env.CARETHREAD_DATA_DIR;
+  if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '')
+    merged.databaseUrl = env.DATABASE_URL;
   if (env.LOG_LEVEL !== undefined) merged.logLevel = env.LOG_LEVEL;
   if (env.CARETHREAD_PDF_P12 !== undefined)
     merged.pdfSeal = {

@@ -15,7 +15,7 @@ import type {
   WebhookEventType,
 } from '@carethread/shared';
 import { decideAppend, toEntry, type EntryRow } from './append-rules.js';
-import { migrationProvider } from './migrations.js';
+import { migrationProvider, type SqlDialectName } from './migrations.js';
 import {
   consentEvent,
   messageEvent,
@@ -53,8 +53,26 @@ import type {
 
 export interface SqlEngine {
   db: Kysely<Database>;
+  dialect: SqlDialectName;
+  /** The schema the tables live in, when not the default (PostgreSQL). */
+  schema?: string;
   /** Runs `work` in a transaction that holds the write lock for the conversations it touches. */
   writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Where several writers share the database (PostgreSQL, several relay nodes): locks these
+   * conversations' rows until the transaction ends, so their sequence numbers stay gap-free.
+   * SQLite needs none: BEGIN IMMEDIATE already makes every write transaction the only one.
+   */
+  lockConversations?(
+    trx: Kysely<Database>,
+    tenantId: string,
+    conversationIds: string[],
+  ): Promise<void>;
+  /**
+   * Serialises a tenant's hash-chained audit entries and outbox events until the transaction ends,
+   * so the chain never forks and events commit in the order of their numbers.
+   */
+  lockTenant?(trx: Kysely<Database>, tenantId: string): Promise<void>;
   /** An engine's own append path; without it, the portable batched-lookup path below is used. */
   appendEntries?: Store['appendEntries'];
   close(): Promise<void>;
@@ -181,7 +199,10 @@ function uniqueTuples(tuples: (string | number)[][]): (string | number)[][] {
 
 /** `values (?, ?), (?, ?)`: a row-value list both SQLite and PostgreSQL accept after `in`. */
 function valuesList(tuples: (string | number)[][]) {
-  return sql`values ${sql.join(tuples.map((t) => sql`(${sql.join(t)})`))}`;
+  // PostgreSQL types a bare parameter in VALUES as text; numbers are cast so they compare as such.
+  const value = (v: string | number) =>
+    typeof v === 'number' ? sql`cast(${v} as integer)` : sql`${v}`;
+  return sql`values ${sql.join(tuples.map((t) => sql`(${sql.join(t.map(value))})`))}`;
 }
 
 function toOutboxEvent(row: Selectable<OutboxEventsTable>): OutboxEvent {
@@ -252,6 +273,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     tenantId: string,
     entry: Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>,
   ): Promise<void> {
+    await engine.lockTenant?.(trx, tenantId);
     const last = await trx
       .selectFrom('audit_events')
       .select('hash')
@@ -279,6 +301,8 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
   /** Writes webhook events inside `trx`, for tenants that have endpoints. */
   async function recordEvents(trx: Kysely<Database>, rows: readonly OutboxRow[]): Promise<void> {
     const recorded = rows.filter((row) => outboxTenants.has(row.tenant_id));
+    for (const tenantId of new Set(recorded.map((row) => row.tenant_id)))
+      await engine.lockTenant?.(trx, tenantId);
     if (recorded.length > 0) await trx.insertInto('outbox_events').values(recorded).execute();
   }
 
@@ -316,12 +340,14 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       .execute();
   }
 
+  /** The request's row; inside a write transaction on PostgreSQL, locked until it ends. */
   function selectRequest(trx: Kysely<Database>, tenantId: string, requestId: string) {
     return trx
       .selectFrom('consent_requests')
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .where('request_id', '=', requestId)
+      .$if(engine.dialect === 'postgres' && trx !== db, (qb) => qb.forUpdate())
       .executeTakeFirst();
   }
 
@@ -354,7 +380,11 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     requests: readonly { index: number; request: AppendRequest }[],
     results: AppendResult[],
   ): Promise<void> {
-    const conversationIds = [...new Set(requests.map(({ request }) => request.conversationId))];
+    const conversationIds = [
+      ...new Set(requests.map(({ request }) => request.conversationId)),
+    ].sort();
+    // Sorted, so two writers locking overlapping sets take the locks in the same order.
+    await engine.lockConversations?.(trx, tenantId, conversationIds);
 
     const conversations = await trx
       .selectFrom('conversations as c')
@@ -474,7 +504,12 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
 
   return {
     async migrate() {
-      const migrator = new Migrator({ db, provider: migrationProvider });
+      const migrator = new Migrator({
+        db,
+        provider: migrationProvider(engine.dialect),
+        // Kysely looks for its own bookkeeping tables in any schema unless told which one.
+        ...(engine.schema ? { migrationTableSchema: engine.schema } : {}),
+      });
       const { error, results } = await migrator.migrateToLatest();
       const failed = results?.find((r) => r.status === 'Error');
       if (error !== undefined || failed) {
@@ -492,14 +527,8 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
 
     createConversation(conversation, participants) {
       return engine.writeTransaction(async (trx) => {
-        const taken = await trx
-          .selectFrom('conversations')
-          .select('id')
-          .where('tenant_id', '=', conversation.tenantId)
-          .where('id', '=', conversation.conversationId)
-          .executeTakeFirst();
-        if (taken) return false;
-        await trx
+        // Insert-or-nothing, so two nodes creating the same id at once cannot both succeed.
+        const inserted = await trx
           .insertInto('conversations')
           .values({
             tenant_id: conversation.tenantId,
@@ -509,7 +538,9 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
             created_at: conversation.createdAt,
             archived_at: null,
           })
-          .execute();
+          .onConflict((oc) => oc.columns(['tenant_id', 'id']).doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
         if (participants.length > 0) {
           await trx
             .insertInto('participants')
@@ -741,7 +772,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return engine.writeTransaction(async (trx) => {
         const existing = await selectRequest(trx, tenantId, request.requestId);
         if (existing) return { request: toConsentRequest(existing), created: false };
-        await trx
+        const inserted = await trx
           .insertInto('consent_requests')
           .values({
             tenant_id: tenantId,
@@ -761,7 +792,14 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
             requested_at: request.requestedAt,
             updated_at: request.updatedAt,
           })
-          .execute();
+          .onConflict((oc) => oc.columns(['tenant_id', 'request_id']).doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+          // Another node created it between our look and our insert: theirs stands.
+          const theirs = await selectRequest(trx, tenantId, request.requestId);
+          if (!theirs) throw new Error('A consent request vanished while it was created.');
+          return { request: toConsentRequest(theirs), created: false };
+        }
         await appendConsentEvent(trx, tenantId, request.requestId, event);
         await recordEvents(trx, [consentEvent(tenantId, request)]);
         return { request, created: true };
@@ -1036,18 +1074,8 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
 
     claimIdempotencyKey(tenantId, key, fingerprint, at) {
       return engine.writeTransaction(async (trx): Promise<IdempotencyClaim> => {
-        const row = await trx
-          .selectFrom('api_idempotency')
-          .select(['fingerprint', 'status', 'body'])
-          .where('tenant_id', '=', tenantId)
-          .where('key', '=', key)
-          .executeTakeFirst();
-        if (row) {
-          return row.status === null || row.body === null
-            ? { state: 'running', fingerprint: row.fingerprint }
-            : { state: 'done', fingerprint: row.fingerprint, status: row.status, body: row.body };
-        }
-        await trx
+        // Insert-or-nothing first: of two nodes claiming the same key at once, one wins.
+        const inserted = await trx
           .insertInto('api_idempotency')
           .values({
             tenant_id: tenantId,
@@ -1057,8 +1085,19 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
             body: null,
             created_at: at,
           })
-          .execute();
-        return { state: 'claimed' };
+          .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return { state: 'claimed' };
+        const row = await trx
+          .selectFrom('api_idempotency')
+          .select(['fingerprint', 'status', 'body'])
+          .where('tenant_id', '=', tenantId)
+          .where('key', '=', key)
+          .executeTakeFirst();
+        if (!row) throw new Error('An idempotency key vanished while it was claimed.');
+        return row.status === null || row.body === null
+          ? { state: 'running', fingerprint: row.fingerprint }
+          : { state: 'done', fingerprint: row.fingerprint, status: row.status, body: row.body };
       });
     },
 
@@ -1123,6 +1162,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         await trx
           .insertInto('webhook_cursors')
           .values({ tenant_id: tenantId, endpoint_id: endpointId, last_seq: lastSeq })
+          .onConflict((oc) => oc.columns(['tenant_id', 'endpoint_id']).doNothing())
           .execute();
         return { lastSeq, attempts: 0, nextAttemptAt: null, firstFailedAt: null };
       });

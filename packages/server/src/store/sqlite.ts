@@ -63,6 +63,7 @@ export async function createSqliteStore(options: SqliteOpenOptions): Promise<Sto
 
   const engine: SqlEngine = {
     db,
+    dialect: 'sqlite',
     writeTransaction: (work) =>
       db.connection().execute(async (connection) => {
         await sql`begin immediate`.execute(connection);
