@@ -56,7 +56,15 @@ async function waitFor<T>(
 /** Starts the EHR the way `pnpm start` does, on free ports, with the test's data folder. */
 async function startEhr(): Promise<RunningEhr> {
   const child = spawn(process.execPath, [path.join(exampleDir, 'build/main.js')], {
-    env: { ...process.env, EHR_DATA_DIR: work, EHR_PORT: '0', RELAY_PORT: '0', LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      // The relay on its embedded SQLite in `work`, even when the test run has a DATABASE_URL.
+      DATABASE_URL: '',
+      EHR_DATA_DIR: work,
+      EHR_PORT: '0',
+      RELAY_PORT: '0',
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so that cleanup can reach the relay even if the EHR hangs.
     detached: true,

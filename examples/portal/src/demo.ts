@@ -41,6 +41,8 @@ const relay = spawn(
   {
     env: {
       ...process.env,
+      // The demo is the relay on its embedded SQLite, whatever DATABASE_URL the shell has.
+      DATABASE_URL: '',
       PORT: String(relayPort),
       CARETHREAD_DATA_DIR: dataDir,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

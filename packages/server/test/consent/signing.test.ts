@@ -91,7 +91,8 @@ describe('consent requests', () => {
     const announced = new Promise<ConsentRequestView>((resolve) => {
       provider.once('consent.updated', resolve);
     });
-    const request = await ok(provider, 'consent.request', requestFor(conversationId));
+    const asked = requestFor(conversationId);
+    const request = await ok(provider, 'consent.request', asked);
     expect(request).toMatchObject({
       state: 'requested',
       signerId: 'alice',
@@ -100,13 +101,10 @@ describe('consent requests', () => {
       recipients: [{ userId: 'bob', displayName: 'Bob Moreno', relationship: 'father' }],
     });
     expect((await announced).requestId).toBe(request.requestId);
-    // The same id again is the same request.
-    expect(
-      await ok(provider, 'consent.request', {
-        ...requestFor(conversationId),
-        requestId: request.requestId,
-      }),
-    ).toEqual(request);
+    // The same request again (a retry) is the same request; the same id for something else is not.
+    expect(await ok(provider, 'consent.request', asked)).toEqual(request);
+    const other = await call(provider, 'consent.request', { ...asked, purpose: 'Another purpose' });
+    expect(other).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
     const { requests } = await ok(alice, 'consent.list', {});
     expect(requests.map((r) => r.requestId)).toContain(request.requestId);
   });

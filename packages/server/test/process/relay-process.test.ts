@@ -12,6 +12,8 @@ import { PROTOCOL_VERSION } from '@carethread/shared';
 import { familyDisclosureTemplate } from '../consent/fixtures.js';
 import { ok, rawConnect, waitFor } from '../helpers.js';
 
+/** These relays run on their embedded SQLite even when the test run has a DATABASE_URL. */
+const EMBEDDED = { DATABASE_URL: '' };
 const bin = (name: string) => fileURLToPath(new URL(`../../bin/${name}`, import.meta.url));
 let dataDir: string;
 let child: ChildProcess | undefined;
@@ -27,7 +29,7 @@ afterEach(() => {
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [bin('carethread.js'), ...args], {
-    env: { ...process.env, CARETHREAD_DATA_DIR: dataDir, ...env },
+    env: { ...process.env, ...EMBEDDED, CARETHREAD_DATA_DIR: dataDir, ...env },
     encoding: 'utf8',
   });
 }
@@ -120,7 +122,13 @@ describe('relay process', () => {
   it('starts with zero configuration, serves a CLI-minted token, and stops cleanly on SIGTERM', async () => {
     const lines: string[] = [];
     child = spawn(process.execPath, [bin('carethread-relay.js')], {
-      env: { ...process.env, CARETHREAD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' },
+      env: {
+        ...process.env,
+        ...EMBEDDED,
+        CARETHREAD_DATA_DIR: dataDir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (chunk: Buffer) =>
@@ -198,7 +206,7 @@ describe('relay process', () => {
       }),
     );
     const result = spawnSync(process.execPath, [bin('carethread-relay.js')], {
-      env: { ...process.env, CARETHREAD_DATA_DIR: dataDir, CARETHREAD_CONFIG: config },
+      env: { ...process.env, ...EMBEDDED, CARETHREAD_DATA_DIR: dataDir, CARETHREAD_CONFIG: config },
       encoding: 'utf8',
     });
     expect(result.status).toBe(78);

@@ -27,6 +27,8 @@ async function startRelayProcess(configFile: string, folder: string): Promise<nu
   child = spawn(process.execPath, [relayBin], {
     env: {
       ...process.env,
+      // Its embedded SQLite in the data folder, even when the test run has a DATABASE_URL.
+      DATABASE_URL: '',
       CARETHREAD_CONFIG: configFile,
       CARETHREAD_DATA_DIR: folder,
       PORT: '0',
