@@ -572,9 +572,15 @@ export class CareThreadConsent extends RelayElement {
             <p>
               <strong>${c.recipients.map((r) => r.displayName).join(', ')}</strong> —
               ${states[c.state]}
-              (${msg(str`until ${date.format(new Date(c.expiresAt))}`, {
-                id: 'consent-list-until',
-              })})
+              ${
+                // The end date says how long a consent runs (or ran); a request that never took
+                // effect, or one withdrawn early, has none to show.
+                c.state === 'declined' || c.state === 'revoked' || c.state === 'cancelled'
+                  ? nothing
+                  : html`(${msg(str`until ${date.format(new Date(c.expiresAt))}`, {
+                      id: 'consent-list-until',
+                    })})`
+              }
             </p>
             ${
               c.state === 'requested' || c.state === 'viewed'
