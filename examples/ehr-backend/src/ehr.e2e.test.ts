@@ -300,7 +300,9 @@ describe('example EHR back end', () => {
     });
     expect(patientAsks.status).toBe(403);
 
-    const { template, disclosure } = await ok(alice, 'consent.view', { requestId });
+    const { template, disclosure, request } = await ok(alice, 'consent.view', { requestId });
+    // The record names the therapist who asked, not only the EHR's API key.
+    expect(request.requestedBy).toBe('dr-rivera');
     await ok(alice, 'consent.sign', {
       requestId,
       disclosureHash: disclosure.hash,

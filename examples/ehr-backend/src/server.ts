@@ -267,6 +267,8 @@ export function createEhrApp(options: EhrOptions): RequestListener {
           recipients: ['bob'],
           purpose: 'So my brother Bob can support my recovery.',
           expiresAt: new Date(Date.now() + 180 * 86_400_000).toISOString(),
+          // The record names the clinician who asked, not only this back end's API key.
+          onBehalfOf: current.user.id,
         },
         `consent-request:${requestId}`,
       );

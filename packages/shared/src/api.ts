@@ -133,8 +133,14 @@ export const ApiTemplatePublishResult = z.object({
 export const ApiTemplateVersionPage = pageOf(TemplateVersionView);
 
 export const ConsentRequestPath = z.object({ requestId: ConsentRequestId });
-/** A request made by the host: as from the widget's form, on behalf of the tenant. */
-export const ApiConsentRequestCreate = ConsentRequestCreate;
+/** A request made by the host, as from the widget's form. */
+export const ApiConsentRequestCreate = z.extend(ConsentRequestCreate, {
+  /**
+   * The care-team member of the conversation the host asks for (the clinician who wants the
+   * consent); recorded as `requestedBy`. The host itself is recorded when omitted.
+   */
+  onBehalfOf: z.optional(UserId),
+});
 export const ApiConsentRequestQuery = z.extend(PageQuery, {
   conversationId: z.optional(ConversationId),
   patientId: z.optional(UserId),

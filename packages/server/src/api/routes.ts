@@ -373,7 +373,8 @@ export function hostApiRoutes({
       },
       errors: ['NOT_FOUND'],
       handler: async ({ identity, body }) => {
-        const request = await consents.request(identity, body);
+        const { onBehalfOf, ...create } = body;
+        const request = await consents.request(identity, create, onBehalfOf);
         transport.announceConsent(identity.tenantId, request);
         return request;
       },

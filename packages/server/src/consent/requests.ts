@@ -132,10 +132,27 @@ export function createConsentService({
   }
 
   return {
-    async request(identity: Identity, input: ConsentRequestCreate): Promise<ConsentRequestView> {
+    async request(
+      identity: Identity,
+      input: ConsentRequestCreate,
+      /** For the host: the care-team member it asks for, recorded as the requester. */
+      onBehalfOf?: string,
+    ): Promise<ConsentRequestView> {
       const member = await chat.requireMember(identity, input.conversationId);
       if (!CARE_TEAM.has(member.role)) {
         throw new RelayError('FORBIDDEN', 'Only the care team can ask for a consent signature.');
+      }
+      if (onBehalfOf !== undefined) {
+        const clinician = await store.getParticipant(
+          identity.tenantId,
+          input.conversationId,
+          onBehalfOf,
+        );
+        if (!identity.host || !clinician || !CARE_TEAM.has(clinician.role))
+          throw new RelayError(
+            'VALIDATION',
+            'onBehalfOf must name a care-team member of this conversation (and only the host may use it).',
+          );
       }
       const template = await store.getTemplateVersion(
         identity.tenantId,
@@ -188,7 +205,7 @@ export function createConsentService({
         purpose: input.purpose,
         expiresAt: new Date(input.expiresAt).toISOString(),
         state: 'requested',
-        requestedBy: identity.userId,
+        requestedBy: onBehalfOf ?? identity.userId,
         requestedAt: at,
         updatedAt: at,
       };
@@ -203,6 +220,7 @@ export function createConsentService({
           signerId: request.signerId,
           capacity: request.capacity,
           recipients: recipients.map((r) => r.userId).join(','),
+          onBehalfOf: onBehalfOf ?? null,
         },
       });
       if (!created.created && !sameRequest(created.request, request)) {

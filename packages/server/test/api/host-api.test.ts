@@ -367,10 +367,14 @@ describe('consent', () => {
         recipients: ['bob'],
         purpose: 'Family support',
         expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+        onBehalfOf: 'dr-rivera',
       },
     });
     expect(asked.status).toBe(201);
-    expect(ConsentRequestView.parse(asked.body)).toMatchObject({ state: 'requested' });
+    expect(ConsentRequestView.parse(asked.body)).toMatchObject({
+      state: 'requested',
+      requestedBy: 'dr-rivera',
+    });
     await waitFor(() => updates.length === 1, 5000, 'consent.updated to the patient');
 
     expect((await api('GET', '/api/v1/consent-requests/consent-api-0001/record')).status).toBe(404);
@@ -425,7 +429,10 @@ describe('consent', () => {
     );
     expect(events.items.map((e) => e.type)).toEqual(['requested', 'viewed', 'signed']);
     expect(events.items[1]?.prevHash).toBe(events.items[0]?.hash);
-    expect(events.items[0]?.actorId).toBe('host:dev');
+    expect(events.items[0]).toMatchObject({
+      actorId: 'host:dev',
+      detail: { onBehalfOf: 'dr-rivera' },
+    });
   });
 
   it('cancels an unanswered request: the patient hears it, and it can no longer be signed', async () => {
@@ -508,5 +515,19 @@ describe('consent', () => {
     });
     expect(notFamily.status).toBe(400);
     expect(errorOf(notFamily).message).toContain('family');
+    const onBehalfOfPatient = await api('POST', '/api/v1/consent-requests', {
+      body: {
+        requestId: 'consent-api-0005',
+        templateId: 'family-disclosure',
+        conversationId: 'c-1',
+        patientId: 'alice',
+        recipients: ['bob'],
+        purpose: 'Family support',
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+        onBehalfOf: 'alice',
+      },
+    });
+    expect(onBehalfOfPatient.status).toBe(400);
+    expect(errorOf(onBehalfOfPatient).message).toContain('care-team');
   });
 });
