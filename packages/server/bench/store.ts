@@ -5,8 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
+import pg from 'pg';
 import { createSqliteStore } from '../src/store/sqlite.js';
-import type { AppendRequest } from '../src/store/types.js';
+import { createPostgresStore } from '../src/store/postgres.js';
+import type { AppendRequest, Store } from '../src/store/types.js';
 
 const MESSAGES = 20_000;
 const CONVERSATIONS = 50;
@@ -33,11 +35,20 @@ async function storeCost(
   dir: string,
   batch: number,
   synchronous: 'full' | 'normal',
+  label = 'store',
 ): Promise<Cost> {
-  const store = await createSqliteStore({
-    filename: path.join(dir, `store-${batch}-${synchronous}.sqlite`),
-    synchronous,
-  });
+  return appendCost(
+    await createSqliteStore({
+      // A fresh file each time: appends into an old one would only find duplicates.
+      filename: path.join(dir, `${label}-${batch}-${synchronous}.sqlite`),
+      synchronous,
+    }),
+    batch,
+  );
+}
+
+/** The cost per message of appending MESSAGES in batches of `batch` to a fresh store. */
+async function appendCost(store: Store, batch: number): Promise<Cost> {
   for (let c = 0; c < CONVERSATIONS; c++) {
     await store.createConversation(
       {
@@ -108,6 +119,14 @@ async function rawCost(dir: string, batch: number, synchronous: 'full' | 'normal
 
 const dir = mkdtempSync(path.join(tmpdir(), 'carethread-bench-store-'));
 const rows: string[] = [];
+const pgRows: string[] = [];
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`drop schema if exists "${schema}" cascade`);
+  await client.end();
+}
 try {
   for (const synchronous of ['full', 'normal'] as const) {
     for (const batch of [1, 10, 50, 200]) {
@@ -117,6 +136,26 @@ try {
         `| ${synchronous} | ${batch} | ${raw.wallUs.toFixed(1)} / ${raw.cpuUs.toFixed(1)} | ${store.wallUs.toFixed(1)} / ${store.cpuUs.toFixed(1)} | ${(store.cpuUs / raw.cpuUs).toFixed(1)}× |`,
       );
       process.stderr.write(`synchronous=${synchronous} batch=${batch} done\n`);
+    }
+  }
+
+  // The same appends on PostgreSQL (DATABASE_URL), each batch size in a schema of its own, against
+  // the SQLite store measured here too. Wall time is what counts: PostgreSQL's own CPU is spent in
+  // its server processes, not in this one.
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    for (const batch of [1, 10, 50, 200]) {
+      const schema = `ct_bench_${String(batch)}_${String(process.pid)}`;
+      const sqlite = await storeCost(dir, batch, 'full', 'beside-postgres');
+      const postgres = await appendCost(
+        await createPostgresStore({ connectionString: url, schema, poolSize: 2 }),
+        batch,
+      );
+      await dropSchema(url, schema);
+      pgRows.push(
+        `| ${batch} | ${sqlite.wallUs.toFixed(1)} / ${sqlite.cpuUs.toFixed(1)} | ${postgres.wallUs.toFixed(1)} / ${postgres.cpuUs.toFixed(1)} | ${(postgres.wallUs / sqlite.wallUs).toFixed(1)}× |`,
+      );
+      process.stderr.write(`postgres batch=${batch} done\n`);
     }
   }
 } finally {
@@ -131,5 +170,15 @@ process.stdout.write(
     ...rows,
     '',
     'appendEntries also checks membership, deduplicates client ids and assigns sequence numbers.',
+    ...(pgRows.length > 0
+      ? [
+          '',
+          'PostgreSQL (DATABASE_URL) against the SQLite store, synchronous=full (µs per message)',
+          '',
+          '| batch | SQLite store wall / CPU | PostgreSQL store wall / CPU | wall ratio |',
+          '| --- | --- | --- | --- |',
+          ...pgRows,
+        ]
+      : ['', 'PostgreSQL: not measured (set DATABASE_URL).']),
   ].join('\n') + '\n',
 );
