@@ -16,6 +16,7 @@ import { hostApiRoutes } from './api/routes.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import type { RelayConfig, TenantConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { createMetrics, registerWebhookBacklog, timedStore } from './metrics.js';
 import { createConsentPdfSealer } from './consent/pdf.js';
 import { loadReceiptSigner } from './consent/receipts.js';
 import { createConsentService } from './consent/requests.js';
@@ -87,7 +88,8 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     throw new Error('Two tenants share an issuer; each tenant needs its own.');
 
   const outboxTenants = tenants.filter((t) => t.webhooks.length > 0).map((t) => t.id);
-  const store =
+  const metrics = createMetrics();
+  const untimedStore =
     options.store ??
     (config.databaseUrl
       ? await createPostgresStore({
@@ -114,6 +116,8 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     { store: options.store ? 'given' : config.databaseUrl ? 'postgres' : 'sqlite' },
     'store ready',
   );
+  const store = timedStore(untimedStore, metrics);
+  registerWebhookBacklog(metrics, store, tenants);
   const presence = new PresenceTracker();
   const limits = new Map(tenants.map((t) => [t.id, t.limits]));
   const chat = createChatService({
@@ -139,6 +143,11 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   let shuttingDown = false;
   const http = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   http.get('/healthz', (): HealthResponse => ({ status: 'ok' }));
+  // Prometheus scrapes this; it holds counts and latencies, never people or text. Keep it on the
+  // internal network (docs: deployment).
+  http.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
   // The relay's receipt-signing public key: anyone can verify a consent receipt offline with it.
   http.get('/.well-known/jwks.json', () => receipts.jwks);
   http.get('/readyz', async (_request, reply) => {
@@ -166,6 +175,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     },
     presence,
     logger,
+    metrics,
     isShuttingDown: () => shuttingDown,
   });
   const webhooks = createWebhookDispatcher({
@@ -185,6 +195,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     store,
     authenticate: createApiKeyLookup(tenants),
     logger,
+    metrics,
     isShuttingDown: () => shuttingDown,
   });
   await http.ready();

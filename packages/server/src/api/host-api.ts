@@ -18,6 +18,7 @@ import type { z } from 'zod/mini';
 import { hostIdentity } from '../auth/tokens.js';
 import { canonicalJson } from '../consent/canonical.js';
 import { RelayError } from '../services/errors.js';
+import type { RelayMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import type { ApiPrincipal } from './keys.js';
 import { openApiDocument } from './openapi.js';
@@ -29,6 +30,7 @@ export interface HostApiOptions {
   store: Store;
   authenticate: (authorization: string | undefined) => ApiPrincipal | undefined;
   logger: Logger;
+  metrics: RelayMetrics;
   isShuttingDown: () => boolean;
   now?: () => Date;
 }
@@ -61,7 +63,7 @@ const isRaw = (value: unknown): value is RawBody =>
   typeof value === 'object' && value !== null && 'raw' in value && 'contentType' in value;
 
 export function mountHostApi(options: HostApiOptions): void {
-  const { http, routes, store, authenticate, logger } = options;
+  const { http, routes, store, authenticate, logger, metrics } = options;
   const now = options.now ?? (() => new Date());
   const document = openApiDocument(routes);
 
@@ -78,7 +80,7 @@ export function mountHostApi(options: HostApiOptions): void {
             ? failure('VALIDATION', `The request was not understood: ${error.message}`)
             : failure('INTERNAL');
       if (answer.status === 500) logger.error({ err: error }, 'host API request failed');
-      void reply.code(answer.status).send(answer.body);
+      send(reply, answer);
     },
   );
   http.setNotFoundHandler((request, reply) => {
@@ -86,7 +88,7 @@ export function mountHostApi(options: HostApiOptions): void {
       'NOT_FOUND',
       `There is no ${request.method} ${request.url.split('?')[0] ?? ''} in this API. See /openapi.json.`,
     );
-    void reply.code(answer.status).send(answer.body);
+    send(reply, answer);
   });
 
   for (const spec of routes) {
@@ -122,6 +124,8 @@ export function mountHostApi(options: HostApiOptions): void {
   }
 
   function send(reply: FastifyReply, answer: Answer): FastifyReply {
+    const code = (answer.body as Partial<ApiErrorResponse> | undefined)?.error?.code;
+    if (code !== undefined) metrics.errors.inc({ code, surface: 'api' });
     void reply.code(answer.status);
     if (answer.status === 204) return reply.send();
     if (isRaw(answer.body)) return reply.type(answer.body.contentType).send(answer.body.raw);

@@ -34,6 +34,7 @@ import { RelayError } from '../services/errors.js';
 import type { PresenceTracker } from '../services/presence.js';
 import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
 import { coalesceFlushedFrames } from './coalesce-writes.js';
+import type { RelayMetrics } from '../metrics.js';
 
 export interface SocketData {
   identity: Identity;
@@ -79,6 +80,7 @@ export interface SocketTransportDeps {
   onConsentChange: (change: ConsentChange) => void;
   presence: PresenceTracker;
   logger: Logger;
+  metrics: RelayMetrics;
   isShuttingDown: () => boolean;
 }
 
@@ -134,7 +136,7 @@ export interface SocketTransport {
 }
 
 export function attachSocketTransport(deps: SocketTransportDeps): SocketTransport {
-  const { config, tenants, verifier, chat, templates, consents, presence, logger } = deps;
+  const { config, tenants, verifier, chat, templates, consents, presence, logger, metrics } = deps;
   const anyTenantOrigins = tenants.flatMap((t) => t.allowedOrigins);
   const connectionLimiter = new KeyedRateLimiter(
     config.limits.connectionsPerMinutePerAddress / 60,
@@ -471,18 +473,23 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     'message.send': async (socket, payload) => {
       takeSendToken(socket);
       const { entry, duplicate } = await chat.send(socket.data.identity, payload);
-      if (!duplicate) announceMessage(socket.data.identity.tenantId, entry);
+      if (!duplicate) {
+        metrics.messages.inc({ kind: 'message' });
+        announceMessage(socket.data.identity.tenantId, entry);
+      }
       return { id: entry.id, seq: entry.seq, sentAt: entry.sentAt };
     },
 
     'message.edit': async (socket, payload) => {
       takeSendToken(socket);
       const { entry, duplicate } = await chat.edit(socket.data.identity, payload);
-      if (!duplicate)
+      if (!duplicate) {
+        metrics.messages.inc({ kind: 'edit' });
         io.to(conversationRoom(socket.data.identity.tenantId, entry.conversationId)).emit(
           'message.edited',
           entry,
         );
+      }
       return { id: entry.id, seq: entry.seq, editedAt: entry.editedAt };
     },
 
@@ -546,6 +553,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         socket.emit('relay.error', { event: String(event).slice(0, 100), error: response.error });
     };
     const fail = (code: ErrorCode, message?: string) => {
+      metrics.errors.inc({ code, surface: 'socket' });
       reply({ ok: false, error: errorBody(code, message) });
     };
 
@@ -570,10 +578,12 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       );
       return;
     }
+    const timer = metrics.requests.startTimer({ event });
     try {
       const handler = handlers[event] as Handler<ClientEventName>;
       const data = await handler(socket, parsed.data);
       reply({ ok: true, data });
+      timer();
     } catch (error) {
       if (error instanceof RelayError) {
         fail(error.code, error.message);
@@ -589,6 +599,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
   io.on('connection', (socket) => {
     const { identity } = socket.data;
+    metrics.connections.inc();
     void socket.join(userRoom(identity.tenantId, identity.userId));
     armExpiry(socket);
     logger.debug({ tenant: identity.tenantId, user: identity.userId, sid: socket.id }, 'connected');
@@ -600,6 +611,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     });
 
     socket.on('disconnect', (reason) => {
+      metrics.connections.dec();
       for (const timer of socket.data.timers) clearTimeout(timer);
       for (const timer of socket.data.consentTimers.values()) clearTimeout(timer);
       for (const conversationId of [...socket.data.open]) leave(socket, conversationId);
