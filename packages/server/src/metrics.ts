@@ -79,8 +79,8 @@ export function registerWebhookBacklog(
       for (const tenant of tenants)
         for (const endpoint of tenant.webhooks) {
           const cursor = await store.webhookCursor(tenant.id, endpoint.id);
-          const waiting = await store.outboxEventsAfter(tenant.id, cursor.lastSeq, 10_000);
-          this.set({ tenant: tenant.id, endpoint: endpoint.id }, waiting.length);
+          const waiting = await store.countOutboxEventsAfter(tenant.id, cursor.lastSeq);
+          this.set({ tenant: tenant.id, endpoint: endpoint.id }, waiting);
         }
     },
   });

@@ -83,6 +83,16 @@ function decodeCursor<T extends string | number>(
   );
 }
 
+/**
+ * A page from a store read that was asked for `limit + 1` rows: the extra row only says that more
+ * follow, and the cursor is the key of the page's last row.
+ */
+function pageAfter<T>(rows: readonly T[], limit: number, keyOf: (row: T) => string | number) {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, next: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
+}
+
 /** Pages a list the store returns whole (bounded lists: versions, events, a tenant's requests). */
 function pageInMemory<T>(items: readonly T[], query: PageQuery) {
   const offset = decodeCursor(query.cursor, 0) ?? 0;
@@ -176,15 +186,15 @@ export function hostApiRoutes({
           decodeCursor(query.cursor, ''),
           limit + 1,
         );
-        const page = rows.slice(0, limit);
+        const { items, next } = pageAfter(rows, limit, (row) => row.conversationId);
         return {
-          items: page.map((row) => ({
+          items: items.map((row) => ({
             conversationId: row.conversationId,
             title: row.title,
             createdAt: row.createdAt,
             lastSeq: row.lastSeq,
           })),
-          next: rows.length > limit ? encodeCursor(page.at(-1)?.conversationId ?? '') : null,
+          next,
         };
       },
     }),
@@ -298,9 +308,7 @@ export function hostApiRoutes({
           decodeCursor(query.cursor, 0) ?? 0,
           limit + 1,
         );
-        const page = rows.slice(0, limit);
-        const last = page.at(-1);
-        return { items: page, next: rows.length > limit && last ? encodeCursor(last.seq) : null };
+        return pageAfter(rows, limit, (row) => row.seq);
       },
     }),
     route({
@@ -522,15 +530,12 @@ export function hostApiRoutes({
           endpointId === undefined ? undefined : { endpointId, seq: Number(seq) },
           limit + 1,
         );
-        const page = letters.slice(0, limit);
-        const last = page.at(-1);
-        return {
-          items: page.map((letter) => deadLetterView(identity.tenantId, letter)),
-          next:
-            letters.length > limit && last
-              ? encodeCursor(`${last.endpointId} ${String(last.event.seq)}`)
-              : null,
-        };
+        const { items, next } = pageAfter(
+          letters,
+          limit,
+          (letter) => `${letter.endpointId} ${String(letter.event.seq)}`,
+        );
+        return { items: items.map((letter) => deadLetterView(identity.tenantId, letter)), next };
       },
     }),
     route({

@@ -242,6 +242,43 @@ function toDeadLetter(
   };
 }
 
+async function readCursor(
+  db: Kysely<Database>,
+  tenantId: string,
+  endpointId: string,
+): Promise<WebhookCursor | undefined> {
+  const row = await db
+    .selectFrom('webhook_cursors')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('endpoint_id', '=', endpointId)
+    .executeTakeFirst();
+  return (
+    row && {
+      lastSeq: row.last_seq,
+      attempts: row.attempts,
+      nextAttemptAt: row.next_attempt_at,
+      firstFailedAt: row.first_failed_at,
+    }
+  );
+}
+
+/** A conversation with its newest sequence number, read through `db` or inside a transaction. */
+async function selectConversation(
+  db: Kysely<Database>,
+  tenantId: string,
+  conversationId: string,
+): Promise<ConversationRecord | undefined> {
+  const row = await db
+    .selectFrom('conversations as c')
+    .selectAll('c')
+    .select((eb) => lastSeqOf(eb).as('last_seq'))
+    .where('c.tenant_id', '=', tenantId)
+    .where('c.id', '=', conversationId)
+    .executeTakeFirst();
+  return row && toConversation(row);
+}
+
 function advanceCursor(db: Kysely<Database>, tenantId: string, endpointId: string, seq: number) {
   return db
     .updateTable('webhook_cursors')
@@ -571,16 +608,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       });
     },
 
-    async getConversation(tenantId, conversationId) {
-      const row = await db
-        .selectFrom('conversations as c')
-        .selectAll('c')
-        .select((eb) => lastSeqOf(eb).as('last_seq'))
-        .where('c.tenant_id', '=', tenantId)
-        .where('c.id', '=', conversationId)
-        .executeTakeFirst();
-      return row && toConversation(row);
-    },
+    getConversation: (tenantId, conversationId) => selectConversation(db, tenantId, conversationId),
 
     async listConversationsOf(tenantId, userId) {
       const rows = await db
@@ -1027,14 +1055,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
             subjectId: null,
             detail: {},
           });
-        const row = await trx
-          .selectFrom('conversations as c')
-          .selectAll('c')
-          .select((eb) => lastSeqOf(eb).as('last_seq'))
-          .where('c.tenant_id', '=', tenantId)
-          .where('c.id', '=', conversationId)
-          .executeTakeFirst();
-        return row && toConversation(row);
+        return selectConversation(trx, tenantId, conversationId);
       });
     },
 
@@ -1138,34 +1159,37 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return rows.map(toOutboxEvent);
     },
 
-    webhookCursor(tenantId, endpointId) {
+    async webhookCursor(tenantId, endpointId) {
+      // Read without a write transaction: endpoints poll this every second.
+      const existing = await readCursor(db, tenantId, endpointId);
+      if (existing) return existing;
       return engine.writeTransaction(async (trx): Promise<WebhookCursor> => {
-        const row = await trx
-          .selectFrom('webhook_cursors')
-          .selectAll()
-          .where('tenant_id', '=', tenantId)
-          .where('endpoint_id', '=', endpointId)
-          .executeTakeFirst();
-        if (row)
-          return {
-            lastSeq: row.last_seq,
-            attempts: row.attempts,
-            nextAttemptAt: row.next_attempt_at,
-            firstFailedAt: row.first_failed_at,
-          };
         const newest = await trx
           .selectFrom('outbox_events')
           .select((eb) => eb.fn.max('seq').as('seq'))
           .where('tenant_id', '=', tenantId)
           .executeTakeFirst();
-        const lastSeq = newest?.seq ?? 0;
         await trx
           .insertInto('webhook_cursors')
-          .values({ tenant_id: tenantId, endpoint_id: endpointId, last_seq: lastSeq })
+          .values({ tenant_id: tenantId, endpoint_id: endpointId, last_seq: newest?.seq ?? 0 })
           .onConflict((oc) => oc.columns(['tenant_id', 'endpoint_id']).doNothing())
           .execute();
-        return { lastSeq, attempts: 0, nextAttemptAt: null, firstFailedAt: null };
+        // Another node may have created it first: its cursor is the one.
+        const created = await readCursor(trx, tenantId, endpointId);
+        if (!created) throw new Error('A webhook cursor vanished while it was created.');
+        return created;
       });
+    },
+
+    async countOutboxEventsAfter(tenantId, afterSeq) {
+      const row = await db
+        .selectFrom('outbox_events')
+        // PostgreSQL answers a count as a bigint string, SQLite as a number.
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('tenant_id', '=', tenantId)
+        .where('seq', '>', afterSeq)
+        .executeTakeFirst();
+      return Number(row?.count ?? 0);
     },
 
     async advanceWebhookCursor(tenantId, endpointId, seq) {

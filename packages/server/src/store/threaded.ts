@@ -138,6 +138,7 @@ export async function createThreadedSqliteStore(
     releaseIdempotencyKey: (...args) => call('releaseIdempotencyKey', ...args),
     expireIdempotencyKeys: (...args) => call('expireIdempotencyKeys', ...args),
     outboxEventsAfter: (...args) => call('outboxEventsAfter', ...args),
+    countOutboxEventsAfter: (...args) => call('countOutboxEventsAfter', ...args),
     webhookCursor: (...args) => call('webhookCursor', ...args),
     advanceWebhookCursor: (...args) => call('advanceWebhookCursor', ...args),
     recordWebhookFailure: (...args) => call('recordWebhookFailure', ...args),

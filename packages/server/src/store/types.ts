@@ -342,6 +342,8 @@ export interface Store {
   /** Forgets keys created before `before`; returns how many. */
   expireIdempotencyKeys(before: string): Promise<number>;
 
+  /** How many of a tenant's webhook events come after `afterSeq` (an endpoint's backlog). */
+  countOutboxEventsAfter(tenantId: string, afterSeq: number): Promise<number>;
   /** A tenant's webhook events after `afterSeq`, in commit order. */
   outboxEventsAfter(tenantId: string, afterSeq: number, limit: number): Promise<OutboxEvent[]>;
   /**

@@ -81,6 +81,18 @@ function errorOf(answer: Answer) {
   return ApiErrorResponse.parse(answer.body).error;
 }
 
+/** A consent request for Alice in c-1, sharing with Bob unless `overrides` say otherwise. */
+const consentRequest = (requestId: string, overrides: Record<string, unknown> = {}) => ({
+  requestId,
+  templateId: 'family-disclosure',
+  conversationId: 'c-1',
+  patientId: 'alice',
+  recipients: ['bob'],
+  purpose: 'Family support',
+  expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+  ...overrides,
+});
+
 const conversation = (conversationId: string) => ({
   conversationId,
   title: 'Alice and her care team',
@@ -359,16 +371,7 @@ describe('consent', () => {
     alice.on('consent.updated', (request) => updates.push(request));
 
     const asked = await api('POST', '/api/v1/consent-requests', {
-      body: {
-        requestId: 'consent-api-0001',
-        templateId: 'family-disclosure',
-        conversationId: 'c-1',
-        patientId: 'alice',
-        recipients: ['bob'],
-        purpose: 'Family support',
-        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-        onBehalfOf: 'dr-rivera',
-      },
+      body: consentRequest('consent-api-0001', { onBehalfOf: 'dr-rivera' }),
     });
     expect(asked.status).toBe(201);
     expect(ConsentRequestView.parse(asked.body)).toMatchObject({
@@ -442,15 +445,7 @@ describe('consent', () => {
     const updates: ConsentRequestView[] = [];
     alice.on('consent.updated', (request) => updates.push(request));
     await api('POST', '/api/v1/consent-requests', {
-      body: {
-        requestId: 'consent-api-0003',
-        templateId: 'family-disclosure',
-        conversationId: 'c-1',
-        patientId: 'alice',
-        recipients: ['bob'],
-        purpose: 'Family support',
-        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-      },
+      body: consentRequest('consent-api-0003'),
     });
     const cancelled = await api('POST', '/api/v1/consent-requests/consent-api-0003/cancel', {
       body: { reason: 'Sent to the wrong family member' },
@@ -474,15 +469,7 @@ describe('consent', () => {
   it('treats a repeated request id as a retry only when it asks for the same thing', async () => {
     await api('POST', '/api/v1/conversations', { body: conversation('c-1') });
     await api('POST', '/api/v1/consent-templates', { body: familyDisclosureTemplate() });
-    const body = {
-      requestId: 'consent-api-0004',
-      templateId: 'family-disclosure',
-      conversationId: 'c-1',
-      patientId: 'alice',
-      recipients: ['bob'],
-      purpose: 'Family support',
-      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-    };
+    const body = consentRequest('consent-api-0004');
     expect((await api('POST', '/api/v1/consent-requests', { body })).status).toBe(201);
     expect((await api('POST', '/api/v1/consent-requests', { body })).status).toBe(201);
     const changed = await api('POST', '/api/v1/consent-requests', {
@@ -503,29 +490,12 @@ describe('consent', () => {
     await api('POST', '/api/v1/conversations', { body: conversation('c-1') });
     await api('POST', '/api/v1/consent-templates', { body: familyDisclosureTemplate() });
     const notFamily = await api('POST', '/api/v1/consent-requests', {
-      body: {
-        requestId: 'consent-api-0002',
-        templateId: 'family-disclosure',
-        conversationId: 'c-1',
-        patientId: 'alice',
-        recipients: ['dr-rivera'],
-        purpose: 'Family support',
-        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-      },
+      body: consentRequest('consent-api-0002', { recipients: ['dr-rivera'] }),
     });
     expect(notFamily.status).toBe(400);
     expect(errorOf(notFamily).message).toContain('family');
     const onBehalfOfPatient = await api('POST', '/api/v1/consent-requests', {
-      body: {
-        requestId: 'consent-api-0005',
-        templateId: 'family-disclosure',
-        conversationId: 'c-1',
-        patientId: 'alice',
-        recipients: ['bob'],
-        purpose: 'Family support',
-        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-        onBehalfOf: 'alice',
-      },
+      body: consentRequest('consent-api-0005', { onBehalfOf: 'alice' }),
     });
     expect(onBehalfOfPatient.status).toBe(400);
     expect(errorOf(onBehalfOfPatient).message).toContain('care-team');

@@ -423,6 +423,11 @@ export function describeStoreContract(
       });
 
       await store.appendEntries([message('c1', 'm-00000002', 'after')]);
+      expect(await store.countOutboxEventsAfter('t1', start.lastSeq)).toBe(1);
+      expect(await store.countOutboxEventsAfter('t1', 0)).toBe(2);
+      expect(await store.countOutboxEventsAfter('t2', 0)).toBe(0);
+      // An existing cursor is read as it is, not created again.
+      expect((await store.webhookCursor('t1', 'ehr')).lastSeq).toBe(start.lastSeq);
       const [head] = await store.outboxEventsAfter('t1', start.lastSeq, 10);
       if (!head) throw new Error('no event after the cursor');
       await store.recordWebhookFailure('t1', 'ehr', {
