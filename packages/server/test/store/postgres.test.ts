@@ -4,25 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeWithServices } from '../needs-services.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import type { AppendRequest } from '../../src/store/types.js';
 import { connectAs, ok, seedConversation, startRelay } from '../helpers.js';
 import { describeStoreContract } from './contract.js';
 
-const url = process.env.DATABASE_URL;
-if (!url) {
-  const required = process.env.CARETHREAD_REQUIRE_SERVICES === '1';
-  // Said out loud, so a run without PostgreSQL never passes for one that tested it.
-  console.warn(
-    `PostgreSQL store tests ${required ? 'cannot run' : 'SKIPPED'}: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test).`,
-  );
-  describe('PostgreSQL store', () => {
-    it.runIf(required)('needs DATABASE_URL', () => {
-      expect.fail('DATABASE_URL is not set, and this run requires PostgreSQL.');
-    });
-    it.skipIf(required)('is skipped without DATABASE_URL', () => undefined);
-  });
-} else {
+describeWithServices('PostgreSQL store', ['DATABASE_URL'], ({ DATABASE_URL: url }) => {
   const admin = new Kysely<unknown>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }),
   });
@@ -143,4 +131,4 @@ if (!url) {
       }
     });
   });
-}
+});
