@@ -48,6 +48,8 @@ export interface Appended<Entry extends StoredEntry = StoredEntry> {
   entry: Entry;
   /** True when this id was stored before: the original is returned and nothing is broadcast. */
   duplicate: boolean;
+  /** The conversation's access version when the entry committed: who may be told of it (ADR 13). */
+  accessVersion: number;
 }
 
 function toNewParticipant(input: ParticipantInput): NewParticipant {
@@ -145,22 +147,37 @@ export function createChatService({
     }
   }
 
+  /**
+   * The conversation as a reader opening it sees it, with the access version its access was
+   * checked at. The version is read before the check, so a narrowing change committed in
+   * between either fails the check or leaves the reader on the older version (ADR 13).
+   */
+  async function open(
+    identity: Identity,
+    conversationId: string,
+  ): Promise<{ snapshot: ConversationSnapshot; accessVersion: number }> {
+    const conversation = await store.getConversation(identity.tenantId, conversationId);
+    if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
+    const member = await requireMember(identity, conversationId);
+    const participants = await store.listParticipants(identity.tenantId, conversationId);
+    return {
+      snapshot: {
+        conversationId,
+        title: conversation.title,
+        createdAt: conversation.createdAt,
+        participants: participants.map(view),
+        lastSeq: conversation.lastSeq,
+        you: { userId: member.userId, role: member.role },
+      },
+      accessVersion: conversation.accessVersion,
+    };
+  }
+
   async function snapshot(
     identity: Identity,
     conversationId: string,
   ): Promise<ConversationSnapshot> {
-    const member = await requireMember(identity, conversationId);
-    const conversation = await store.getConversation(identity.tenantId, conversationId);
-    if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
-    const participants = await store.listParticipants(identity.tenantId, conversationId);
-    return {
-      conversationId,
-      title: conversation.title,
-      createdAt: conversation.createdAt,
-      participants: participants.map(view),
-      lastSeq: conversation.lastSeq,
-      you: { userId: member.userId, role: member.role },
-    };
+    return (await open(identity, conversationId)).snapshot;
   }
 
   async function append(request: AppendRequest): Promise<Appended> {
@@ -184,7 +201,11 @@ export function createChatService({
       );
     }
     if (!result.ok) throw new RelayError(result.code, result.message);
-    return { entry: result.entry, duplicate: result.duplicate };
+    return {
+      entry: result.entry,
+      duplicate: result.duplicate,
+      accessVersion: result.accessVersion,
+    };
   }
 
   function senderOf(identity: Identity) {
@@ -194,6 +215,7 @@ export function createChatService({
   return {
     requireMember,
     view,
+    open,
 
     /** Until when a family member's consent lets them in; null for everyone else. */
     async accessUntil(identity: Identity, conversationId: string): Promise<string | null> {
@@ -280,7 +302,7 @@ export function createChatService({
     },
 
     async send(identity: Identity, input: MessageSend): Promise<Appended<MessageView>> {
-      const { entry, duplicate } = await append({
+      const { entry, duplicate, accessVersion } = await append({
         kind: 'message',
         tenantId: identity.tenantId,
         conversationId: input.conversationId,
@@ -291,11 +313,11 @@ export function createChatService({
       });
       // The store only returns a duplicate of the same kind, so this holds; the check narrows.
       if (entry.kind !== 'message') throw new RelayError('CONFLICT');
-      return { entry, duplicate };
+      return { entry, duplicate, accessVersion };
     },
 
     async edit(identity: Identity, input: MessageEdit): Promise<Appended<EditView>> {
-      const { entry, duplicate } = await append({
+      const { entry, duplicate, accessVersion } = await append({
         kind: 'edit',
         tenantId: identity.tenantId,
         conversationId: input.conversationId,
@@ -306,7 +328,7 @@ export function createChatService({
         at: now().toISOString(),
       });
       if (entry.kind !== 'edit') throw new RelayError('CONFLICT');
-      return { entry, duplicate };
+      return { entry, duplicate, accessVersion };
     },
 
     async history(identity: Identity, input: HistoryPage): Promise<HistoryPageResult> {
@@ -342,7 +364,7 @@ export function createChatService({
       input: { conversationId: string; id: string; text: string; senderName?: string | undefined },
     ): Promise<Appended<MessageView>> {
       if (!identity.host) throw new RelayError('FORBIDDEN', 'Only the host can post as itself.');
-      const { entry, duplicate } = await append({
+      const { entry, duplicate, accessVersion } = await append({
         kind: 'message',
         tenantId: identity.tenantId,
         conversationId: input.conversationId,
@@ -357,7 +379,7 @@ export function createChatService({
         byHost: true,
       });
       if (entry.kind !== 'message') throw new RelayError('CONFLICT');
-      return { entry, duplicate };
+      return { entry, duplicate, accessVersion };
     },
 
     /** Archives a conversation for the host: readable for ever, no new entries. */

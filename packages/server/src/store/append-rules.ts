@@ -54,6 +54,8 @@ export interface AppendFacts {
   lastSeq: number | undefined;
   /** The conversation was archived: it takes no new entries. */
   archived: boolean;
+  /** The conversation's access version, read under the append's lock. */
+  accessVersion: number;
   /** The sender is an active participant and, for family, under a consent in effect. */
   isMember: boolean;
   /** The sender is a family participant without a consent in effect. */
@@ -101,7 +103,15 @@ export function decideAppend(request: AppendRequest, facts: AppendFacts): Append
       previous.text === request.text &&
       (request.kind === 'message' || Number(previous.target_seq) === request.targetSeq);
     return sameRequest
-      ? { insert: false, result: { ok: true, entry: toEntry(previous), duplicate: true } }
+      ? {
+          insert: false,
+          result: {
+            ok: true,
+            entry: toEntry(previous),
+            duplicate: true,
+            accessVersion: facts.accessVersion,
+          },
+        }
       : refuse(
           'CONFLICT',
           'This message id was already used for a different message. Send it with a new id.',
@@ -134,6 +144,11 @@ export function decideAppend(request: AppendRequest, facts: AppendFacts): Append
       target_seq: targetSeq,
       created_at: request.at,
     },
-    result: { ok: true, entry: entryFromRequest(request, seq), duplicate: false },
+    result: {
+      ok: true,
+      entry: entryFromRequest(request, seq),
+      duplicate: false,
+      accessVersion: facts.accessVersion,
+    },
   };
 }

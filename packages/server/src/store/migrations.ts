@@ -296,6 +296,17 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0010_conversation_access_version': {
+      async up(db: Kysely<unknown>) {
+        // Raised in the transaction of every change that narrows who may read a conversation
+        // (revoked consent, removed participant); every append records the value it saw, so a
+        // node can tell a delivery from after the change without asking Redis (ADR 13).
+        await db.schema
+          .alterTable('conversations')
+          .addColumn('access_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 

@@ -9,6 +9,8 @@ export interface ConversationsTable {
   created_at: string;
   /** Set when archived: readable, no new entries. */
   archived_at: string | null;
+  /** Raised by every change that narrows access (revocation, removal); see ADR 13. */
+  access_version: Generated<number>;
 }
 
 export interface ParticipantsTable {

@@ -124,6 +124,24 @@ function toConsentEvent(row: Selectable<ConsentEventsTable>): ConsentEventRecord
   };
 }
 
+/**
+ * Raises a conversation's access version inside a transaction that narrows who may read it. The
+ * update takes the conversation's row lock, which every append takes too, so an append committed
+ * after this transaction sees the new version and one committed before it the old (ADR 13).
+ */
+async function narrowAccess(
+  trx: Kysely<Database>,
+  tenantId: string,
+  conversationId: string,
+): Promise<void> {
+  await trx
+    .updateTable('conversations')
+    .set((eb) => ({ access_version: eb('access_version', '+', 1) }))
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', conversationId)
+    .execute();
+}
+
 /** The hash before a request's first event. */
 const GENESIS = `sha256:${'0'.repeat(64)}`;
 
@@ -138,6 +156,7 @@ function toConversation(
     createdAt: row.created_at,
     lastSeq: row.last_seq ?? 0,
     archivedAt: row.archived_at,
+    accessVersion: row.access_version,
   };
 }
 
@@ -425,12 +444,13 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
 
     const conversations = await trx
       .selectFrom('conversations as c')
-      .select(['c.id', 'c.archived_at', (eb) => lastSeqOf(eb).as('last_seq')])
+      .select(['c.id', 'c.archived_at', 'c.access_version', (eb) => lastSeqOf(eb).as('last_seq')])
       .where('c.tenant_id', '=', tenantId)
       .where('c.id', 'in', conversationIds)
       .execute();
     const nextSeq = new Map(conversations.map((c) => [c.id, c.last_seq ?? 0]));
     const archived = new Set(conversations.filter((c) => c.archived_at !== null).map((c) => c.id));
+    const accessVersions = new Map(conversations.map((c) => [c.id, c.access_version]));
 
     // Row-value lookups hit the primary keys once per pair; separate IN lists would probe the
     // cross product of conversations x senders x ids (quadratic in the batch size).
@@ -513,6 +533,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       const decision = decideAppend(request, {
         lastSeq: nextSeq.get(conversationId),
         archived: archived.has(conversationId),
+        accessVersion: accessVersions.get(conversationId) ?? 0,
         isMember: isMember.has(key(conversationId, sender.userId)),
         needsConsent: needsConsent.has(key(conversationId, sender.userId)),
         previous: existing.get(idKey),
@@ -705,6 +726,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
           .executeTakeFirst();
         const removed = Number(result.numUpdatedRows) > 0;
         if (removed) {
+          await narrowAccess(trx, tenantId, conversationId);
           await recordEvents(trx, [participantRemovedEvent(tenantId, conversationId, userId, at)]);
           await appendAudit(trx, tenantId, {
             at,
@@ -911,6 +933,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return engine.writeTransaction(async (trx) => {
         const moved = await moveRequest(trx, tenantId, requestId, ['signed'], 'revoked', event);
         if (!moved) return undefined;
+        await narrowAccess(trx, tenantId, moved.conversationId);
         await trx
           .updateTable('consent_grants')
           .set({ revoked_at: event.at })

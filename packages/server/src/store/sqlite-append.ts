@@ -13,11 +13,11 @@ export function createSqliteAppender(
 ): (requests: readonly AppendRequest[]) => AppendResult[] {
   const conversationState = database.prepare<
     [string, string],
-    { lastSeq: number; archivedAt: string | null }
+    { lastSeq: number; archivedAt: string | null; accessVersion: number }
   >(
     `select (select coalesce(max(e.seq), 0) from entries e
              where e.tenant_id = c.tenant_id and e.conversation_id = c.id) as lastSeq,
-            c.archived_at as archivedAt
+            c.archived_at as archivedAt, c.access_version as accessVersion
      from conversations c where c.tenant_id = ? and c.id = ?`,
   );
   const activeRole = database
@@ -56,6 +56,7 @@ export function createSqliteAppender(
     // Within the batch, a conversation's newest sequence and a sender's membership are read once.
     const lastSeqs = new Map<string, number | undefined>();
     const archived = new Set<string>();
+    const accessVersions = new Map<string, number>();
     const memberships = new Map<string, 'member' | 'needs-consent' | 'none'>();
     return requests.map((request) => {
       const { tenantId, conversationId, sender } = request;
@@ -66,6 +67,7 @@ export function createSqliteAppender(
         lastSeq = state?.lastSeq;
         lastSeqs.set(conversationKey, lastSeq);
         if (state?.archivedAt) archived.add(conversationKey);
+        accessVersions.set(conversationKey, state?.accessVersion ?? 0);
       }
       const memberKey = `${conversationKey}\u0000${sender.userId}`;
       let membership = memberships.get(memberKey);
@@ -85,6 +87,7 @@ export function createSqliteAppender(
       const facts: AppendFacts = {
         lastSeq,
         archived: archived.has(conversationKey),
+        accessVersion: accessVersions.get(conversationKey) ?? 0,
         isMember,
         needsConsent: membership === 'needs-consent',
         previous: undefined,

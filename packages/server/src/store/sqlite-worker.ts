@@ -38,10 +38,12 @@ function reply(message: ReplyMessage): void {
  * A fresh append travels back as its sequence number alone: the caller still holds the request,
  * so sending the text and sender back would only cost copying and parsing on the event loop.
  */
-export type CompactAppend = AppendResult | { ok: true; seq: number };
+export type CompactAppend = AppendResult | { ok: true; seq: number; accessVersion: number };
 
 function compactAppends(results: AppendResult[]): CompactAppend[] {
-  return results.map((r) => (r.ok && !r.duplicate ? { ok: true, seq: r.entry.seq } : r));
+  return results.map((r) =>
+    r.ok && !r.duplicate ? { ok: true, seq: r.entry.seq, accessVersion: r.accessVersion } : r,
+  );
 }
 
 function describe(error: unknown): ErrorDescription {

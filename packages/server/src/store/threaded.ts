@@ -110,7 +110,12 @@ export async function createThreadedSqliteStore(
         const result = compact[i];
         if (!result) throw new StoreError('The store answered fewer results than requests.');
         if (!('seq' in result)) return result;
-        return { ok: true, duplicate: false, entry: entryFromRequest(request, result.seq) };
+        return {
+          ok: true,
+          duplicate: false,
+          entry: entryFromRequest(request, result.seq),
+          accessVersion: result.accessVersion,
+        };
       });
     },
     history: (...args) => call('history', ...args),

@@ -22,6 +22,8 @@ export interface ConversationRecord {
   lastSeq: number;
   /** When the host archived it; null while open. */
   archivedAt: string | null;
+  /** Raised by each change that narrows who may read it (revocation, removal): ADR 13. */
+  accessVersion: number;
 }
 
 export interface ParticipantRecord {
@@ -109,7 +111,13 @@ export interface SignedConsentRecord {
 }
 
 export type AppendResult =
-  | { ok: true; entry: StoredEntry; duplicate: boolean }
+  | {
+      ok: true;
+      entry: StoredEntry;
+      duplicate: boolean;
+      /** The conversation's access version the append saw under its lock (ADR 13). */
+      accessVersion: number;
+    }
   | { ok: false; code: ErrorCode; message: string };
 
 /** What claiming an idempotency key found. */
@@ -170,7 +178,7 @@ export interface Store {
 
   /** Creates a conversation with its first participants; false when the id is taken. */
   createConversation(
-    conversation: Omit<ConversationRecord, 'lastSeq' | 'archivedAt'>,
+    conversation: Omit<ConversationRecord, 'lastSeq' | 'archivedAt' | 'accessVersion'>,
     participants: NewParticipant[],
   ): Promise<boolean>;
   getConversation(

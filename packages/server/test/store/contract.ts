@@ -81,8 +81,8 @@ export function describeStoreContract(
       ]);
       expect(first).toMatchObject({ ok: true, duplicate: false, entry: { seq: 1 } });
       expect(again).toEqual([
-        { ok: true, duplicate: true, entry: first?.ok ? first.entry : undefined },
-        { ok: true, duplicate: true, entry: first?.ok ? first.entry : undefined },
+        { ok: true, duplicate: true, entry: first?.ok ? first.entry : undefined, accessVersion: 0 },
+        { ok: true, duplicate: true, entry: first?.ok ? first.entry : undefined, accessVersion: 0 },
       ]);
       const { entries } = await store.entriesAfter('t1', 'c1', 0, 100);
       expect(entries).toHaveLength(1);
@@ -120,6 +120,25 @@ export function describeStoreContract(
         userId: 'alice',
         role: 'patient',
       });
+    });
+
+    it('raises the access version with each removal, and every append reports the one it saw', async () => {
+      const version = async (conversationId: string) =>
+        (await store.getConversation('t1', conversationId))?.accessVersion;
+      expect(await version('c1')).toBe(0);
+      const [before] = await store.appendEntries([message('c1', 'id-version1', 'before')]);
+      expect(before).toMatchObject({ ok: true, accessVersion: 0 });
+      await store.removeParticipant('t1', 'c1', 'dr', at(2), 'alice');
+      // Removing someone who is not a member changes nothing, so it narrows nothing.
+      await store.removeParticipant('t1', 'c1', 'dr', at(3), 'alice');
+      expect(await version('c1')).toBe(1);
+      expect(await version('c2')).toBe(0);
+      const [after, again] = await store.appendEntries([
+        message('c1', 'id-version2', 'after'),
+        message('c1', 'id-version1', 'before'),
+      ]);
+      expect(after).toMatchObject({ ok: true, duplicate: false, accessVersion: 1 });
+      expect(again).toMatchObject({ ok: true, duplicate: true, accessVersion: 1 });
     });
 
     it('keeps the original text when a message is corrected, and shows the correction to readers', async () => {
@@ -333,6 +352,14 @@ export function describeStoreContract(
       expect(await store.getConsentRequest('t2', request.requestId)).toBeUndefined();
       expect(await store.listConsentRequests('t1', { userId: 'alice' })).toHaveLength(1);
       expect(await store.listConsentRequests('t1', { userId: 'bob' })).toHaveLength(0);
+
+      // Signing widens access and leaves the version alone; revoking narrows it and raises it.
+      expect((await store.getConversation('t1', 'c1'))?.accessVersion).toBe(0);
+      await store.revokeConsent('t1', request.requestId, {
+        ...event('signed', 8),
+        type: 'revoked',
+      });
+      expect((await store.getConversation('t1', 'c1'))?.accessVersion).toBe(1);
     });
 
     it("lists a tenant's conversations by id, after a given id, and nobody else's", async () => {

@@ -78,6 +78,7 @@ describe('SQLite engine', () => {
       '0007_webhook_outbox',
       '0008_conversation_archive',
       '0009_audit_events',
+      '0010_conversation_access_version',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });
