@@ -58,8 +58,9 @@ async function startEhr(): Promise<RunningEhr> {
   const child = spawn(process.execPath, [path.join(exampleDir, 'build/main.js')], {
     env: {
       ...process.env,
-      // The relay on its embedded SQLite in `work`, even when the test run has a DATABASE_URL.
+      // One relay on its embedded SQLite in `work`, even when the test run has DATABASE_URL / REDIS_URL.
       DATABASE_URL: '',
+      REDIS_URL: '',
       EHR_DATA_DIR: work,
       EHR_PORT: '0',
       RELAY_PORT: '0',

@@ -41,8 +41,9 @@ const relay = spawn(
   {
     env: {
       ...process.env,
-      // The demo is the relay on its embedded SQLite, whatever DATABASE_URL the shell has.
+      // The demo is one relay on its embedded SQLite, whatever DATABASE_URL / REDIS_URL the shell has.
       DATABASE_URL: '',
+      REDIS_URL: '',
       PORT: String(relayPort),
       CARETHREAD_DATA_DIR: dataDir,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

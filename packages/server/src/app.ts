@@ -25,6 +25,7 @@ import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
 import { createPostgresStore } from './store/postgres.js';
 import { createThreadedSqliteStore } from './store/threaded.js';
+import { createClusterFanOut } from './transport/cluster.js';
 import type { Store } from './store/types.js';
 import {
   attachSocketTransport,
@@ -162,7 +163,11 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   });
 
   const templates = createTemplateService({ store });
+  const cluster = config.redisUrl
+    ? createClusterFanOut(config.redisUrl, config.redis, logger, metrics)
+    : undefined;
   const transport = attachSocketTransport({
+    ...(cluster ? { adapter: cluster.adapter } : {}),
     httpServer: http.server,
     config,
     tenants,
@@ -248,6 +253,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       // Acks of the last batch are sent from promise continuations; let them all run first.
       await new Promise((resolve) => setImmediate(resolve));
       await transport.close();
+      await cluster?.close();
       await http.close();
       await webhooks.stop();
       await store.close();

@@ -171,6 +171,29 @@ export const RelayConfig = z.object({
     })
     .default({ poolSize: 10 }),
   /**
+   * Redis (REDIS_URL), shared by several relay nodes so that what one node sends reaches
+   * sockets on the others: `redis://host:6379` or `rediss://` for TLS. Access is still decided
+   * from the store on every node; Redis only carries deliveries (ADR 13).
+   */
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  redis: z
+    .object({
+      /** The stream the nodes share; deployments sharing one Redis each need their own. */
+      streamName: z
+        .string()
+        .regex(/^[A-Za-z0-9:_-]{1,100}$/)
+        .default('carethread'),
+      /**
+       * Deliveries kept in the stream for nodes that lost Redis for a while to catch up on;
+       * beyond it, their clients fill the gap from the store at the next message.
+       */
+      maxLen: z.number().int().min(100).max(10_000_000).default(10_000),
+    })
+    .default({ streamName: 'carethread', maxLen: 10_000 }),
+  /**
    * The certificate that seals consent PDFs: a PKCS#12 file and its passphrase. Without it the
    * relay makes a self-signed one in the data folder.
    */
@@ -246,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (env.CARETHREAD_DATA_DIR !== undefined) merged.dataDir = env.CARETHREAD_DATA_DIR;
   if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '')
     merged.databaseUrl = env.DATABASE_URL;
+  if (env.REDIS_URL !== undefined && env.REDIS_URL !== '') merged.redisUrl = env.REDIS_URL;
   if (env.LOG_LEVEL !== undefined) merged.logLevel = env.LOG_LEVEL;
   if (env.CARETHREAD_PDF_P12 !== undefined)
     merged.pdfSeal = {

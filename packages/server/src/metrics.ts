@@ -36,6 +36,11 @@ export function createMetrics() {
       labelNames: ['code', 'surface'],
       registers: [registry],
     }),
+    redisConnected: new Gauge({
+      name: 'carethread_redis_connected',
+      help: '1 while this node is connected to Redis for fan-out between nodes (0 without REDIS_URL).',
+      registers: [registry],
+    }),
     store: new Histogram({
       name: 'carethread_store_seconds',
       help: 'Store calls by method (appendEntries is one batch).',

@@ -302,6 +302,12 @@ export const serverEvents = {
   'relay.error': RelayErrorEvent,
   /** A consent request of this conversation changed state (requested, signed, declined...). */
   'consent.updated': ConsentRequestView,
+  /**
+   * Who may read the conversation narrowed (a consent was revoked, someone was removed). Live
+   * messages from now on reach only readers whose access was checked after the change: open the
+   * conversation again to go on receiving them.
+   */
+  'access.changed': ConversationRef,
 } as const satisfies Record<string, z.ZodMiniType>;
 
 export type ClientEventName = keyof typeof clientEvents;

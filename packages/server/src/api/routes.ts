@@ -239,7 +239,7 @@ export function hostApiRoutes({
       errors: ['NOT_FOUND'],
       handler: async ({ identity, params }) => {
         await chat.removeParticipant(identity, params);
-        await transport.announceParticipantRemoved(
+        transport.announceParticipantRemoved(
           identity.tenantId,
           params.conversationId,
           params.userId,
@@ -262,11 +262,11 @@ export function hostApiRoutes({
       },
       errors: ['NOT_FOUND', 'ARCHIVED', 'TOO_LARGE'],
       handler: async ({ identity, params, body }) => {
-        const { entry, duplicate } = await chat.postAsHost(identity, {
+        const { entry, duplicate, accessVersion } = await chat.postAsHost(identity, {
           conversationId: params.conversationId,
           ...body,
         });
-        if (!duplicate) transport.announceMessage(identity.tenantId, entry);
+        if (!duplicate) transport.announceMessage(identity.tenantId, entry, accessVersion);
         return entry;
       },
     }),

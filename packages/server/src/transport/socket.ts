@@ -1,9 +1,11 @@
 // The Socket.IO transport: the handshake checks (origin, protocol version, token), one packet
 // dispatcher that validates every event against the shared schemas, and delivery to rooms.
 // Rooms only deliver; every read and write is authorised by the chat service against the store.
+// Content (messages and edits) goes to a room per access version, so a node that has not heard
+// of a revocation yet still cannot deliver what was written after it (ADR 13).
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import {
   HandshakeAuth,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -38,29 +40,32 @@ import type { RelayMetrics } from '../metrics.js';
 
 export interface SocketData {
   identity: Identity;
-  /** Conversations this socket has opened (joined for delivery and counted for presence). */
-  open: Set<string>;
+  /**
+   * Conversations this socket has opened (joined for delivery and counted for presence), each
+   * with the access version its access was checked at.
+   */
+  open: Map<string, number>;
   timers: NodeJS.Timeout[];
   /** For a family member: when each open conversation's consent ends. */
   consentTimers: Map<string, NodeJS.Timeout>;
   packets: TokenBucket;
 }
 
-type RelayServer = Server<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
-type RelaySocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
+/** What relay nodes tell each other (through the adapter, when there are several). */
+interface InterNodeEvents {
+  /** A person's access to a conversation ended: their sockets on every node stop following it. */
+  'access.ended': (change: { tenantId: string; userId: string; conversationId: string }) => void;
+}
 
+type RelayServer = Server<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
+type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
+
+/** Everyone following a conversation: signals (typing, presence, receipts, participants). */
 export const conversationRoom = (tenantId: string, conversationId: string) =>
   `t:${tenantId}:c:${conversationId}`;
+/** Followers whose access was checked at `accessVersion`: the conversation's content. */
+const contentRoom = (tenantId: string, conversationId: string, accessVersion: number) =>
+  `t:${tenantId}:c:${conversationId}:v:${String(accessVersion)}`;
 const userRoom = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId}`;
 
 /** How long before token expiry the client is asked for a fresh token. */
@@ -82,6 +87,8 @@ export interface SocketTransportDeps {
   logger: Logger;
   metrics: RelayMetrics;
   isShuttingDown: () => boolean;
+  /** Shares fan-out between relay nodes (the Redis Streams adapter); in-memory when omitted. */
+  adapter?: ServerOptions['adapter'];
 }
 
 class HandshakeError extends Error {
@@ -117,8 +124,8 @@ export interface SocketTransport {
   io: RelayServer;
   /** Tells the conversation's followers and the host that a consent request changed state. */
   announceConsent(tenantId: string, request: ConsentRequestView): void;
-  /** Delivers a committed message to the conversation's open sockets. */
-  announceMessage(tenantId: string, entry: MessageView): void;
+  /** Delivers a committed message to the sockets allowed to read it at its access version. */
+  announceMessage(tenantId: string, entry: MessageView, accessVersion: number): void;
   /** Tells the conversation's followers that someone joined (after the commit). */
   announceParticipantAdded(
     tenantId: string,
@@ -126,11 +133,7 @@ export interface SocketTransport {
     participant: ParticipantView,
   ): void;
   /** Tells the followers that someone left, and stops delivering to that person's sockets. */
-  announceParticipantRemoved(
-    tenantId: string,
-    conversationId: string,
-    userId: string,
-  ): Promise<void>;
+  announceParticipantRemoved(tenantId: string, conversationId: string, userId: string): void;
   /** Disconnects every socket and stops the limiters' timers. */
   close(): Promise<void>;
 }
@@ -147,6 +150,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   );
 
   const io: RelayServer = new Server(deps.httpServer, {
+    ...(deps.adapter ? { adapter: deps.adapter } : {}),
     serveClient: false,
     maxHttpBufferSize: config.limits.maxPacketBytes,
     // Connection state recovery would replay packets before authorisation runs; catch-up goes
@@ -216,7 +220,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       }
       socket.data = {
         identity,
-        open: new Set(),
+        open: new Map(),
         timers: [],
         consentTimers: new Map(),
         packets: new TokenBucket(
@@ -266,10 +270,17 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     ];
   }
 
-  function enter(socket: RelaySocket, conversationId: string): void {
+  /** Follows a conversation whose access was just checked at `accessVersion` (again: moves up). */
+  function enter(socket: RelaySocket, conversationId: string, accessVersion: number): void {
     const { identity } = socket.data;
-    if (socket.data.open.has(conversationId)) return;
-    socket.data.open.add(conversationId);
+    const checkedAt = socket.data.open.get(conversationId);
+    if (checkedAt === accessVersion) return;
+    socket.data.open.set(conversationId, accessVersion);
+    void socket.join(contentRoom(identity.tenantId, conversationId, accessVersion));
+    if (checkedAt !== undefined) {
+      void socket.leave(contentRoom(identity.tenantId, conversationId, checkedAt));
+      return;
+    }
     const room = conversationRoom(identity.tenantId, conversationId);
     void socket.join(room);
     if (presence.enter(identity.tenantId, conversationId, identity.userId)) {
@@ -281,9 +292,12 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     const { identity } = socket.data;
     clearTimeout(socket.data.consentTimers.get(conversationId));
     socket.data.consentTimers.delete(conversationId);
-    if (!socket.data.open.delete(conversationId)) return;
+    const checkedAt = socket.data.open.get(conversationId);
+    if (checkedAt === undefined) return;
+    socket.data.open.delete(conversationId);
     const room = conversationRoom(identity.tenantId, conversationId);
     void socket.leave(room);
+    void socket.leave(contentRoom(identity.tenantId, conversationId, checkedAt));
     if (presence.leave(identity.tenantId, conversationId, identity.userId)) {
       io.to(room).emit('presence', { conversationId, userId: identity.userId, online: false });
     }
@@ -299,17 +313,40 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     }
   }
 
-  /**
-   * Ends a person's access to a conversation on this node at once: their sockets stop receiving
-   * it and are told why. Synchronous, so nothing committed after the caller's commit reaches them.
-   */
-  function endAccess(tenantId: string, userId: string, conversationId: string, reason: ErrorBody) {
+  /** This node's sockets of one person stop following a conversation (no message to them). */
+  function leaveLocally(tenantId: string, userId: string, conversationId: string): void {
     for (const id of io.of('/').adapter.rooms.get(userRoom(tenantId, userId)) ?? []) {
       const socket = io.sockets.sockets.get(id);
-      if (!socket?.data.open.has(conversationId)) continue;
-      leave(socket, conversationId);
-      socket.emit('participant.removed', { conversationId, userId, reason });
+      if (socket) leave(socket, conversationId);
     }
+  }
+  io.on('access.ended', ({ tenantId, userId, conversationId }) => {
+    leaveLocally(tenantId, userId, conversationId);
+  });
+
+  /**
+   * After a commit that narrowed who may read a conversation (it raised the access version):
+   * the people who lost access stop following it on this node at once and on the others as soon
+   * as they hear, and every follower is asked to open it again, which checks their access afresh
+   * and puts them on the new version's content room. Nodes that have not heard yet hold their
+   * sockets on the old version's room, where nothing written after the change is sent.
+   */
+  function accessNarrowed(
+    tenantId: string,
+    conversationId: string,
+    losers: readonly string[],
+    reason?: ErrorBody,
+  ): void {
+    for (const userId of losers) {
+      leaveLocally(tenantId, userId, conversationId);
+      io.serverSideEmit('access.ended', { tenantId, userId, conversationId });
+      io.to(userRoom(tenantId, userId)).emit('participant.removed', {
+        conversationId,
+        userId,
+        ...(reason ? { reason } : {}),
+      });
+    }
+    io.to(conversationRoom(tenantId, conversationId)).emit('access.changed', { conversationId });
   }
 
   /** A family member's socket leaves the conversation when their consent expires. */
@@ -351,8 +388,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     );
   }
 
-  function announceMessage(tenantId: string, entry: MessageView): void {
-    io.to(conversationRoom(tenantId, entry.conversationId)).emit('message', entry);
+  function announceMessage(tenantId: string, entry: MessageView, accessVersion: number): void {
+    io.to(contentRoom(tenantId, entry.conversationId, accessVersion)).emit('message', entry);
   }
 
   function announceParticipantAdded(
@@ -366,20 +403,16 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     });
   }
 
-  async function announceParticipantRemoved(
+  function announceParticipantRemoved(
     tenantId: string,
     conversationId: string,
     userId: string,
-  ): Promise<void> {
-    io.to(conversationRoom(tenantId, conversationId)).emit('participant.removed', {
-      conversationId,
-      userId,
-    });
-    // Stop delivering to the removed person's sockets at once; their reads are refused anyway.
-    for (const other of await io.in(userRoom(tenantId, userId)).fetchSockets()) {
-      const local = io.sockets.sockets.get(other.id);
-      if (local) leave(local, conversationId);
-    }
+  ): void {
+    // The others see the person leave; the person's own sockets hear it through their user room.
+    io.to(conversationRoom(tenantId, conversationId))
+      .except(userRoom(tenantId, userId))
+      .emit('participant.removed', { conversationId, userId });
+    accessNarrowed(tenantId, conversationId, [userId]);
   }
 
   const handlers: { [E in ClientEventName]: Handler<E> } = {
@@ -417,8 +450,12 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         'CONSENT_REQUIRED',
         'The patient withdrew their consent to share this conversation with you.',
       );
-      for (const recipient of request.recipients)
-        endAccess(tenantId, recipient.userId, request.conversationId, reason);
+      accessNarrowed(
+        tenantId,
+        request.conversationId,
+        request.recipients.map((r) => r.userId),
+        reason,
+      );
       announceConsent(tenantId, request);
       return request;
     },
@@ -440,9 +477,17 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       chat.createConversation(socket.data.identity, payload),
 
     'conversation.open': async (socket, { conversationId }) => {
-      const snapshot = await chat.snapshot(socket.data.identity, conversationId);
+      let opened;
+      try {
+        opened = await chat.open(socket.data.identity, conversationId);
+      } catch (error) {
+        // Opening again after access narrowed: refused now, so stop following it here too.
+        leave(socket, conversationId);
+        throw error;
+      }
+      const { snapshot, accessVersion } = opened;
       const until = await chat.accessUntil(socket.data.identity, conversationId);
-      enter(socket, conversationId);
+      enter(socket, conversationId, accessVersion);
       if (until) endAccessAt(socket, conversationId, until);
       const you = snapshot.participants.find((p) => p.userId === socket.data.identity.userId);
       if (you) you.online = true;
@@ -466,26 +511,26 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
     'participant.remove': async (socket, { conversationId, userId }) => {
       await chat.removeParticipant(socket.data.identity, { conversationId, userId });
-      await announceParticipantRemoved(socket.data.identity.tenantId, conversationId, userId);
+      announceParticipantRemoved(socket.data.identity.tenantId, conversationId, userId);
       return {};
     },
 
     'message.send': async (socket, payload) => {
       takeSendToken(socket);
-      const { entry, duplicate } = await chat.send(socket.data.identity, payload);
+      const { entry, duplicate, accessVersion } = await chat.send(socket.data.identity, payload);
       if (!duplicate) {
         metrics.messages.inc({ kind: 'message' });
-        announceMessage(socket.data.identity.tenantId, entry);
+        announceMessage(socket.data.identity.tenantId, entry, accessVersion);
       }
       return { id: entry.id, seq: entry.seq, sentAt: entry.sentAt };
     },
 
     'message.edit': async (socket, payload) => {
       takeSendToken(socket);
-      const { entry, duplicate } = await chat.edit(socket.data.identity, payload);
+      const { entry, duplicate, accessVersion } = await chat.edit(socket.data.identity, payload);
       if (!duplicate) {
         metrics.messages.inc({ kind: 'edit' });
-        io.to(conversationRoom(socket.data.identity.tenantId, entry.conversationId)).emit(
+        io.to(contentRoom(socket.data.identity.tenantId, entry.conversationId, accessVersion)).emit(
           'message.edited',
           entry,
         );
@@ -614,7 +659,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       metrics.connections.dec();
       for (const timer of socket.data.timers) clearTimeout(timer);
       for (const timer of socket.data.consentTimers.values()) clearTimeout(timer);
-      for (const conversationId of [...socket.data.open]) leave(socket, conversationId);
+      for (const conversationId of [...socket.data.open.keys()]) leave(socket, conversationId);
       logger.debug(
         { tenant: identity.tenantId, user: identity.userId, sid: socket.id, reason },
         'disconnected',

@@ -13,7 +13,7 @@ import { familyDisclosureTemplate } from '../consent/fixtures.js';
 import { ok, rawConnect, waitFor } from '../helpers.js';
 
 /** These relays run on their embedded SQLite even when the test run has a DATABASE_URL. */
-const EMBEDDED = { DATABASE_URL: '' };
+const EMBEDDED = { DATABASE_URL: '', REDIS_URL: '' };
 const bin = (name: string) => fileURLToPath(new URL(`../../bin/${name}`, import.meta.url));
 let dataDir: string;
 let child: ChildProcess | undefined;

@@ -27,8 +27,9 @@ async function startRelayProcess(configFile: string, folder: string): Promise<nu
   child = spawn(process.execPath, [relayBin], {
     env: {
       ...process.env,
-      // Its embedded SQLite in the data folder, even when the test run has a DATABASE_URL.
+      // One node on its embedded SQLite, even when the test run has a DATABASE_URL / REDIS_URL.
       DATABASE_URL: '',
+      REDIS_URL: '',
       CARETHREAD_CONFIG: configFile,
       CARETHREAD_DATA_DIR: folder,
       PORT: '0',

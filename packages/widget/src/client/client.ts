@@ -131,6 +131,9 @@ export class CareThreadClient extends Emitter<ClientEvents> {
       if (request.state === 'signed')
         this.conversations.get(request.conversationId)?.regainAccess();
     });
+    this.socket.on('access.changed', ({ conversationId }) => {
+      this.conversations.get(conversationId)?.recheck();
+    });
     this.socket.on('session.expiring', () => {
       void this.refreshToken();
     });

@@ -210,6 +210,15 @@ export class Conversation extends Emitter<ConversationEvents> {
     });
   }
 
+  /** @internal Who may read this changed: open again (after an open under way) to be checked afresh. */
+  recheck(): void {
+    const again = () => {
+      this.resume();
+    };
+    if (this.opening) void this.opening.then(again, again);
+    else again();
+  }
+
   /** @internal A consent naming this reader took effect: try again if that is what was missing. */
   regainAccess(): void {
     const reason = this.closedError?.code;
