@@ -142,7 +142,9 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   const events = new EventEmitter<{ consent: [ConsentChange] }>();
 
   let shuttingDown = false;
-  const http = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // Behind a proxy (trustProxy), request.protocol and request.ip come from X-Forwarded-*: the URLs
+  // the host API and FHIR build say https when TLS ends at the proxy.
+  const http = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: config.trustProxy });
   http.get('/healthz', (): HealthResponse => ({ status: 'ok' }));
   // Prometheus scrapes this; it holds counts and latencies, never people or text. Keep it on the
   // internal network (docs: deployment).

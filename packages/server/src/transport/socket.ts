@@ -430,7 +430,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
     'consent.sign': async (socket, payload) => {
       const { request, result } = await consents.sign(socket.data.identity, payload, {
-        ip: socket.handshake.address,
+        // The signer's address as the relay can know it: the forwarded one behind a trusted proxy.
+        ip: clientAddress(socket.request, config.trustProxy),
         userAgent: socket.handshake.headers['user-agent'] ?? '',
       });
       announceConsent(socket.data.identity.tenantId, request);

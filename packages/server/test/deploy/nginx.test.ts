@@ -351,10 +351,9 @@ describeWithServices(
     });
 
     // The host API and FHIR build absolute URLs from each request. Behind TLS termination the
-    // scheme comes from X-Forwarded-Proto, which the relay's HTTP server reads only when it trusts
-    // the proxy: src/app.ts does not pass config.trustProxy to Fastify yet. Turn `it.fails` into
-    // `it` once it does.
-    it.fails('answers FHIR with https URLs behind TLS termination', async () => {
+    // scheme comes from X-Forwarded-Proto, which the relay's HTTP server reads when it trusts the
+    // proxy (trustProxy).
+    it('answers FHIR with https URLs behind TLS termination', async () => {
       await createConversation('c-fhir', ['judy']);
       const reply = await request(`${base}/fhir/Patient/judy/$everything`, {
         agent: agentFrom(freshAddress()),
@@ -436,28 +435,23 @@ describeWithServices(
       expect(synced.entries.map((e) => e.text)).toEqual(['hi']);
     });
 
-    // Live delivery between nodes needs the Redis fan-out (REDIS_URL), which this branch does not
-    // have yet: the message reaches the other node's client only through `sync`. Turn `it.fails`
-    // into `it` once the fan-out lands; this test then fails until it is.
-    it.fails(
-      'delivers a message live from a client on one node to a client on the other',
-      async () => {
-        await createConversation('c-live', ['heidi', 'ivan']);
-        const [sender, receiver] = [
-          await connect(await addressOn(0), 'heidi', 'patient', { transports: ['websocket'] }),
-          await connect(await addressOn(1), 'ivan', 'patient', { transports: ['websocket'] }),
-        ];
-        await ok(receiver, 'conversation.open', { conversationId: 'c-live' });
-        const received: string[] = [];
-        receiver.on('message', (m) => received.push(m.text));
-        await ok(sender, 'message.send', {
-          conversationId: 'c-live',
-          id: 'live-message-1',
-          text: 'across nodes',
-        });
-        await waitFor(() => received.length > 0, 2_000, 'the message on the other node');
-        expect(received).toEqual(['across nodes']);
-      },
-    );
+    // Live delivery between nodes goes through the Redis fan-out (REDIS_URL, ADR 13).
+    it('delivers a message live from a client on one node to a client on the other', async () => {
+      await createConversation('c-live', ['heidi', 'ivan']);
+      const [sender, receiver] = [
+        await connect(await addressOn(0), 'heidi', 'patient', { transports: ['websocket'] }),
+        await connect(await addressOn(1), 'ivan', 'patient', { transports: ['websocket'] }),
+      ];
+      await ok(receiver, 'conversation.open', { conversationId: 'c-live' });
+      const received: string[] = [];
+      receiver.on('message', (m) => received.push(m.text));
+      await ok(sender, 'message.send', {
+        conversationId: 'c-live',
+        id: 'live-message-1',
+        text: 'across nodes',
+      });
+      await waitFor(() => received.length > 0, 2_000, 'the message on the other node');
+      expect(received).toEqual(['across nodes']);
+    });
   },
 );
