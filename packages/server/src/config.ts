@@ -210,6 +210,11 @@ export const RelayConfig = z.object({
       giveUpAfterMs: z.number().int().min(100).default(86_400_000),
       /** How often an idle endpoint looks for new events (a commit also wakes it). */
       pollMs: z.number().int().min(10).max(60_000).default(1_000),
+      /**
+       * With several nodes, one delivers each endpoint under a lease it renews; when that node
+       * dies, another takes over once this much time has passed without a renewal.
+       */
+      leaseMs: z.number().int().min(300).max(600_000).default(15_000),
     })
     .default({
       timeoutMs: 10_000,
@@ -217,6 +222,7 @@ export const RelayConfig = z.object({
       retryMaxMs: 3_600_000,
       giveUpAfterMs: 86_400_000,
       pollMs: 1_000,
+      leaseMs: 15_000,
     }),
   /** How often signed and pending consents past their expiry are marked expired. */
   consentSweepMs: z.number().int().min(100).max(3_600_000).default(30_000),

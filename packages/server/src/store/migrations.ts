@@ -307,6 +307,14 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0011_webhook_leases': {
+      async up(db: Kysely<unknown>) {
+        // One relay node at a time delivers an endpoint's events (in order): the holder of an
+        // unexpired lease. A node that dies stops renewing, and another takes over at expiry.
+        await db.schema.alterTable('webhook_cursors').addColumn('lease_holder', 'text').execute();
+        await db.schema.alterTable('webhook_cursors').addColumn('lease_until', 'text').execute();
+      },
+    },
   };
 }
 

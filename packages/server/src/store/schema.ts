@@ -142,6 +142,9 @@ export interface WebhookCursorsTable {
   next_attempt_at: string | null;
   first_failed_at: string | null;
   last_error: string | null;
+  /** The relay node delivering this endpoint, until `lease_until` (UTC ISO). */
+  lease_holder: string | null;
+  lease_until: string | null;
 }
 
 export interface WebhookDeadLettersTable {

@@ -1215,6 +1215,33 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return Number(row?.count ?? 0);
     },
 
+    async leaseWebhookEndpoint(tenantId, endpointId, holder, now, until) {
+      const result = await db
+        .updateTable('webhook_cursors')
+        .set({ lease_holder: holder, lease_until: until })
+        .where('tenant_id', '=', tenantId)
+        .where('endpoint_id', '=', endpointId)
+        .where((eb) =>
+          eb.or([
+            eb('lease_holder', 'is', null),
+            eb('lease_holder', '=', holder),
+            eb('lease_until', '<=', now),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async releaseWebhookLease(tenantId, endpointId, holder) {
+      await db
+        .updateTable('webhook_cursors')
+        .set({ lease_holder: null, lease_until: null })
+        .where('tenant_id', '=', tenantId)
+        .where('endpoint_id', '=', endpointId)
+        .where('lease_holder', '=', holder)
+        .execute();
+    },
+
     async advanceWebhookCursor(tenantId, endpointId, seq) {
       await advanceCursor(db, tenantId, endpointId, seq);
     },

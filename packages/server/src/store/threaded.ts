@@ -146,6 +146,8 @@ export async function createThreadedSqliteStore(
     countOutboxEventsAfter: (...args) => call('countOutboxEventsAfter', ...args),
     webhookCursor: (...args) => call('webhookCursor', ...args),
     advanceWebhookCursor: (...args) => call('advanceWebhookCursor', ...args),
+    leaseWebhookEndpoint: (...args) => call('leaseWebhookEndpoint', ...args),
+    releaseWebhookLease: (...args) => call('releaseWebhookLease', ...args),
     recordWebhookFailure: (...args) => call('recordWebhookFailure', ...args),
     deadLetterWebhook: (...args) => call('deadLetterWebhook', ...args),
     listDeadLetters: (...args) => call('listDeadLetters', ...args),

@@ -359,6 +359,20 @@ export interface Store {
    * adding one does not replay history.
    */
   webhookCursor(tenantId: string, endpointId: string): Promise<WebhookCursor>;
+  /**
+   * Takes or renews the lease on delivering an endpoint's events for `holder` (a relay node),
+   * until `until`; true when `holder` has it, false while another node's lease runs. The
+   * endpoint's cursor must exist (`webhookCursor` creates it).
+   */
+  leaseWebhookEndpoint(
+    tenantId: string,
+    endpointId: string,
+    holder: string,
+    now: string,
+    until: string,
+  ): Promise<boolean>;
+  /** Gives the lease up (at shutdown), so another node takes over at once. */
+  releaseWebhookLease(tenantId: string, endpointId: string, holder: string): Promise<void>;
   /** Moves an endpoint past `seq` (delivered or not subscribed) and clears its retry state. */
   advanceWebhookCursor(tenantId: string, endpointId: string, seq: number): Promise<void>;
   /** Records a failed attempt at the endpoint's next event. */

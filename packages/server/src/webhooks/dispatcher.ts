@@ -2,7 +2,9 @@
 // posts each (signed) and moves its cursor only after a 2xx, so a relay restart or a receiver
 // outage loses nothing (at least once; receivers deduplicate by event id). A failing event is
 // retried with exponential backoff and jitter, and after `giveUpAfterMs` becomes a dead letter so
-// the endpoint can move on.
+// the endpoint can move on. With several relay nodes on one database, the node holding an
+// endpoint's lease delivers it and the others stand by, so the order holds across the cluster.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebhookEvent } from '@carethread/shared';
 import type { RelayConfig, TenantConfig, WebhookEndpoint } from '../config.js';
@@ -45,6 +47,8 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps) {
   const { store, delivery, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const random = deps.random ?? Math.random;
+  /** This node, as a lease holder; a restarted node is a new holder. */
+  const holder = randomUUID();
   const stopping = new AbortController();
   const stopped = () => stopping.signal.aborted;
   const sleepers = new Set<() => void>();
@@ -169,21 +173,61 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps) {
     return 0;
   }
 
+  /** Takes or renews this node's lease on the endpoint; false while another node holds it. */
+  async function lease(tenantId: string, endpointId: string): Promise<boolean> {
+    await store.webhookCursor(tenantId, endpointId);
+    const at = now();
+    return store.leaseWebhookEndpoint(
+      tenantId,
+      endpointId,
+      holder,
+      at.toISOString(),
+      new Date(at.getTime() + delivery.leaseMs).toISOString(),
+    );
+  }
+
   async function run(tenantId: string, endpoint: WebhookEndpoint): Promise<void> {
-    while (!stopped()) {
-      let pause: number;
-      try {
-        pause = await step(tenantId, endpoint);
-      } catch (error) {
-        if (stopped()) return;
-        logger.warn(
-          { err: error, tenant: tenantId, endpoint: endpoint.id },
-          'webhook delivery loop failed; retrying',
-        );
-        pause = delivery.pollMs;
+    let held = false;
+    // Renewed a third of the way into the lease, also while a slow delivery is in flight. If a
+    // renewal is missed long enough for another node to take over, both may post one event: at
+    // least once, as always, and receivers deduplicate by id.
+    const renewer = setInterval(() => {
+      if (!held) return;
+      lease(tenantId, endpoint.id).then(
+        (stillHeld) => {
+          held = stillHeld;
+        },
+        () => undefined, // the loop's next lease call reports a store that is down
+      );
+    }, delivery.leaseMs / 3);
+    try {
+      while (!stopped()) {
+        let pause: number;
+        try {
+          if (!held) {
+            held = await lease(tenantId, endpoint.id);
+            if (held)
+              logger.info(
+                { tenant: tenantId, endpoint: endpoint.id },
+                'this node now delivers the endpoint’s webhooks',
+              );
+          }
+          pause = held ? await step(tenantId, endpoint) : delivery.pollMs;
+        } catch (error) {
+          if (stopped()) break;
+          logger.warn(
+            { err: error, tenant: tenantId, endpoint: endpoint.id },
+            'webhook delivery loop failed; retrying',
+          );
+          pause = delivery.pollMs;
+        }
+        if (pause > 0 && !stopped()) await sleep(pause);
       }
-      if (pause > 0 && !stopped()) await sleep(pause);
+    } finally {
+      clearInterval(renewer);
     }
+    // Hand over at once rather than at expiry; a store already closed just lets it expire.
+    if (held) await store.releaseWebhookLease(tenantId, endpoint.id, holder).catch(() => undefined);
   }
 
   function endpointOf(tenantId: string, endpointId: string): WebhookEndpoint | undefined {

@@ -438,6 +438,23 @@ export function describeStoreContract(
       ).toEqual(['participant.added', 'participant.removed']);
     });
 
+    it('leases an endpoint to one node at a time, until it expires or is given up', async () => {
+      await store.webhookCursor('t1', 'ehr');
+      const lease = (holder: string, now: number) =>
+        store.leaseWebhookEndpoint('t1', 'ehr', holder, at(now), at(now + 10));
+      expect(await lease('node-a', 1)).toBe(true);
+      expect(await lease('node-b', 2)).toBe(false);
+      expect(await lease('node-a', 5)).toBe(true); // renewed, now until 15
+      expect(await lease('node-b', 14)).toBe(false);
+      expect(await lease('node-b', 15)).toBe(true); // node-a stopped renewing
+      expect(await lease('node-a', 16)).toBe(false);
+      await store.releaseWebhookLease('t1', 'ehr', 'node-a'); // not its lease: nothing changes
+      expect(await lease('node-a', 17)).toBe(false);
+      await store.releaseWebhookLease('t1', 'ehr', 'node-b');
+      expect(await lease('node-a', 18)).toBe(true);
+      expect(await store.leaseWebhookEndpoint('t1', 'other', 'node-a', at(1), at(2))).toBe(false);
+    });
+
     it('keeps an endpoint cursor: starts after the newest event, records failures, dead-letters', async () => {
       await store.appendEntries([message('c1', 'm-00000001', 'before the endpoint')]);
       const start = await store.webhookCursor('t1', 'ehr');

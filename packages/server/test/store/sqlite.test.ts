@@ -79,6 +79,7 @@ describe('SQLite engine', () => {
       '0008_conversation_archive',
       '0009_audit_events',
       '0010_conversation_access_version',
+      '0011_webhook_leases',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });

@@ -53,7 +53,14 @@ it('delivers an event again after the relay is killed mid-delivery, and loses no
     configFile,
     JSON.stringify({
       devTenantWebhooks: [{ id: 'ehr', url: receiver.url, secret: WEBHOOK_SECRET }],
-      webhookDelivery: { timeoutMs: 30_000, retryBaseMs: 20, retryMaxMs: 100, pollMs: 20 },
+      // The killed process's lease on the endpoint runs out after leaseMs; then the new one delivers.
+      webhookDelivery: {
+        timeoutMs: 30_000,
+        retryBaseMs: 20,
+        retryMaxMs: 100,
+        pollMs: 20,
+        leaseMs: 500,
+      },
     }),
   );
   let port = await startRelayProcess(configFile, folder);
