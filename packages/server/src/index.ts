@@ -3,6 +3,12 @@ export { createRelay, type Relay, type RelayOptions } from './app.js';
 export type { ConsentChange } from './transport/socket.js';
 export { verifyReceipt, type VerifiedReceipt } from './consent/receipts.js';
 export {
+  verifyAuditChain,
+  verifyConsentEventChain,
+  GENESIS_HASH,
+  type ChainCheck,
+} from './store/chain.js';
+export {
   loadConfig,
   parseConfig,
   ConfigError,

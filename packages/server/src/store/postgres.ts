@@ -5,6 +5,11 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import {
+  announceUnknownCommits,
+  answerConnectionFailures,
+  withConnectionRetry,
+} from './pg-faults.js';
 import { createSqlStore, type SqlEngine } from './sql-store.js';
 import type { Store } from './types.js';
 
@@ -17,18 +22,31 @@ export interface PostgresOptions {
   outboxTenants?: string[];
   /** A schema to use instead of `public` (created if missing); the tests give each run its own. */
   schema?: string;
+  /** How long getting a connection may take before the request is answered UNAVAILABLE. */
+  connectTimeoutMs?: number;
 }
 
 export async function createPostgresStore(options: PostgresOptions): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
-    // A dropped connection fails its query with an error the relay answers UNAVAILABLE; an idle
-    // one that dies is replaced by the pool instead of crashing the process.
+    // Without a bound, a request waits for ever on a database that accepts no connections.
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    // Notices a silently dead peer (a partition) on idle connections.
+    keepAlive: true,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
+  // A dropped connection fails its query with an error the relay answers UNAVAILABLE, and the pool
+  // discards the client on release. The pool listens for errors only while a client is idle (and
+  // re-emits them here); a client in use whose connection dies emits 'error' with nobody
+  // listening, which would end the process, so each client gets a listener of its own.
+  pool.on('connect', (client) => {
+    client.on('error', () => {
+      // The query in flight (or the next one) fails with this error; nothing more to do.
+    });
+  });
   pool.on('error', () => {
-    // Errors of idle clients (a restarted server) surface on the next query; nothing to do here.
+    // An idle client died (a restarted server, a cut connection); the pool already dropped it.
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (options.schema) await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
@@ -37,7 +55,15 @@ export async function createPostgresStore(options: PostgresOptions): Promise<Sto
     db,
     dialect: 'postgres',
     ...(options.schema ? { schema: options.schema } : {}),
-    writeTransaction: (work) => db.transaction().execute(work),
+    // Run again when the connection failed before COMMIT; see withConnectionRetry.
+    writeTransaction: (work) =>
+      withConnectionRetry((markCommitting) =>
+        db.transaction().execute(async (trx) => {
+          const result = await work(trx);
+          markCommitting();
+          return result;
+        }),
+      ),
     async lockConversations(trx, tenantId, conversationIds) {
       await trx
         .selectFrom('conversations')
@@ -53,7 +79,13 @@ export async function createPostgresStore(options: PostgresOptions): Promise<Sto
     },
     close: () => db.destroy(),
   };
-  const store = createSqlStore(engine, { outboxTenants: options.outboxTenants ?? [] });
+  const guarded = answerConnectionFailures(
+    createSqlStore(engine, { outboxTenants: options.outboxTenants ?? [] }),
+  );
+  const store: Store = {
+    ...guarded,
+    appendEntries: announceUnknownCommits((requests) => guarded.appendEntries(requests)),
+  };
   await store.migrate();
   return store;
 }
