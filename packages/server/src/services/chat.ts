@@ -194,7 +194,9 @@ export function createChatService({
     let result: AppendResult;
     try {
       result = await appendBatcher.submit(request);
-    } catch {
+    } catch (error) {
+      // The store's own answer (e.g. a COMMIT whose outcome is unknown) says more than ours.
+      if (error instanceof RelayError) throw error;
       throw new RelayError(
         'UNAVAILABLE',
         'The message could not be stored right now. It will be retried.',

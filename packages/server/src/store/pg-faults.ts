@@ -129,12 +129,13 @@ const idKey = (r: AppendRequest) =>
  * very request's time was stored by the lost COMMIT, never announced: it is answered as new. When
  * the database is still unreachable the client gets UNAVAILABLE and resends later; this node
  * remembers the time, so that resend is announced too (a resend reaching another node is answered
- * as a duplicate, and followers fill the gap at their next message or reconnection).
+ * as a duplicate, and followers fill the gap at their next message or reconnection). Every attempt
+ * whose COMMIT went unanswered is remembered, since any one of them may be the one that stored it.
  */
 export function announceUnknownCommits(
   appendEntries: Store['appendEntries'],
 ): Store['appendEntries'] {
-  const unknownAt = new Map<string, string>();
+  const unknownAt = new Map<string, Set<string>>();
   return async (requests) => {
     let results: AppendResult[];
     try {
@@ -142,7 +143,8 @@ export function announceUnknownCommits(
     } catch (error) {
       if (!(error instanceof CommitOutcomeUnknown)) throw error;
       for (const request of requests) {
-        unknownAt.set(idKey(request), request.at);
+        const key = idKey(request);
+        unknownAt.set(key, (unknownAt.get(key) ?? new Set()).add(request.at));
         if (unknownAt.size > REMEMBERED_UNKNOWN_COMMITS)
           unknownAt.delete(unknownAt.keys().next().value ?? '');
       }
@@ -155,12 +157,12 @@ export function announceUnknownCommits(
     }
     return results.map((result, i) => {
       const request = requests[i];
-      const at = request && unknownAt.get(idKey(request));
-      if (!request || at === undefined || !result.ok) return result;
+      const attempts = request && unknownAt.get(idKey(request));
+      if (!request || attempts === undefined || !result.ok) return result;
       unknownAt.delete(idKey(request));
       const storedAt =
         result.entry.kind === 'message' ? result.entry.sentAt : result.entry.editedAt;
-      return result.duplicate && storedAt === at ? { ...result, duplicate: false } : result;
+      return result.duplicate && attempts.has(storedAt) ? { ...result, duplicate: false } : result;
     });
   };
 }
