@@ -1,8 +1,8 @@
 // ES256 key pairs kept as JWK files in the data folder, created on first use: the development
 // tenant's token key and the relay's own receipt-signing key.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { createFileOnce } from './data-files.js';
 
 interface StoredKey {
   kid: string;
@@ -24,13 +24,8 @@ async function createKeyFile(file: string, kidPrefix: string): Promise<void> {
     privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' },
     publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
   };
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    // 'wx' fails if another process created the key first; then we use theirs.
-    writeFileSync(file, JSON.stringify(stored, null, 2), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+  // If another process created the key first, we use theirs.
+  createFileOnce(file, JSON.stringify(stored, null, 2));
 }
 
 /** Loads the ES256 key in `file`, creating it (readable by this user only) on first use. */

@@ -1,9 +1,10 @@
 // API keys of the host API. A key is a random secret shown once; the relay keeps only its
 // SHA-256 (in the tenant's configuration), so a leaked configuration file or backup holds no key.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TenantConfig } from '../config.js';
+import { createFileOnce } from '../data-files.js';
 
 /** Keys start with this, so secret scanners and people can tell what one is. */
 export const API_KEY_PREFIX = 'ctk_';
@@ -50,12 +51,7 @@ export function loadOrCreateDevApiKey(dataDir: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(file, `${generateApiKey()}\n`, { flag: 'wx', mode: 0o600 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    createFileOnce(file, `${generateApiKey()}\n`);
     return readFileSync(file, 'utf8').trim();
   }
 }

@@ -3,7 +3,7 @@
 // relay's certificate so that any alteration is detected (pdfsig reports it). pdf-lib builds the
 // document; @signpdf adds the CMS signature.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
 import { SignPdf } from '@signpdf/signpdf';
@@ -12,6 +12,7 @@ import forge from 'node-forge';
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import type { ConsentRecordView, TemplateVersionView } from '@carethread/shared';
 import type { ConsentEventRecord } from '../store/types.js';
+import { createFileOnce } from '../data-files.js';
 
 interface SealKeyFile {
   p12: string;
@@ -58,14 +59,8 @@ function loadOrCreateSealKey(dataDir: string): SealKeyFile {
     const passphrase = randomBytes(24).toString('base64url');
     const p12 = makeSelfSignedP12('CareThread relay (self-signed)', passphrase);
     const stored: SealKeyFile = { p12: p12.toString('base64'), passphrase };
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(file, JSON.stringify(stored), { flag: 'wx', mode: 0o600 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      return JSON.parse(readFileSync(file, 'utf8')) as SealKeyFile;
-    }
-    return stored;
+    if (createFileOnce(file, JSON.stringify(stored))) return stored;
+    return JSON.parse(readFileSync(file, 'utf8')) as SealKeyFile;
   }
 }
 
