@@ -1,39 +1,154 @@
-// Who has a conversation open right now, counted per user across their tabs and devices on this
-// relay node. A user is "online" in a conversation while at least one of their sockets has it open.
+// Who has a conversation open right now, counted per user across their tabs and devices. A user
+// is "online" in a conversation while at least one of their sockets has it open, on this relay
+// node or on another: nodes share what their own sockets have open (deltas as they happen, the
+// whole set as a heartbeat), and a node that stops sending heartbeats is forgotten.
+
+/** One user in one conversation of one tenant, as nodes name it to each other. */
+export type PresenceMember = string;
+
+export interface PresenceChange {
+  tenantId: string;
+  conversationId: string;
+  userId: string;
+  online: boolean;
+}
+
+const SEPARATOR = '\u0000';
+export const memberOf = (
+  tenantId: string,
+  conversationId: string,
+  userId: string,
+): PresenceMember => [tenantId, conversationId, userId].join(SEPARATOR);
+
+function changeOf(member: PresenceMember, online: boolean): PresenceChange {
+  const [tenantId = '', conversationId = '', userId = ''] = member.split(SEPARATOR);
+  return { tenantId, conversationId, userId, online };
+}
 
 export class PresenceTracker {
-  private readonly open = new Map<string, Map<string, number>>();
+  /** Open views of this node's sockets, per member. */
+  private readonly local = new Map<PresenceMember, number>();
+  /** What each other node last said its sockets have open, and when it last said anything. */
+  private readonly remote = new Map<string, { members: Set<PresenceMember>; seenAt: number }>();
 
-  private static key(tenantId: string, conversationId: string): string {
-    return `${tenantId}\u0000${conversationId}`;
+  private onlineAnywhere(member: PresenceMember): boolean {
+    if (this.local.has(member)) return true;
+    for (const node of this.remote.values()) if (node.members.has(member)) return true;
+    return false;
   }
 
-  /** Counts one more open view; true when the user just came online in the conversation. */
-  enter(tenantId: string, conversationId: string, userId: string): boolean {
-    const key = PresenceTracker.key(tenantId, conversationId);
-    const users = this.open.get(key) ?? new Map<string, number>();
-    this.open.set(key, users);
-    const count = (users.get(userId) ?? 0) + 1;
-    users.set(userId, count);
-    return count === 1;
+  /**
+   * Counts one more open view. `shared`: this node's set changed (tell the other nodes);
+   * `change`: the user just came online in the conversation (tell the followers).
+   */
+  enter(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+  ): { shared: boolean; change: PresenceChange | undefined } {
+    const member = memberOf(tenantId, conversationId, userId);
+    const wasOnline = this.onlineAnywhere(member);
+    const count = (this.local.get(member) ?? 0) + 1;
+    this.local.set(member, count);
+    return {
+      shared: count === 1,
+      change: wasOnline ? undefined : changeOf(member, true),
+    };
   }
 
-  /** Counts one view fewer; true when the user just went offline in the conversation. */
-  leave(tenantId: string, conversationId: string, userId: string): boolean {
-    const key = PresenceTracker.key(tenantId, conversationId);
-    const users = this.open.get(key);
-    const count = users?.get(userId);
-    if (!users || count === undefined) return false;
+  /** Counts one view fewer; the counterpart of `enter`. */
+  leave(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+  ): { shared: boolean; change: PresenceChange | undefined } {
+    const member = memberOf(tenantId, conversationId, userId);
+    const count = this.local.get(member);
+    if (count === undefined) return { shared: false, change: undefined };
     if (count > 1) {
-      users.set(userId, count - 1);
-      return false;
+      this.local.set(member, count - 1);
+      return { shared: false, change: undefined };
     }
-    users.delete(userId);
-    if (users.size === 0) this.open.delete(key);
-    return true;
+    this.local.delete(member);
+    return {
+      shared: true,
+      change: this.onlineAnywhere(member) ? undefined : changeOf(member, false),
+    };
   }
 
   isOnline(tenantId: string, conversationId: string, userId: string): boolean {
-    return this.open.get(PresenceTracker.key(tenantId, conversationId))?.has(userId) ?? false;
+    return this.onlineAnywhere(memberOf(tenantId, conversationId, userId));
+  }
+
+  /** This node's members, for the heartbeat. */
+  localMembers(): PresenceMember[] {
+    return [...this.local.keys()];
+  }
+
+  /** Another node's whole set (its heartbeat); the changes it makes to who is online. */
+  replaceRemote(node: string, members: readonly PresenceMember[], now: number): PresenceChange[] {
+    return this.updateRemote(node, now, (set) => {
+      set.clear();
+      for (const member of members) set.add(member);
+    });
+  }
+
+  /** One member of another node came or went. */
+  applyRemote(
+    node: string,
+    member: PresenceMember,
+    online: boolean,
+    now: number,
+  ): PresenceChange[] {
+    return this.updateRemote(node, now, (set) => {
+      if (online) set.add(member);
+      else set.delete(member);
+    });
+  }
+
+  /** Forgets nodes silent since before `olderThan` (stopped or cut off): their users go offline. */
+  expireRemote(olderThan: number): PresenceChange[] {
+    const changes: PresenceChange[] = [];
+    for (const [node, state] of this.remote)
+      if (state.seenAt < olderThan)
+        changes.push(
+          ...this.updateRemote(
+            node,
+            state.seenAt,
+            (set) => {
+              set.clear();
+            },
+            true,
+          ),
+        );
+    return changes;
+  }
+
+  private updateRemote(
+    node: string,
+    now: number,
+    update: (members: Set<PresenceMember>) => void,
+    forget = false,
+  ): PresenceChange[] {
+    const state = this.remote.get(node) ?? { members: new Set<PresenceMember>(), seenAt: now };
+    this.remote.set(node, state);
+    state.seenAt = now;
+    const before = new Set(state.members);
+    const touched = new Set(before);
+    update(state.members);
+    for (const member of state.members) touched.add(member);
+    // Members whose cluster-wide state flips: compare with and without this node's old set.
+    const changes: PresenceChange[] = [];
+    for (const member of touched) {
+      const hadIt = before.has(member);
+      const hasIt = state.members.has(member);
+      if (hadIt === hasIt) continue;
+      state.members.delete(member);
+      const elsewhere = this.onlineAnywhere(member);
+      if (hasIt) state.members.add(member);
+      if (!elsewhere) changes.push(changeOf(member, hasIt));
+    }
+    if (forget) this.remote.delete(node);
+    return changes;
   }
 }

@@ -3,6 +3,7 @@
 // Rooms only deliver; every read and write is authorised by the chat service against the store.
 // Content (messages and edits) goes to a room per access version, so a node that has not heard
 // of a revocation yet still cannot deliver what was written after it (ADR 13).
+import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
@@ -33,7 +34,12 @@ import type { ChatService } from '../services/chat.js';
 import type { ConsentService } from '../consent/requests.js';
 import type { TemplateService } from '../consent/templates.js';
 import { RelayError } from '../services/errors.js';
-import type { PresenceTracker } from '../services/presence.js';
+import {
+  memberOf,
+  type PresenceChange,
+  type PresenceMember,
+  type PresenceTracker,
+} from '../services/presence.js';
 import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
 import { coalesceFlushedFrames } from './coalesce-writes.js';
 import type { RelayMetrics } from '../metrics.js';
@@ -55,7 +61,14 @@ export interface SocketData {
 interface InterNodeEvents {
   /** A person's access to a conversation ended: their sockets on every node stop following it. */
   'access.ended': (change: { tenantId: string; userId: string; conversationId: string }) => void;
+  /** A node's sockets opened or closed a conversation for a user (first or last view). */
+  'presence.delta': (delta: { node: string; member: PresenceMember; online: boolean }) => void;
+  /** A node's whole presence set, sent as a heartbeat, on start and at shutdown (empty). */
+  'presence.state': (state: { node: string; members: PresenceMember[] }) => void;
 }
+
+/** How often a node sends its presence set; a node silent for three beats is forgotten. */
+const PRESENCE_HEARTBEAT_MS = 5_000;
 
 type RelayServer = Server<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
 type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
@@ -174,6 +187,58 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
   coalesceFlushedFrames(io);
 
+  // With several nodes (an adapter), they tell each other about access and presence; alone, the
+  // in-memory adapter has nobody to tell (and warns when asked).
+  const clustered = deps.adapter !== undefined;
+  const nodeId = randomUUID();
+
+  /** Tells this node's followers of a conversation that someone came or went (cluster-wide). */
+  function announcePresence({ tenantId, conversationId, userId, online }: PresenceChange): void {
+    io.local
+      .to(conversationRoom(tenantId, conversationId))
+      .emit('presence', { conversationId, userId, online });
+  }
+
+  function sharePresence(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+    online: boolean,
+  ) {
+    if (!clustered) return;
+    io.serverSideEmit('presence.delta', {
+      node: nodeId,
+      member: memberOf(tenantId, conversationId, userId),
+      online,
+    });
+  }
+
+  const knownNodes = new Set<string>();
+  io.on('presence.delta', ({ node, member, online }) => {
+    for (const change of presence.applyRemote(node, member, online, Date.now()))
+      announcePresence(change);
+  });
+  io.on('presence.state', ({ node, members }) => {
+    for (const change of presence.replaceRemote(node, members, Date.now()))
+      announcePresence(change);
+    // A node we had not heard from (just started): it learns our set now, not at our next beat.
+    if (!knownNodes.has(node)) {
+      knownNodes.add(node);
+      sendPresenceState();
+    }
+  });
+  function sendPresenceState(): void {
+    if (clustered)
+      io.serverSideEmit('presence.state', { node: nodeId, members: presence.localMembers() });
+  }
+  const presenceHeartbeat = setInterval(() => {
+    sendPresenceState();
+    for (const change of presence.expireRemote(Date.now() - 3 * PRESENCE_HEARTBEAT_MS))
+      announcePresence(change);
+  }, PRESENCE_HEARTBEAT_MS);
+  presenceHeartbeat.unref();
+  sendPresenceState();
+
   io.use((socket, next) => {
     void (async () => {
       const req = socket.request;
@@ -281,11 +346,10 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       void socket.leave(contentRoom(identity.tenantId, conversationId, checkedAt));
       return;
     }
-    const room = conversationRoom(identity.tenantId, conversationId);
-    void socket.join(room);
-    if (presence.enter(identity.tenantId, conversationId, identity.userId)) {
-      io.to(room).emit('presence', { conversationId, userId: identity.userId, online: true });
-    }
+    void socket.join(conversationRoom(identity.tenantId, conversationId));
+    const { shared, change } = presence.enter(identity.tenantId, conversationId, identity.userId);
+    if (shared) sharePresence(identity.tenantId, conversationId, identity.userId, true);
+    if (change) announcePresence(change);
   }
 
   function leave(socket: RelaySocket, conversationId: string): void {
@@ -298,9 +362,9 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     const room = conversationRoom(identity.tenantId, conversationId);
     void socket.leave(room);
     void socket.leave(contentRoom(identity.tenantId, conversationId, checkedAt));
-    if (presence.leave(identity.tenantId, conversationId, identity.userId)) {
-      io.to(room).emit('presence', { conversationId, userId: identity.userId, online: false });
-    }
+    const { shared, change } = presence.leave(identity.tenantId, conversationId, identity.userId);
+    if (shared) sharePresence(identity.tenantId, conversationId, identity.userId, false);
+    if (change) announcePresence(change);
   }
 
   function takeSendToken(socket: RelaySocket): void {
@@ -339,7 +403,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   ): void {
     for (const userId of losers) {
       leaveLocally(tenantId, userId, conversationId);
-      io.serverSideEmit('access.ended', { tenantId, userId, conversationId });
+      if (clustered) io.serverSideEmit('access.ended', { tenantId, userId, conversationId });
       io.to(userRoom(tenantId, userId)).emit('participant.removed', {
         conversationId,
         userId,
@@ -685,6 +749,9 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     announceParticipantAdded,
     announceParticipantRemoved,
     async close() {
+      clearInterval(presenceHeartbeat);
+      // The other nodes stop counting this node's people as online at once.
+      if (clustered) io.serverSideEmit('presence.state', { node: nodeId, members: [] });
       connectionLimiter.close();
       for (const limiter of sendLimiters.values()) limiter.close();
       for (const socket of io.sockets.sockets.values()) {

@@ -41,9 +41,7 @@ describeWithServices(
       const doctor = await connect(0, 'dr-rivera', 'provider');
       const alice = await connect(1, 'alice', 'patient');
       await ok(doctor, 'conversation.open', { conversationId: 'c-x' });
-      const opened = await ok(alice, 'conversation.open', { conversationId: 'c-x' });
-      // Alice is on node B; node A's snapshot cannot know yet, node B's says she is here.
-      expect(opened.participants.find((p) => p.userId === 'alice')?.online).toBe(true);
+      await ok(alice, 'conversation.open', { conversationId: 'c-x' });
       const messages = collect(alice, 'message');
       const edits = collect(alice, 'message.edited');
       const receipts = collect(doctor, 'receipt');
@@ -79,6 +77,36 @@ describeWithServices(
       expect(posted.status).toBe(201);
       await waitFor(() => doctorMessages.length === 1, 5_000, 'host post on A');
       expect(doctorMessages[0]).toMatchObject({ id: 'host-note-001', seq: 3 });
+    });
+
+    it('shows who is online across nodes, and forgets the people of a node that stops', async () => {
+      const [a] = cluster.nodes as [(typeof cluster.nodes)[0]];
+      await seedConversation(a, 'c-here', [{ userId: 'alice', role: 'patient' }]);
+      const doctor = await connect(0, 'dr-rivera', 'provider');
+      await ok(doctor, 'conversation.open', { conversationId: 'c-here' });
+      const presence = collect(doctor, 'presence');
+      const online = async (socket: RawSocket) =>
+        (await ok(socket, 'conversation.open', { conversationId: 'c-here' })).participants
+          .filter((p) => p.online)
+          .map((p) => p.userId)
+          .sort();
+
+      // Alice on node B, on two devices: one "online" for the doctor on node A.
+      const phone = await connect(1, 'alice', 'patient');
+      const laptop = await connect(1, 'alice', 'patient');
+      expect(await online(phone)).toEqual(['alice', 'dr-rivera']);
+      await ok(laptop, 'conversation.open', { conversationId: 'c-here' });
+      await waitFor(() => presence.length === 1, 5_000, 'alice online on node A');
+      expect(await online(doctor)).toEqual(['alice', 'dr-rivera']);
+      phone.close(); // still on the laptop
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(presence).toEqual([{ conversationId: 'c-here', userId: 'alice', online: true }]);
+
+      // Node B stops: its people go offline for node A's followers.
+      await cluster.nodes[1]!.close();
+      await waitFor(() => presence.length === 2, 5_000, 'alice offline on node A');
+      expect(presence[1]).toEqual({ conversationId: 'c-here', userId: 'alice', online: false });
+      expect(await online(doctor)).toEqual(['dr-rivera']);
     });
 
     it('stops delivering to a family member on node B once the patient revokes on node A', async () => {
