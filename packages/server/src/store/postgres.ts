@@ -49,7 +49,6 @@ export async function createPostgresStore(options: PostgresOptions): Promise<Sto
     // An idle client died (a restarted server, a cut connection); the pool already dropped it.
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  if (options.schema) await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
 
   const engine: SqlEngine = {
     db,
@@ -86,6 +85,23 @@ export async function createPostgresStore(options: PostgresOptions): Promise<Sto
     ...guarded,
     appendEntries: announceUnknownCommits((requests) => guarded.appendEntries(requests)),
   };
-  await store.migrate();
+  // Nodes starting together on an empty database would race to create the schema and the
+  // migration tables (`if not exists` is not safe against a concurrent create): one at a time,
+  // under a session lock held on a connection of its own (the pool may have only one).
+  const lock = new pg.Client({ connectionString: options.connectionString });
+  lock.on('error', () => {
+    // A lost lock connection fails the query below or ends the session (and the lock) anyway.
+  });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock(hashtext($1))', [
+      `carethread:migrate:${options.schema ?? 'public'}`,
+    ]);
+    if (options.schema)
+      await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
+    await store.migrate();
+  } finally {
+    await lock.end(); // the session ends, and its lock with it
+  }
   return store;
 }

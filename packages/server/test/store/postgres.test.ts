@@ -82,6 +82,32 @@ describeWithServices('PostgreSQL store', ['DATABASE_URL'], ({ DATABASE_URL: url 
   });
 
   describe('PostgreSQL with two relay nodes', () => {
+    it('lets four nodes start at once on an empty database: one creates the schema, all work', async () => {
+      const schema = freshSchema();
+      const nodes = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          createPostgresStore({ connectionString: url, schema, poolSize: 1 }),
+        ),
+      );
+      try {
+        for (const [i, node] of nodes.entries())
+          expect(
+            await node.createConversation(
+              {
+                tenantId: 't1',
+                conversationId: `c-${String(i)}`,
+                title: 'Started together',
+                createdBy: 'dr',
+                createdAt: new Date().toISOString(),
+              },
+              [],
+            ),
+          ).toBe(true);
+      } finally {
+        await Promise.all(nodes.map((node) => node.close()));
+      }
+    });
+
     it('keeps sequence numbers gap-free and unique while two nodes append to one conversation', async () => {
       const schema = freshSchema();
       const nodeA = await createPostgresStore({
