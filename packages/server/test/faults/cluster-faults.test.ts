@@ -274,10 +274,10 @@ describeWithServices(
       }
       for (const { thread } of followers) await thread.open();
 
-      const traffic = sendTraffic(followers, 20, 150);
+      const traffic = sendTraffic(followers, 40, 150);
       await sleep(700);
       await redis.stop();
-      await sleep(2_500);
+      await sleep(4_000);
       await redis.start();
       const result = await traffic;
       // What crossed nodes while Redis was away never arrived live; the next message shows each
@@ -296,7 +296,7 @@ describeWithServices(
         ),
         views: views(followers).map((view) => view.filter((m) => result.sent.has(m.id))),
       });
-      printTally('Redis stopped for 2.5 s and restarted during traffic', scorecard);
+      printTally('Redis stopped for 4 s and restarted during traffic', scorecard);
       expectNothingLost(scorecard);
       expect(result.failures).toEqual([]);
       expect(scorecard.stored).toBe(scorecard.sent);
