@@ -18,12 +18,44 @@ export interface ClusterFanOut {
 /** Longest wait between reconnection attempts while Redis is unreachable. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
+type RedisClient = ReturnType<typeof createClient>;
+
+/** Commands the adapter sends without looking at the answer. */
+const FIRE_AND_FORGET = new Set(['publish', 'sPublish', 'subscribe', 'sSubscribe']);
+
+/**
+ * The client as the adapter gets it. The adapter sends Pub/Sub commands without handling their
+ * failure: when Redis drops, or when the relay closes while Redis is away, those rejections would
+ * go unhandled and end the process. Here they are handled (the adapter already treats Pub/Sub as
+ * lossy), and every connection the adapter duplicates is tracked so that closing ends them all.
+ */
+function guarded(client: RedisClient, opened: Set<RedisClient>): RedisClient {
+  opened.add(client);
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (property === 'duplicate')
+        return (...args: Parameters<RedisClient['duplicate']>) =>
+          guarded(target.duplicate(...args) as RedisClient, opened);
+      if (typeof value !== 'function') return value;
+      const method = (value as (...a: unknown[]) => unknown).bind(target);
+      if (typeof property !== 'string' || !FIRE_AND_FORGET.has(property)) return method;
+      return (...args: unknown[]) => {
+        const result = method(...args);
+        if (result instanceof Promise) result.catch(() => undefined);
+        return result;
+      };
+    },
+  });
+}
+
 export function createClusterFanOut(
   url: string,
   options: RelayConfig['redis'],
   logger: Logger,
   metrics: RelayMetrics,
 ): ClusterFanOut {
+  const opened = new Set<RedisClient>();
   const client = createClient({
     url,
     socket: {
@@ -57,9 +89,15 @@ export function createClusterFanOut(
   client.connect().catch((error: unknown) => {
     logger.error({ err: error }, 'Redis fan-out could not start');
   });
+  // Said once, so a node started while Redis is away does not look healthy in the logs.
+  const notYet = setTimeout(() => {
+    if (!connected)
+      logger.warn('Redis fan-out not connected yet: messages reach sockets on this node only');
+  }, 2_000);
+  notYet.unref();
 
   return {
-    adapter: createAdapter(client, {
+    adapter: createAdapter(guarded(client, opened), {
       streamName: options.streamName,
       channelPrefix: options.streamName,
       maxLen: options.maxLen,
@@ -67,9 +105,18 @@ export function createClusterFanOut(
       onlyPlaintext: true,
     }),
     async close() {
-      // A clean close waits for queued commands, which never drain while Redis is away.
-      if (client.isReady) await client.close();
-      else client.destroy();
+      clearTimeout(notYet);
+      // A clean close waits for queued commands, which never drain while Redis is away. The
+      // adapter closed its own connections' use with the Socket.IO server; end them here too.
+      for (const connection of opened) {
+        if (connection.isReady) await connection.close().catch(() => undefined);
+        else
+          try {
+            connection.destroy(); // also stops a reconnection loop under way
+          } catch {
+            // already closed
+          }
+      }
     },
   };
 }

@@ -25,6 +25,8 @@ import {
   type ParticipantView,
   type RequestOf,
   type ResponseOf,
+  type ServerEventName,
+  type ServerPayloadOf,
   type ServerToClientEvents,
 } from '@carethread/shared';
 import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
@@ -191,6 +193,30 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   // in-memory adapter has nobody to tell (and warns when asked).
   const clustered = deps.adapter !== undefined;
   const nodeId = randomUUID();
+  /** Every socket of this node is in this room: how a broadcast says "the other nodes only". */
+  const thisNode = `node:${nodeId}`;
+
+  /**
+   * Emits to everyone in `rooms` (but `except`) on every node. This node's sockets get it at
+   * once; the adapter's own broadcast would first wait for Redis to take it, so a slow or paused
+   * Redis would hold up delivery on the very node that has the socket.
+   */
+  function emitTo<E extends ServerEventName>(
+    rooms: string | string[],
+    event: E,
+    payload: ServerPayloadOf<E>,
+    except: string[] = [],
+  ): void {
+    const args = [payload] as Parameters<ServerToClientEvents[E]>;
+    io.local
+      .to(rooms)
+      .except(except)
+      .emit(event, ...args);
+    if (clustered)
+      io.to(rooms)
+        .except([...except, thisNode])
+        .emit(event, ...args);
+  }
 
   /** Tells this node's followers of a conversation that someone came or went (cluster-wide). */
   function announcePresence({ tenantId, conversationId, userId, online }: PresenceChange): void {
@@ -404,13 +430,13 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     for (const userId of losers) {
       leaveLocally(tenantId, userId, conversationId);
       if (clustered) io.serverSideEmit('access.ended', { tenantId, userId, conversationId });
-      io.to(userRoom(tenantId, userId)).emit('participant.removed', {
+      emitTo(userRoom(tenantId, userId), 'participant.removed', {
         conversationId,
         userId,
         ...(reason ? { reason } : {}),
       });
     }
-    io.to(conversationRoom(tenantId, conversationId)).emit('access.changed', { conversationId });
+    emitTo(conversationRoom(tenantId, conversationId), 'access.changed', { conversationId });
   }
 
   /** A family member's socket leaves the conversation when their consent expires. */
@@ -439,12 +465,16 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   function announceConsent(tenantId: string, request: ConsentRequestView): void {
     // The conversation's followers; the recipients, who are not in it until consent is given; and
     // the patient and signer wherever they are signed in (their consent lists).
-    io.to([
-      conversationRoom(tenantId, request.conversationId),
-      ...[request.patientId, request.signerId, ...request.recipients.map((r) => r.userId)].map(
-        (userId) => userRoom(tenantId, userId),
-      ),
-    ]).emit('consent.updated', request);
+    emitTo(
+      [
+        conversationRoom(tenantId, request.conversationId),
+        ...[request.patientId, request.signerId, ...request.recipients.map((r) => r.userId)].map(
+          (userId) => userRoom(tenantId, userId),
+        ),
+      ],
+      'consent.updated',
+      request,
+    );
     deps.onConsentChange({ tenantId, request });
     logger.info(
       { tenantId, requestId: request.requestId, state: request.state },
@@ -453,7 +483,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   }
 
   function announceMessage(tenantId: string, entry: MessageView, accessVersion: number): void {
-    io.to(contentRoom(tenantId, entry.conversationId, accessVersion)).emit('message', entry);
+    emitTo(contentRoom(tenantId, entry.conversationId, accessVersion), 'message', entry);
   }
 
   function announceParticipantAdded(
@@ -461,7 +491,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     conversationId: string,
     participant: ParticipantView,
   ): void {
-    io.to(conversationRoom(tenantId, conversationId)).emit('participant.added', {
+    emitTo(conversationRoom(tenantId, conversationId), 'participant.added', {
       conversationId,
       participant,
     });
@@ -473,9 +503,12 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     userId: string,
   ): void {
     // The others see the person leave; the person's own sockets hear it through their user room.
-    io.to(conversationRoom(tenantId, conversationId))
-      .except(userRoom(tenantId, userId))
-      .emit('participant.removed', { conversationId, userId });
+    emitTo(
+      conversationRoom(tenantId, conversationId),
+      'participant.removed',
+      { conversationId, userId },
+      [userRoom(tenantId, userId)],
+    );
     accessNarrowed(tenantId, conversationId, [userId]);
   }
 
@@ -595,7 +628,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       const { entry, duplicate, accessVersion } = await chat.edit(socket.data.identity, payload);
       if (!duplicate) {
         metrics.messages.inc({ kind: 'edit' });
-        io.to(contentRoom(socket.data.identity.tenantId, entry.conversationId, accessVersion)).emit(
+        emitTo(
+          contentRoom(socket.data.identity.tenantId, entry.conversationId, accessVersion),
           'message.edited',
           entry,
         );
@@ -610,16 +644,19 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     typing: async (socket, { conversationId, typing }) => {
       const { identity } = socket.data;
       await chat.requireMember(identity, conversationId);
-      socket
-        .to(conversationRoom(identity.tenantId, conversationId))
-        .emit('typing', { conversationId, userId: identity.userId, typing });
+      emitTo(
+        conversationRoom(identity.tenantId, conversationId),
+        'typing',
+        { conversationId, userId: identity.userId, typing },
+        [socket.id],
+      );
       return {};
     },
 
     'receipt.read': async (socket, { conversationId, seq }) => {
       const { identity } = socket.data;
       const readSeq = await chat.markRead(identity, conversationId, seq);
-      io.to(conversationRoom(identity.tenantId, conversationId)).emit('receipt', {
+      emitTo(conversationRoom(identity.tenantId, conversationId), 'receipt', {
         conversationId,
         userId: identity.userId,
         readSeq,
@@ -710,7 +747,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   io.on('connection', (socket) => {
     const { identity } = socket.data;
     metrics.connections.inc();
-    void socket.join(userRoom(identity.tenantId, identity.userId));
+    void socket.join([userRoom(identity.tenantId, identity.userId), thisNode]);
     armExpiry(socket);
     logger.debug({ tenant: identity.tenantId, user: identity.userId, sid: socket.id }, 'connected');
 

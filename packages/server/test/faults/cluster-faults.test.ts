@@ -302,6 +302,33 @@ describeWithServices(
       expect(scorecard.stored).toBe(scorecard.sent);
     }, 60_000);
 
+    it('keeps delivering between the sockets of one node while Redis is paused', async () => {
+      const { redis, cluster } = await clusterOnOwnRedis();
+      const [a] = cluster.nodes as [TestRelay];
+      await seedConversation(a, 'c-local', [{ userId: 'alice', role: 'patient' }]);
+      const doctor = await connectAs(a, await a.token('dr-rivera', 'provider'));
+      const alice = await connectAs(a, await a.token('alice', 'patient'));
+      cleanups.push(() => {
+        doctor.close();
+        alice.close();
+      });
+      await ok(alice, 'conversation.open', { conversationId: 'c-local' });
+      const aliceSaw: MessageView[] = [];
+      alice.on('message', (message) => aliceSaw.push(message));
+      redis.pause();
+      cleanups.push(() => {
+        redis.resume();
+      });
+      for (let i = 0; i < 3; i++)
+        await ok(doctor, 'message.send', {
+          conversationId: 'c-local',
+          id: `paused-local-${String(i)}`,
+          text: 'Redis is paused',
+        });
+      // Long before Redis answers again: this node does not wait for it to deliver its own.
+      await waitFor(() => aliceSaw.length === 3, 2_000, 'local delivery with Redis paused');
+    });
+
     it('delivers nothing written after a revocation on node A to the family member on node B, with Redis paused', async () => {
       const { redis, cluster } = await clusterOnOwnRedis();
       const [a, b] = cluster.nodes as [TestRelay, TestRelay];
