@@ -85,16 +85,35 @@ export const ConversationPath = z.object({ conversationId: ConversationId });
 export const ParticipantPath = z.object({ conversationId: ConversationId, userId: UserId });
 
 /** One entry of a conversation's audit trail: who changed what, and when. */
+/** What an audit entry records: changes to a conversation, and every access to protected data. */
+export const AUDIT_ACTIONS = [
+  'conversation.created',
+  'participant.added',
+  'participant.removed',
+  'conversation.archived',
+  /** A socket was let in (detail: role). */
+  'session.connected',
+  /** A connection attempt was refused (detail: code). */
+  'session.refused',
+  /** Opened, a history page or a catch-up (detail: via, fromSeq, toSeq, count; breakGlass). */
+  'conversation.read',
+  'message.sent',
+  'message.edited',
+  'consent.viewed',
+  'consent.signed',
+  'consent.revoked',
+  /** A host API call (detail: operation, status). */
+  'api.call',
+  /** A provider opened a conversation they are not a member of (detail: reason hash, until). */
+  'breakglass.opened',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 export const ApiAuditEvent = z.object({
   seq: z.int(),
   at: IsoTime,
   actorId: z.string(),
-  action: z.enum([
-    'conversation.created',
-    'participant.added',
-    'participant.removed',
-    'conversation.archived',
-  ]),
+  action: z.enum(AUDIT_ACTIONS),
   conversationId: z.nullable(ConversationId),
   /** Whom the action was about (a participant's user id); null for the conversation itself. */
   subjectId: z.nullable(z.string()),

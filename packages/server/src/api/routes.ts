@@ -302,9 +302,9 @@ export function hostApiRoutes({
       handler: async ({ identity, params, query }) => {
         await chat.requireMember(identity, params.conversationId);
         const limit = query.limit ?? DEFAULT_PAGE;
-        const rows = await store.listConversationAudit(
+        const rows = await store.listAuditEvents(
           identity.tenantId,
-          params.conversationId,
+          { conversationId: params.conversationId },
           decodeCursor(query.cursor, 0) ?? 0,
           limit + 1,
         );

@@ -8,6 +8,7 @@ import {
   entryFromRequest,
   type AppendRequest,
   type AppendResult,
+  type AuditEventRecord,
   type StoredEntry,
 } from './types.js';
 
@@ -46,6 +47,22 @@ export function toEntry(row: EntryRow): StoredEntry {
     editedAt: row.edited_at ?? null,
   };
   return message;
+}
+
+/** The audit entry of a stored message or correction: ids and numbers, never its text. */
+export function entryAudit(row: EntryRow): Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'> {
+  return {
+    at: row.created_at,
+    actorId: row.sender_id,
+    action: row.kind === 'edit' ? 'message.edited' : 'message.sent',
+    conversationId: row.conversation_id,
+    subjectId: null,
+    detail: {
+      seq: row.seq,
+      id: row.client_id,
+      ...(row.kind === 'edit' ? { targetSeq: Number(row.target_seq) } : {}),
+    },
+  };
 }
 
 /** What the store knows about a request's conversation, sender and id at write time. */

@@ -30,6 +30,44 @@ function walk<E extends { seq: number; prevHash: string; hash: string }>(
   return { ok: true, entries: entries.length, lastHash: prevHash };
 }
 
+/** The hash of one audit entry, chained to the one before it: what the store writes and checks. */
+export function auditHash(
+  tenantId: string,
+  entry: Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>,
+  prevHash: string,
+): string {
+  const { at, actorId, action, conversationId, subjectId, detail } = entry;
+  return canonicalHash({
+    tenantId,
+    at,
+    actorId,
+    action,
+    conversationId,
+    subjectId,
+    detail,
+    prevHash,
+  });
+}
+
+/** An audit entry as a row of `audit_events`, chained to `prevHash`. */
+export function auditRow(
+  tenantId: string,
+  entry: Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>,
+  prevHash: string,
+) {
+  return {
+    tenant_id: tenantId,
+    at: entry.at,
+    actor_id: entry.actorId,
+    action: entry.action,
+    conversation_id: entry.conversationId,
+    subject_id: entry.subjectId,
+    detail: JSON.stringify(entry.detail),
+    prev_hash: prevHash,
+    hash: auditHash(tenantId, entry, prevHash),
+  };
+}
+
 /**
  * Verifies a tenant's whole audit trail, oldest first (every conversation's entries merged by
  * seq; row numbers may skip, the hashes may not).
@@ -39,12 +77,7 @@ export function verifyAuditChain(
   tenantId: string,
   entries: readonly AuditEventRecord[],
 ): ChainCheck {
-  return walk(
-    entries,
-    ({ at, actorId, action, conversationId, subjectId, detail, prevHash }) =>
-      canonicalHash({ tenantId, at, actorId, action, conversationId, subjectId, detail, prevHash }),
-    false,
-  );
+  return walk(entries, (entry) => auditHash(tenantId, entry, entry.prevHash), false);
 }
 
 /**

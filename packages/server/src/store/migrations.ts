@@ -315,6 +315,21 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable('webhook_cursors').addColumn('lease_until', 'text').execute();
       },
     },
+    '0013_audit_by_person': {
+      async up(db: Kysely<unknown>) {
+        // A person's accounting of disclosures: what they did (actor) and what was done about them.
+        await db.schema
+          .createIndex('audit_events_by_actor')
+          .on('audit_events')
+          .columns(['tenant_id', 'actor_id', 'seq'])
+          .execute();
+        await db.schema
+          .createIndex('audit_events_by_subject')
+          .on('audit_events')
+          .columns(['tenant_id', 'subject_id', 'seq'])
+          .execute();
+      },
+    },
   };
 }
 

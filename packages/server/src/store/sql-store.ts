@@ -13,8 +13,10 @@ import type {
   TemplateKind,
   TemplateVersionView,
   WebhookEventType,
+  AuditAction,
 } from '@carethread/shared';
-import { decideAppend, toEntry, type EntryRow } from './append-rules.js';
+import { decideAppend, entryAudit, toEntry, type EntryRow } from './append-rules.js';
+import { auditRow, GENESIS_HASH } from './chain.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import {
   consentEvent,
@@ -39,7 +41,6 @@ import type {
   AppendResult,
   ConsentEventInput,
   ConsentEventRecord,
-  AuditAction,
   AuditEventRecord,
   ConversationRecord,
   DeadLetter,
@@ -141,9 +142,6 @@ async function narrowAccess(
     .where('id', '=', conversationId)
     .execute();
 }
-
-/** The hash before a request's first event. */
-const GENESIS = `sha256:${'0'.repeat(64)}`;
 
 function toConversation(
   row: Selectable<ConversationsTable> & { last_seq: number | null },
@@ -323,12 +321,13 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
   const { db } = engine;
   const outboxTenants = new Set(options.outboxTenants ?? []);
 
-  /** Appends to the tenant's hash-chained audit trail inside `trx`. */
+  /** Appends to the tenant's hash-chained audit trail inside `trx`, in the order given. */
   async function appendAudit(
     trx: Kysely<Database>,
     tenantId: string,
-    entry: Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>,
+    ...entries: Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>[]
   ): Promise<void> {
+    if (entries.length === 0) return;
     await engine.lockTenant?.(trx, tenantId);
     const last = await trx
       .selectFrom('audit_events')
@@ -337,21 +336,13 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       .orderBy('seq', 'desc')
       .limit(1)
       .executeTakeFirst();
-    const prevHash = last?.hash ?? GENESIS;
-    await trx
-      .insertInto('audit_events')
-      .values({
-        tenant_id: tenantId,
-        at: entry.at,
-        actor_id: entry.actorId,
-        action: entry.action,
-        conversation_id: entry.conversationId,
-        subject_id: entry.subjectId,
-        detail: JSON.stringify(entry.detail),
-        prev_hash: prevHash,
-        hash: canonicalHash({ tenantId, ...entry, prevHash }),
-      })
-      .execute();
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    const rows = entries.map((entry) => {
+      const row = auditRow(tenantId, entry, prevHash);
+      prevHash = row.hash;
+      return row;
+    });
+    await trx.insertInto('audit_events').values(rows).execute();
   }
 
   /** Writes webhook events inside `trx`, for tenants that have endpoints. */
@@ -378,7 +369,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       .limit(1)
       .executeTakeFirst();
     const seq = (last?.seq ?? 0) + 1;
-    const prevHash = last?.hash ?? GENESIS;
+    const prevHash = last?.hash ?? GENESIS_HASH;
     const hash = canonicalHash({ tenantId, requestId, seq, ...event, prevHash });
     await trx
       .insertInto('consent_events')
@@ -558,6 +549,9 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     // 5 columns x 1000 rows, also under the bound-parameter limit.
     for (let start = 0; start < events.length; start += 1000)
       await recordEvents(trx, events.slice(start, start + 1000));
+    // Every stored message is an audited access, committed with it (9 columns x 1000 rows).
+    for (let start = 0; start < inserts.length; start += 1000)
+      await appendAudit(trx, tenantId, ...inserts.slice(start, start + 1000).map(entryAudit));
   }
 
   return {
@@ -1082,16 +1076,30 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       });
     },
 
-    async listConversationAudit(tenantId, conversationId, afterSeq, limit) {
-      const rows = await db
+    appendAuditEvents(events) {
+      if (events.length === 0) return Promise.resolve();
+      const byTenant = new Map<string, Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>[]>();
+      for (const { tenantId, ...entry } of events)
+        byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), entry]);
+      return engine.writeTransaction(async (trx) => {
+        // Tenants in sorted order, so two nodes never wait on each other's tenant locks in a cycle.
+        for (const tenantId of [...byTenant.keys()].sort())
+          await appendAudit(trx, tenantId, ...(byTenant.get(tenantId) ?? []));
+      });
+    },
+
+    async listAuditEvents(tenantId, { conversationId, userId }, afterSeq, limit) {
+      let query = db
         .selectFrom('audit_events')
         .selectAll()
         .where('tenant_id', '=', tenantId)
-        .where('conversation_id', '=', conversationId)
-        .where('seq', '>', afterSeq)
-        .orderBy('seq')
-        .limit(limit)
-        .execute();
+        .where('seq', '>', afterSeq);
+      if (conversationId !== undefined) query = query.where('conversation_id', '=', conversationId);
+      if (userId !== undefined)
+        query = query.where((eb) =>
+          eb.or([eb('actor_id', '=', userId), eb('subject_id', '=', userId)]),
+        );
+      const rows = await query.orderBy('seq').limit(limit).execute();
       return rows.map((row) => ({
         seq: row.seq,
         at: row.at,

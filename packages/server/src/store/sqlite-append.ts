@@ -3,7 +3,8 @@
 // batched VALUES queries with Kysely (bench:store: ~34 -> ~20 µs of CPU per message at batch 50).
 // The rules are the shared `decideAppend`, so this path and the portable one answer alike.
 import type Sqlite from 'better-sqlite3';
-import { decideAppend, type AppendFacts, type EntryRow } from './append-rules.js';
+import { decideAppend, entryAudit, type AppendFacts, type EntryRow } from './append-rules.js';
+import { auditRow, GENESIS_HASH } from './chain.js';
 import { messageEvent, type OutboxRow } from './outbox.js';
 import type { AppendRequest, AppendResult } from './types.js';
 
@@ -52,7 +53,21 @@ export function createSqliteAppender(
      values (@tenant_id, @event_id, @type, @occurred_at, @data)`,
   );
 
+  const lastAuditHash = database
+    .prepare<[string], string>(
+      'select hash from audit_events where tenant_id = ? order by seq desc limit 1',
+    )
+    .pluck();
+  const insertAudit = database.prepare<ReturnType<typeof auditRow>>(
+    `insert into audit_events (tenant_id, at, actor_id, action, conversation_id, subject_id,
+       detail, prev_hash, hash)
+     values (@tenant_id, @at, @actor_id, @action, @conversation_id, @subject_id, @detail,
+       @prev_hash, @hash)`,
+  );
+
   const appendBatch = database.transaction((requests: readonly AppendRequest[]) => {
+    // Each tenant's audit chain: its newest hash, read once per batch.
+    const auditHeads = new Map<string, string>();
     // Within the batch, a conversation's newest sequence and a sender's membership are read once.
     const lastSeqs = new Map<string, number | undefined>();
     const archived = new Set<string>();
@@ -102,6 +117,11 @@ export function createSqliteAppender(
       if (decision.insert) {
         insert.run(decision.row);
         lastSeqs.set(conversationKey, decision.row.seq);
+        // The send is an audited access, committed with the message.
+        const head = auditHeads.get(tenantId) ?? lastAuditHash.get(tenantId) ?? GENESIS_HASH;
+        const audit = auditRow(tenantId, entryAudit(decision.row), head);
+        insertAudit.run(audit);
+        auditHeads.set(tenantId, audit.hash);
         if (outboxTenants.has(tenantId)) recordEvent.run(messageEvent(request, decision.row.seq));
       }
       return decision.result;

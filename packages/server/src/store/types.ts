@@ -1,6 +1,7 @@
 // The store contract: everything the relay persists goes through this interface, so an engine
 // (SQLite now, PostgreSQL next) is one implementation of it and one run of the contract tests.
 import type {
+  AuditAction,
   ConsentRequestView,
   ConsentState,
   ConsentTemplateContent,
@@ -153,9 +154,6 @@ export interface DeadLetter {
   redeliveredAt: string | null;
 }
 
-export type AuditAction =
-  'conversation.created' | 'participant.added' | 'participant.removed' | 'conversation.archived';
-
 /** One entry of a tenant's hash-chained audit trail. */
 export interface AuditEventRecord {
   seq: number;
@@ -168,6 +166,11 @@ export interface AuditEventRecord {
   prevHash: string;
   hash: string;
 }
+
+/** An audit entry to append; the store numbers and chains it. */
+export type NewAuditEvent = Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'> & {
+  tenantId: string;
+};
 
 export interface Store {
   /** Brings the schema up to date by running every numbered migration not yet applied. */
@@ -314,10 +317,15 @@ export interface Store {
     at: string,
     actorId: string,
   ): Promise<ConversationRecord | undefined>;
-  /** A conversation's audit entries after `afterSeq`, oldest first. */
-  listConversationAudit(
+  /** Appends access entries to their tenants' chains, in order, in one transaction. */
+  appendAuditEvents(events: readonly NewAuditEvent[]): Promise<void>;
+  /**
+   * A tenant's audit entries after `afterSeq`, oldest first: all of them (to verify the chain),
+   * one conversation's, or one person's (as actor or subject: HIPAA's accounting of disclosures).
+   */
+  listAuditEvents(
     tenantId: string,
-    conversationId: string,
+    filter: { conversationId?: string; userId?: string },
     afterSeq: number,
     limit: number,
   ): Promise<AuditEventRecord[]>;

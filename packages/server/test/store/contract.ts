@@ -2,6 +2,7 @@
 // `describeStoreContract(name, makeStore)` from their own test file.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Sender } from '@carethread/shared';
+import { verifyAuditChain } from '../../src/store/chain.js';
 import type { AppendRequest, Store } from '../../src/store/types.js';
 
 const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
@@ -542,6 +543,53 @@ export function describeStoreContract(
       expect(stranger).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     });
 
+    it('audits every stored message in its transaction, and access entries, in one verifiable chain', async () => {
+      await store.appendEntries([
+        message('c1', 'id-audit-01', 'secret words'),
+        message('c1', 'id-strange', 'refused', { ...patient, userId: 'mallory' }),
+      ]);
+      await store.appendEntries([
+        { ...message('c1', 'id-audit-02', 'secret correction'), kind: 'edit', targetSeq: 1 },
+      ]);
+      await store.appendAuditEvents([
+        {
+          tenantId: 't1',
+          at: at(5),
+          actorId: 'dr',
+          action: 'conversation.read',
+          conversationId: 'c1',
+          subjectId: null,
+          detail: { via: 'history', fromSeq: 1, toSeq: 2, count: 2 },
+        },
+        {
+          tenantId: 't2',
+          at: at(5),
+          actorId: 'alice',
+          action: 'session.connected',
+          conversationId: null,
+          subjectId: null,
+          detail: { role: 'patient' },
+        },
+      ]);
+      const all = await store.listAuditEvents('t1', {}, 0, 100);
+      expect(all.map((e) => [e.action, e.actorId, e.detail])).toEqual([
+        ['conversation.created', 'dr', { participants: 'dr,alice' }],
+        ['conversation.created', 'dr', { participants: 'dr,alice' }],
+        ['message.sent', 'alice', { seq: 1, id: 'id-audit-01' }],
+        ['message.edited', 'alice', { seq: 2, id: 'id-audit-02', targetSeq: 1 }],
+        ['conversation.read', 'dr', { via: 'history', fromSeq: 1, toSeq: 2, count: 2 }],
+      ]);
+      expect(JSON.stringify(all)).not.toContain('secret');
+      expect(verifyAuditChain('t1', all)).toMatchObject({ ok: true, entries: 5 });
+      expect(verifyAuditChain('t2', await store.listAuditEvents('t2', {}, 0, 100))).toMatchObject({
+        ok: true,
+        entries: 2,
+      });
+      // A person's accounting: what they did, and what was done about them.
+      const alices = await store.listAuditEvents('t1', { userId: 'alice' }, 0, 100);
+      expect(alices.map((e) => e.action)).toEqual(['message.sent', 'message.edited']);
+    });
+
     it("keeps a conversation's changes in a hash-chained audit trail, per tenant", async () => {
       await store.addParticipant(
         't1',
@@ -552,7 +600,7 @@ export function describeStoreContract(
       );
       await store.removeParticipant('t1', 'c1', 'bob', at(3), 'dr');
       await store.archiveConversation('t1', 'c1', at(4), 'host:ehr');
-      const trail = await store.listConversationAudit('t1', 'c1', 0, 100);
+      const trail = await store.listAuditEvents('t1', { conversationId: 'c1' }, 0, 100);
       expect(trail.map((e) => [e.action, e.actorId, e.subjectId])).toEqual([
         ['conversation.created', 'dr', null],
         ['participant.added', 'dr', 'bob'],
@@ -561,15 +609,15 @@ export function describeStoreContract(
       ]);
       expect(trail[0]?.detail).toEqual({ participants: 'dr,alice' });
       // The chain runs through the tenant: c2's creation sits between c1's creation and the rest.
-      const c2 = await store.listConversationAudit('t1', 'c2', 0, 100);
+      const c2 = await store.listAuditEvents('t1', { conversationId: 'c2' }, 0, 100);
       expect(c2[0]?.prevHash).toBe(trail[0]?.hash);
       expect(trail[1]?.prevHash).toBe(c2[0]?.hash);
-      expect(await store.listConversationAudit('t1', 'c1', trail[2]?.seq ?? 0, 100)).toHaveLength(
-        1,
-      );
-      expect((await store.listConversationAudit('t2', 'c1', 0, 100)).map((e) => e.action)).toEqual([
-        'conversation.created',
-      ]);
+      expect(
+        await store.listAuditEvents('t1', { conversationId: 'c1' }, trail[2]?.seq ?? 0, 100),
+      ).toHaveLength(1);
+      expect(
+        (await store.listAuditEvents('t2', { conversationId: 'c1' }, 0, 100)).map((e) => e.action),
+      ).toEqual(['conversation.created']);
     });
   });
 }
