@@ -21,6 +21,7 @@ import { createConsentPdfSealer } from './consent/pdf.js';
 import { loadReceiptSigner } from './consent/receipts.js';
 import { createConsentService } from './consent/requests.js';
 import { createTemplateService } from './consent/templates.js';
+import { createAccessLog } from './services/audit.js';
 import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
 import { createPostgresStore } from './store/postgres.js';
@@ -120,9 +121,17 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   const store = timedStore(untimedStore, metrics);
   registerWebhookBacklog(metrics, store, tenants);
   const presence = new PresenceTracker();
+  const accessLog = createAccessLog({
+    store,
+    batch: config.writeBatch,
+    onError: (error) => {
+      logger.error({ err: error }, 'an access could not be written to the audit trail');
+    },
+  });
   const limits = new Map(tenants.map((t) => [t.id, t.limits]));
   const chat = createChatService({
     store,
+    accessLog,
     presence,
     writeBatch: config.writeBatch,
     limitsOf: (tenantId) => {
@@ -181,6 +190,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       events.emit('consent', change);
     },
     presence,
+    accessLog,
     logger,
     metrics,
     isShuttingDown: () => shuttingDown,
@@ -203,6 +213,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     authenticate: createApiKeyLookup(tenants),
     logger,
     metrics,
+    accessLog,
     isShuttingDown: () => shuttingDown,
   });
   await http.ready();
@@ -252,6 +263,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       clearInterval(sweep);
       clearInterval(forgetOldKeys);
       await chat.drain();
+      await accessLog.drain();
       // Acks of the last batch are sent from promise continuations; let them all run first.
       await new Promise((resolve) => setImmediate(resolve));
       await transport.close();

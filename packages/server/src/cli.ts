@@ -3,6 +3,7 @@
 // prints it alone on stdout, so scripts can do TOKEN=$(pnpm carethread token ...);
 // `carethread verify <receipt>` checks a consent receipt against the relay's published keys.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
 import { Role } from '@carethread/shared';
@@ -10,6 +11,10 @@ import { DEV_AUDIENCE, DEV_ISSUER, DEV_TENANT_ID, loadDevSigningKey } from './au
 import { mintToken } from './auth/tokens.js';
 import { generateApiKey, hashApiKey, loadOrCreateDevApiKey } from './api/keys.js';
 import { verifyReceipt } from './consent/receipts.js';
+import { verifyTenantTrail } from './audit-verify.js';
+import { loadConfig } from './config.js';
+import { createPostgresStore } from './store/postgres.js';
+import { createThreadedSqliteStore } from './store/threaded.js';
 
 const USAGE = `Usage:
   carethread token --tenant dev --sub <user id> --role <patient|family|provider|staff> --name <display name>
@@ -26,6 +31,8 @@ const USAGE = `Usage:
   carethread templates publish <template.json> [--relay <url>]
   carethread dead-letters [--relay <url>]
 
+  carethread audit verify [--tenant <id>]...
+
 token: mints a token for the development tenant, whose key lives in CARETHREAD_DATA_DIR (default
 ./data), or with --key for your own tenant (a private JWK with its kid, e.g. to test a deployment).
 Production tokens are minted by your EHR back end with mintToken() from @carethread/server.
@@ -37,7 +44,11 @@ api-key: makes a new host API key and prints it (once) with the entry to add to 
 development tenant's key from CARETHREAD_DATA_DIR instead.
 templates publish, dead-letters: call the host API of the relay (default http://localhost:8080)
 with the API key in CARETHREAD_API_KEY. publish prints the version made (or the same version when
-the content is unchanged); dead-letters prints one line per event an endpoint did not take.`;
+the content is unchanged); dead-letters prints one line per event an endpoint did not take.
+audit verify: opens the relay's store (its configuration: CARETHREAD_CONFIG, CARETHREAD_DATA_DIR,
+DATABASE_URL) and checks every configured tenant's hash-chained audit trail, or the --tenant ones.
+Prints one line per tenant; for a broken trail, the first entry that does not check and why.
+Exit code 0 when every trail verifies, 1 when one does not.`;
 
 class UsageError extends Error {}
 
@@ -238,6 +249,53 @@ async function deadLetters(args: string[]): Promise<void> {
   if (count === 0) process.stderr.write('No dead letters.\n');
 }
 
+async function audit(args: string[]): Promise<void> {
+  const [action, ...rest] = args;
+  if (action !== 'verify') throw new UsageError('Use: carethread audit verify [--tenant <id>]');
+  const { values } = parseArgs({
+    args: rest,
+    options: { tenant: { type: 'string', multiple: true } },
+    strict: true,
+  });
+  const config = loadConfig();
+  const configured = [
+    ...config.tenants.map((t) => t.id),
+    ...(config.devTenant ? [DEV_TENANT_ID] : []),
+  ];
+  const tenantIds = values.tenant ?? configured;
+  const store = config.databaseUrl
+    ? await createPostgresStore({
+        connectionString: config.databaseUrl,
+        poolSize: 2,
+        ...(config.postgres.schema ? { schema: config.postgres.schema } : {}),
+      })
+    : await createThreadedSqliteStore({
+        filename: path.join(config.dataDir, 'carethread.sqlite'),
+        synchronous: config.sqlite.synchronous,
+      });
+  let broken = 0;
+  try {
+    for (const tenantId of tenantIds) {
+      const check = await verifyTenantTrail(store, tenantId);
+      if (check.ok) {
+        process.stdout.write(
+          `${tenantId}	ok	${String(check.entries)} entries, up to #${String(check.lastSeq)}
+`,
+        );
+      } else {
+        broken += 1;
+        process.stdout.write(
+          `${tenantId}	BROKEN	entry #${String(check.seq)} ${check.problem} (${String(check.entries)} entries before it verify)
+`,
+        );
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  if (broken > 0) process.exitCode = 1;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -252,6 +310,8 @@ async function main(argv: string[]): Promise<void> {
       return templates(rest);
     case 'dead-letters':
       return deadLetters(rest);
+    case 'audit':
+      return audit(rest);
     case undefined:
     case 'help':
     case '--help':

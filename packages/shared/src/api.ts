@@ -125,6 +125,11 @@ export const ApiAuditEvent = z.object({
 });
 export type ApiAuditEvent = z.infer<typeof ApiAuditEvent>;
 export const ApiAuditEventPage = pageOf(ApiAuditEvent);
+/** Whose accesses: one person's (as actor or subject), one conversation's, or both. */
+export const ApiAuditQuery = z.extend(PageQuery, {
+  userId: z.optional(UserId),
+  conversationId: z.optional(ConversationId),
+});
 
 /** A message the host's back end posts into a conversation (a reminder, a notice). */
 export const ApiSystemMessage = z.object({

@@ -19,6 +19,7 @@ import { hostIdentity } from '../auth/tokens.js';
 import { canonicalJson } from '../consent/canonical.js';
 import { RelayError } from '../services/errors.js';
 import type { RelayMetrics } from '../metrics.js';
+import type { AccessLog } from '../services/audit.js';
 import type { Store } from '../store/types.js';
 import type { ApiPrincipal } from './keys.js';
 import { openApiDocument } from './openapi.js';
@@ -32,6 +33,8 @@ export interface HostApiOptions {
   logger: Logger;
   metrics: RelayMetrics;
   isShuttingDown: () => boolean;
+  /** Every call is recorded here before its answer leaves. */
+  accessLog: AccessLog;
   now?: () => Date;
 }
 
@@ -104,23 +107,40 @@ export function mountHostApi(options: HostApiOptions): void {
     request: FastifyRequest,
     principal: ApiPrincipal,
   ): Promise<Answer> {
+    const identity = hostIdentity(principal.tenantId, principal.keyId);
+    let answer: Answer;
     try {
       const result = await spec.handler({
-        identity: hostIdentity(principal.tenantId, principal.keyId),
+        identity,
         baseUrl: `${request.protocol}://${request.host}`,
         params: parsePart(spec.params, request.params, 'path'),
         query: parsePart(spec.query, request.query, 'query'),
         body: parsePart(spec.body, request.body ?? {}, 'body'),
       });
-      return { status: spec.success.status, body: result };
+      answer = { status: spec.success.status, body: result };
+    } catch (error) {
+      if (error instanceof RelayError) answer = failure(error.code, error.message);
+      else {
+        logger.error(
+          { err: error, operation: spec.operationId, tenant: principal.tenantId },
+          'host API handler failed',
+        );
+        answer = failure('INTERNAL');
+      }
+    }
+    const { conversationId } = (request.params ?? {}) as { conversationId?: unknown };
+    try {
+      await options.accessLog.record(principal.tenantId, {
+        actorId: identity.userId,
+        action: 'api.call',
+        conversationId: typeof conversationId === 'string' ? conversationId : null,
+        detail: { operation: spec.operationId, status: answer.status },
+      });
     } catch (error) {
       if (error instanceof RelayError) return failure(error.code, error.message);
-      logger.error(
-        { err: error, operation: spec.operationId, tenant: principal.tenantId },
-        'host API handler failed',
-      );
-      return failure('INTERNAL');
+      throw error;
     }
+    return answer;
   }
 
   function send(reply: FastifyReply, answer: Answer): FastifyReply {

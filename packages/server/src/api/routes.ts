@@ -3,6 +3,7 @@
 // the rules, and live sockets hear of every change through the transport's announcements.
 import {
   ApiAuditEventPage,
+  ApiAuditQuery,
   ApiConsentCancel,
   ApiConsentEventPage,
   ApiConsentRecord,
@@ -305,6 +306,34 @@ export function hostApiRoutes({
         const rows = await store.listAuditEvents(
           identity.tenantId,
           { conversationId: params.conversationId },
+          decodeCursor(query.cursor, 0) ?? 0,
+          limit + 1,
+        );
+        return pageAfter(rows, limit, (row) => row.seq);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/audit',
+      operationId: 'listAuditEvents',
+      summary:
+        "The tenant's audit trail: every access and change, for one person (HIPAA accounting), one conversation, or all",
+      tag: 'Audit',
+      query: ApiAuditQuery,
+      success: {
+        status: 200,
+        description: 'A page of audit entries, oldest first, hash-chained through the tenant.',
+        schema: ApiAuditEventPage,
+      },
+      errors: [],
+      handler: async ({ identity, query }) => {
+        const limit = query.limit ?? DEFAULT_PAGE;
+        const rows = await store.listAuditEvents(
+          identity.tenantId,
+          {
+            ...(query.userId === undefined ? {} : { userId: query.userId }),
+            ...(query.conversationId === undefined ? {} : { conversationId: query.conversationId }),
+          },
           decodeCursor(query.cursor, 0) ?? 0,
           limit + 1,
         );

@@ -30,6 +30,7 @@ import type {
   Store,
   StoredEntry,
 } from '../store/types.js';
+import type { AccessLog } from './audit.js';
 import { createBatcher } from './batcher.js';
 import { RelayError } from './errors.js';
 import type { PresenceTracker } from './presence.js';
@@ -38,6 +39,8 @@ const CARE_TEAM: readonly Role[] = ['provider', 'staff'];
 
 export interface ChatServiceDeps {
   store: Store;
+  /** Every read is recorded here before it answers. */
+  accessLog: AccessLog;
   presence: PresenceTracker;
   limitsOf: (tenantId: string) => TenantLimits;
   writeBatch: { lingerMs: number; maxSize: number };
@@ -64,6 +67,7 @@ function toNewParticipant(input: ParticipantInput): NewParticipant {
 
 export function createChatService({
   store,
+  accessLog,
   presence,
   limitsOf,
   writeBatch,
@@ -160,6 +164,12 @@ export function createChatService({
     if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
     const member = await requireMember(identity, conversationId);
     const participants = await store.listParticipants(identity.tenantId, conversationId);
+    await accessLog.record(identity.tenantId, {
+      actorId: identity.userId,
+      action: 'conversation.read',
+      conversationId,
+      detail: { via: 'open', lastSeq: conversation.lastSeq },
+    });
     return {
       snapshot: {
         conversationId,
@@ -208,6 +218,26 @@ export function createChatService({
       duplicate: result.duplicate,
       accessVersion: result.accessVersion,
     };
+  }
+
+  /** A page read: which sequence numbers left the store (nothing of what they say). */
+  function recordRead(
+    identity: Identity,
+    conversationId: string,
+    via: 'history' | 'sync',
+    entries: readonly { seq: number }[],
+  ): Promise<void> {
+    return accessLog.record(identity.tenantId, {
+      actorId: identity.userId,
+      action: 'conversation.read',
+      conversationId,
+      detail: {
+        via,
+        count: entries.length,
+        fromSeq: entries[0]?.seq ?? null,
+        toSeq: entries.at(-1)?.seq ?? null,
+      },
+    });
   }
 
   function senderOf(identity: Identity) {
@@ -336,7 +366,14 @@ export function createChatService({
     async history(identity: Identity, input: HistoryPage): Promise<HistoryPageResult> {
       await requireMember(identity, input.conversationId);
       const limit = Math.min(input.limit ?? 50, HISTORY_PAGE_MAX);
-      return store.history(identity.tenantId, input.conversationId, input.beforeSeq, limit);
+      const page = await store.history(
+        identity.tenantId,
+        input.conversationId,
+        input.beforeSeq,
+        limit,
+      );
+      await recordRead(identity, input.conversationId, 'history', page.messages);
+      return page;
     },
 
     async sync(identity: Identity, input: Sync): Promise<SyncResult> {
@@ -349,6 +386,7 @@ export function createChatService({
         limit,
       );
       const lastSeq = entries.at(-1)?.seq ?? input.afterSeq;
+      await recordRead(identity, input.conversationId, 'sync', entries);
       return { entries, hasMore, lastSeq };
     },
 

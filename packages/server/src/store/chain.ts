@@ -8,15 +8,24 @@ import type { AuditEventRecord, ConsentEventRecord } from './types.js';
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
 
 export type ChainCheck =
-  { ok: true; entries: number; lastHash: string } | { ok: false; seq: number; problem: string };
+  | { ok: true; entries: number; lastHash: string; lastSeq: number }
+  | { ok: false; seq: number; problem: string };
+
+/** Where a check of a long chain, page by page, goes on from: the end of the page before. */
+export interface ChainPosition {
+  lastHash: string;
+  lastSeq: number;
+}
+const START: ChainPosition = { lastHash: GENESIS_HASH, lastSeq: 0 };
 
 function walk<E extends { seq: number; prevHash: string; hash: string }>(
   entries: readonly E[],
   hashOf: (entry: E) => string,
   consecutive: boolean,
+  from: ChainPosition = START,
 ): ChainCheck {
-  let prevHash = GENESIS_HASH;
-  let prevSeq = 0;
+  let prevHash = from.lastHash;
+  let prevSeq = from.lastSeq;
   for (const entry of entries) {
     if (consecutive ? entry.seq !== prevSeq + 1 : entry.seq <= prevSeq)
       return { ok: false, seq: entry.seq, problem: `follows entry ${String(prevSeq)}` };
@@ -27,7 +36,7 @@ function walk<E extends { seq: number; prevHash: string; hash: string }>(
     prevHash = entry.hash;
     prevSeq = entry.seq;
   }
-  return { ok: true, entries: entries.length, lastHash: prevHash };
+  return { ok: true, entries: entries.length, lastHash: prevHash, lastSeq: prevSeq };
 }
 
 /** The hash of one audit entry, chained to the one before it: what the store writes and checks. */
@@ -70,14 +79,16 @@ export function auditRow(
 
 /**
  * Verifies a tenant's whole audit trail, oldest first (every conversation's entries merged by
- * seq; row numbers may skip, the hashes may not).
+ * seq; row numbers may skip, the hashes may not). A long trail is checked page by page, each
+ * page going on `from` the result of the one before.
  * @example verifyAuditChain('st-marys', entries).ok
  */
 export function verifyAuditChain(
   tenantId: string,
   entries: readonly AuditEventRecord[],
+  from?: ChainPosition,
 ): ChainCheck {
-  return walk(entries, (entry) => auditHash(tenantId, entry, entry.prevHash), false);
+  return walk(entries, (entry) => auditHash(tenantId, entry, entry.prevHash), false, from);
 }
 
 /**

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import { decodeJwt } from 'jose';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import {
   HandshakeAuth,
@@ -45,6 +46,7 @@ import {
 import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
 import { coalesceFlushedFrames } from './coalesce-writes.js';
 import type { RelayMetrics } from '../metrics.js';
+import type { AccessLog } from '../services/audit.js';
 
 export interface SocketData {
   identity: Identity;
@@ -99,6 +101,8 @@ export interface SocketTransportDeps {
   /** Told of every consent state change, after it committed (the host integration listens). */
   onConsentChange: (change: ConsentChange) => void;
   presence: PresenceTracker;
+  /** Connections, refusals and consent steps are recorded here. */
+  accessLog: AccessLog;
   logger: Logger;
   metrics: RelayMetrics;
   isShuttingDown: () => boolean;
@@ -155,6 +159,41 @@ export interface SocketTransport {
 
 export function attachSocketTransport(deps: SocketTransportDeps): SocketTransport {
   const { config, tenants, verifier, chat, templates, consents, presence, logger, metrics } = deps;
+  const { accessLog } = deps;
+  const tenantByIssuer = new Map(tenants.map((t) => [t.issuer, t.id]));
+
+  /** A refused connection, in the audit trail of the tenant its token names (if any). */
+  function auditRefusal(token: unknown, code: ErrorCode, address: string): void {
+    if (typeof token !== 'string') return;
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      return; // not a JWT: no tenant to tell
+    }
+    const tenantId = typeof issuer === 'string' ? tenantByIssuer.get(issuer) : undefined;
+    // The token did not verify, so its subject is not trusted as the actor.
+    if (tenantId)
+      accessLog.note(tenantId, {
+        actorId: 'unverified',
+        action: 'session.refused',
+        detail: { code, address },
+      });
+  }
+
+  /** A consent step, recorded before its answer leaves. */
+  const auditConsent = (
+    socket: RelaySocket,
+    action: 'consent.viewed' | 'consent.signed' | 'consent.revoked',
+    request: ConsentRequestView,
+  ) =>
+    accessLog.record(socket.data.identity.tenantId, {
+      actorId: socket.data.identity.userId,
+      action,
+      conversationId: request.conversationId,
+      subjectId: request.patientId,
+      detail: { requestId: request.requestId },
+    });
   const anyTenantOrigins = tenants.flatMap((t) => t.allowedOrigins);
   const connectionLimiter = new KeyedRateLimiter(
     config.limits.connectionsPerMinutePerAddress / 60,
@@ -324,11 +363,15 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         next();
       },
       (error: unknown) => {
+        const { token } = socket.handshake.auth as { token?: unknown };
+        const address = clientAddress(socket.request, config.trustProxy);
         if (error instanceof HandshakeError) {
+          auditRefusal(token, error.data.code, address);
           next(error);
           return;
         }
         if (error instanceof AuthError) {
+          auditRefusal(token, error.code, address);
           next(new HandshakeError(error.code, error.message));
           return;
         }
@@ -521,6 +564,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
     'consent.view': async (socket, { requestId }) => {
       const { view, viewedNow } = await consents.view(socket.data.identity, requestId);
+      await auditConsent(socket, 'consent.viewed', view.request);
       if (viewedNow) announceConsent(socket.data.identity.tenantId, view.request);
       return view;
     },
@@ -531,6 +575,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         ip: clientAddress(socket.request, config.trustProxy),
         userAgent: socket.handshake.headers['user-agent'] ?? '',
       });
+      await auditConsent(socket, 'consent.signed', request);
       announceConsent(socket.data.identity.tenantId, request);
       return result;
     },
@@ -554,11 +599,20 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         request.recipients.map((r) => r.userId),
         reason,
       );
+      await auditConsent(socket, 'consent.revoked', request);
       announceConsent(tenantId, request);
       return request;
     },
 
-    'consent.pdf': (socket, { requestId }) => consents.pdf(socket.data.identity, requestId),
+    'consent.pdf': async (socket, { requestId }) => {
+      const pdf = await consents.pdf(socket.data.identity, requestId);
+      await accessLog.record(socket.data.identity.tenantId, {
+        actorId: socket.data.identity.userId,
+        action: 'consent.viewed',
+        detail: { requestId, via: 'pdf' },
+      });
+      return pdf;
+    },
 
     'consent.list': async (socket, { conversationId }) => ({
       requests: await consents.list(socket.data.identity, conversationId),
@@ -747,6 +801,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   io.on('connection', (socket) => {
     const { identity } = socket.data;
     metrics.connections.inc();
+    accessLog.note(identity.tenantId, {
+      actorId: identity.userId,
+      action: 'session.connected',
+      detail: { role: identity.role, address: clientAddress(socket.request, config.trustProxy) },
+    });
     void socket.join([userRoom(identity.tenantId, identity.userId), thisNode]);
     armExpiry(socket);
     logger.debug({ tenant: identity.tenantId, user: identity.userId, sid: socket.id }, 'connected');

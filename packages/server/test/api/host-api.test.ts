@@ -263,18 +263,28 @@ describe('conversations', () => {
     const missing = await api('DELETE', '/api/v1/conversations/c-1/participants/nurse-kim');
     expect(missing.status).toBe(404);
 
+    // The trail pages with a cursor; with the changes it holds every access (API calls, reads).
     const trail = ApiAuditEventPage.parse(
       (await api('GET', '/api/v1/conversations/c-1/audit?limit=2')).body,
     );
-    expect(trail.items.map((e) => [e.action, e.actorId, e.subjectId])).toEqual([
+    const rest = ApiAuditEventPage.parse(
+      (await api('GET', `/api/v1/conversations/c-1/audit?cursor=${trail.next ?? ''}&limit=100`))
+        .body,
+    );
+    expect(trail.items).toHaveLength(2);
+    expect(rest.items[0]?.seq).toBeGreaterThan(trail.items[1]?.seq ?? Infinity);
+    const all = [...trail.items, ...rest.items];
+    const changes = ['conversation.created', 'participant.added', 'participant.removed'];
+    expect(
+      all.filter((e) => changes.includes(e.action)).map((e) => [e.action, e.actorId, e.subjectId]),
+    ).toEqual([
       ['conversation.created', 'host:dev', null],
       ['participant.added', 'host:dev', 'nurse-kim'],
+      ['participant.removed', 'host:dev', 'nurse-kim'],
     ]);
-    const rest = ApiAuditEventPage.parse(
-      (await api('GET', `/api/v1/conversations/c-1/audit?cursor=${trail.next ?? ''}`)).body,
-    );
-    expect(rest.items.map((e) => e.action)).toEqual(['participant.removed']);
-    expect(rest.items[0]?.prevHash).toBe(trail.items[1]?.hash);
+    expect(
+      all.filter((e) => e.action === 'api.call').map((e) => [e.detail.operation, e.detail.status]),
+    ).toContainEqual(['removeParticipant', 204]);
   });
 
   it('posts a message as the organisation, delivered live, once per id', async () => {
