@@ -1,5 +1,6 @@
 // One relay under test, in its own process (its own core): either a bare Socket.IO server that
-// only broadcasts, or the CareThread relay with auth, validation, membership and the SQLite store.
+// only broadcasts, or the CareThread relay with auth, validation, membership and its store (SQLite
+// in a data folder of its own, or, for the cluster benchmark, a node on PostgreSQL + Redis).
 // Talks to the benchmark over IPC: sends { port }, answers 'stats' with RSS and CPU time.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,20 @@ import { Server } from 'socket.io';
 import { createRelay, parseConfig } from '../src/index.js';
 import { createSqliteStore } from '../src/store/sqlite.js';
 
-type Mode = 'bare' | 'carethread';
+export type Mode = 'bare' | 'carethread';
+
+/** What the benchmark passes to a CareThread child (as JSON in argv[3]). */
+export interface ChildOptions {
+  publicJwk: Record<string, unknown>;
+  /** A cluster node: PostgreSQL schema, Redis stream and data folder shared with the other nodes. */
+  cluster?: {
+    databaseUrl: string;
+    schema: string;
+    redisUrl: string;
+    streamName: string;
+    dataDir: string;
+  };
+}
 
 export interface ChildStats {
   rss: number;
@@ -58,16 +72,25 @@ async function startBare(): Promise<{ port: number; close: () => Promise<void> }
   };
 }
 
-async function startCareThread(
-  publicJwk: Record<string, unknown>,
-): Promise<{ port: number; close: () => Promise<void> }> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'carethread-bench-'));
-  const inline = process.env.BENCH_STORE === 'inline';
+async function startCareThread({
+  publicJwk,
+  cluster,
+}: ChildOptions): Promise<{ port: number; close: () => Promise<void> }> {
+  // A cluster's data folder belongs to the benchmark (the nodes share its keys); a lone relay's
+  // is its own.
+  const dataDir = cluster?.dataDir ?? mkdtempSync(path.join(tmpdir(), 'carethread-bench-'));
+  const inline = process.env.BENCH_STORE === 'inline' && !cluster;
   const relay = await createRelay(
     parseConfig({
       port: 0,
       host: '127.0.0.1',
       dataDir,
+      ...(cluster && {
+        databaseUrl: cluster.databaseUrl,
+        postgres: { poolSize: 10, schema: cluster.schema },
+        redisUrl: cluster.redisUrl,
+        redis: { streamName: cluster.streamName, maxLen: 10_000 },
+      }),
       devTenant: false,
       logLevel: 'warn',
       writeBatch: { lingerMs: Number(process.env.BENCH_LINGER_MS ?? 2), maxSize: 500 },
@@ -97,20 +120,32 @@ async function startCareThread(
       : {},
   );
   const port = await relay.listen();
+  if (cluster) await untilRedisConnected(port);
   return {
     port,
     close: async () => {
       await relay.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!cluster) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A node counts as started once its fan-out is connected (its gauge in /metrics says 1). */
+async function untilRedisConnected(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
+    if (/^carethread_redis_connected 1$/m.test(text)) return;
+    if (Date.now() > deadline) throw new Error('the relay did not connect to Redis');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 const mode = process.argv[2] as Mode;
 const server =
   mode === 'bare'
     ? await startBare()
-    : await startCareThread(JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>);
+    : await startCareThread(JSON.parse(process.argv[3] ?? '{}') as ChildOptions);
 process.on('message', (message: string) => {
   if (message === 'stats') process.send?.({ stats: stats() });
   if (message === 'stop') void server.close().then(() => process.exit(0));
