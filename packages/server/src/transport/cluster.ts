@@ -65,10 +65,12 @@ export function createClusterFanOut(
     },
   });
   let connected = false;
+  let closing = false;
   const setConnected = (value: boolean) => {
     metrics.redisConnected.set(value ? 1 : 0);
     if (value === connected) return;
     connected = value;
+    if (closing) return; // our own shutdown, not an outage
     if (value) logger.info('Redis fan-out connected');
     else
       logger.warn(
@@ -105,6 +107,7 @@ export function createClusterFanOut(
       onlyPlaintext: true,
     }),
     async close() {
+      closing = true;
       clearTimeout(notYet);
       // A clean close waits for queued commands, which never drain while Redis is away. The
       // adapter closed its own connections' use with the Socket.IO server; end them here too.
