@@ -100,6 +100,22 @@ export const TenantConfig = z
       .default([]),
     /** Where the relay tells the host's back end what happened (signed, at-least-once, in order). */
     webhooks: z.array(WebhookEndpoint).default([]),
+    /**
+     * Break-glass: a provider token with a `break_glass` claim (the reason) may read a
+     * conversation the provider is not a member of, for `minutes` after the token was issued.
+     * Every read is flagged in the audit trail and the host is told (webhook breakglass.opened).
+     */
+    breakGlass: z
+      .object({
+        enabled: z.boolean().default(false),
+        minutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(60),
+      })
+      .default({ enabled: false, minutes: 60 }),
   })
   .refine((t) => (t.jwksUrl === undefined) !== (t.jwks === undefined), {
     message: 'give exactly one of jwksUrl or jwks',

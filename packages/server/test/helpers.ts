@@ -58,6 +58,7 @@ export async function makeTenant(
     limits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
     apiKeys: [{ id: `${id}-ehr`, sha256: hashApiKey(apiKey) }],
     webhooks: [],
+    breakGlass: { enabled: false, minutes: 60 },
     ...overrides,
   };
   return { config, key: privateKey, kid, apiKey };

@@ -17,10 +17,12 @@ const CONSENT_EVENT_TYPES = [
   'consent.expired',
   'consent.cancelled',
 ] as const;
+const BREAK_GLASS_EVENT_TYPES = ['breakglass.opened'] as const;
 export const WEBHOOK_EVENT_TYPES = [
   ...MESSAGE_EVENT_TYPES,
   ...PARTICIPANT_EVENT_TYPES,
   ...CONSENT_EVENT_TYPES,
+  ...BREAK_GLASS_EVENT_TYPES,
 ] as const;
 export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
 export type WebhookEventType = z.infer<typeof WebhookEventType>;
@@ -59,6 +61,17 @@ export const WebhookConsentData = z.object({
 });
 export type WebhookConsentData = z.infer<typeof WebhookConsentData>;
 
+/** A provider opened a conversation they are not a member of, under a break-glass token. */
+export const WebhookBreakGlassData = z.object({
+  conversationId: ConversationId,
+  userId: UserId,
+  /** The reason the host put in the token; absent in notification-only payloads. */
+  reason: z.optional(z.string()),
+  /** When the break-glass access ends. */
+  until: IsoTime,
+});
+export type WebhookBreakGlassData = z.infer<typeof WebhookBreakGlassData>;
+
 const envelope = {
   /** Unique per event: deliveries of the same event carry the same id. */
   id: z.string(),
@@ -73,5 +86,6 @@ export const WebhookEvent = z.discriminatedUnion('type', [
   z.object({ ...envelope, type: z.enum(MESSAGE_EVENT_TYPES), data: WebhookMessageData }),
   z.object({ ...envelope, type: z.enum(PARTICIPANT_EVENT_TYPES), data: WebhookParticipantData }),
   z.object({ ...envelope, type: z.enum(CONSENT_EVENT_TYPES), data: WebhookConsentData }),
+  z.object({ ...envelope, type: z.enum(BREAK_GLASS_EVENT_TYPES), data: WebhookBreakGlassData }),
 ]);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;

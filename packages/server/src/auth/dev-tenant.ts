@@ -38,5 +38,7 @@ export function devTenantConfig(
     limits,
     apiKeys: [{ id: 'dev', sha256: apiKeySha256 }],
     webhooks,
+    // On in development so the flow can be tried; a production tenant turns it on explicitly.
+    breakGlass: { enabled: true, minutes: 60 },
   };
 }

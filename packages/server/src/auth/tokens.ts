@@ -27,6 +27,11 @@ export interface Identity {
   /** From the `auth_time` claim when the host sends it. */
   authTime: Date | null;
   /**
+   * A provider's emergency access (the `break_glass` claim, allowed by the tenant): the reason,
+   * and when it ends.
+   */
+  breakGlass: { reason: string; until: Date } | null;
+  /**
    * Set when the host's back end acts through the host API (never from a user token): it may
    * read and manage every conversation of its tenant without being a participant.
    */
@@ -46,6 +51,7 @@ export function hostIdentity(tenantId: string, keyId: string): Identity {
     issuedAt: now,
     expiresAt: new Date(now.getTime() + 60_000),
     authTime: null,
+    breakGlass: null,
     host: { keyId },
   };
 }
@@ -61,6 +67,8 @@ const UserClaims = z.object({
   iat: z.number(),
   /** When the person signed in to the host (OpenID Connect); recorded with a consent signature. */
   auth_time: z.number().optional(),
+  /** Break-glass: why this provider needs a conversation they are not a member of. */
+  break_glass: z.string().trim().min(10).max(500).optional(),
 });
 
 export class AuthError extends Error {
@@ -151,6 +159,16 @@ export function createTenantVerifier(tenant: TenantConfig): TenantVerifier {
         );
       }
       const c = claims.data;
+      if (c.break_glass !== undefined && !(tenant.breakGlass.enabled && c.role === 'provider'))
+        throw new AuthError(
+          'FORBIDDEN',
+          tenant.breakGlass.enabled
+            ? 'Break-glass access is for providers only.'
+            : 'Break-glass access is not enabled for this organisation. Sign in without it, or ask your administrator.',
+        );
+      const issuedAt = new Date(c.iat * 1000);
+      const expiresAt = new Date(c.exp * 1000);
+      const breakGlassEnds = new Date(issuedAt.getTime() + tenant.breakGlass.minutes * 60_000);
       return {
         tenantId: tenant.id,
         userId: c.sub,
@@ -158,9 +176,16 @@ export function createTenantVerifier(tenant: TenantConfig): TenantVerifier {
         displayName: c.name,
         relationship: c.relationship ?? null,
         title: c.title ?? null,
-        issuedAt: new Date(c.iat * 1000),
-        expiresAt: new Date(c.exp * 1000),
+        issuedAt,
+        expiresAt,
         authTime: c.auth_time === undefined ? null : new Date(c.auth_time * 1000),
+        breakGlass:
+          c.break_glass === undefined
+            ? null
+            : {
+                reason: c.break_glass,
+                until: breakGlassEnds < expiresAt ? breakGlassEnds : expiresAt,
+              },
       };
     },
   };
@@ -209,6 +234,11 @@ export interface MintOptions {
    * every consent signature, so pass it when you know it.
    */
   authTime?: Date;
+  /**
+   * Break-glass: the reason a provider needs a conversation they are not a member of (10 to 500
+   * characters). The tenant must allow it; access lasts its `breakGlass.minutes` from now.
+   */
+  breakGlass?: string;
 }
 
 /**
@@ -225,6 +255,7 @@ export function mintToken(options: MintOptions): Promise<string> {
   if (options.relationship) claims.relationship = options.relationship;
   if (options.title) claims.title = options.title;
   if (options.authTime) claims.auth_time = Math.floor(options.authTime.getTime() / 1000);
+  if (options.breakGlass !== undefined) claims.break_glass = options.breakGlass;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: options.alg ?? 'ES256', kid: options.kid, typ: 'JWT' })
     .setIssuer(options.issuer)

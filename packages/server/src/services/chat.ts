@@ -144,6 +144,41 @@ export function createChatService({
     throw new RelayError('FORBIDDEN', 'You are not a participant of this conversation.');
   }
 
+  /**
+   * The access check of reads (open, history, catch-up): a member, or a provider under an
+   * unexpired break-glass token, who reads without being one (writes still need membership).
+   */
+  async function requireReader(
+    identity: Identity,
+    conversationId: string,
+  ): Promise<{ reader: ParticipantRecord; breakGlass: boolean }> {
+    try {
+      return { reader: await requireMember(identity, conversationId), breakGlass: false };
+    } catch (error) {
+      const emergency = identity.breakGlass;
+      if (!(error instanceof RelayError && error.code === 'FORBIDDEN' && emergency)) throw error;
+      if (now() >= emergency.until)
+        throw new RelayError(
+          'FORBIDDEN',
+          'Your break-glass access has ended. Ask for a new one if you still need this conversation.',
+        );
+      return {
+        reader: {
+          tenantId: identity.tenantId,
+          conversationId,
+          userId: identity.userId,
+          role: identity.role,
+          displayName: identity.displayName,
+          relationship: null,
+          title: identity.title,
+          readSeq: 0,
+          addedAt: now().toISOString(),
+        },
+        breakGlass: true,
+      };
+    }
+  }
+
   async function requireCareTeamMember(identity: Identity, conversationId: string): Promise<void> {
     const member = await requireMember(identity, conversationId);
     if (!CARE_TEAM.includes(member.role)) {
@@ -162,13 +197,24 @@ export function createChatService({
   ): Promise<{ snapshot: ConversationSnapshot; accessVersion: number }> {
     const conversation = await store.getConversation(identity.tenantId, conversationId);
     if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
-    const member = await requireMember(identity, conversationId);
+    const { reader: member, breakGlass } = await requireReader(identity, conversationId);
     const participants = await store.listParticipants(identity.tenantId, conversationId);
+    if (breakGlass && identity.breakGlass)
+      // Recorded with the host told (webhook), before anything of the conversation is shown.
+      await accessLog.record(identity.tenantId, {
+        actorId: identity.userId,
+        action: 'breakglass.opened',
+        conversationId,
+        detail: {
+          reason: identity.breakGlass.reason,
+          until: identity.breakGlass.until.toISOString(),
+        },
+      });
     await accessLog.record(identity.tenantId, {
       actorId: identity.userId,
       action: 'conversation.read',
       conversationId,
-      detail: { via: 'open', lastSeq: conversation.lastSeq },
+      detail: { via: 'open', lastSeq: conversation.lastSeq, ...(breakGlass ? { breakGlass } : {}) },
     });
     return {
       snapshot: {
@@ -226,6 +272,7 @@ export function createChatService({
     conversationId: string,
     via: 'history' | 'sync',
     entries: readonly { seq: number }[],
+    breakGlass: boolean,
   ): Promise<void> {
     return accessLog.record(identity.tenantId, {
       actorId: identity.userId,
@@ -236,6 +283,7 @@ export function createChatService({
         count: entries.length,
         fromSeq: entries[0]?.seq ?? null,
         toSeq: entries.at(-1)?.seq ?? null,
+        ...(breakGlass ? { breakGlass } : {}),
       },
     });
   }
@@ -249,8 +297,23 @@ export function createChatService({
     view,
     open,
 
-    /** Until when a family member's consent lets them in; null for everyone else. */
-    async accessUntil(identity: Identity, conversationId: string): Promise<string | null> {
+    /**
+     * Until when a family member's consent, or a provider's break-glass token, lets them read;
+     * null for members whose access does not run out by itself.
+     */
+    async accessUntil(
+      identity: Identity,
+      conversationId: string,
+    ): Promise<{ until: string; reason: 'consent' | 'breakglass' } | null> {
+      if (identity.breakGlass && identity.role === 'provider') {
+        const member = await store.getParticipant(
+          identity.tenantId,
+          conversationId,
+          identity.userId,
+        );
+        if (!member)
+          return { until: identity.breakGlass.until.toISOString(), reason: 'breakglass' };
+      }
       if (identity.role !== 'family') return null;
       const grant = await store.activeGrant(
         identity.tenantId,
@@ -258,7 +321,7 @@ export function createChatService({
         identity.userId,
         now().toISOString(),
       );
-      return grant?.expiresAt ?? null;
+      return grant ? { until: grant.expiresAt, reason: 'consent' } : null;
     },
 
     async createConversation(
@@ -364,7 +427,7 @@ export function createChatService({
     },
 
     async history(identity: Identity, input: HistoryPage): Promise<HistoryPageResult> {
-      await requireMember(identity, input.conversationId);
+      const { breakGlass } = await requireReader(identity, input.conversationId);
       const limit = Math.min(input.limit ?? 50, HISTORY_PAGE_MAX);
       const page = await store.history(
         identity.tenantId,
@@ -372,12 +435,12 @@ export function createChatService({
         input.beforeSeq,
         limit,
       );
-      await recordRead(identity, input.conversationId, 'history', page.messages);
+      await recordRead(identity, input.conversationId, 'history', page.messages, breakGlass);
       return page;
     },
 
     async sync(identity: Identity, input: Sync): Promise<SyncResult> {
-      await requireMember(identity, input.conversationId);
+      const { breakGlass } = await requireReader(identity, input.conversationId);
       const limit = Math.min(input.limit ?? SYNC_PAGE_MAX, SYNC_PAGE_MAX);
       const { entries, hasMore } = await store.entriesAfter(
         identity.tenantId,
@@ -386,7 +449,7 @@ export function createChatService({
         limit,
       );
       const lastSeq = entries.at(-1)?.seq ?? input.afterSeq;
-      await recordRead(identity, input.conversationId, 'sync', entries);
+      await recordRead(identity, input.conversationId, 'sync', entries, breakGlass);
       return { entries, hasMore, lastSeq };
     },
 

@@ -2,8 +2,10 @@
 // the payloads of webhook events (packages/shared/src/webhooks.ts), built the same way by every
 // write path. Only tenants with webhook endpoints record events.
 import { randomUUID } from 'node:crypto';
+import type { AuditEventRecord } from './types.js';
 import type {
   ConsentRequestView,
+  WebhookBreakGlassData,
   ConsentState,
   WebhookConsentData,
   WebhookEventType,
@@ -25,7 +27,7 @@ export function outboxRow(
   tenantId: string,
   type: WebhookEventType,
   at: string,
-  data: WebhookMessageData | WebhookParticipantData | WebhookConsentData,
+  data: WebhookMessageData | WebhookParticipantData | WebhookConsentData | WebhookBreakGlassData,
 ): OutboxRow {
   return {
     tenant_id: tenantId,
@@ -90,5 +92,21 @@ export function consentEvent(tenantId: string, request: ConsentRequestView): Out
     patientId: request.patientId,
     state: request.state,
     request,
+  });
+}
+
+/** The host is told of every break-glass opening, with the audit entry that records it. */
+export function breakGlassEvent(
+  tenantId: string,
+  entry: Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>,
+): OutboxRow | undefined {
+  const { reason, until } = entry.detail;
+  if (entry.action !== 'breakglass.opened' || !entry.conversationId || typeof until !== 'string')
+    return undefined;
+  return outboxRow(tenantId, 'breakglass.opened', entry.at, {
+    conversationId: entry.conversationId,
+    userId: entry.actorId,
+    ...(typeof reason === 'string' ? { reason } : {}),
+    until,
   });
 }

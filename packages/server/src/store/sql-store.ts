@@ -24,6 +24,7 @@ import {
   participantAddedEvent,
   participantRemovedEvent,
   type OutboxRow,
+  breakGlassEvent,
 } from './outbox.js';
 import { canonicalHash } from '../consent/canonical.js';
 import type {
@@ -1083,8 +1084,14 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), entry]);
       return engine.writeTransaction(async (trx) => {
         // Tenants in sorted order, so two nodes never wait on each other's tenant locks in a cycle.
-        for (const tenantId of [...byTenant.keys()].sort())
-          await appendAudit(trx, tenantId, ...(byTenant.get(tenantId) ?? []));
+        for (const tenantId of [...byTenant.keys()].sort()) {
+          const entries = byTenant.get(tenantId) ?? [];
+          await appendAudit(trx, tenantId, ...entries);
+          await recordEvents(
+            trx,
+            entries.flatMap((entry) => breakGlassEvent(tenantId, entry) ?? []),
+          );
+        }
       });
     },
 

@@ -482,8 +482,12 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     emitTo(conversationRoom(tenantId, conversationId), 'access.changed', { conversationId });
   }
 
-  /** A family member's socket leaves the conversation when their consent expires. */
-  function endAccessAt(socket: RelaySocket, conversationId: string, until: string): void {
+  /** A socket leaves the conversation when the consent or break-glass access it read under ends. */
+  function endAccessAt(
+    socket: RelaySocket,
+    conversationId: string,
+    { until, reason }: { until: string; reason: 'consent' | 'breakglass' },
+  ): void {
     clearTimeout(socket.data.consentTimers.get(conversationId));
     const delay = Math.min(Math.max(0, Date.parse(until) - Date.now()), MAX_TIMER_MS);
     socket.data.consentTimers.set(
@@ -495,10 +499,13 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         socket.emit('participant.removed', {
           conversationId,
           userId: socket.data.identity.userId,
-          reason: errorBody(
-            'CONSENT_REQUIRED',
-            "The patient's consent to share this conversation with you has expired.",
-          ),
+          reason:
+            reason === 'consent'
+              ? errorBody(
+                  'CONSENT_REQUIRED',
+                  "The patient's consent to share this conversation with you has expired.",
+                )
+              : errorBody('FORBIDDEN', 'Your break-glass access to this conversation has ended.'),
         });
       }, delay),
     );

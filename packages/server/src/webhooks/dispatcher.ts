@@ -29,6 +29,7 @@ export function webhookBody(event: OutboxEvent, payload: WebhookEndpoint['payloa
     delete data.text;
     delete data.participant;
     delete data.request;
+    delete data.reason;
   }
   return {
     id: event.id,
