@@ -36,6 +36,9 @@ function relayPlugin() {
         dataDir,
         devTenant: true,
         logLevel: 'warn',
+        // The XSS corpus tests open a chat per conversation title and send a message per payload.
+        limits: { connectionsPerMinutePerAddress: 10_000 },
+        devTenantLimits: { sendPerSecond: 1000, sendBurst: 1000 },
       }),
     );
     relayPort = await relay.listen();
