@@ -17,10 +17,14 @@ import {
 
 const ROLES = new Set(['patient', 'family', 'provider', 'staff']);
 
+/** How long the second relay's sessions may stay idle (the idle timeout tests). */
+const IDLE_TIMEOUT_SECONDS = 2;
+
 /**
  * Starts the relay with the test server and serves the page /test/relay (its address),
  * /test/token (tokens) and POST /test/relay/stop|start (to take it down and bring it back on the
- * same port and data, for offline tests).
+ * same port and data, for offline tests). A second relay, whose sessions end after
+ * IDLE_TIMEOUT_SECONDS without activity, is at /test/idle-relay; `relay=idle` asks for its tokens.
  */
 function relayPlugin() {
   let relay;
@@ -28,6 +32,7 @@ function relayPlugin() {
   let relayPort = 0;
   let devKey;
   let dataDir;
+  const idle = {};
   async function start() {
     relay = await createRelay(
       parseConfig({
@@ -36,6 +41,9 @@ function relayPlugin() {
         dataDir,
         devTenant: true,
         logLevel: 'warn',
+        // The XSS corpus tests open a chat per conversation title and send a message per payload.
+        limits: { connectionsPerMinutePerAddress: 10_000 },
+        devTenantLimits: { sendPerSecond: 1000, sendBurst: 1000 },
       }),
     );
     relayPort = await relay.listen();
@@ -47,13 +55,29 @@ function relayPlugin() {
       dataDir = mkdtempSync(path.join(tmpdir(), 'carethread-wtr-'));
       await start();
       devKey = await loadDevSigningKey(dataDir);
+      idle.dataDir = mkdtempSync(path.join(tmpdir(), 'carethread-wtr-idle-'));
+      idle.relay = await createRelay(
+        parseConfig({
+          port: 0,
+          host: '127.0.0.1',
+          dataDir: idle.dataDir,
+          devTenant: true,
+          devTenantIdleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
+          logLevel: 'warn',
+        }),
+      );
+      idle.url = `http://127.0.0.1:${String(await idle.relay.listen())}`;
+      idle.devKey = await loadDevSigningKey(idle.dataDir);
     },
     async serverStop() {
       await relay?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await idle.relay?.close();
+      for (const dir of [dataDir, idle.dataDir])
+        if (dir) rmSync(dir, { recursive: true, force: true });
     },
     async serve(context) {
       if (context.path === '/test/relay') return { body: relayUrl, type: 'text/plain' };
+      if (context.path === '/test/idle-relay') return { body: idle.url, type: 'text/plain' };
       if (context.path === '/test/relay/stop' && context.method === 'POST') {
         await relay.close();
         return { body: 'stopped', type: 'text/plain' };
@@ -68,11 +92,12 @@ function relayPlugin() {
         context.status = 400;
         return { body: 'sub and a known role are required', type: 'text/plain' };
       }
+      const key = context.query.relay === 'idle' ? idle.devKey : devKey;
       const token = await mintToken({
         issuer: DEV_ISSUER,
         audience: DEV_AUDIENCE,
-        key: devKey.privateKey,
-        kid: devKey.kid,
+        key: key.privateKey,
+        kid: key.kid,
         sub,
         name,
         role,

@@ -1,7 +1,8 @@
 // The example portal end to end in real Chromium: the page built by Vite with the <carethread-chat>
 // script tag, served under its strict CSP with Trusted Types, talking to a real relay that is
 // stopped and restarted.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,8 +12,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, parseConfig, type Relay } from '@carethread/server';
+import { createClient } from '@carethread/widget/client';
 import { askForConsent, signConsentForm } from './demo-steps.js';
-import { seedDemoConversation } from './seed.js';
+import type { ConsentBlock } from '@carethread/shared';
+import { personaById, type Persona } from './personas.js';
+import { mintPersonaToken, seedDemoConversation } from './seed.js';
 import { createPortalServer } from './server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,6 +39,8 @@ async function startRelay(port: number): Promise<void> {
       devTenant: true,
       logLevel: 'silent',
       sqlite: { synchronous: 'normal' },
+      // The XSS corpus test sends a message per payload.
+      devTenantLimits: { sendPerSecond: 1000, sendBurst: 1000 },
     }),
   );
   relayPort = await relay.listen();
@@ -215,6 +221,136 @@ describe('example portal', () => {
     expect(
       await strict.evaluate(() => (globalThis as { violations?: string[] }).violations),
     ).toEqual([]);
+  });
+
+  it('renders the XSS corpus inert under the strict policy: nothing runs, no violation', async () => {
+    // The widget's browser tests render the same corpus field by field; here it goes through the
+    // script-tag build under the portal's CSP, where an injected handler or script would also be
+    // reported as a violation.
+    const widget = path.dirname(
+      createRequire(import.meta.url).resolve('@carethread/widget/package.json'),
+    );
+    const { payloads } = JSON.parse(
+      readFileSync(path.join(widget, 'src/test-support/xss-corpus.json'), 'utf8'),
+    ) as { payloads: { payload: string; repeat?: number }[] };
+    const texts = payloads.map((p) => p.payload.repeat(p.repeat ?? 1));
+    const labels = texts.filter((t) => /^[^\p{Cc}]*$/u.test(t)).map((t) => t.slice(0, 200));
+    const label = (i: number) => labels[i % labels.length] ?? 'x';
+    const devKey = relay.devKey!;
+    const clientAs = (persona: Persona) =>
+      createClient({
+        url: `http://127.0.0.1:${String(relayPort)}`,
+        transports: ['websocket'],
+        tokenProvider: () => mintPersonaToken(devKey, persona, 60),
+      });
+    const therapist = clientAs({ ...personaById('dr-rivera')!, title: label(4) });
+    const admin = clientAs({ sub: 'portal-admin', name: 'Portal admin', role: 'staff' });
+    const blocks: ConsentBlock[] = labels.slice(0, 40).flatMap((text, i): ConsentBlock[] => [
+      { type: 'heading', text },
+      { type: 'paragraph', text },
+      { type: 'acknowledgement', id: `ack-${String(i)}`, text },
+      { type: 'field', id: `f-${String(i)}`, label: text, input: 'text', required: false },
+    ]);
+    blocks.push(
+      { type: 'list', items: labels.slice(40, 80) },
+      {
+        type: 'field',
+        id: 'choice',
+        label: 'Choose',
+        input: 'choice',
+        required: false,
+        options: labels.slice(40, 60),
+      },
+    );
+    try {
+      await therapist.createConversation({
+        conversationId: 'c-xss',
+        title: label(0),
+        participants: [
+          { userId: 'alice', role: 'patient', displayName: label(1) },
+          ...labels.slice(2, 60).map((text, i) => ({
+            userId: `xss-${String(i)}`,
+            role: 'family' as const,
+            displayName: text,
+            relationship: text,
+          })),
+        ],
+      });
+      const chat = therapist.conversation('c-xss');
+      await chat.open();
+      for (const text of texts.slice(0, 40)) await chat.send(text);
+      await admin.request('consent.template.publish', {
+        templateId: 'xss-form',
+        kind: 'general',
+        language: 'en',
+        title: label(2),
+        blocks,
+      });
+      await therapist.request('consent.request', {
+        requestId: 'req-xss-corpus',
+        templateId: 'xss-form',
+        conversationId: 'c-xss',
+        patientId: 'alice',
+        recipients: ['xss-0', 'xss-1'],
+        purpose: label(3),
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      });
+    } finally {
+      admin.close();
+    }
+
+    writeFileSync(
+      path.join(webRoot, 'xss.html'),
+      `<!doctype html><html lang="en"><head><title>Corpus host</title><link rel="icon" href="/favicon.svg">
+        <script src="/carethread.js"></script></head><body>
+        <carethread-chat server="http://localhost:${String(relayPort)}" conversation="c-xss"
+          token-url="/carethread/token?persona=alice"></carethread-chat>
+        <carethread-consent server="http://localhost:${String(relayPort)}" request="req-xss-corpus"
+          token-url="/carethread/token?persona=alice"></carethread-consent></body></html>`,
+    );
+    const host = await openPortal('xss');
+    // A trap for payloads that call __pwned() or alert(), and the policy's violation reports.
+    await host.addInitScript(`
+      window.ran = [];
+      window.violations = [];
+      window.__pwned = (id) => window.ran.push(String(id));
+      for (const name of ['alert', 'confirm', 'prompt']) window[name] = () => window.ran.push(name);
+      addEventListener('securitypolicyviolation', (event) => {
+        window.violations.push(event.violatedDirective + ' ' + event.blockedURI);
+      });`);
+    await host.goto(`${portalUrl}/xss.html`);
+    const messages = host.getByRole('log', { name: 'Messages' }).locator('.text');
+    // The first 40 from history, the rest live.
+    try {
+      await expect.poll(() => messages.count(), { timeout: 30_000 }).toBe(40);
+      for (const text of texts.slice(40)) await therapist.conversation('c-xss').send(text);
+    } finally {
+      therapist.close();
+    }
+    await expect.poll(() => messages.count(), { timeout: 30_000 }).toBe(texts.length);
+    const consent = host.locator('carethread-consent');
+    await consent.getByRole('button', { name: 'Sign and submit' }).waitFor();
+    expect(await messages.allTextContents()).toEqual(texts);
+    expect(await consent.locator('h2').textContent()).toBe(label(2));
+    expect(await consent.locator('[part="form"] h3').allTextContents()).toEqual(
+      labels.slice(0, 40),
+    );
+    // Elements and attributes no CareThread template makes, and links that are not http(s).
+    const found = await host.evaluate(`(() => {
+      const strangers = [];
+      for (const el of document.querySelectorAll('carethread-chat, carethread-consent'))
+        for (const node of el.shadowRoot.querySelectorAll('*')) {
+          if (/^(script|img|svg|iframe|object|embed|math|style|base|meta|link|video|template)$/.test(node.localName))
+            strangers.push(node.localName);
+          for (const name of node.getAttributeNames())
+            if (name.startsWith('on')) strangers.push(node.localName + '[' + name + ']');
+          if (node.localName === 'a' && (!/^https?:/.test(node.href) || node.rel !== 'noopener noreferrer'))
+            strangers.push('a ' + node.href);
+        }
+      return { strangers, ran: window.ran, violations: window.violations };
+    })()`);
+    expect(found).toEqual({ strangers: [], ran: [], violations: [] });
+    await host.close();
   });
 
   it('queues a message while the relay is down and sends it when the relay is back', async () => {

@@ -79,6 +79,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
             config.devTenantLimits,
             hashApiKey(loadOrCreateDevApiKey(config.dataDir)),
             config.devTenantWebhooks,
+            config.devTenantIdleTimeoutSeconds,
           ),
         ]
       : []),

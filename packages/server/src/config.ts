@@ -57,6 +57,19 @@ export const WebhookEndpoint = z.object({
 });
 export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
 
+/**
+ * How long a connection may go without a request of the person's own (sending, typing, opening,
+ * paging back) before the relay ends it with SESSION_IDLE: 30 minutes by default, 0 turns it off.
+ * Pings, deliveries and what the client does by itself (token refresh, catch-up, read receipts)
+ * do not count.
+ */
+const IdleTimeoutSeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 86_400)
+  .default(30 * 60);
+
 export const TenantConfig = z
   .object({
     /** Short id used in the store and in logs, e.g. "st-marys". */
@@ -84,6 +97,8 @@ export const TenantConfig = z
       .default(24 * 3600),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
     limits: TenantLimits.default(TenantLimits.parse({})),
+    /** A session with no request of the person's own for this long is ended (0: never). */
+    idleTimeoutSeconds: IdleTimeoutSeconds,
     /**
      * Keys the host's back end calls the host API with, by the hex SHA-256 of each key
      * (`carethread api-key` makes one). The id is recorded as the actor of what the host does.
@@ -134,6 +149,8 @@ export const RelayConfig = z.object({
   devTenantWebhooks: z.array(WebhookEndpoint).default([]),
   /** Limits of the development tenant (defaults as for any tenant). */
   devTenantLimits: TenantLimits.default(TenantLimits.parse({})),
+  /** The development tenant's idle timeout (as `idleTimeoutSeconds` for any tenant). */
+  devTenantIdleTimeoutSeconds: IdleTimeoutSeconds,
   tenants: z.array(TenantConfig).default([]),
   /** Trust X-Forwarded-For for the client address (only behind your own proxy). */
   trustProxy: z.boolean().default(false),

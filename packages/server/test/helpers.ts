@@ -56,6 +56,7 @@ export async function makeTenant(
     jwksTimeoutMs: 5000,
     clockToleranceSeconds: 5,
     limits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
+    idleTimeoutSeconds: 1800,
     apiKeys: [{ id: `${id}-ehr`, sha256: hashApiKey(apiKey) }],
     webhooks: [],
     breakGlass: { enabled: false, minutes: 60 },

@@ -60,6 +60,7 @@ export function route<
 export const statusOfCode: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
   TOKEN_EXPIRED: 401,
+  SESSION_IDLE: 401,
   UNSUPPORTED_VERSION: 400,
   FORBIDDEN: 403,
   FORBIDDEN_ORIGIN: 403,

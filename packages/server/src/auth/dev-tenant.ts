@@ -24,6 +24,7 @@ export function devTenantConfig(
   limits: TenantLimits,
   apiKeySha256: string,
   webhooks: WebhookEndpoint[],
+  idleTimeoutSeconds: number,
 ): TenantConfig {
   return {
     id: DEV_TENANT_ID,
@@ -36,6 +37,7 @@ export function devTenantConfig(
     jwksTimeoutMs: 5_000,
     clockToleranceSeconds: 30,
     limits,
+    idleTimeoutSeconds,
     apiKeys: [{ id: 'dev', sha256: apiKeySha256 }],
     webhooks,
     // On in development so the flow can be tried; a production tenant turns it on explicitly.

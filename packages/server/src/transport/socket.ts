@@ -59,6 +59,9 @@ export interface SocketData {
   /** For a family member: when each open conversation's consent ends. */
   consentTimers: Map<string, NodeJS.Timeout>;
   packets: TokenBucket;
+  /** When the person last made a request of their own (ms since the epoch). */
+  lastActive: number;
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 /** What relay nodes tell each other (through the adapter, when there are several). */
@@ -89,6 +92,16 @@ const userRoom = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId
 const EXPIRY_WARNING_MS = 60_000;
 /** setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * Requests the client makes by itself, which do not keep an unattended session alive: a token
+ * refresh, catching up after a gap, and the read receipt the widget sends whenever a message
+ * arrives on a visible page (counting it would let the others' messages keep the session open).
+ */
+const PASSIVE_EVENTS: ReadonlySet<ClientEventName> = new Set([
+  'auth.refresh',
+  'sync',
+  'receipt.read',
+]);
 
 export interface SocketTransportDeps {
   httpServer: HttpServer;
@@ -202,6 +215,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   const sendLimiters = new Map(
     tenants.map((t) => [t.id, new KeyedRateLimiter(t.limits.sendPerSecond, t.limits.sendBurst)]),
   );
+  const idleTimeoutsMs = new Map(tenants.map((t) => [t.id, t.idleTimeoutSeconds * 1000]));
 
   const io: RelayServer = new Server(deps.httpServer, {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
@@ -357,6 +371,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
           config.limits.packetsPerSecond,
           config.limits.packetsPerSecond * 4,
         ),
+        lastActive: Date.now(),
+        idleTimer: undefined,
       };
     })().then(
       () => {
@@ -402,6 +418,28 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         Math.min(Math.max(0, remaining), MAX_TIMER_MS),
       ),
     ];
+  }
+
+  /**
+   * Ends the session once the person has made no request of their own for the tenant's idle
+   * timeout. One timer per socket, re-armed for the remainder when it fires early, so a busy
+   * socket costs a timestamp per request rather than a timer.
+   */
+  function armIdle(socket: RelaySocket): void {
+    const timeoutMs = idleTimeoutsMs.get(socket.data.identity.tenantId) ?? 0;
+    if (timeoutMs <= 0) return;
+    const check = () => {
+      const idleMs = Date.now() - socket.data.lastActive;
+      if (idleMs < timeoutMs) {
+        socket.data.idleTimer = setTimeout(check, timeoutMs - idleMs);
+        return;
+      }
+      const { tenantId, userId } = socket.data.identity;
+      logger.info({ tenant: tenantId, user: userId, sid: socket.id }, 'idle session ended');
+      socket.emit('session.ended', errorBody('SESSION_IDLE'));
+      socket.disconnect(true);
+    };
+    socket.data.idleTimer = setTimeout(check, timeoutMs);
   }
 
   /** Follows a conversation whose access was just checked at `accessVersion` (again: moves up). */
@@ -786,6 +824,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       );
       return;
     }
+    if (!PASSIVE_EVENTS.has(event)) socket.data.lastActive = Date.now();
     const timer = metrics.requests.startTimer({ event });
     try {
       const handler = handlers[event] as Handler<ClientEventName>;
@@ -815,6 +854,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     });
     void socket.join([userRoom(identity.tenantId, identity.userId), thisNode]);
     armExpiry(socket);
+    armIdle(socket);
     logger.debug({ tenant: identity.tenantId, user: identity.userId, sid: socket.id }, 'connected');
 
     // One dispatcher for every packet: the event name and payload are validated before any
@@ -826,6 +866,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     socket.on('disconnect', (reason) => {
       metrics.connections.dec();
       for (const timer of socket.data.timers) clearTimeout(timer);
+      clearTimeout(socket.data.idleTimer);
       for (const timer of socket.data.consentTimers.values()) clearTimeout(timer);
       for (const conversationId of [...socket.data.open.keys()]) leave(socket, conversationId);
       logger.debug(

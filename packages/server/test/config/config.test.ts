@@ -41,6 +41,22 @@ describe('configuration', () => {
     }
   });
 
+  it('ends idle sessions after 30 minutes unless a tenant says otherwise (0: never)', () => {
+    const quiet = {
+      ...tenant,
+      id: 'quiet',
+      issuer: 'https://quiet.example',
+      idleTimeoutSeconds: 0,
+    };
+    const config = loadConfig({ CARETHREAD_TENANTS: JSON.stringify([tenant, quiet]) });
+    expect(config.tenants.map((t) => t.idleTimeoutSeconds)).toEqual([1800, 0]);
+    expect(config.devTenantIdleTimeoutSeconds).toBe(1800);
+    const bad = [{ ...tenant, idleTimeoutSeconds: -1 }];
+    expect(() => loadConfig({ CARETHREAD_TENANTS: JSON.stringify(bad) })).toThrow(
+      /- tenants\.0\.idleTimeoutSeconds:/,
+    );
+  });
+
   it('refuses a tenant with both or neither of jwksUrl and jwks', () => {
     const { jwksUrl: _url, ...neither } = tenant;
     expect(() => loadConfig({ CARETHREAD_TENANTS: JSON.stringify([neither]) })).toThrow(

@@ -1,7 +1,9 @@
 // <carethread-chat> when the connection or the session changes: the relay goes down and comes
-// back, the token is refreshed or cannot be, and the keyboard-only path through the element.
-import { expect, waitUntil } from '@open-wc/testing';
+// back, the token is refreshed or cannot be, the session ends for idleness, and the keyboard-only
+// path through the element.
+import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
+import { createClient, type Conversation } from '../client/index.js';
 import {
   careConversation,
   chatAs,
@@ -11,10 +13,49 @@ import {
   tokenUrl,
   type,
 } from '../test-support/chat.js';
+import type { ChatController } from './chat-controller.js';
+import type { CareThreadChat, ChatEndedEvent } from './chat.component.js';
 
 async function relayControl(action: 'stop' | 'start'): Promise<void> {
   const response = await fetch(`/test/relay/${action}`, { method: 'POST' });
   expect(response.ok, `relay ${action}`).to.equal(true);
+}
+
+/**
+ * A conversation on the second relay the test runner started, whose sessions end after 2 s
+ * without activity, and the patient's chat of it; `setup` runs as its provider first.
+ */
+async function idleChat(
+  title: string,
+  lang: string,
+  setup: (conversation: Conversation) => Promise<unknown> = () => Promise.resolve(),
+): Promise<CareThreadChat> {
+  const idleRelay = await (await fetch('/test/idle-relay')).text();
+  const id = `c-idle-${crypto.randomUUID()}`;
+  const patient = `alice-${id}`;
+  const provider = createClient({
+    url: idleRelay,
+    tokenProvider: async () =>
+      (await fetch(tokenUrl(`dr-${id}`, 'provider', { relay: 'idle' }))).text(),
+  });
+  try {
+    await provider.createConversation({
+      conversationId: id,
+      title,
+      participants: [{ userId: patient, role: 'patient', displayName: 'Alice Moreno' }],
+    });
+    await setup(provider.conversation(id));
+  } finally {
+    provider.close();
+  }
+  return fixture<CareThreadChat>(
+    html`<carethread-chat
+      server=${idleRelay}
+      conversation=${id}
+      token-url=${tokenUrl(patient, 'patient', { name: 'Alice Moreno', relay: 'idle' })}
+      lang=${lang}
+    ></carethread-chat>`,
+  );
 }
 
 describe('<carethread-chat> connection and session', () => {
@@ -87,6 +128,57 @@ describe('<carethread-chat> connection and session', () => {
       true,
     );
     await expect(element).to.be.accessible();
+  });
+
+  it('clears the conversation from the page and says why when the relay ends an idle session', async () => {
+    const element = await idleChat('Alice and her care team', 'en', async (conversation) => {
+      await conversation.open();
+      await conversation.send('Private details of the care plan');
+    });
+    const ended = new Promise<ChatEndedEvent>((resolve) => {
+      element.addEventListener('carethread-ended', resolve, { once: true });
+    });
+    await waitUntil(() => texts(element, '.message .text').length === 1, 'did not open', {
+      timeout: 10000,
+    });
+    // A draft typed, then left: the typing signal is the person's last request.
+    await type(element, 'A draft about my medication');
+    const { detail } = await ended;
+    expect(detail.code).to.equal('SESSION_IDLE');
+    await element.updateComplete;
+    expect(texts(element, '.banner')[0]).to.equal(
+      'Session ended. The chat closed after a period without activity, to keep the conversation private. Reload the page to continue.',
+    );
+    // Nothing of the conversation is left: not in the shadow DOM, its attributes, the message
+    // box, nor in the element's memory.
+    const root = shadow(element);
+    for (const secret of ['Private details', 'Alice and her care team', 'A draft', 'Alice Moreno'])
+      expect(root.innerHTML, secret).not.to.contain(secret);
+    const input = root.querySelector('textarea') as HTMLTextAreaElement;
+    expect(input.value).to.equal('');
+    expect(input.disabled).to.equal(true);
+    expect(root.querySelectorAll('.message, .participants, [part="log"]')).to.have.length(0);
+    const chat = (element as unknown as { chat: ChatController }).chat;
+    expect(chat.messages).to.deep.equal([]);
+    expect(chat.outbox).to.deep.equal([]);
+    expect(chat.snapshot).to.equal(undefined);
+    expect(chat.conversation?.messages).to.deep.equal([]);
+    expect(chat.conversation?.snapshot).to.equal(undefined);
+    // The relay hangs up, and the element does not sign in again by itself.
+    await waitUntil(() => chat.client?.socket.connected === false, 'still connected');
+    expect(chat.state).to.equal('ended');
+    await expect(element).to.be.accessible();
+  });
+
+  it('says so in Spanish', async () => {
+    const element = await idleChat('Alicia y su equipo', 'es');
+    await new Promise((resolve) => {
+      element.addEventListener('carethread-ended', resolve, { once: true });
+    });
+    await element.updateComplete;
+    expect(texts(element, '.banner')[0]).to.equal(
+      'La sesión terminó. El chat se cerró tras un periodo sin actividad, para proteger la privacidad de la conversación. Recargue la página para continuar.',
+    );
   });
 
   it('can be used with the keyboard alone, in a sensible order', async () => {

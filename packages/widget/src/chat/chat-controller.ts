@@ -175,6 +175,7 @@ export class ChatController implements ReactiveController {
       conversation.on('closed', (error) => {
         // Nothing of the conversation stays on the page once access ended.
         this.closed = error;
+        this.snapshot = undefined;
         this.messages = [];
         this.outbox = [];
         update();

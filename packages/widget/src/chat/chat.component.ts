@@ -129,6 +129,8 @@ export class CareThreadChat extends RelayElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    // A draft is conversation content too: it leaves the page with the rest.
+    if (this.chat.closed ?? this.chat.state === 'ended') this.view.composerText = '';
     if (
       changed.has('server') ||
       changed.has('conversation') ||

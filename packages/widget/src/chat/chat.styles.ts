@@ -15,6 +15,8 @@ export const chatStyles = css`
     border: 1px solid var(--_border);
     border-radius: var(--_radius);
     overflow: hidden;
+    /* Names, titles and text from people may be one long word: they wrap, not widen the chat. */
+    overflow-wrap: anywhere;
   }
   .config-error {
     padding: 1rem;
@@ -60,7 +62,6 @@ export const chatStyles = css`
     border: 1px solid var(--_border);
     color: var(--_muted);
     font-size: 0.8em;
-    white-space: nowrap;
   }
   .notice {
     margin: 0;
@@ -136,6 +137,7 @@ export const chatStyles = css`
   }
   .sender {
     display: flex;
+    flex-wrap: wrap;
     gap: 0.4rem;
     align-items: baseline;
     margin-top: 0.25rem;
@@ -146,7 +148,6 @@ export const chatStyles = css`
     padding: 0.4rem 0.75rem;
     border-radius: var(--_radius);
     background: var(--_surface);
-    overflow-wrap: anywhere;
   }
   .mine .bubble {
     background: var(--_accent);

@@ -14,6 +14,11 @@ function sentence(code: ErrorCode): string | undefined {
       return msg('Your chat session has ended. Sign in again to continue.', {
         id: 'error-token-expired',
       });
+    case 'SESSION_IDLE':
+      return msg(
+        'The chat closed after a period without activity, to keep the conversation private. Reload the page to continue.',
+        { id: 'error-session-idle' },
+      );
     case 'FORBIDDEN':
       return msg(
         'You do not have access to this conversation. Ask your care team if you think you should.',

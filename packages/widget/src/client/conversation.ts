@@ -233,8 +233,10 @@ export class Conversation extends Emitter<ConversationEvents> {
   /** @internal Access ended: forget the conversation's content so nothing stays on the page. */
   end(error: ErrorBody): void {
     this.closedError = error;
+    this.snapshotData = undefined;
     this.messagesBySeq.clear();
     this.ahead.clear();
+    this.outboxItems.clear();
     this.oldestLoadedSeq = undefined;
     this.lastAppliedSeq = 0;
     this.moreHistory = true;

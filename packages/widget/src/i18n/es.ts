@@ -51,6 +51,8 @@ export const templates = {
   'error-unauthenticated':
     'No ha iniciado sesión en el chat. Recargue la página o vuelva a iniciar sesión.',
   'error-token-expired': 'Su sesión de chat terminó. Inicie sesión de nuevo para continuar.',
+  'error-session-idle':
+    'El chat se cerró tras un periodo sin actividad, para proteger la privacidad de la conversación. Recargue la página para continuar.',
   'error-forbidden':
     'No tiene acceso a esta conversación. Pregunte a su equipo de atención si cree que debería tenerlo.',
   'error-not-found':
