@@ -1,6 +1,7 @@
 // One relay under test, in its own process (its own core): either a bare Socket.IO server that
 // only broadcasts, or the CareThread relay with auth, validation, membership and the SQLite store.
 // Talks to the benchmark over IPC: sends { port }, answers 'stats' with RSS and CPU time.
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { Server } from 'socket.io';
 import { createRelay, parseConfig } from '../src/index.js';
 import { createSqliteStore } from '../src/store/sqlite.js';
+import { masterKey } from '../src/store/keyring.js';
 
 type Mode = 'bare' | 'carethread';
 
@@ -92,6 +94,7 @@ async function startCareThread(
           store: await createSqliteStore({
             filename: path.join(dataDir, 'inline.sqlite'),
             synchronous: process.env.BENCH_SQLITE_SYNC === 'normal' ? 'normal' : 'full',
+            masterKeys: [masterKey(randomBytes(32))],
           }),
         }
       : {},

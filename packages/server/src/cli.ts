@@ -3,6 +3,7 @@
 // prints it alone on stdout, so scripts can do TOKEN=$(pnpm carethread token ...);
 // `carethread verify <receipt>` checks a consent receipt against the relay's published keys.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
 import { Role } from '@carethread/shared';
@@ -10,6 +11,11 @@ import { DEV_AUDIENCE, DEV_ISSUER, DEV_TENANT_ID, loadDevSigningKey } from './au
 import { mintToken } from './auth/tokens.js';
 import { generateApiKey, hashApiKey, loadOrCreateDevApiKey } from './api/keys.js';
 import { verifyReceipt } from './consent/receipts.js';
+import { loadConfig } from './config.js';
+import { loadMasterKeys, newMasterKey } from './master-keys.js';
+import { createPostgresStore } from './store/postgres.js';
+import { createSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
 
 const USAGE = `Usage:
   carethread token --tenant dev --sub <user id> --role <patient|family|provider|staff> --name <display name>
@@ -26,6 +32,8 @@ const USAGE = `Usage:
   carethread templates publish <template.json> [--relay <url>]
   carethread dead-letters [--relay <url>]
 
+  carethread keys status | rotate | generate
+
 token: mints a token for the development tenant, whose key lives in CARETHREAD_DATA_DIR (default
 ./data), or with --key for your own tenant (a private JWK with its kid, e.g. to test a deployment).
 Production tokens are minted by your EHR back end with mintToken() from @carethread/server.
@@ -37,7 +45,11 @@ api-key: makes a new host API key and prints it (once) with the entry to add to 
 development tenant's key from CARETHREAD_DATA_DIR instead.
 templates publish, dead-letters: call the host API of the relay (default http://localhost:8080)
 with the API key in CARETHREAD_API_KEY. publish prints the version made (or the same version when
-the content is unchanged); dead-letters prints one line per event an endpoint did not take.`;
+the content is unchanged); dead-letters prints one line per event an endpoint did not take.
+keys: with the relay's own configuration (CARETHREAD_CONFIG, CARETHREAD_MASTER_KEY, DATABASE_URL,
+CARETHREAD_DATA_DIR), status shows which master key wraps each tenant's data keys; rotate re-wraps
+them all under the current (first) master key while relays keep running; generate prints a new
+master key to put first.`;
 
 class UsageError extends Error {}
 
@@ -238,6 +250,59 @@ async function deadLetters(args: string[]): Promise<void> {
   if (count === 0) process.stderr.write('No dead letters.\n');
 }
 
+/** The relay's store, opened directly from its configuration (the relays may keep running). */
+async function openConfiguredStore(): Promise<{ store: Store; current: string; all: string[] }> {
+  const config = loadConfig();
+  const { keys } = loadMasterKeys(config);
+  const store = config.databaseUrl
+    ? await createPostgresStore({
+        connectionString: config.databaseUrl,
+        poolSize: 1,
+        masterKeys: keys,
+        ...(config.postgres.schema ? { schema: config.postgres.schema } : {}),
+      })
+    : await createSqliteStore({
+        filename: path.join(config.dataDir, 'carethread.sqlite'),
+        masterKeys: keys,
+      });
+  return { store, current: keys[0].id, all: keys.map((k) => k.id) };
+}
+
+async function keys(args: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });
+  const [action] = positionals;
+  if (action === 'generate') {
+    process.stdout.write(`${newMasterKey()}\n`);
+    process.stderr.write(
+      'Put this key first in CARETHREAD_MASTER_KEY (or the first line of encryption.masterKeyFile) on every node, keeping the old one after it; restart the nodes, then run: carethread keys rotate\n',
+    );
+    return;
+  }
+  if (action !== 'status' && action !== 'rotate')
+    throw new UsageError('Usage: carethread keys status | rotate | generate');
+  // Opening fails with a clear message when a data key is wrapped by a key not configured here.
+  const { store, current, all } = await openConfiguredStore();
+  try {
+    if (action === 'rotate') {
+      const count = await store.rewrapDataKeys();
+      process.stdout.write(`re-wrapped ${String(count)} data keys under ${current}\n`);
+    }
+    const dataKeys = await store.dataKeys();
+    process.stdout.write(
+      `master keys: ${all.map((id) => (id === current ? `${id} (current)` : id)).join(', ')}\n`,
+    );
+    for (const key of dataKeys)
+      process.stdout.write(
+        `${key.tenantId}\tversion ${String(key.version)}\twrapped by ${key.wrappedBy}${key.wrappedBy === current ? ' (current)' : ''}\n`,
+      );
+    const stale = all.filter((id) => id !== current && !dataKeys.some((k) => k.wrappedBy === id));
+    if (stale.length > 0)
+      process.stdout.write(`no data key is wrapped by ${stale.join(', ')}: it can be removed\n`);
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -252,6 +317,8 @@ async function main(argv: string[]): Promise<void> {
       return templates(rest);
     case 'dead-letters':
       return deadLetters(rest);
+    case 'keys':
+      return keys(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -4,12 +4,16 @@
 // The rules are the shared `decideAppend`, so this path and the portable one answer alike.
 import type Sqlite from 'better-sqlite3';
 import { decideAppend, type AppendFacts, type EntryRow } from './append-rules.js';
+import type { Keyring } from './keyring.js';
 import { messageEvent, type OutboxRow } from './outbox.js';
+import { openEntryRow, sealEntryRow, sealOutboxRow } from './sql-store.js';
 import type { AppendRequest, AppendResult } from './types.js';
 
 export function createSqliteAppender(
   database: Sqlite.Database,
   outboxTenants: ReadonlySet<string>,
+  /** Its tenants' data keys are ready: the store's appendEntries makes them so first. */
+  keyring: Keyring,
 ): (requests: readonly AppendRequest[]) => AppendResult[] {
   const conversationState = database.prepare<
     [string, string],
@@ -94,15 +98,18 @@ export function createSqliteAppender(
         target: undefined,
       };
       if (lastSeq !== undefined && (isMember || request.byHost)) {
-        facts.previous = entryById.get(tenantId, conversationId, sender.userId, request.clientId);
+        const previous = entryById.get(tenantId, conversationId, sender.userId, request.clientId);
+        facts.previous = previous && openEntryRow(keyring, previous);
         if (request.kind === 'edit')
           facts.target = entryAt.get(tenantId, conversationId, request.targetSeq);
       }
       const decision = decideAppend(request, facts);
       if (decision.insert) {
-        insert.run(decision.row);
+        // Sealing costs a few microseconds per row, on the store's worker thread (ADR 14).
+        insert.run(sealEntryRow(keyring, decision.row));
         lastSeqs.set(conversationKey, decision.row.seq);
-        if (outboxTenants.has(tenantId)) recordEvent.run(messageEvent(request, decision.row.seq));
+        if (outboxTenants.has(tenantId))
+          recordEvent.run(sealOutboxRow(keyring, messageEvent(request, decision.row.seq)));
       }
       return decision.result;
     });
