@@ -2,6 +2,7 @@
 // only broadcasts, or the CareThread relay with auth, validation, membership and its store (SQLite
 // in a data folder of its own, or, for the cluster benchmark, a node on PostgreSQL + Redis).
 // Talks to the benchmark over IPC: sends { port }, answers 'stats' with RSS and CPU time.
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { Server } from 'socket.io';
 import { createRelay, parseConfig } from '../src/index.js';
 import { createSqliteStore } from '../src/store/sqlite.js';
+import { masterKey } from '../src/store/keyring.js';
 
 export type Mode = 'bare' | 'carethread';
 
@@ -115,6 +117,7 @@ async function startCareThread({
           store: await createSqliteStore({
             filename: path.join(dataDir, 'inline.sqlite'),
             synchronous: process.env.BENCH_SQLITE_SYNC === 'normal' ? 'normal' : 'full',
+            masterKeys: [masterKey(randomBytes(32))],
           }),
         }
       : {},

@@ -1,6 +1,7 @@
 // `pnpm bench:store`: the cost of the store's write path per message, by batch size, against the
 // least a durable write can cost (a raw better-sqlite3 INSERT per message in one transaction) run in
 // the same process. Prints wall and CPU time per message and the ratio; never fails.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,12 +9,14 @@ import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { createSqliteStore } from '../src/store/sqlite.js';
 import { createPostgresStore } from '../src/store/postgres.js';
+import { masterKey, type MasterKeys } from '../src/store/keyring.js';
 import type { AppendRequest, Store } from '../src/store/types.js';
 
 const MESSAGES = 20_000;
 const CONVERSATIONS = 50;
 const ROOM = 4;
 const text = 'Benchmark message of ordinary length, about one sentence.';
+const masterKeys: MasterKeys = [masterKey(randomBytes(32))];
 
 interface Cost {
   wallUs: number;
@@ -42,6 +45,7 @@ async function storeCost(
       // A fresh file each time: appends into an old one would only find duplicates.
       filename: path.join(dir, `${label}-${batch}-${synchronous}.sqlite`),
       synchronous,
+      masterKeys,
     }),
     batch,
   );
@@ -148,7 +152,7 @@ try {
       const schema = `ct_bench_${String(batch)}_${String(process.pid)}`;
       const sqlite = await storeCost(dir, batch, 'full', 'beside-postgres');
       const postgres = await appendCost(
-        await createPostgresStore({ connectionString: url, schema, poolSize: 2 }),
+        await createPostgresStore({ connectionString: url, schema, poolSize: 2, masterKeys }),
         batch,
       );
       await dropSchema(url, schema);

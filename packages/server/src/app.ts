@@ -16,6 +16,7 @@ import { hostApiRoutes } from './api/routes.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import type { RelayConfig, TenantConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { generatedKeyFile, loadMasterKeys, type LoadedMasterKeys } from './master-keys.js';
 import { createMetrics, registerWebhookBacklog, timedStore } from './metrics.js';
 import { createConsentPdfSealer } from './consent/pdf.js';
 import { loadReceiptSigner } from './consent/receipts.js';
@@ -92,13 +93,21 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
 
   const outboxTenants = tenants.filter((t) => t.webhooks.length > 0).map((t) => t.id);
   const metrics = createMetrics();
-  const untimedStore =
-    options.store ??
-    (config.databaseUrl
+  /** The database in the configuration, its data keys opened by the configured master keys. */
+  async function openStore(): Promise<{ store: Store; masterKeys: LoadedMasterKeys | undefined }> {
+    const masterKeys = loadMasterKeys(config);
+    if (masterKeys.generated && (config.tenants.length > 0 || config.databaseUrl))
+      // Production-like (real tenants or a shared database) on a key that lies beside the data.
+      logger.warn(
+        { keyFile: generatedKeyFile(config.dataDir) },
+        'ENCRYPTION AT REST USES A GENERATED MASTER KEY IN THE DATA FOLDER: anyone with a copy of the data folder can read the data. Set CARETHREAD_MASTER_KEY or encryption.masterKeyFile from your secret store (docs/deployment.md).',
+      );
+    const store = config.databaseUrl
       ? await createPostgresStore({
           connectionString: config.databaseUrl,
           poolSize: config.postgres.poolSize,
           outboxTenants,
+          masterKeys: masterKeys.keys,
           ...(config.postgres.schema ? { schema: config.postgres.schema } : {}),
         })
       : await createThreadedSqliteStore(
@@ -106,6 +115,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
             filename: path.join(config.dataDir, 'carethread.sqlite'),
             synchronous: config.sqlite.synchronous,
             outboxTenants,
+            masterKeys: masterKeys.keys,
           },
           {
             onFailure: (error) => {
@@ -114,9 +124,21 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
               options.onFatal?.(error);
             },
           },
-        ));
+        );
+    return { store, masterKeys };
+  }
+  const { store: untimedStore, masterKeys } = options.store
+    ? { store: options.store, masterKeys: undefined }
+    : await openStore();
   logger.info(
-    { store: options.store ? 'given' : config.databaseUrl ? 'postgres' : 'sqlite' },
+    {
+      store: options.store ? 'given' : config.databaseUrl ? 'postgres' : 'sqlite',
+      masterKeys: masterKeys && {
+        current: masterKeys.keys[0].id,
+        others: masterKeys.keys.slice(1).map((k) => k.id),
+        source: masterKeys.source,
+      },
+    },
     'store ready',
   );
   const store = timedStore(untimedStore, metrics);

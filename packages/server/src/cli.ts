@@ -13,8 +13,10 @@ import { generateApiKey, hashApiKey, loadOrCreateDevApiKey } from './api/keys.js
 import { verifyReceipt } from './consent/receipts.js';
 import { verifyTenantTrail } from './audit-verify.js';
 import { loadConfig } from './config.js';
+import { loadMasterKeys, newMasterKey } from './master-keys.js';
 import { createPostgresStore } from './store/postgres.js';
-import { createThreadedSqliteStore } from './store/threaded.js';
+import { createSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
 
 const USAGE = `Usage:
   carethread token --tenant dev --sub <user id> --role <patient|family|provider|staff> --name <display name>
@@ -32,6 +34,7 @@ const USAGE = `Usage:
   carethread dead-letters [--relay <url>]
 
   carethread audit verify [--tenant <id>]...
+  carethread keys status | rotate | generate
 
 token: mints a token for the development tenant, whose key lives in CARETHREAD_DATA_DIR (default
 ./data), or with --key for your own tenant (a private JWK with its kid, e.g. to test a deployment).
@@ -48,7 +51,11 @@ the content is unchanged); dead-letters prints one line per event an endpoint di
 audit verify: opens the relay's store (its configuration: CARETHREAD_CONFIG, CARETHREAD_DATA_DIR,
 DATABASE_URL) and checks every configured tenant's hash-chained audit trail, or the --tenant ones.
 Prints one line per tenant; for a broken trail, the first entry that does not check and why.
-Exit code 0 when every trail verifies, 1 when one does not.`;
+Exit code 0 when every trail verifies, 1 when one does not.
+keys: with the relay's own configuration (CARETHREAD_CONFIG, CARETHREAD_MASTER_KEY, DATABASE_URL,
+CARETHREAD_DATA_DIR), status shows which master key wraps each tenant's data keys; rotate re-wraps
+them all under the current (first) master key while relays keep running; generate prints a new
+master key to put first.`;
 
 class UsageError extends Error {}
 
@@ -263,16 +270,7 @@ async function audit(args: string[]): Promise<void> {
     ...(config.devTenant ? [DEV_TENANT_ID] : []),
   ];
   const tenantIds = values.tenant ?? configured;
-  const store = config.databaseUrl
-    ? await createPostgresStore({
-        connectionString: config.databaseUrl,
-        poolSize: 2,
-        ...(config.postgres.schema ? { schema: config.postgres.schema } : {}),
-      })
-    : await createThreadedSqliteStore({
-        filename: path.join(config.dataDir, 'carethread.sqlite'),
-        synchronous: config.sqlite.synchronous,
-      });
+  const { store } = await openConfiguredStore();
   let broken = 0;
   try {
     for (const tenantId of tenantIds) {
@@ -296,6 +294,59 @@ async function audit(args: string[]): Promise<void> {
   if (broken > 0) process.exitCode = 1;
 }
 
+/** The relay's store, opened directly from its configuration (the relays may keep running). */
+async function openConfiguredStore(): Promise<{ store: Store; current: string; all: string[] }> {
+  const config = loadConfig();
+  const { keys } = loadMasterKeys(config);
+  const store = config.databaseUrl
+    ? await createPostgresStore({
+        connectionString: config.databaseUrl,
+        poolSize: 1,
+        masterKeys: keys,
+        ...(config.postgres.schema ? { schema: config.postgres.schema } : {}),
+      })
+    : await createSqliteStore({
+        filename: path.join(config.dataDir, 'carethread.sqlite'),
+        masterKeys: keys,
+      });
+  return { store, current: keys[0].id, all: keys.map((k) => k.id) };
+}
+
+async function keys(args: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });
+  const [action] = positionals;
+  if (action === 'generate') {
+    process.stdout.write(`${newMasterKey()}\n`);
+    process.stderr.write(
+      'Put this key first in CARETHREAD_MASTER_KEY (or the first line of encryption.masterKeyFile) on every node, keeping the old one after it; restart the nodes, then run: carethread keys rotate\n',
+    );
+    return;
+  }
+  if (action !== 'status' && action !== 'rotate')
+    throw new UsageError('Usage: carethread keys status | rotate | generate');
+  // Opening fails with a clear message when a data key is wrapped by a key not configured here.
+  const { store, current, all } = await openConfiguredStore();
+  try {
+    if (action === 'rotate') {
+      const count = await store.rewrapDataKeys();
+      process.stdout.write(`re-wrapped ${String(count)} data keys under ${current}\n`);
+    }
+    const dataKeys = await store.dataKeys();
+    process.stdout.write(
+      `master keys: ${all.map((id) => (id === current ? `${id} (current)` : id)).join(', ')}\n`,
+    );
+    for (const key of dataKeys)
+      process.stdout.write(
+        `${key.tenantId}\tversion ${String(key.version)}\twrapped by ${key.wrappedBy}${key.wrappedBy === current ? ' (current)' : ''}\n`,
+      );
+    const stale = all.filter((id) => id !== current && !dataKeys.some((k) => k.wrappedBy === id));
+    if (stale.length > 0)
+      process.stdout.write(`no data key is wrapped by ${stale.join(', ')}: it can be removed\n`);
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -312,6 +363,8 @@ async function main(argv: string[]): Promise<void> {
       return deadLetters(rest);
     case 'audit':
       return audit(rest);
+    case 'keys':
+      return keys(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -257,6 +257,23 @@ export const RelayConfig = z.object({
       pollMs: 1_000,
       leaseMs: 15_000,
     }),
+  /**
+   * Encryption at rest (ADR 14). The master keys wrap each tenant's data keys; every node needs
+   * the same ones. Give `masterKeyFile` (one base64 key per line, the current one first) or, from
+   * the environment, CARETHREAD_MASTER_KEY (base64 keys, comma-separated, current first). With
+   * neither, the relay keeps a generated key in `<dataDir>/relay/master-key`.
+   */
+  encryption: z
+    .object({
+      /** Base64 keys of 32 bytes, comma-separated, the current one first (CARETHREAD_MASTER_KEY). */
+      masterKey: z.string().min(1).optional(),
+      masterKeyFile: z.string().min(1).optional(),
+    })
+    .refine((e) => e.masterKey === undefined || e.masterKeyFile === undefined, {
+      message: 'give one of masterKey (CARETHREAD_MASTER_KEY) or masterKeyFile, not both',
+      path: ['masterKeyFile'],
+    })
+    .default({}),
   /** How often signed and pending consents past their expiry are marked expired. */
   consentSweepMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** How long shutdown waits for in-flight writes before giving up. */
@@ -286,7 +303,7 @@ export function parseConfig(input: unknown, source = 'configuration'): RelayConf
 
 /**
  * Reads CARETHREAD_CONFIG (a JSON file) if set, then applies PORT, HOST, CARETHREAD_DATA_DIR,
- * LOG_LEVEL, CARETHREAD_TENANTS (a JSON array, for containers) and CARETHREAD_DEV_TENANT from the
+ * LOG_LEVEL, CARETHREAD_MASTER_KEY, CARETHREAD_TENANTS (a JSON array, for containers) and CARETHREAD_DEV_TENANT from the
  * environment. Without any tenant configured the development tenant is switched on, so
  * `pnpm relay` works with zero configuration.
  */
@@ -310,6 +327,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     merged.databaseUrl = env.DATABASE_URL;
   if (env.REDIS_URL !== undefined && env.REDIS_URL !== '') merged.redisUrl = env.REDIS_URL;
   if (env.LOG_LEVEL !== undefined) merged.logLevel = env.LOG_LEVEL;
+  if (env.CARETHREAD_MASTER_KEY !== undefined && env.CARETHREAD_MASTER_KEY !== '')
+    merged.encryption = {
+      ...(merged.encryption as Record<string, unknown> | undefined),
+      masterKey: env.CARETHREAD_MASTER_KEY,
+    };
   if (env.CARETHREAD_PDF_P12 !== undefined)
     merged.pdfSeal = {
       p12File: env.CARETHREAD_PDF_P12,

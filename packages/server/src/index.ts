@@ -29,6 +29,14 @@ export type { Store } from './store/types.js';
 export { createSqliteStore } from './store/sqlite.js';
 export { createThreadedSqliteStore } from './store/threaded.js';
 export {
+  DecryptionError,
+  MasterKeyError,
+  masterKey,
+  type MasterKey,
+  type MasterKeys,
+} from './store/keyring.js';
+export { loadMasterKeys, parseMasterKeys } from './master-keys.js';
+export {
   signWebhook,
   verifyWebhook,
   WebhookVerificationError,

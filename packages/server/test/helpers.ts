@@ -1,5 +1,7 @@
 // Test helpers: a real relay on port 0 with a fresh data folder, tokens for its tenants, and raw
 // Socket.IO clients for poking at the protocol below the headless client.
+import Sqlite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +26,50 @@ import { DEV_AUDIENCE, DEV_ISSUER } from '../src/auth/dev-tenant.js';
 import { mintToken } from '../src/auth/tokens.js';
 import { REDACTED_PATHS } from '../src/logger.js';
 import { parseConfig, type RelayConfigInput, type TenantConfig } from '../src/config.js';
+import { loadMasterKeys } from '../src/master-keys.js';
+import { createKeyring, masterKey, rowAad, type MasterKeys } from '../src/store/keyring.js';
+import type { Database } from '../src/store/schema.js';
+
+/** A fixed master key for stores that tests open on their own (never used by a relay). */
+export const TEST_MASTER_KEYS: MasterKeys = [masterKey(Buffer.alloc(32, 7))];
+
+/** The master key a relay on `dataDir` without configured keys generated: to open its store directly. */
+export const dataFolderKeys = (dataDir: string): MasterKeys =>
+  loadMasterKeys(parseConfig({ dataDir })).keys;
+
+/**
+ * The rows of a conversation's entries as the relay on `dataDir` stored them, read from its SQLite
+ * file behind its back and opened with its master key (the text is sealed at rest).
+ */
+export async function rawEntries(
+  dataDir: string,
+  conversationId: string,
+  tenantId = 'dev',
+): Promise<{ kind: string; text: string }[]> {
+  const database = new Sqlite(path.join(dataDir, 'carethread.sqlite'), { readonly: true });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  try {
+    const keyring = createKeyring(db, dataFolderKeys(dataDir));
+    await keyring.load();
+    const rows = await db
+      .selectFrom('entries')
+      .select(['kind', 'seq', 'text'])
+      .where('tenant_id', '=', tenantId)
+      .where('conversation_id', '=', conversationId)
+      .orderBy('seq')
+      .execute();
+    return rows.map((row) => ({
+      kind: row.kind,
+      text: keyring.open(
+        tenantId,
+        rowAad('entries.text', tenantId, conversationId, row.seq),
+        row.text,
+      ),
+    }));
+  } finally {
+    await db.destroy();
+  }
+}
 import { familyDisclosureTemplate } from './consent/fixtures.js';
 
 export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

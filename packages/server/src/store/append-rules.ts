@@ -15,6 +15,8 @@ import {
 export type EntryRow = Selectable<EntriesTable> & {
   edited_text?: string | null;
   edited_at?: string | null;
+  /** The sequence of the latest correction, which its sealed text is bound to. */
+  edited_seq?: number | null;
 };
 
 export function toEntry(row: EntryRow): StoredEntry {

@@ -330,6 +330,23 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0014_data_keys': {
+      async up(db: Kysely<unknown>) {
+        // Each tenant's data keys (AES-256-GCM), wrapped by a master key from the environment or a
+        // key file (ADR 14). Message text, consent records and webhook payloads are sealed under
+        // them; `kek_id` says which master key opens each wrap, so keys can be rotated.
+        await db.schema
+          .createTable('data_keys')
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('kek_id', 'text', (c) => c.notNull())
+          .addColumn('wrapped', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('rewrapped_at', 'text')
+          .addPrimaryKeyConstraint('data_keys_pk', ['tenant_id', 'version'])
+          .execute();
+      },
+    },
   };
 }
 

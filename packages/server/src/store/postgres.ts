@@ -4,6 +4,7 @@
 // transaction-scoped advisory lock per tenant for its hash chain and outbox.
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { createKeyring, type MasterKeys } from './keyring.js';
 import type { Database } from './schema.js';
 import {
   announceUnknownCommits,
@@ -24,6 +25,8 @@ export interface PostgresOptions {
   schema?: string;
   /** How long getting a connection may take before the request is answered UNAVAILABLE. */
   connectTimeoutMs?: number;
+  /** The master keys that wrap the tenants' data keys; the first wraps new ones (ADR 14). */
+  masterKeys: MasterKeys;
 }
 
 export async function createPostgresStore(options: PostgresOptions): Promise<Store> {
@@ -79,7 +82,10 @@ export async function createPostgresStore(options: PostgresOptions): Promise<Sto
     close: () => db.destroy(),
   };
   const guarded = answerConnectionFailures(
-    createSqlStore(engine, { outboxTenants: options.outboxTenants ?? [] }),
+    createSqlStore(engine, {
+      outboxTenants: options.outboxTenants ?? [],
+      keyring: createKeyring(db, options.masterKeys),
+    }),
   );
   const store: Store = {
     ...guarded,

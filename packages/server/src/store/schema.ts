@@ -37,6 +37,7 @@ export interface EntriesTable {
   /** Role and name as they were when the entry was written. */
   sender_role: string;
   sender_name: string;
+  /** Sealed under the tenant's data key (ADR 14), bound to (tenant, conversation, seq). */
   text: string;
   /** For an edit: the sequence of the message it corrects. */
   target_seq: number | null;
@@ -77,6 +78,7 @@ export interface ConsentRequestsTable {
   updated_at: string;
 }
 
+/** Every column but the ids and the hash is sealed (ADR 14): the record holds the answers. */
 export interface ConsentRecordsTable {
   tenant_id: string;
   request_id: string;
@@ -128,7 +130,10 @@ export interface OutboxEventsTable {
   event_id: string;
   type: string;
   occurred_at: string;
-  /** JSON of the event's full payload; endpoints on notification-only payloads get its ids. */
+  /**
+   * JSON of the event's full payload, sealed (ADR 14); endpoints on notification-only payloads
+   * get its ids.
+   */
   data: string;
 }
 
@@ -173,7 +178,20 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+/** Per-tenant data keys, each wrapped (AES-256-GCM) by a master key the database never holds. */
+export interface DataKeysTable {
+  tenant_id: string;
+  version: number;
+  /** The id (fingerprint) of the master key that wraps it. */
+  kek_id: string;
+  /** base64 of iv, wrapped key and tag. */
+  wrapped: string;
+  created_at: string;
+  rewrapped_at: string | null;
+}
+
 export interface Database {
+  data_keys: DataKeysTable;
   api_idempotency: ApiIdempotencyTable;
   audit_events: AuditEventsTable;
   outbox_events: OutboxEventsTable;

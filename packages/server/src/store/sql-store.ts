@@ -17,6 +17,7 @@ import type {
 } from '@carethread/shared';
 import { decideAppend, entryAudit, toEntry, type EntryRow } from './append-rules.js';
 import { auditRow, GENESIS_HASH } from './chain.js';
+import { rowAad, type Keyring } from './keyring.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import {
   consentEvent,
@@ -75,7 +76,10 @@ export interface SqlEngine {
    * so the chain never forks and events commit in the order of their numbers.
    */
   lockTenant?(trx: Kysely<Database>, tenantId: string): Promise<void>;
-  /** An engine's own append path; without it, the portable batched-lookup path below is used. */
+  /**
+   * An engine's own append path; without it, the portable batched-lookup path below is used. The
+   * store has made the tenants' data keys ready before it is called.
+   */
   appendEntries?: Store['appendEntries'];
   close(): Promise<void>;
 }
@@ -178,26 +182,24 @@ function entriesWithEdits(db: Kysely<Database>) {
   return db
     .selectFrom('entries as e')
     .selectAll('e')
-    .select((eb) => [
-      eb
-        .selectFrom('entries as x')
-        .select('x.text')
-        .whereRef('x.tenant_id', '=', 'e.tenant_id')
-        .whereRef('x.conversation_id', '=', 'e.conversation_id')
-        .whereRef('x.target_seq', '=', 'e.seq')
-        .orderBy('x.seq', 'desc')
-        .limit(1)
-        .as('edited_text'),
-      eb
-        .selectFrom('entries as x')
-        .select('x.created_at')
-        .whereRef('x.tenant_id', '=', 'e.tenant_id')
-        .whereRef('x.conversation_id', '=', 'e.conversation_id')
-        .whereRef('x.target_seq', '=', 'e.seq')
-        .orderBy('x.seq', 'desc')
-        .limit(1)
-        .as('edited_at'),
-    ]);
+    .select((eb) => {
+      /** One column of the newest correction of `e`. */
+      const latestEdit = <C extends 'x.text' | 'x.created_at' | 'x.seq'>(column: C) =>
+        eb
+          .selectFrom('entries as x')
+          .select(column)
+          .whereRef('x.tenant_id', '=', 'e.tenant_id')
+          .whereRef('x.conversation_id', '=', 'e.conversation_id')
+          .whereRef('x.target_seq', '=', 'e.seq')
+          .orderBy('x.seq', 'desc')
+          .limit(1);
+      return [
+        latestEdit('x.text').as('edited_text'),
+        latestEdit('x.created_at').as('edited_at'),
+        // The correction's own row key, which its sealed text is bound to.
+        latestEdit('x.seq').as('edited_seq'),
+      ];
+    });
 }
 
 /** Correlated subquery: the newest sequence of conversation `c`, 0 when it has no entries. */
@@ -223,15 +225,44 @@ function valuesList(tuples: (string | number)[][]) {
   return sql`values ${sql.join(tuples.map((t) => sql`(${sql.join(t.map(value))})`))}`;
 }
 
-function toOutboxEvent(row: Selectable<OutboxEventsTable>): OutboxEvent {
+function toOutboxEvent(keyring: Keyring, row: Selectable<OutboxEventsTable>): OutboxEvent {
+  const data = keyring.open(
+    row.tenant_id,
+    rowAad('outbox_events.data', row.tenant_id, row.event_id),
+    row.data,
+  );
   return {
     seq: row.seq,
     id: row.event_id,
     tenantId: row.tenant_id,
     type: row.type as WebhookEventType,
     time: row.occurred_at,
-    data: JSON.parse(row.data) as Record<string, unknown>,
+    data: JSON.parse(data) as Record<string, unknown>,
   };
+}
+
+/** An entry row with its text (and its latest correction's) opened. */
+export function openEntryRow(keyring: Keyring, row: EntryRow): EntryRow {
+  const aad = (seq: number) => rowAad('entries.text', row.tenant_id, row.conversation_id, seq);
+  return {
+    ...row,
+    text: keyring.open(row.tenant_id, aad(row.seq), row.text),
+    ...(row.edited_text != null && row.edited_seq != null
+      ? { edited_text: keyring.open(row.tenant_id, aad(row.edited_seq), row.edited_text) }
+      : {}),
+  };
+}
+
+/** An entry row as stored: its text sealed to its place. */
+export function sealEntryRow(keyring: Keyring, row: EntryRow): EntryRow {
+  const aad = rowAad('entries.text', row.tenant_id, row.conversation_id, row.seq);
+  return { ...row, text: keyring.seal(row.tenant_id, aad, row.text) };
+}
+
+/** An outbox row as stored: its payload sealed to its event id. */
+export function sealOutboxRow(keyring: Keyring, row: OutboxRow): OutboxRow {
+  const aad = rowAad('outbox_events.data', row.tenant_id, row.event_id);
+  return { ...row, data: keyring.seal(row.tenant_id, aad, row.data) };
 }
 
 /** Dead letters with the event each one holds. */
@@ -244,6 +275,7 @@ function deadLetters(db: Kysely<Database>) {
 }
 
 function toDeadLetter(
+  keyring: Keyring,
   row: Selectable<OutboxEventsTable> &
     Pick<
       Selectable<WebhookDeadLettersTable>,
@@ -252,7 +284,7 @@ function toDeadLetter(
 ): DeadLetter {
   return {
     endpointId: row.endpoint_id,
-    event: toOutboxEvent(row),
+    event: toOutboxEvent(keyring, row),
     attempts: row.attempts,
     lastError: row.last_error,
     deadAt: row.dead_at,
@@ -316,11 +348,20 @@ function advanceCursor(db: Kysely<Database>, tenantId: string, endpointId: strin
 export interface SqlStoreOptions {
   /** Tenants with webhook endpoints: their changes are recorded in the outbox. */
   outboxTenants?: readonly string[];
+  /** Seals and opens message text, consent records and webhook payloads (ADR 14). */
+  keyring: Keyring;
 }
 
-export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {}): Store {
+export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Store {
   const { db } = engine;
   const outboxTenants = new Set(options.outboxTenants ?? []);
+  const { keyring } = options;
+  /** Data keys are loaded (or made) outside transactions: sealing inside them is synchronous. */
+  const keysOf = (...tenantIds: string[]) => keyring.ready(tenantIds);
+  const recordAad = (column: string, tenantId: string, requestId: string) =>
+    rowAad(`consent_records.${column}`, tenantId, requestId);
+  const idempotencyAad = (tenantId: string, key: string) =>
+    rowAad('api_idempotency.body', tenantId, key);
 
   /** Appends to the tenant's hash-chained audit trail inside `trx`, in the order given. */
   async function appendAudit(
@@ -351,7 +392,11 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     const recorded = rows.filter((row) => outboxTenants.has(row.tenant_id));
     for (const tenantId of new Set(recorded.map((row) => row.tenant_id)))
       await engine.lockTenant?.(trx, tenantId);
-    if (recorded.length > 0) await trx.insertInto('outbox_events').values(recorded).execute();
+    if (recorded.length > 0)
+      await trx
+        .insertInto('outbox_events')
+        .values(recorded.map((row) => sealOutboxRow(keyring, row)))
+        .execute();
   }
 
   /** Appends an audit event chained to the request's previous one, inside `trx`. */
@@ -498,7 +543,10 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       .where(sql<boolean>`(conversation_id, sender_id, client_id) in (${valuesList(idTriples)})`)
       .execute();
     const existing = new Map<string, EntryRow>(
-      existingRows.map((row) => [key(row.conversation_id, row.sender_id, row.client_id), row]),
+      existingRows.map((row) => [
+        key(row.conversation_id, row.sender_id, row.client_id),
+        openEntryRow(keyring, row),
+      ]),
     );
 
     const targetPairs = uniqueTuples(
@@ -544,7 +592,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     for (let start = 0; start < inserts.length; start += 1000) {
       await trx
         .insertInto('entries')
-        .values(inserts.slice(start, start + 1000))
+        .values(inserts.slice(start, start + 1000).map((row) => sealEntryRow(keyring, row)))
         .execute();
     }
     // 5 columns x 1000 rows, also under the bound-parameter limit.
@@ -562,6 +610,9 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         provider: migrationProvider(engine.dialect),
         // Kysely looks for its own bookkeeping tables in any schema unless told which one.
         ...(engine.schema ? { migrationTableSchema: engine.schema } : {}),
+        // Numbers are reserved per branch (0012 and 0013 land after 0014), so a database may
+        // meet a lower number after a higher one ran; each still runs once.
+        allowUnorderedMigrations: true,
       });
       const { error, results } = await migrator.migrateToLatest();
       const failed = results?.find((r) => r.status === 'Error');
@@ -570,6 +621,8 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
           cause: error,
         });
       }
+      // Fails here, at startup, when the configured master keys cannot open the data keys.
+      await keyring.load();
     },
 
     async ping() {
@@ -668,7 +721,8 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return rows.map(toParticipant);
     },
 
-    addParticipant(tenantId, conversationId, participant: NewParticipant, at, actorId) {
+    async addParticipant(tenantId, conversationId, participant: NewParticipant, at, actorId) {
+      await keysOf(tenantId);
       return engine.writeTransaction(async (trx) => {
         const row = await trx
           .insertInto('participants')
@@ -709,7 +763,8 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       });
     },
 
-    removeParticipant(tenantId, conversationId, userId, at, actorId) {
+    async removeParticipant(tenantId, conversationId, userId, at, actorId) {
+      await keysOf(tenantId);
       return engine.writeTransaction(async (trx) => {
         const result = await trx
           .updateTable('participants')
@@ -757,8 +812,9 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       });
     },
 
-    appendEntries(requests) {
-      if (requests.length === 0) return Promise.resolve([]);
+    async appendEntries(requests) {
+      if (requests.length === 0) return [];
+      await keyring.ready(requests.map((r) => r.tenantId));
       if (engine.appendEntries) return engine.appendEntries(requests);
       return engine.writeTransaction(async (trx) => {
         const results: AppendResult[] = new Array<AppendResult>(requests.length);
@@ -813,7 +869,8 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return row && toTemplateVersion(row);
     },
 
-    createConsentRequest(tenantId, request, event) {
+    async createConsentRequest(tenantId, request, event) {
+      await keysOf(tenantId);
       return engine.writeTransaction(async (trx) => {
         const existing = await selectRequest(trx, tenantId, request.requestId);
         if (existing) return { request: toConsentRequest(existing), created: false };
@@ -867,13 +924,15 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return rows.map(toConsentRequest);
     },
 
-    transitionConsentRequest(tenantId, requestId, from, to, event) {
+    async transitionConsentRequest(tenantId, requestId, from, to, event) {
+      await keysOf(tenantId);
       return engine.writeTransaction((trx) =>
         moveRequest(trx, tenantId, requestId, from, to, event),
       );
     },
 
-    signConsentRequest(tenantId, requestId, from, record, event) {
+    async signConsentRequest(tenantId, requestId, from, record, event) {
+      await keysOf(tenantId);
       return engine.writeTransaction(async (trx) => {
         const moved = await moveRequest(trx, tenantId, requestId, from, 'signed', event);
         if (!moved) return undefined;
@@ -896,10 +955,25 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
           .values({
             tenant_id: tenantId,
             request_id: requestId,
-            canonical: record.canonical,
+            canonical: keyring.seal(
+              tenantId,
+              recordAad('canonical', tenantId, requestId),
+              record.canonical,
+            ),
             record_hash: record.recordHash,
-            receipt: record.receipt,
-            signature_image: record.signatureImage,
+            receipt: keyring.seal(
+              tenantId,
+              recordAad('receipt', tenantId, requestId),
+              record.receipt,
+            ),
+            signature_image:
+              record.signatureImage === null
+                ? null
+                : keyring.seal(
+                    tenantId,
+                    recordAad('signature_image', tenantId, requestId),
+                    record.signatureImage,
+                  ),
             pdf: null,
           })
           .execute();
@@ -908,6 +982,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     },
 
     async getConsentRecord(tenantId, requestId) {
+      await keysOf(tenantId);
       const row = await db
         .selectFrom('consent_records')
         .selectAll()
@@ -916,15 +991,27 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         .executeTakeFirst();
       return (
         row && {
-          canonical: row.canonical,
+          canonical: keyring.open(
+            tenantId,
+            recordAad('canonical', tenantId, requestId),
+            row.canonical,
+          ),
           recordHash: row.record_hash,
-          receipt: row.receipt,
-          signatureImage: row.signature_image,
+          receipt: keyring.open(tenantId, recordAad('receipt', tenantId, requestId), row.receipt),
+          signatureImage:
+            row.signature_image === null
+              ? null
+              : keyring.open(
+                  tenantId,
+                  recordAad('signature_image', tenantId, requestId),
+                  row.signature_image,
+                ),
         }
       );
     },
 
-    revokeConsent(tenantId, requestId, event) {
+    async revokeConsent(tenantId, requestId, event) {
+      await keysOf(tenantId);
       return engine.writeTransaction(async (trx) => {
         const moved = await moveRequest(trx, tenantId, requestId, ['signed'], 'revoked', event);
         if (!moved) return undefined;
@@ -949,6 +1036,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       const expired: { tenantId: string; request: ConsentRequestView }[] = [];
       for (const { tenant_id: tenantId, request_id: requestId } of due) {
         // One transaction each: a request revoked meanwhile is left as it is.
+        await keysOf(tenantId);
         const request = await engine.writeTransaction((trx) =>
           moveRequest(trx, tenantId, requestId, ['requested', 'viewed', 'signed'], 'expired', {
             type: 'expired',
@@ -978,20 +1066,25 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     },
 
     async getConsentPdf(tenantId, requestId) {
+      await keysOf(tenantId);
       const row = await db
         .selectFrom('consent_records')
         .select('pdf')
         .where('tenant_id', '=', tenantId)
         .where('request_id', '=', requestId)
         .executeTakeFirst();
-      return row?.pdf ?? undefined;
+      return row?.pdf
+        ? keyring.open(tenantId, recordAad('pdf', tenantId, requestId), row.pdf)
+        : undefined;
     },
 
-    saveConsentPdf(tenantId, requestId, pdf) {
+    async saveConsentPdf(tenantId, requestId, pdf) {
+      await keysOf(tenantId);
+      const aad = recordAad('pdf', tenantId, requestId);
       return engine.writeTransaction(async (trx) => {
         await trx
           .updateTable('consent_records')
-          .set({ pdf })
+          .set({ pdf: keyring.seal(tenantId, aad, pdf) })
           .where('tenant_id', '=', tenantId)
           .where('request_id', '=', requestId)
           .where('pdf', 'is', null)
@@ -1003,7 +1096,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
           .where('request_id', '=', requestId)
           .executeTakeFirst();
         if (!row?.pdf) throw new Error('No consent record to keep a PDF for.');
-        return row.pdf;
+        return keyring.open(tenantId, aad, row.pdf);
       });
     },
 
@@ -1030,6 +1123,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     },
 
     async history(tenantId, conversationId, beforeSeq, limit) {
+      await keysOf(tenantId);
       let query = entriesWithEdits(db)
         .where('e.tenant_id', '=', tenantId)
         .where('e.conversation_id', '=', conversationId)
@@ -1040,11 +1134,15 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         .limit(limit + 1)
         .execute();
       const hasMore = rows.length > limit;
-      const messages = rows.slice(0, limit).reverse().map(toEntry) as MessageView[];
+      const messages = rows
+        .slice(0, limit)
+        .reverse()
+        .map((row) => toEntry(openEntryRow(keyring, row))) as MessageView[];
       return { messages, hasMore };
     },
 
     async entriesAfter(tenantId, conversationId, afterSeq, limit) {
+      await keysOf(tenantId);
       const rows = await entriesWithEdits(db)
         .where('e.tenant_id', '=', tenantId)
         .where('e.conversation_id', '=', conversationId)
@@ -1052,7 +1150,10 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         .orderBy('e.seq', 'asc')
         .limit(limit + 1)
         .execute();
-      return { entries: rows.slice(0, limit).map(toEntry), hasMore: rows.length > limit };
+      return {
+        entries: rows.slice(0, limit).map((row) => toEntry(openEntryRow(keyring, row))),
+        hasMore: rows.length > limit,
+      };
     },
 
     archiveConversation(tenantId, conversationId, at, actorId) {
@@ -1131,7 +1232,8 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
       return rows.map(toConversation);
     },
 
-    claimIdempotencyKey(tenantId, key, fingerprint, at) {
+    async claimIdempotencyKey(tenantId, key, fingerprint, at) {
+      await keysOf(tenantId);
       return engine.writeTransaction(async (trx): Promise<IdempotencyClaim> => {
         // Insert-or-nothing first: of two nodes claiming the same key at once, one wins.
         const inserted = await trx
@@ -1156,14 +1258,20 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         if (!row) throw new Error('An idempotency key vanished while it was claimed.');
         return row.status === null || row.body === null
           ? { state: 'running', fingerprint: row.fingerprint }
-          : { state: 'done', fingerprint: row.fingerprint, status: row.status, body: row.body };
+          : {
+              state: 'done',
+              fingerprint: row.fingerprint,
+              status: row.status,
+              body: keyring.open(tenantId, idempotencyAad(tenantId, key), row.body),
+            };
       });
     },
 
     async completeIdempotencyKey(tenantId, key, status, body) {
+      await keysOf(tenantId);
       await db
         .updateTable('api_idempotency')
-        .set({ status, body })
+        .set({ status, body: keyring.seal(tenantId, idempotencyAad(tenantId, key), body) })
         .where('tenant_id', '=', tenantId)
         .where('key', '=', key)
         .execute();
@@ -1186,6 +1294,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     },
 
     async outboxEventsAfter(tenantId, afterSeq, limit) {
+      await keysOf(tenantId);
       const rows = await db
         .selectFrom('outbox_events')
         .selectAll()
@@ -1194,7 +1303,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         .orderBy('seq')
         .limit(limit)
         .execute();
-      return rows.map(toOutboxEvent);
+      return rows.map((row) => toOutboxEvent(keyring, row));
     },
 
     async webhookCursor(tenantId, endpointId) {
@@ -1296,6 +1405,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
     },
 
     async listDeadLetters(tenantId, after, limit) {
+      await keysOf(tenantId);
       let query = deadLetters(db).where('d.tenant_id', '=', tenantId);
       if (after)
         query = query.where((eb) =>
@@ -1309,17 +1419,21 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions = {})
         .orderBy('d.event_seq')
         .limit(limit)
         .execute();
-      return rows.map(toDeadLetter);
+      return rows.map((row) => toDeadLetter(keyring, row));
     },
 
     async getDeadLetter(tenantId, endpointId, eventId) {
+      await keysOf(tenantId);
       const row = await deadLetters(db)
         .where('d.tenant_id', '=', tenantId)
         .where('d.endpoint_id', '=', endpointId)
         .where('d.event_id', '=', eventId)
         .executeTakeFirst();
-      return row && toDeadLetter(row);
+      return row && toDeadLetter(keyring, row);
     },
+
+    dataKeys: () => keyring.status(),
+    rewrapDataKeys: () => keyring.rewrap(),
 
     async markDeadLetterRedelivered(tenantId, endpointId, eventSeq, at) {
       await db

@@ -3,6 +3,7 @@
 // failing half-way through.
 import Sqlite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
+import { createKeyring, type MasterKeys } from './keyring.js';
 import type { Database } from './schema.js';
 import { createSqliteAppender } from './sqlite-append.js';
 import { createSqlStore, type SqlEngine } from './sql-store.js';
@@ -15,6 +16,8 @@ export interface SqliteOptions {
   synchronous?: 'full' | 'normal';
   /** Tenants with webhook endpoints, whose changes are recorded in the outbox. */
   outboxTenants?: string[];
+  /** The master keys that wrap the tenants' data keys; the first wraps new ones (ADR 14). */
+  masterKeys: MasterKeys;
 }
 
 /**
@@ -79,11 +82,12 @@ export async function createSqliteStore(options: SqliteOpenOptions): Promise<Sto
     close: () => db.destroy(),
   };
   const outboxTenants = options.outboxTenants ?? [];
-  const store = createSqlStore(engine, { outboxTenants });
+  const keyring = createKeyring(db, options.masterKeys);
+  const store = createSqlStore(engine, { outboxTenants, keyring });
   await store.migrate();
   // The fast path prepares its statements against the migrated schema.
   if (!options.portableAppends) {
-    const append = createSqliteAppender(database, new Set(outboxTenants));
+    const append = createSqliteAppender(database, new Set(outboxTenants), keyring);
     // Holding Kysely's connection keeps the synchronous transaction from starting while one of
     // Kysely's own transactions is open on the same connection (it would nest as a savepoint).
     engine.appendEntries = (requests) =>

@@ -2,6 +2,7 @@
 // posts batches and receives results; statement execution and the commit's fsync happen on the
 // worker, and the next batch forms while a commit is in flight.
 import { Worker } from 'node:worker_threads';
+import { DecryptionError, MasterKeyError } from './keyring.js';
 import type { SqliteOptions } from './sqlite.js';
 import type { CallMessage, CompactAppend, ReplyMessage, StoreMethod } from './sqlite-worker.js';
 import { entryFromRequest, type AppendResult, type Store } from './types.js';
@@ -50,14 +51,23 @@ export async function createThreadedSqliteStore(
         return;
       }
       if (reply.kind === 'failed') {
-        reject(new StoreError(`The database could not be opened: ${reply.error.message}`));
+        reject(
+          reply.error.name === 'MasterKeyError'
+            ? new MasterKeyError(reply.error.message)
+            : new StoreError(`The database could not be opened: ${reply.error.message}`),
+        );
         return;
       }
       const call = pending.get(reply.id);
       if (!call) return;
       pending.delete(reply.id);
       if (reply.ok) call.resolve(reply.result);
-      else call.reject(new StoreError(reply.error.message));
+      else
+        call.reject(
+          reply.error.name === 'DecryptionError'
+            ? new DecryptionError(reply.error.message)
+            : new StoreError(reply.error.message),
+        );
     });
   });
   worker.on('error', (error) => {
@@ -154,5 +164,7 @@ export async function createThreadedSqliteStore(
     listDeadLetters: (...args) => call('listDeadLetters', ...args),
     getDeadLetter: (...args) => call('getDeadLetter', ...args),
     markDeadLetterRedelivered: (...args) => call('markDeadLetterRedelivered', ...args),
+    dataKeys: () => call('dataKeys'),
+    rewrapDataKeys: () => call('rewrapDataKeys'),
   };
 }

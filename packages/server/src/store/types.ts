@@ -13,6 +13,7 @@ import type {
   TemplateVersionView,
   WebhookEventType,
 } from '@carethread/shared';
+import type { DataKeyInfo } from './keyring.js';
 
 export interface ConversationRecord {
   tenantId: string;
@@ -171,6 +172,7 @@ export interface AuditEventRecord {
 export type NewAuditEvent = Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'> & {
   tenantId: string;
 };
+export type { DataKeyInfo } from './keyring.js';
 
 export interface Store {
   /** Brings the schema up to date by running every numbered migration not yet applied. */
@@ -415,6 +417,14 @@ export interface Store {
     eventSeq: number,
     at: string,
   ): Promise<void>;
+
+  /** Which master key wraps each tenant's data keys (ADR 14): what `carethread keys status` shows. */
+  dataKeys(): Promise<DataKeyInfo[]>;
+  /**
+   * Re-wraps every data key under the current master key, online (the data keys themselves do
+   * not change); how many it re-wrapped.
+   */
+  rewrapDataKeys(): Promise<number>;
 
   /** Every entry after `afterSeq`, ascending. */
   entriesAfter(

@@ -2,7 +2,7 @@
 // codes only; `carethread audit verify` checks the trail and names the first entry someone
 // altered, removed or inserted in the database behind the relay's back.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +175,12 @@ it('names the first entry altered, removed or inserted behind the relay, from th
     const copy = mkdtempSync(path.join(tmpdir(), `carethread-tampered-${what}-`));
     try {
       copyFileSync(original, path.join(copy, 'carethread.sqlite'));
+      // The data keys are wrapped by the folder's master key: the copy needs it to open the store.
+      mkdirSync(path.join(copy, 'relay'));
+      copyFileSync(
+        path.join(node.dataDir, 'relay', 'master-key'),
+        path.join(copy, 'relay', 'master-key'),
+      );
       const database = new Database(path.join(copy, 'carethread.sqlite'));
       database.exec(statement);
       database.close();

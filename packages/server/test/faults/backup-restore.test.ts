@@ -1,10 +1,11 @@
 // Backup and restore of the PostgreSQL store, as docs/operations.md tells an operator to do it:
 // pg_dump the relay's schema, wipe it, pg_restore, start the relay on it with the same data folder,
 // and check that history, sequence numbers, the audit trail and the consent chains are intact (and
-// that the check really catches a tampered row).
+// that the check really catches a tampered row). The data folder holds the master key: the database
+// alone cannot be read.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import type { ApiAuditEvent, ApiConsentEvent } from '@carethread/shared';
 import { verifyReceipt } from '../../src/consent/receipts.js';
+import { generatedKeyFile } from '../../src/master-keys.js';
 import { verifyAuditChain, verifyConsentEventChain } from '../../src/store/chain.js';
 import { connectAs, ok, seedConversation, startRelay, type TestRelay } from '../helpers.js';
 import { describeWithServices } from '../needs-services.js';
@@ -222,9 +224,17 @@ describeWithServices(
         await restored.close();
       }
 
-      // Without the data folder the database alone is not enough: a relay with a fresh folder
-      // publishes another receipt key, and the restored receipts no longer verify against it.
-      const stranger = await startRelay(config);
+      // Without the data folder the database alone is not enough. Without its master key a relay
+      // cannot open the data at all, and says so at startup.
+      await expect(startRelay(config)).rejects.toThrow(
+        /master key mk-[0-9a-f]+, which is not configured/,
+      );
+      // With the master key alone, it reads the data but publishes another receipt key, and the
+      // restored receipts no longer verify against it.
+      const keyOnly = mkdtempSync(path.join(tmpdir(), 'carethread-key-only-'));
+      mkdirSync(path.join(keyOnly, 'relay'));
+      copyFileSync(generatedKeyFile(dataDir), generatedKeyFile(keyOnly));
+      const stranger = await startRelay(config, keyOnly);
       try {
         const jwks = (await (
           await fetch(`${stranger.url}/.well-known/jwks.json`)
@@ -232,6 +242,7 @@ describeWithServices(
         await expect(verifyReceipt(before.consents[0]?.receipt ?? '', jwks)).rejects.toThrow();
       } finally {
         await stranger.close();
+        rmSync(keyOnly, { recursive: true, force: true });
       }
     }, 30_000);
   },

@@ -35,6 +35,7 @@ import {
 } from '../cluster-helpers.js';
 import {
   call,
+  dataFolderKeys,
   connectAs,
   ok,
   seedConversation,
@@ -153,7 +154,11 @@ describeWithServices(
       nodes.push(await spawnNode(env));
       const balancer = await startBalancer(nodes.map((n) => n.port));
       cleanups.push(() => balancer.close());
-      const store = await createPostgresStore({ connectionString: DATABASE_URL, schema });
+      const store = await createPostgresStore({
+        connectionString: DATABASE_URL,
+        schema,
+        masterKeys: dataFolderKeys(dataDir),
+      });
       cleanups.push(() => store.close());
       const devKey = await loadDevSigningKey(dataDir);
       const token = (sub: string, role: Role) =>

@@ -19,10 +19,11 @@ import { loadOrCreateDevApiKey } from '../../src/api/keys.js';
 import { canonicalHash, canonicalJson } from '../../src/consent/canonical.js';
 import { verifyReceipt } from '../../src/consent/receipts.js';
 import { verifyConsentEventChain } from '../../src/store/chain.js';
+import { createKeyring, rowAad, type MasterKeys } from '../../src/store/keyring.js';
 import type { Database } from '../../src/store/schema.js';
 import type { ConsentEventRecord } from '../../src/store/types.js';
 import { familyDisclosureTemplate } from '../consent/fixtures.js';
-import { call, ok, rawConnect, type RawSocket } from '../helpers.js';
+import { call, dataFolderKeys, ok, rawConnect, type RawSocket } from '../helpers.js';
 import { describeWithServices } from '../needs-services.js';
 import { allPages } from './host-pages.js';
 import { devTokens, startRelayProcess, type RelayProcess } from './relay-process.js';
@@ -53,23 +54,35 @@ interface Inspection {
 
 async function inspect(
   db: Kysely<Database>,
+  keys: MasterKeys,
   api: { url: string; key: string },
   requestId: string,
   jwks: JSONWebKeySet,
 ): Promise<Inspection> {
   const problems: string[] = [];
+  // The record's columns are sealed at rest (ADR 14): opened with the relay's master key.
+  const keyring = createKeyring(db, keys);
+  await keyring.load();
+  const unseal = (column: string, value: string) =>
+    keyring.open('dev', rowAad(`consent_records.${column}`, 'dev', requestId), value);
   const request = await db
     .selectFrom('consent_requests')
     .select('state')
     .where('tenant_id', '=', 'dev')
     .where('request_id', '=', requestId)
     .executeTakeFirstOrThrow();
-  const record = await db
+  const sealed = await db
     .selectFrom('consent_records')
     .selectAll()
     .where('tenant_id', '=', 'dev')
     .where('request_id', '=', requestId)
     .executeTakeFirst();
+  const record = sealed && {
+    ...sealed,
+    canonical: unseal('canonical', sealed.canonical),
+    receipt: unseal('receipt', sealed.receipt),
+    pdf: sealed.pdf === null ? null : unseal('pdf', sealed.pdf),
+  };
   const grants = await db
     .selectFrom('consent_grants')
     .select('recipient_id')
@@ -250,7 +263,10 @@ async function killDuringSigning(engine: Engine): Promise<void> {
       const db = engine.open(folder);
       try {
         for (const requestId of [...batch, ...pdfsToAsk.map(([id]) => id)])
-          afterKill.set(requestId, await inspect(db, api(), requestId, jwks));
+          afterKill.set(
+            requestId,
+            await inspect(db, dataFolderKeys(folder), api(), requestId, jwks),
+          );
       } finally {
         await db.destroy();
       }
@@ -295,7 +311,7 @@ async function killDuringSigning(engine: Engine): Promise<void> {
     try {
       const pdfProblems: string[] = [];
       for (const [n, requestId] of requestIds.entries()) {
-        const final = await inspect(db, api(), requestId, jwks);
+        const final = await inspect(db, dataFolderKeys(folder), api(), requestId, jwks);
         expect([requestId, final.verdict, final.problems]).toEqual([requestId, 'signed', []]);
         const { pdf, sha256 } = await ok(alice, 'consent.pdf', { requestId });
         const bytes = Buffer.from(pdf, 'base64');
@@ -303,7 +319,7 @@ async function killDuringSigning(engine: Engine): Promise<void> {
         for (const problem of await checkPdf(bytes, final.recordHash ?? '', n % 10 === 0))
           pdfProblems.push(`${requestId}: ${problem}`);
         // The PDF kept is the one handed out, and it is made once.
-        const kept = await inspect(db, api(), requestId, jwks);
+        const kept = await inspect(db, dataFolderKeys(folder), api(), requestId, jwks);
         expect(kept.pdf).toBe(pdf);
       }
       expect(pdfProblems).toEqual([]);

@@ -11,7 +11,16 @@ import { RelayError } from '../../src/services/errors.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import type { AppendRequest, Store } from '../../src/store/types.js';
 import type { CareThreadClient } from '@carethread/widget/client';
-import { call, clientFor, connectAs, ok, startRelay, waitFor, type RawSocket } from '../helpers.js';
+import {
+  TEST_MASTER_KEYS,
+  call,
+  clientFor,
+  connectAs,
+  ok,
+  startRelay,
+  waitFor,
+  type RawSocket,
+} from '../helpers.js';
 import { describeWithServices } from '../needs-services.js';
 import { expectNothingLost, printTally, tally } from './tally.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -70,6 +79,7 @@ describeWithServices(
           connectionString: proxiedUrl(),
           schema: storeSchema,
           poolSize: 2,
+          masterKeys: TEST_MASTER_KEYS,
         });
         await store.createConversation(
           { tenantId: 't1', conversationId: 'c1', title: 'Cut', createdBy: 'dr', createdAt: at },
@@ -115,7 +125,11 @@ describeWithServices(
         await sleep(1000);
         // The client resends (same id, a new time). On this node it is answered as new, since its
         // COMMIT went unanswered here; on any other node as a duplicate; both with the original seq.
-        const otherNode = await createPostgresStore({ connectionString: url, schema: storeSchema });
+        const otherNode = await createPostgresStore({
+          connectionString: url,
+          schema: storeSchema,
+          masterKeys: TEST_MASTER_KEYS,
+        });
         try {
           const resend = { ...message('commit-unknown'), at: new Date().toISOString() };
           const [elsewhere] = await otherNode.appendEntries([resend]);

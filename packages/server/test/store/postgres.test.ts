@@ -7,7 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeWithServices } from '../needs-services.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import type { AppendRequest } from '../../src/store/types.js';
-import { connectAs, ok, seedConversation, startRelay } from '../helpers.js';
+import {
+  TEST_MASTER_KEYS as masterKeys,
+  connectAs,
+  ok,
+  seedConversation,
+  startRelay,
+} from '../helpers.js';
 import { describeStoreContract } from './contract.js';
 
 describeWithServices('PostgreSQL store', ['DATABASE_URL'], ({ DATABASE_URL: url }) => {
@@ -33,6 +39,7 @@ describeWithServices('PostgreSQL store', ['DATABASE_URL'], ({ DATABASE_URL: url 
       connectionString: url,
       schema,
       outboxTenants: ['t1'],
+      masterKeys,
     });
     return {
       store,
@@ -46,7 +53,12 @@ describeWithServices('PostgreSQL store', ['DATABASE_URL'], ({ DATABASE_URL: url 
   describe('a relay on PostgreSQL', () => {
     it('stores, acknowledges and serves messages from the database, across a restart', async () => {
       const schema = freshSchema();
-      const config = { databaseUrl: url, postgres: { poolSize: 4, schema } };
+      // Two relays on one database share its master key, as every node of a deployment must.
+      const config = {
+        databaseUrl: url,
+        postgres: { poolSize: 4, schema },
+        encryption: { masterKey: randomBytes(32).toString('base64') },
+      };
       const first = await startRelay(config);
       try {
         await seedConversation(first, 'c-pg', [
@@ -86,7 +98,7 @@ describeWithServices('PostgreSQL store', ['DATABASE_URL'], ({ DATABASE_URL: url 
       const schema = freshSchema();
       const nodes = await Promise.all(
         Array.from({ length: 4 }, () =>
-          createPostgresStore({ connectionString: url, schema, poolSize: 1 }),
+          createPostgresStore({ connectionString: url, schema, poolSize: 1, masterKeys }),
         ),
       );
       try {
@@ -114,12 +126,14 @@ describeWithServices('PostgreSQL store', ['DATABASE_URL'], ({ DATABASE_URL: url 
         connectionString: url,
         schema,
         outboxTenants: ['t1'],
+        masterKeys,
       });
       // The second node finds the schema migrated and only checks it.
       const nodeB = await createPostgresStore({
         connectionString: url,
         schema,
         outboxTenants: ['t1'],
+        masterKeys,
       });
       try {
         const at = new Date().toISOString();

@@ -5,6 +5,7 @@ import Sqlite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { createThreadedSqliteStore } from '../../src/store/threaded.js';
+import { TEST_MASTER_KEYS as masterKeys } from '../helpers.js';
 import { describeStoreContract } from './contract.js';
 
 describeStoreContract('SQLite', async () => {
@@ -12,6 +13,7 @@ describeStoreContract('SQLite', async () => {
   const store = await createSqliteStore({
     filename: path.join(dir, 'test.sqlite'),
     outboxTenants: ['t1'],
+    masterKeys,
   });
   return {
     store,
@@ -30,6 +32,7 @@ describeStoreContract(
       filename: path.join(dir, 'test.sqlite'),
       portableAppends: true,
       outboxTenants: ['t1'],
+      masterKeys,
     });
     return {
       store,
@@ -46,6 +49,7 @@ describeStoreContract('SQLite on a worker thread (what the relay uses)', async (
   const store = await createThreadedSqliteStore({
     filename: path.join(dir, 'test.sqlite'),
     outboxTenants: ['t1'],
+    masterKeys,
   });
   return {
     store,
@@ -60,9 +64,9 @@ describe('SQLite engine', () => {
   it('runs in WAL mode and migrates an existing file only once', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
     const file = path.join(dir, 'test.sqlite');
-    const first = await createSqliteStore({ filename: file });
+    const first = await createSqliteStore({ filename: file, masterKeys });
     await first.close();
-    const second = await createSqliteStore({ filename: file });
+    const second = await createSqliteStore({ filename: file, masterKeys });
     await second.close();
     const raw = new Sqlite(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -81,6 +85,7 @@ describe('SQLite engine', () => {
       '0010_conversation_access_version',
       '0011_webhook_leases',
       '0013_audit_by_person',
+      '0014_data_keys',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });
@@ -89,7 +94,7 @@ describe('SQLite engine', () => {
   it('rolls back the whole batch when the write fails part-way', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
     const file = path.join(dir, 'test.sqlite');
-    const store = await createSqliteStore({ filename: file });
+    const store = await createSqliteStore({ filename: file, masterKeys });
     await store.createConversation(
       {
         tenantId: 't',

@@ -1,6 +1,4 @@
 // Conversations end to end: real relay, real Socket.IO clients, the headless client on top.
-import path from 'node:path';
-import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MessageView, SyncResult, ackSchema } from '@carethread/shared';
 import type { CareThreadClient } from '@carethread/widget/client';
@@ -9,6 +7,7 @@ import {
   clientFor,
   connectAs,
   ok,
+  rawEntries,
   seedConversation,
   startRelay,
   waitFor,
@@ -85,12 +84,10 @@ describe('two participants', () => {
     await aliceChat.edit(sent.seq, 'See you at 4pm');
     await waitFor(() => bobChat.messages[0]?.editedAt != null, 5000, 'edit to arrive');
     expect(bobChat.messages[0]).toMatchObject({ seq: 1, text: 'See you at 4pm' });
-    const raw = new Sqlite(path.join(relay.dataDir, 'carethread.sqlite'), { readonly: true });
-    expect(raw.prepare('select kind, text from entries order by seq').all()).toEqual([
+    expect(await rawEntries(relay.dataDir, 'c-1')).toEqual([
       { kind: 'message', text: 'See you at 3pm' },
       { kind: 'edit', text: 'See you at 4pm' },
     ]);
-    raw.close();
     // Only the sender may correct.
     await expect(bobChat.edit(sent.seq, 'hijacked')).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });

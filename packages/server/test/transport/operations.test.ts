@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import {
   call,
+  dataFolderKeys,
   clientFor,
   connectAs,
   ok,
@@ -55,6 +56,7 @@ describe('graceful shutdown', () => {
     const acked = acks.flatMap((a) => (a?.ok ? [a.data.id] : []));
     const store = await createSqliteStore({
       filename: path.join(started.dataDir, 'carethread.sqlite'),
+      masterKeys: dataFolderKeys(started.dataDir),
     });
     const stored = (await store.entriesAfter('dev', 'c-1', 0, 1000)).entries.map((e) => e.id);
     await store.close();
@@ -86,6 +88,7 @@ describe('store failure', () => {
 
     const reopened = await createSqliteStore({
       filename: path.join(started.dataDir, 'carethread.sqlite'),
+      masterKeys: dataFolderKeys(started.dataDir),
     });
     expect((await reopened.entriesAfter('dev', 'c-1', 0, 10)).entries.map((e) => e.id)).toEqual([
       'before-crash',
