@@ -23,6 +23,7 @@ import { createConsentService } from './consent/requests.js';
 import { createTemplateService } from './consent/templates.js';
 import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
+import { createRevocationService } from './services/revocations.js';
 import { createPostgresStore } from './store/postgres.js';
 import { createThreadedSqliteStore } from './store/threaded.js';
 import { createClusterFanOut } from './transport/cluster.js';
@@ -165,6 +166,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   });
 
   const templates = createTemplateService({ store });
+  const revocations = createRevocationService({ store, tenants });
   const cluster = config.redisUrl
     ? createClusterFanOut(config.redisUrl, config.redis, logger, metrics)
     : undefined;
@@ -173,7 +175,9 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     httpServer: http.server,
     config,
     tenants,
-    verifier: createTokenVerifier(tenants),
+    verifier: createTokenVerifier(tenants, {
+      isRevoked: (tenantId, tokenId) => revocations.isRevoked(tenantId, tokenId),
+    }),
     chat,
     templates,
     consents,
@@ -181,6 +185,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       events.emit('consent', change);
     },
     presence,
+    revocations,
     logger,
     metrics,
     isShuttingDown: () => shuttingDown,
@@ -196,7 +201,16 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   mountHostApi({
     http,
     routes: [
-      ...hostApiRoutes({ store, tenants, webhooks, chat, consents, templates, transport }),
+      ...hostApiRoutes({
+        store,
+        tenants,
+        webhooks,
+        chat,
+        consents,
+        templates,
+        revocations,
+        transport,
+      }),
       ...fhirRoutes({ store, chat, consents }),
     ],
     store,
@@ -230,6 +244,13 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       });
   }, 3_600_000);
   forgetOldKeys.unref();
+  // Revoked token ids are kept until their token would be refused anyway (see revocations.ts).
+  const forgetRevocations = setInterval(() => {
+    store.expireRevokedTokens(new Date().toISOString()).catch((error: unknown) => {
+      logger.warn({ err: error }, 'forgetting expired revocations failed; retrying later');
+    });
+  }, 3_600_000);
+  forgetRevocations.unref();
 
   return {
     config,
@@ -251,6 +272,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       shuttingDown = true;
       clearInterval(sweep);
       clearInterval(forgetOldKeys);
+      clearInterval(forgetRevocations);
       await chat.drain();
       // Acks of the last batch are sent from promise continuations; let them all run first.
       await new Promise((resolve) => setImmediate(resolve));

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES } from '@carethread/shared';
+import { Role, WEBHOOK_EVENT_TYPES } from '@carethread/shared';
 
 const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
 
@@ -57,6 +57,22 @@ export const WebhookEndpoint = z.object({
 });
 export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
 
+/**
+ * Roles that must prove a multi-factor sign-in: the token's `acr` is one of `acr`, or its `amr`
+ * (RFC 8176 method names) holds one of `amr`. Checked at connect and at every token refresh.
+ */
+export const MfaRequirement = z
+  .object({
+    roles: z.array(Role).min(1).default(['provider']),
+    amr: z.array(z.string().min(1).max(64)).default(['mfa', 'otp', 'hwk']),
+    acr: z.array(z.string().min(1).max(255)).default([]),
+  })
+  .refine((m) => m.amr.length + m.acr.length > 0, {
+    message: 'name at least one accepted amr or acr value',
+    path: ['amr'],
+  });
+export type MfaRequirement = z.infer<typeof MfaRequirement>;
+
 export const TenantConfig = z
   .object({
     /** Short id used in the store and in logs, e.g. "st-marys". */
@@ -83,6 +99,9 @@ export const TenantConfig = z
       .positive()
       .default(24 * 3600),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+    /** Refuse tokens without a `jti`, so that every session can be signed out (host API). */
+    requireJti: z.boolean().default(false),
+    requireMfa: MfaRequirement.optional(),
     limits: TenantLimits.default(TenantLimits.parse({})),
     /**
      * Keys the host's back end calls the host API with, by the hex SHA-256 of each key
@@ -224,6 +243,11 @@ export const RelayConfig = z.object({
       pollMs: 1_000,
       leaseMs: 15_000,
     }),
+  /**
+   * How often each node asks the store whether a token its sockets carry was revoked (by a host
+   * API call another node answered); the node that answers the call ends its sockets at once.
+   */
+  revocationCheckMs: z.number().int().min(100).max(60_000).default(2_000),
   /** How often signed and pending consents past their expiry are marked expired. */
   consentSweepMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** How long shutdown waits for in-flight writes before giving up. */

@@ -5,6 +5,7 @@
 export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'TOKEN_EXPIRED',
+  'MFA_REQUIRED',
   'UNSUPPORTED_VERSION',
   'FORBIDDEN',
   'FORBIDDEN_ORIGIN',
@@ -26,6 +27,8 @@ type Code = (typeof ERROR_CODES)[number];
 export const errorSentences: Record<Code, string> = {
   UNAUTHENTICATED: 'You are not signed in to the chat. Reload the page or sign in again.',
   TOKEN_EXPIRED: 'Your chat session has ended. Sign in again to continue.',
+  MFA_REQUIRED:
+    'Your organisation requires a multi-factor sign-in for this chat. Sign in again with your second factor, then reload the page.',
   UNSUPPORTED_VERSION:
     'This chat client is too old or too new for the relay. Reload the page to get a matching version.',
   FORBIDDEN:

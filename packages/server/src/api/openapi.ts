@@ -140,7 +140,13 @@ export function openApiDocument(routes: readonly RouteSpec[]) {
         },
       },
     },
-    tags: [{ name: 'Conversations' }, { name: 'Consent' }, { name: 'Webhooks' }, { name: 'FHIR' }],
+    tags: [
+      { name: 'Conversations' },
+      { name: 'Consent' },
+      { name: 'Sessions' },
+      { name: 'Webhooks' },
+      { name: 'FHIR' },
+    ],
     paths,
     components: {
       securitySchemes: {

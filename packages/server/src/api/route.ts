@@ -60,6 +60,7 @@ export function route<
 export const statusOfCode: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
   TOKEN_EXPIRED: 401,
+  MFA_REQUIRED: 403,
   UNSUPPORTED_VERSION: 400,
   FORBIDDEN: 403,
   FORBIDDEN_ORIGIN: 403,

@@ -35,6 +35,7 @@ export function devTenantConfig(
     maxTokenAgeSeconds: 24 * 3600,
     jwksTimeoutMs: 5_000,
     clockToleranceSeconds: 30,
+    requireJti: false,
     limits,
     apiKeys: [{ id: 'dev', sha256: apiKeySha256 }],
     webhooks,

@@ -153,5 +153,8 @@ export async function createThreadedSqliteStore(
     listDeadLetters: (...args) => call('listDeadLetters', ...args),
     getDeadLetter: (...args) => call('getDeadLetter', ...args),
     markDeadLetterRedelivered: (...args) => call('markDeadLetterRedelivered', ...args),
+    revokeToken: (...args) => call('revokeToken', ...args),
+    revokedTokenIds: (...args) => call('revokedTokenIds', ...args),
+    expireRevokedTokens: (...args) => call('expireRevokedTokens', ...args),
   };
 }

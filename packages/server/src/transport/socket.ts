@@ -33,6 +33,7 @@ import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js'
 import { originAllowed } from '../auth/origins.js';
 import type { RelayConfig, TenantConfig } from '../config.js';
 import type { ChatService } from '../services/chat.js';
+import type { RevocationService } from '../services/revocations.js';
 import type { ConsentService } from '../consent/requests.js';
 import type { TemplateService } from '../consent/templates.js';
 import { RelayError } from '../services/errors.js';
@@ -57,6 +58,8 @@ export interface SocketData {
   /** For a family member: when each open conversation's consent ends. */
   consentTimers: Map<string, NodeJS.Timeout>;
   packets: TokenBucket;
+  /** The token ids (`jti`) this socket has signed in with, at connect and at each refresh. */
+  tokenIds: Set<string>;
 }
 
 /** What relay nodes tell each other (through the adapter, when there are several). */
@@ -82,6 +85,12 @@ export const conversationRoom = (tenantId: string, conversationId: string) =>
 const contentRoom = (tenantId: string, conversationId: string, accessVersion: number) =>
   `t:${tenantId}:c:${conversationId}:v:${String(accessVersion)}`;
 const userRoom = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId}`;
+/** The sockets signed in with one token id: what a revocation ends. */
+const tokenRoom = (tenantId: string, tokenId: string) => `t:${tenantId}:j:${tokenId}`;
+/** A socket remembers this many of its token ids (one per refresh); older ones are forgotten. */
+const MAX_TOKEN_IDS = 16;
+/** Token ids asked about in one store query by the revocation check. */
+const REVOCATION_CHECK_BATCH = 500;
 
 /** How long before token expiry the client is asked for a fresh token. */
 const EXPIRY_WARNING_MS = 60_000;
@@ -99,6 +108,8 @@ export interface SocketTransportDeps {
   /** Told of every consent state change, after it committed (the host integration listens). */
   onConsentChange: (change: ConsentChange) => void;
   presence: PresenceTracker;
+  /** Which token ids the host revoked: this node's sockets are checked every revocationCheckMs. */
+  revocations: Pick<RevocationService, 'revokedAmong'>;
   logger: Logger;
   metrics: RelayMetrics;
   isShuttingDown: () => boolean;
@@ -147,6 +158,11 @@ export interface SocketTransport {
     conversationId: string,
     participant: ParticipantView,
   ): void;
+  /**
+   * Ends this node's sessions signed in with a revoked token id, at once (`session.ended` with
+   * UNAUTHENTICATED); returns how many. Other nodes find theirs at their next revocation check.
+   */
+  endSessions(tenantId: string, tokenId: string): number;
   /** Tells the followers that someone left, and stops delivering to that person's sockets. */
   announceParticipantRemoved(tenantId: string, conversationId: string, userId: string): void;
   /** Disconnects every socket and stops the limiters' timers. */
@@ -185,6 +201,20 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       }
       callback(null, true);
     },
+  });
+
+  // allowRequest runs when an engine.io session opens. Its later requests (polls, the upgrade to a
+  // WebSocket) are held to the same rule, or a session opened from an allowed origin could be
+  // upgraded from another one.
+  io.engine.use((req: IncomingMessage, _res: unknown, next: (error?: Error) => void) => {
+    const origin = req.headers.origin;
+    const ofSession = /[?&]sid=/.test(req.url ?? '');
+    if (ofSession && origin !== undefined && !originAllowed(anyTenantOrigins, origin)) {
+      logger.warn({ origin }, 'refused a request of a session from an origin no tenant allows');
+      next(new Error(errorBody('FORBIDDEN_ORIGIN').message));
+      return;
+    }
+    next();
   });
 
   coalesceFlushedFrames(io);
@@ -293,6 +323,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
             'UNAUTHENTICATED',
             'No sign-in token was sent. Provide one in the auth payload.',
           );
+        if (Number.isInteger(raw.protocol))
+          throw new HandshakeError(
+            'UNAUTHENTICATED',
+            'The sign-in token was refused: it is longer than a token can be.',
+          );
         throw new HandshakeError(
           'UNSUPPORTED_VERSION',
           `The client did not say which protocol version it speaks. This relay supports version ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`,
@@ -318,6 +353,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
           config.limits.packetsPerSecond,
           config.limits.packetsPerSecond * 4,
         ),
+        tokenIds: new Set(identity.tokenId === null ? [] : [identity.tokenId]),
       };
     })().then(
       () => {
@@ -360,6 +396,73 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       ),
     ];
   }
+
+  /** Puts the socket in the room of a token id it signed in with, forgetting the oldest past a few. */
+  function rememberTokenId(socket: RelaySocket, tokenId: string): void {
+    const { tenantId } = socket.data.identity;
+    const ids = socket.data.tokenIds;
+    ids.delete(tokenId);
+    ids.add(tokenId);
+    void socket.join(tokenRoom(tenantId, tokenId));
+    for (const old of ids) {
+      if (ids.size <= MAX_TOKEN_IDS) break;
+      ids.delete(old);
+      void socket.leave(tokenRoom(tenantId, old));
+    }
+  }
+
+  function endSessions(tenantId: string, tokenId: string): number {
+    const ids = [...(io.of('/').adapter.rooms.get(tokenRoom(tenantId, tokenId)) ?? [])];
+    let ended = 0;
+    for (const id of ids) {
+      const socket = io.sockets.sockets.get(id);
+      if (!socket) continue;
+      socket.emit(
+        'session.ended',
+        errorBody('UNAUTHENTICATED', 'This session was signed out. Sign in again to continue.'),
+      );
+      socket.disconnect(true);
+      ended++;
+    }
+    if (ended > 0) logger.info({ tenant: tenantId, sessions: ended }, 'ended revoked sessions');
+    return ended;
+  }
+
+  /**
+   * Asks the store which token ids of this node's sockets were revoked (by a call another node
+   * answered) and ends those sessions. The store decides, so it holds while Redis is down.
+   */
+  let checkingRevocations = false;
+  async function checkRevocations(): Promise<void> {
+    if (checkingRevocations) return;
+    checkingRevocations = true;
+    try {
+      const byTenant = new Map<string, Set<string>>();
+      for (const socket of io.sockets.sockets.values()) {
+        if (socket.data.tokenIds.size === 0) continue;
+        const { tenantId } = socket.data.identity;
+        const ids = byTenant.get(tenantId) ?? new Set();
+        for (const id of socket.data.tokenIds) ids.add(id);
+        byTenant.set(tenantId, ids);
+      }
+      for (const [tenantId, ids] of byTenant) {
+        const all = [...ids];
+        for (let i = 0; i < all.length; i += REVOCATION_CHECK_BATCH) {
+          const revoked = await deps.revocations.revokedAmong(
+            tenantId,
+            all.slice(i, i + REVOCATION_CHECK_BATCH),
+          );
+          for (const tokenId of revoked) endSessions(tenantId, tokenId);
+        }
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'revocation check failed; retrying at the next one');
+    } finally {
+      checkingRevocations = false;
+    }
+  }
+  const revocationCheck = setInterval(() => void checkRevocations(), config.revocationCheckMs);
+  revocationCheck.unref();
 
   /** Follows a conversation whose access was just checked at `accessVersion` (again: moves up). */
   function enter(socket: RelaySocket, conversationId: string, accessVersion: number): void {
@@ -684,6 +787,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         );
       }
       socket.data.identity = next;
+      if (next.tokenId !== null) rememberTokenId(socket, next.tokenId);
       armExpiry(socket);
       return { expiresAt: next.expiresAt.toISOString() };
     },
@@ -747,7 +851,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   io.on('connection', (socket) => {
     const { identity } = socket.data;
     metrics.connections.inc();
-    void socket.join([userRoom(identity.tenantId, identity.userId), thisNode]);
+    void socket.join([
+      userRoom(identity.tenantId, identity.userId),
+      thisNode,
+      ...[...socket.data.tokenIds].map((id) => tokenRoom(identity.tenantId, id)),
+    ]);
     armExpiry(socket);
     logger.debug({ tenant: identity.tenantId, user: identity.userId, sid: socket.id }, 'connected');
 
@@ -785,8 +893,10 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     announceMessage,
     announceParticipantAdded,
     announceParticipantRemoved,
+    endSessions,
     async close() {
       clearInterval(presenceHeartbeat);
+      clearInterval(revocationCheck);
       // The other nodes stop counting this node's people as online at once.
       if (clustered) io.serverSideEmit('presence.state', { node: nodeId, members: [] });
       connectionLimiter.close();

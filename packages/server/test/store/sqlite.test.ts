@@ -80,6 +80,7 @@ describe('SQLite engine', () => {
       '0009_audit_events',
       '0010_conversation_access_version',
       '0011_webhook_leases',
+      '0012_revoked_tokens',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });

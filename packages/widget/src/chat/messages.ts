@@ -14,6 +14,11 @@ function sentence(code: ErrorCode): string | undefined {
       return msg('Your chat session has ended. Sign in again to continue.', {
         id: 'error-token-expired',
       });
+    case 'MFA_REQUIRED':
+      return msg(
+        'Your organisation requires a multi-factor sign-in for this chat. Sign in again with your second factor, then reload the page.',
+        { id: 'error-mfa-required' },
+      );
     case 'FORBIDDEN':
       return msg(
         'You do not have access to this conversation. Ask your care team if you think you should.',
