@@ -149,9 +149,15 @@ export const RelayConfig = z.object({
         .min(1024)
         .max(1024 * 1024)
         .default(64 * 1024),
-      /** New connections accepted from one address per minute. */
+      /**
+       * New connections accepted from one address per minute (refused with RATE_LIMITED); past
+       * twice this, attempts are refused before the WebSocket handshake with a bare HTTP 400.
+       */
       connectionsPerMinutePerAddress: z.number().int().positive().default(120),
-      /** Packets of any kind one connection may send per second (sustained, burst 4x). */
+      /**
+       * Packets of any kind one connection may send per second (sustained, burst 4x). A
+       * connection refused at ten times this within a second is disconnected.
+       */
       packetsPerSecond: z.number().positive().default(50),
     })
     .default({

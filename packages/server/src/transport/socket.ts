@@ -60,6 +60,10 @@ export interface SocketData {
   packets: TokenBucket;
   /** The token ids (`jti`) this socket has signed in with, at connect and at each refresh. */
   tokenIds: Set<string>;
+  /** When this socket was last told (relay.error) that a packet without an ack was refused. */
+  limitNoticeAt: number;
+  /** Packets refused over the rate in the current second, and when that second began. */
+  refused: { count: number; since: number };
 }
 
 /** What relay nodes tell each other (through the adapter, when there are several). */
@@ -92,6 +96,16 @@ const MAX_TOKEN_IDS = 16;
 /** Token ids asked about in one store query by the revocation check. */
 const REVOCATION_CHECK_BATCH = 500;
 
+/**
+ * A socket over its packet rate hears about refused packets that want no ack at most this often:
+ * answering each one of a flood would cost the relay more than reading it.
+ */
+const LIMIT_NOTICE_MS = 1000;
+/**
+ * A socket that has packets refused at this many times its rate within one second is not a busy
+ * client but a flood: it is disconnected, and its reconnections meet the connection limits.
+ */
+const FLOOD_FACTOR = 10;
 /** How long before token expiry the client is asked for a fresh token. */
 const EXPIRY_WARNING_MS = 60_000;
 /** setTimeout cannot wait longer than this. */
@@ -176,6 +190,15 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     config.limits.connectionsPerMinutePerAddress / 60,
     config.limits.connectionsPerMinutePerAddress,
   );
+  /**
+   * Attempts to open a session, counted before any WebSocket handshake. The limiter above answers
+   * with RATE_LIMITED, but only after the upgrade and Socket.IO's connect; an address going on at
+   * twice its allowance is a flood, refused here with a bare HTTP 400 for a fraction of the cost.
+   */
+  const attemptLimiter = new KeyedRateLimiter(
+    (2 * config.limits.connectionsPerMinutePerAddress) / 60,
+    2 * config.limits.connectionsPerMinutePerAddress,
+  );
   const sendLimiters = new Map(
     tenants.map((t) => [t.id, new KeyedRateLimiter(t.limits.sendPerSecond, t.limits.sendBurst)]),
   );
@@ -203,13 +226,19 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     },
   });
 
-  // allowRequest runs when an engine.io session opens. Its later requests (polls, the upgrade to a
-  // WebSocket) are held to the same rule, or a session opened from an allowed origin could be
-  // upgraded from another one.
+  // Runs before engine.io looks at a request. A new session counts against the address's attempts
+  // (the origin check follows in allowRequest). allowRequest runs only when a session opens, so a
+  // session's later requests (polls, the upgrade to a WebSocket) are held to the origin rule here,
+  // or a session opened from an allowed origin could be upgraded from another one.
   io.engine.use((req: IncomingMessage, _res: unknown, next: (error?: Error) => void) => {
     const origin = req.headers.origin;
     const ofSession = /[?&]sid=/.test(req.url ?? '');
-    if (ofSession && origin !== undefined && !originAllowed(anyTenantOrigins, origin)) {
+    if (!ofSession) {
+      if (attemptLimiter.take(clientAddress(req, config.trustProxy))) next();
+      else next(new Error(errorBody('RATE_LIMITED').message));
+      return;
+    }
+    if (origin !== undefined && !originAllowed(anyTenantOrigins, origin)) {
       logger.warn({ origin }, 'refused a request of a session from an origin no tenant allows');
       next(new Error(errorBody('FORBIDDEN_ORIGIN').message));
       return;
@@ -354,6 +383,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
           config.limits.packetsPerSecond * 4,
         ),
         tokenIds: new Set(identity.tokenId === null ? [] : [identity.tokenId]),
+        limitNoticeAt: 0,
+        refused: { count: 0, since: 0 },
       };
     })().then(
       () => {
@@ -809,7 +840,36 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     };
 
     if (!socket.data.packets.take()) {
-      fail('RATE_LIMITED');
+      // A request with an ack is always answered (its caller waits); the rest of a flood is only
+      // counted, with one notice a second, and a socket far over its rate is cut off.
+      const now = Date.now();
+      const { refused } = socket.data;
+      if (now - refused.since >= 1000) {
+        refused.count = 0;
+        refused.since = now;
+      }
+      if (++refused.count > FLOOD_FACTOR * config.limits.packetsPerSecond) {
+        metrics.errors.inc({ code: 'RATE_LIMITED', surface: 'socket' });
+        if (socket.connected) {
+          logger.warn(
+            { tenant: socket.data.identity.tenantId, user: socket.data.identity.userId },
+            'disconnected a socket flooding far over its packet rate',
+          );
+          socket.emit(
+            'session.ended',
+            errorBody(
+              'RATE_LIMITED',
+              'This connection sent far more than it may and was closed. Reload the page to reconnect.',
+            ),
+          );
+          socket.disconnect(true);
+        }
+        return;
+      }
+      if (ack || now - socket.data.limitNoticeAt >= LIMIT_NOTICE_MS) {
+        if (!ack) socket.data.limitNoticeAt = now;
+        fail('RATE_LIMITED');
+      } else metrics.errors.inc({ code: 'RATE_LIMITED', surface: 'socket' });
       return;
     }
     if (!isClientEventName(event)) {
@@ -900,6 +960,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       // The other nodes stop counting this node's people as online at once.
       if (clustered) io.serverSideEmit('presence.state', { node: nodeId, members: [] });
       connectionLimiter.close();
+      attemptLimiter.close();
       for (const limiter of sendLimiters.values()) limiter.close();
       for (const socket of io.sockets.sockets.values()) {
         socket.emit(
