@@ -25,6 +25,7 @@ import { createTemplateService } from './consent/templates.js';
 import { createAccessLog } from './services/audit.js';
 import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
+import { createRevocationService } from './services/revocations.js';
 import { createPostgresStore } from './store/postgres.js';
 import { createThreadedSqliteStore } from './store/threaded.js';
 import { createClusterFanOut } from './transport/cluster.js';
@@ -197,6 +198,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   });
 
   const templates = createTemplateService({ store });
+  const revocations = createRevocationService({ store, tenants });
   const cluster = config.redisUrl
     ? createClusterFanOut(config.redisUrl, config.redis, logger, metrics)
     : undefined;
@@ -205,7 +207,9 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     httpServer: http.server,
     config,
     tenants,
-    verifier: createTokenVerifier(tenants),
+    verifier: createTokenVerifier(tenants, {
+      isRevoked: (tenantId, tokenId) => revocations.isRevoked(tenantId, tokenId),
+    }),
     chat,
     templates,
     consents,
@@ -214,6 +218,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     },
     presence,
     accessLog,
+    revocations,
     logger,
     metrics,
     isShuttingDown: () => shuttingDown,
@@ -229,7 +234,16 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   mountHostApi({
     http,
     routes: [
-      ...hostApiRoutes({ store, tenants, webhooks, chat, consents, templates, transport }),
+      ...hostApiRoutes({
+        store,
+        tenants,
+        webhooks,
+        chat,
+        consents,
+        templates,
+        revocations,
+        transport,
+      }),
       ...fhirRoutes({ store, chat, consents }),
     ],
     store,
@@ -264,6 +278,13 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       });
   }, 3_600_000);
   forgetOldKeys.unref();
+  // Revoked token ids are kept until their token would be refused anyway (see revocations.ts).
+  const forgetRevocations = setInterval(() => {
+    store.expireRevokedTokens(new Date().toISOString()).catch((error: unknown) => {
+      logger.warn({ err: error }, 'forgetting expired revocations failed; retrying later');
+    });
+  }, 3_600_000);
+  forgetRevocations.unref();
 
   return {
     config,
@@ -285,6 +306,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       shuttingDown = true;
       clearInterval(sweep);
       clearInterval(forgetOldKeys);
+      clearInterval(forgetRevocations);
       await chat.drain();
       await accessLog.drain();
       // Acks of the last batch are sent from promise continuations; let them all run first.

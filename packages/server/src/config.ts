@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES } from '@carethread/shared';
+import { Role, WEBHOOK_EVENT_TYPES } from '@carethread/shared';
 
 const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
 
@@ -70,6 +70,22 @@ const IdleTimeoutSeconds = z
   .max(7 * 86_400)
   .default(30 * 60);
 
+/**
+ * Roles that must prove a multi-factor sign-in: the token's `acr` is one of `acr`, or its `amr`
+ * (RFC 8176 method names) holds one of `amr`. Checked at connect and at every token refresh.
+ */
+export const MfaRequirement = z
+  .object({
+    roles: z.array(Role).min(1).default(['provider']),
+    amr: z.array(z.string().min(1).max(64)).default(['mfa', 'otp', 'hwk']),
+    acr: z.array(z.string().min(1).max(255)).default([]),
+  })
+  .refine((m) => m.amr.length + m.acr.length > 0, {
+    message: 'name at least one accepted amr or acr value',
+    path: ['amr'],
+  });
+export type MfaRequirement = z.infer<typeof MfaRequirement>;
+
 export const TenantConfig = z
   .object({
     /** Short id used in the store and in logs, e.g. "st-marys". */
@@ -96,6 +112,9 @@ export const TenantConfig = z
       .positive()
       .default(24 * 3600),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+    /** Refuse tokens without a `jti`, so that every session can be signed out (host API). */
+    requireJti: z.boolean().default(false),
+    requireMfa: MfaRequirement.optional(),
     limits: TenantLimits.default(TenantLimits.parse({})),
     /** A session with no request of the person's own for this long is ended (0: never). */
     idleTimeoutSeconds: IdleTimeoutSeconds,
@@ -163,9 +182,15 @@ export const RelayConfig = z.object({
         .min(1024)
         .max(1024 * 1024)
         .default(64 * 1024),
-      /** New connections accepted from one address per minute. */
+      /**
+       * New connections accepted from one address per minute (refused with RATE_LIMITED); past
+       * twice this, attempts are refused before the WebSocket handshake with a bare HTTP 400.
+       */
       connectionsPerMinutePerAddress: z.number().int().positive().default(120),
-      /** Packets of any kind one connection may send per second (sustained, burst 4x). */
+      /**
+       * Packets of any kind one connection may send per second (sustained, burst 4x). A
+       * connection refused at ten times this within a second is disconnected.
+       */
       packetsPerSecond: z.number().positive().default(50),
     })
     .default({
@@ -274,6 +299,11 @@ export const RelayConfig = z.object({
       path: ['masterKeyFile'],
     })
     .default({}),
+  /**
+   * How often each node asks the store whether a token its sockets carry was revoked (by a host
+   * API call another node answered); the node that answers the call ends its sockets at once.
+   */
+  revocationCheckMs: z.number().int().min(100).max(60_000).default(2_000),
   /** How often signed and pending consents past their expiry are marked expired. */
   consentSweepMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** How long shutdown waits for in-flight writes before giving up. */

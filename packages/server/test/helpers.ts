@@ -101,6 +101,7 @@ export async function makeTenant(
     maxTokenAgeSeconds: 3600,
     jwksTimeoutMs: 5000,
     clockToleranceSeconds: 5,
+    requireJti: false,
     limits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
     idleTimeoutSeconds: 1800,
     apiKeys: [{ id: `${id}-ehr`, sha256: hashApiKey(apiKey) }],
@@ -123,7 +124,15 @@ export interface TestRelay {
   token(
     sub: string,
     role: Role,
-    options?: { name?: string; ttlSeconds?: number; tenant?: TestTenant; relationship?: string },
+    options?: {
+      name?: string;
+      ttlSeconds?: number;
+      tenant?: TestTenant;
+      relationship?: string;
+      jti?: string;
+      amr?: string[];
+      acr?: string;
+    },
   ): Promise<string>;
   close(): Promise<void>;
 }
@@ -177,6 +186,9 @@ export async function startRelay(
         name: options.name ?? sub,
         role,
         ...(options.relationship ? { relationship: options.relationship } : {}),
+        ...(options.jti ? { jti: options.jti } : {}),
+        ...(options.amr ? { amr: options.amr } : {}),
+        ...(options.acr ? { acr: options.acr } : {}),
         ttlSeconds: options.ttlSeconds ?? 600,
       });
     },
@@ -214,6 +226,24 @@ export function rawConnect(
       reject(error);
     });
   });
+}
+
+/**
+ * Connects with raw auth and closes again: the refusal's code, `transport:…` when the engine
+ * refused before Socket.IO ran (a foreign origin), or 'connected'.
+ */
+export async function connectOutcome(
+  url: string,
+  auth: Record<string, unknown>,
+  options: Parameters<typeof rawConnect>[2] = {},
+): Promise<string> {
+  try {
+    (await rawConnect(url, auth, options)).close();
+    return 'connected';
+  } catch (error) {
+    const data = (error as { data?: { code: string } }).data;
+    return data?.code ?? `transport:${(error as Error).message}`;
+  }
 }
 
 export function connectAs(

@@ -227,3 +227,35 @@ export const ApiRedeliverResult = z.object({
   status: z.int(),
   redeliveredAt: IsoTime,
 });
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/** A token id (`jti`) as the host minted it. */
+export const TokenId = z
+  .string()
+  .check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/));
+
+/** Signs a token out: the relay refuses it from now on and ends the sessions that carry it. */
+export const ApiTokenRevoke = z.object({
+  jti: TokenId,
+  /**
+   * The token's own expiry (its `exp`): the relay forgets the revocation then. When omitted, it is
+   * kept for as long as any token of the tenant could still be accepted (`maxTokenAgeSeconds`).
+   */
+  expiresAt: z.optional(IsoTime),
+});
+export type ApiTokenRevoke = z.infer<typeof ApiTokenRevoke>;
+export const ApiTokenRevocation = z.object({
+  jti: TokenId,
+  /** When it was first revoked (a repeated call keeps the first time). */
+  revokedAt: IsoTime,
+  /** Until when the relay refuses it; past that the token would be refused as expired anyway. */
+  keptUntil: IsoTime,
+  /**
+   * Sessions carrying the token that the node answering this call ended at once; the other nodes
+   * end theirs within `revocationCheckMs`.
+   */
+  sessionsEnded: z.int(),
+});
+export type ApiTokenRevocation = z.infer<typeof ApiTokenRevocation>;

@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'TOKEN_EXPIRED',
   'SESSION_IDLE',
+  'MFA_REQUIRED',
   'UNSUPPORTED_VERSION',
   'FORBIDDEN',
   'FORBIDDEN_ORIGIN',
@@ -29,6 +30,8 @@ export const errorSentences: Record<Code, string> = {
   TOKEN_EXPIRED: 'Your chat session has ended. Sign in again to continue.',
   SESSION_IDLE:
     'The chat closed after a period without activity, to keep the conversation private. Reload the page to continue.',
+  MFA_REQUIRED:
+    'Your organisation requires a multi-factor sign-in for this chat. Sign in again with your second factor, then reload the page.',
   UNSUPPORTED_VERSION:
     'This chat client is too old or too new for the relay. Reload the page to get a matching version.',
   FORBIDDEN:

@@ -144,6 +144,7 @@ export function openApiDocument(routes: readonly RouteSpec[]) {
       { name: 'Conversations' },
       { name: 'Consent' },
       { name: 'Audit' },
+      { name: 'Sessions' },
       { name: 'Webhooks' },
       { name: 'FHIR' },
     ],

@@ -16,6 +16,8 @@ import {
   ApiDeadLetterPage,
   ApiRedeliverResult,
   ApiSystemMessage,
+  ApiTokenRevocation,
+  ApiTokenRevoke,
   MessageView,
   DeadLetterPath,
   type ApiDeadLetter,
@@ -38,6 +40,7 @@ import type { Identity } from '../auth/tokens.js';
 import type { ConsentService } from '../consent/requests.js';
 import type { TemplateService } from '../consent/templates.js';
 import type { ChatService } from '../services/chat.js';
+import type { RevocationService } from '../services/revocations.js';
 import { RelayError } from '../services/errors.js';
 import type { TenantConfig } from '../config.js';
 import type { DeadLetter, Store } from '../store/types.js';
@@ -52,8 +55,10 @@ export interface HostApiDeps {
   chat: ChatService;
   consents: ConsentService;
   templates: TemplateService;
+  revocations: Pick<RevocationService, 'revoke'>;
   transport: Pick<
     SocketTransport,
+    | 'endSessions'
     | 'announceConsent'
     | 'announceMessage'
     | 'announceParticipantAdded'
@@ -109,6 +114,7 @@ export function hostApiRoutes({
   chat,
   consents,
   templates,
+  revocations,
   transport,
 }: HostApiDeps): RouteSpec[] {
   /** A dead letter as the API shows it: the event in the form its endpoint receives. */
@@ -538,6 +544,30 @@ export function hostApiRoutes({
           await store.listConsentEvents(identity.tenantId, params.requestId),
           query,
         );
+      },
+    }),
+
+    route({
+      method: 'POST',
+      path: '/api/v1/sessions/revoke',
+      operationId: 'revokeToken',
+      summary:
+        'Sign a session out: its token id (jti) is refused from now on and live sessions carrying it end',
+      tag: 'Sessions',
+      body: ApiTokenRevoke,
+      success: {
+        status: 200,
+        description: 'Revoked (again, for a token id already revoked).',
+        schema: ApiTokenRevocation,
+      },
+      errors: [],
+      handler: async ({ identity, body }) => {
+        const stored = await revocations.revoke(identity.tenantId, body.jti, body.expiresAt);
+        return {
+          jti: body.jti,
+          ...stored,
+          sessionsEnded: transport.endSessions(identity.tenantId, body.jti),
+        };
       },
     }),
 

@@ -36,6 +36,7 @@ export function devTenantConfig(
     maxTokenAgeSeconds: 24 * 3600,
     jwksTimeoutMs: 5_000,
     clockToleranceSeconds: 30,
+    requireJti: false,
     limits,
     idleTimeoutSeconds,
     apiKeys: [{ id: 'dev', sha256: apiKeySha256 }],

@@ -26,6 +26,8 @@ export interface Identity {
   expiresAt: Date;
   /** From the `auth_time` claim when the host sends it. */
   authTime: Date | null;
+  /** The token's `jti`, when the host sets one: what the host API revokes to sign a session out. */
+  tokenId: string | null;
   /**
    * A provider's emergency access (the `break_glass` claim, allowed by the tenant): the reason,
    * and when it ends.
@@ -52,6 +54,7 @@ export function hostIdentity(tenantId: string, keyId: string): Identity {
     expiresAt: new Date(now.getTime() + 60_000),
     authTime: null,
     breakGlass: null,
+    tokenId: null,
     host: { keyId },
   };
 }
@@ -69,7 +72,13 @@ const UserClaims = z.object({
   auth_time: z.number().optional(),
   /** Break-glass: why this provider needs a conversation they are not a member of. */
   break_glass: z.string().trim().min(10).max(500).optional(),
+  /** The token's id; the host signs a session out by revoking it (host API). */
+  jti: z.string().min(1).max(255).optional(),
+  /** How the person signed in (OpenID Connect, RFC 8176 names): checked where MFA is required. */
+  amr: z.array(z.string().max(64)).max(32).optional(),
+  acr: z.string().max(255).optional(),
 });
+type UserClaims = z.infer<typeof UserClaims>;
 
 export class AuthError extends Error {
   override name = 'AuthError';
@@ -84,6 +93,22 @@ export class AuthError extends Error {
 export interface TenantVerifier {
   tenant: TenantConfig;
   verify(token: string): Promise<Identity>;
+}
+
+export interface VerifierOptions {
+  /**
+   * True when the host revoked this token id (signed the session out). Asked only for tokens
+   * that passed every other check, so forged or malformed tokens never reach the store.
+   */
+  isRevoked?: (tenantId: string, tokenId: string) => Promise<boolean>;
+}
+
+/** Whether the claims prove the multi-factor sign-in the tenant requires of this role. */
+function meetsMfa(tenant: TenantConfig, claims: UserClaims): boolean {
+  const rule = tenant.requireMfa;
+  if (!rule?.roles.includes(claims.role)) return true;
+  if (claims.acr !== undefined && rule.acr.includes(claims.acr)) return true;
+  return (claims.amr ?? []).some((method) => rule.amr.includes(method));
 }
 
 function describeJoseError(error: unknown): AuthError {
@@ -130,7 +155,10 @@ function describeJoseError(error: unknown): AuthError {
   return new AuthError('UNAUTHENTICATED', 'The sign-in token was refused: it is malformed.');
 }
 
-export function createTenantVerifier(tenant: TenantConfig): TenantVerifier {
+export function createTenantVerifier(
+  tenant: TenantConfig,
+  options: VerifierOptions = {},
+): TenantVerifier {
   const keys: JWTVerifyGetKey = tenant.jwksUrl
     ? createRemoteJWKSet(new URL(tenant.jwksUrl), { timeoutDuration: tenant.jwksTimeoutMs })
     : createLocalJWKSet({ keys: tenant.jwks?.keys ?? [] });
@@ -143,7 +171,7 @@ export function createTenantVerifier(tenant: TenantConfig): TenantVerifier {
           algorithms: tenant.algorithms,
           issuer: tenant.issuer,
           audience: tenant.audience,
-          requiredClaims: ['sub', 'exp', 'iat'],
+          requiredClaims: tenant.requireJti ? ['sub', 'exp', 'iat', 'jti'] : ['sub', 'exp', 'iat'],
           maxTokenAge: tenant.maxTokenAgeSeconds,
           clockTolerance: tenant.clockToleranceSeconds,
         }));
@@ -159,6 +187,27 @@ export function createTenantVerifier(tenant: TenantConfig): TenantVerifier {
         );
       }
       const c = claims.data;
+      if (!meetsMfa(tenant, c))
+        throw new AuthError(
+          'MFA_REQUIRED',
+          `The sign-in token was refused: this organisation requires a multi-factor sign-in for the ${c.role} role, and the token does not show one (amr/acr).`,
+        );
+      if (c.jti !== undefined && options.isRevoked) {
+        let revoked: boolean;
+        try {
+          revoked = await options.isRevoked(tenant.id, c.jti);
+        } catch {
+          throw new AuthError(
+            'UNAVAILABLE',
+            'The relay could not check whether this sign-in was revoked. Try again shortly.',
+          );
+        }
+        if (revoked)
+          throw new AuthError(
+            'UNAUTHENTICATED',
+            'The sign-in token was revoked (the session was signed out). Sign in again.',
+          );
+      }
       if (c.break_glass !== undefined && !(tenant.breakGlass.enabled && c.role === 'provider'))
         throw new AuthError(
           'FORBIDDEN',
@@ -186,14 +235,18 @@ export function createTenantVerifier(tenant: TenantConfig): TenantVerifier {
                 reason: c.break_glass,
                 until: breakGlassEnds < expiresAt ? breakGlassEnds : expiresAt,
               },
+        tokenId: c.jti ?? null,
       };
     },
   };
 }
 
 /** Routes a token to its tenant by issuer, then verifies it with that tenant's rules only. */
-export function createTokenVerifier(tenants: readonly TenantConfig[]) {
-  const byIssuer = new Map(tenants.map((t) => [t.issuer, createTenantVerifier(t)]));
+export function createTokenVerifier(
+  tenants: readonly TenantConfig[],
+  options: VerifierOptions = {},
+) {
+  const byIssuer = new Map(tenants.map((t) => [t.issuer, createTenantVerifier(t, options)]));
   return {
     tenants: [...byIssuer.values()],
     async verify(token: string): Promise<{ identity: Identity; tenant: TenantConfig }> {
@@ -239,6 +292,11 @@ export interface MintOptions {
    * characters). The tenant must allow it; access lasts its `breakGlass.minutes` from now.
    */
   breakGlass?: string;
+  /** The token id (`jti`): revoke it through the host API to sign the session out. */
+  jti?: string;
+  /** Sign-in methods (RFC 8176), e.g. `['pwd', 'otp']`, where the tenant requires MFA. */
+  amr?: string[];
+  acr?: string;
 }
 
 /**
@@ -251,12 +309,19 @@ export interface MintOptions {
  * });
  */
 export function mintToken(options: MintOptions): Promise<string> {
-  const claims: Record<string, string | number> = { name: options.name, role: options.role };
+  const claims: Record<string, string | number | string[]> = {
+    name: options.name,
+    role: options.role,
+  };
   if (options.relationship) claims.relationship = options.relationship;
   if (options.title) claims.title = options.title;
   if (options.authTime) claims.auth_time = Math.floor(options.authTime.getTime() / 1000);
   if (options.breakGlass !== undefined) claims.break_glass = options.breakGlass;
-  return new SignJWT(claims)
+  if (options.amr) claims.amr = options.amr;
+  if (options.acr) claims.acr = options.acr;
+  const jwt = new SignJWT(claims);
+  if (options.jti) jwt.setJti(options.jti);
+  return jwt
     .setProtectedHeader({ alg: options.alg ?? 'ES256', kid: options.kid, typ: 'JWT' })
     .setIssuer(options.issuer)
     .setAudience(options.audience)

@@ -315,6 +315,25 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable('webhook_cursors').addColumn('lease_until', 'text').execute();
       },
     },
+    '0012_revoked_tokens': {
+      async up(db: Kysely<unknown>) {
+        // Token ids (`jti`) the host signed out: refused at connect and refresh until kept_until,
+        // when the token would be refused as expired or too old anyway and the row is forgotten.
+        await db.schema
+          .createTable('revoked_tokens')
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('token_id', 'text', (c) => c.notNull())
+          .addColumn('revoked_at', 'text', (c) => c.notNull())
+          .addColumn('kept_until', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('revoked_tokens_pk', ['tenant_id', 'token_id'])
+          .execute();
+        await db.schema
+          .createIndex('revoked_tokens_by_expiry')
+          .on('revoked_tokens')
+          .column('kept_until')
+          .execute();
+      },
+    },
     '0013_audit_by_person': {
       async up(db: Kysely<unknown>) {
         // A person's accounting of disclosures: what they did (actor) and what was done about them.

@@ -124,6 +124,14 @@ export interface ApiIdempotencyTable {
   created_at: string;
 }
 
+/** A token id the host signed out (host API), refused until `kept_until`. */
+export interface RevokedTokensTable {
+  tenant_id: string;
+  token_id: string;
+  revoked_at: string;
+  kept_until: string;
+}
+
 export interface OutboxEventsTable {
   seq: Generated<number>;
   tenant_id: string;
@@ -195,6 +203,7 @@ export interface Database {
   api_idempotency: ApiIdempotencyTable;
   audit_events: AuditEventsTable;
   outbox_events: OutboxEventsTable;
+  revoked_tokens: RevokedTokensTable;
   webhook_cursors: WebhookCursorsTable;
   webhook_dead_letters: WebhookDeadLettersTable;
   consent_events: ConsentEventsTable;

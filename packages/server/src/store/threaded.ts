@@ -166,5 +166,8 @@ export async function createThreadedSqliteStore(
     markDeadLetterRedelivered: (...args) => call('markDeadLetterRedelivered', ...args),
     dataKeys: () => call('dataKeys'),
     rewrapDataKeys: () => call('rewrapDataKeys'),
+    revokeToken: (...args) => call('revokeToken', ...args),
+    revokedTokenIds: (...args) => call('revokedTokenIds', ...args),
+    expireRevokedTokens: (...args) => call('expireRevokedTokens', ...args),
   };
 }

@@ -425,6 +425,20 @@ export interface Store {
    * not change); how many it re-wrapped.
    */
   rewrapDataKeys(): Promise<number>;
+  /**
+   * Revokes a token id of the tenant until `keptUntil`. Revoking it again keeps the first
+   * `revokedAt` and the later of the two `keptUntil`s; returns what is stored.
+   */
+  revokeToken(
+    tenantId: string,
+    tokenId: string,
+    revokedAt: string,
+    keptUntil: string,
+  ): Promise<{ revokedAt: string; keptUntil: string }>;
+  /** Which of `tokenIds` are revoked at time `at` (kept until after it). */
+  revokedTokenIds(tenantId: string, tokenIds: readonly string[], at: string): Promise<string[]>;
+  /** Forgets revocations kept until before `before`; returns how many. */
+  expireRevokedTokens(before: string): Promise<number>;
 
   /** Every entry after `afterSeq`, ascending. */
   entriesAfter(

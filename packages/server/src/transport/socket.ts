@@ -34,6 +34,7 @@ import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js'
 import { originAllowed } from '../auth/origins.js';
 import type { RelayConfig, TenantConfig } from '../config.js';
 import type { ChatService } from '../services/chat.js';
+import type { RevocationService } from '../services/revocations.js';
 import type { ConsentService } from '../consent/requests.js';
 import type { TemplateService } from '../consent/templates.js';
 import { RelayError } from '../services/errors.js';
@@ -62,6 +63,12 @@ export interface SocketData {
   /** When the person last made a request of their own (ms since the epoch). */
   lastActive: number;
   idleTimer: NodeJS.Timeout | undefined;
+  /** The token ids (`jti`) this socket has signed in with, at connect and at each refresh. */
+  tokenIds: Set<string>;
+  /** When this socket was last told (relay.error) that a packet without an ack was refused. */
+  limitNoticeAt: number;
+  /** Packets refused over the rate in the current second, and when that second began. */
+  refused: { count: number; since: number };
 }
 
 /** What relay nodes tell each other (through the adapter, when there are several). */
@@ -87,7 +94,23 @@ export const conversationRoom = (tenantId: string, conversationId: string) =>
 const contentRoom = (tenantId: string, conversationId: string, accessVersion: number) =>
   `t:${tenantId}:c:${conversationId}:v:${String(accessVersion)}`;
 const userRoom = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId}`;
+/** The sockets signed in with one token id: what a revocation ends. */
+const tokenRoom = (tenantId: string, tokenId: string) => `t:${tenantId}:j:${tokenId}`;
+/** A socket remembers this many of its token ids (one per refresh); older ones are forgotten. */
+const MAX_TOKEN_IDS = 16;
+/** Token ids asked about in one store query by the revocation check. */
+const REVOCATION_CHECK_BATCH = 500;
 
+/**
+ * A socket over its packet rate hears about refused packets that want no ack at most this often:
+ * answering each one of a flood would cost the relay more than reading it.
+ */
+const LIMIT_NOTICE_MS = 1000;
+/**
+ * A socket that has packets refused at this many times its rate within one second is not a busy
+ * client but a flood: it is disconnected, and its reconnections meet the connection limits.
+ */
+const FLOOD_FACTOR = 10;
 /** How long before token expiry the client is asked for a fresh token. */
 const EXPIRY_WARNING_MS = 60_000;
 /** setTimeout cannot wait longer than this. */
@@ -116,6 +139,8 @@ export interface SocketTransportDeps {
   presence: PresenceTracker;
   /** Connections, refusals and consent steps are recorded here. */
   accessLog: AccessLog;
+  /** Which token ids the host revoked: this node's sockets are checked every revocationCheckMs. */
+  revocations: Pick<RevocationService, 'revokedAmong'>;
   logger: Logger;
   metrics: RelayMetrics;
   isShuttingDown: () => boolean;
@@ -164,6 +189,11 @@ export interface SocketTransport {
     conversationId: string,
     participant: ParticipantView,
   ): void;
+  /**
+   * Ends this node's sessions signed in with a revoked token id, at once (`session.ended` with
+   * UNAUTHENTICATED); returns how many. Other nodes find theirs at their next revocation check.
+   */
+  endSessions(tenantId: string, tokenId: string): number;
   /** Tells the followers that someone left, and stops delivering to that person's sockets. */
   announceParticipantRemoved(tenantId: string, conversationId: string, userId: string): void;
   /** Disconnects every socket and stops the limiters' timers. */
@@ -212,6 +242,15 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     config.limits.connectionsPerMinutePerAddress / 60,
     config.limits.connectionsPerMinutePerAddress,
   );
+  /**
+   * Attempts to open a session, counted before any WebSocket handshake. The limiter above answers
+   * with RATE_LIMITED, but only after the upgrade and Socket.IO's connect; an address going on at
+   * twice its allowance is a flood, refused here with a bare HTTP 400 for a fraction of the cost.
+   */
+  const attemptLimiter = new KeyedRateLimiter(
+    (2 * config.limits.connectionsPerMinutePerAddress) / 60,
+    2 * config.limits.connectionsPerMinutePerAddress,
+  );
   const sendLimiters = new Map(
     tenants.map((t) => [t.id, new KeyedRateLimiter(t.limits.sendPerSecond, t.limits.sendBurst)]),
   );
@@ -238,6 +277,26 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       }
       callback(null, true);
     },
+  });
+
+  // Runs before engine.io looks at a request. A new session counts against the address's attempts
+  // (the origin check follows in allowRequest). allowRequest runs only when a session opens, so a
+  // session's later requests (polls, the upgrade to a WebSocket) are held to the origin rule here,
+  // or a session opened from an allowed origin could be upgraded from another one.
+  io.engine.use((req: IncomingMessage, _res: unknown, next: (error?: Error) => void) => {
+    const origin = req.headers.origin;
+    const ofSession = /[?&]sid=/.test(req.url ?? '');
+    if (!ofSession) {
+      if (attemptLimiter.take(clientAddress(req, config.trustProxy))) next();
+      else next(new Error(errorBody('RATE_LIMITED').message));
+      return;
+    }
+    if (origin !== undefined && !originAllowed(anyTenantOrigins, origin)) {
+      logger.warn({ origin }, 'refused a request of a session from an origin no tenant allows');
+      next(new Error(errorBody('FORBIDDEN_ORIGIN').message));
+      return;
+    }
+    next();
   });
 
   coalesceFlushedFrames(io);
@@ -346,6 +405,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
             'UNAUTHENTICATED',
             'No sign-in token was sent. Provide one in the auth payload.',
           );
+        if (Number.isInteger(raw.protocol))
+          throw new HandshakeError(
+            'UNAUTHENTICATED',
+            'The sign-in token was refused: it is longer than a token can be.',
+          );
         throw new HandshakeError(
           'UNSUPPORTED_VERSION',
           `The client did not say which protocol version it speaks. This relay supports version ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`,
@@ -373,6 +437,9 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         ),
         lastActive: Date.now(),
         idleTimer: undefined,
+        tokenIds: new Set(identity.tokenId === null ? [] : [identity.tokenId]),
+        limitNoticeAt: 0,
+        refused: { count: 0, since: 0 },
       };
     })().then(
       () => {
@@ -441,6 +508,73 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     };
     socket.data.idleTimer = setTimeout(check, timeoutMs);
   }
+
+  /** Puts the socket in the room of a token id it signed in with, forgetting the oldest past a few. */
+  function rememberTokenId(socket: RelaySocket, tokenId: string): void {
+    const { tenantId } = socket.data.identity;
+    const ids = socket.data.tokenIds;
+    ids.delete(tokenId);
+    ids.add(tokenId);
+    void socket.join(tokenRoom(tenantId, tokenId));
+    for (const old of ids) {
+      if (ids.size <= MAX_TOKEN_IDS) break;
+      ids.delete(old);
+      void socket.leave(tokenRoom(tenantId, old));
+    }
+  }
+
+  function endSessions(tenantId: string, tokenId: string): number {
+    const ids = [...(io.of('/').adapter.rooms.get(tokenRoom(tenantId, tokenId)) ?? [])];
+    let ended = 0;
+    for (const id of ids) {
+      const socket = io.sockets.sockets.get(id);
+      if (!socket) continue;
+      socket.emit(
+        'session.ended',
+        errorBody('UNAUTHENTICATED', 'This session was signed out. Sign in again to continue.'),
+      );
+      socket.disconnect(true);
+      ended++;
+    }
+    if (ended > 0) logger.info({ tenant: tenantId, sessions: ended }, 'ended revoked sessions');
+    return ended;
+  }
+
+  /**
+   * Asks the store which token ids of this node's sockets were revoked (by a call another node
+   * answered) and ends those sessions. The store decides, so it holds while Redis is down.
+   */
+  let checkingRevocations = false;
+  async function checkRevocations(): Promise<void> {
+    if (checkingRevocations) return;
+    checkingRevocations = true;
+    try {
+      const byTenant = new Map<string, Set<string>>();
+      for (const socket of io.sockets.sockets.values()) {
+        if (socket.data.tokenIds.size === 0) continue;
+        const { tenantId } = socket.data.identity;
+        const ids = byTenant.get(tenantId) ?? new Set();
+        for (const id of socket.data.tokenIds) ids.add(id);
+        byTenant.set(tenantId, ids);
+      }
+      for (const [tenantId, ids] of byTenant) {
+        const all = [...ids];
+        for (let i = 0; i < all.length; i += REVOCATION_CHECK_BATCH) {
+          const revoked = await deps.revocations.revokedAmong(
+            tenantId,
+            all.slice(i, i + REVOCATION_CHECK_BATCH),
+          );
+          for (const tokenId of revoked) endSessions(tenantId, tokenId);
+        }
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'revocation check failed; retrying at the next one');
+    } finally {
+      checkingRevocations = false;
+    }
+  }
+  const revocationCheck = setInterval(() => void checkRevocations(), config.revocationCheckMs);
+  revocationCheck.unref();
 
   /** Follows a conversation whose access was just checked at `accessVersion` (again: moves up). */
   function enter(socket: RelaySocket, conversationId: string, accessVersion: number): void {
@@ -783,6 +917,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         );
       }
       socket.data.identity = next;
+      if (next.tokenId !== null) rememberTokenId(socket, next.tokenId);
       armExpiry(socket);
       return { expiresAt: next.expiresAt.toISOString() };
     },
@@ -804,7 +939,36 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     };
 
     if (!socket.data.packets.take()) {
-      fail('RATE_LIMITED');
+      // A request with an ack is always answered (its caller waits); the rest of a flood is only
+      // counted, with one notice a second, and a socket far over its rate is cut off.
+      const now = Date.now();
+      const { refused } = socket.data;
+      if (now - refused.since >= 1000) {
+        refused.count = 0;
+        refused.since = now;
+      }
+      if (++refused.count > FLOOD_FACTOR * config.limits.packetsPerSecond) {
+        metrics.errors.inc({ code: 'RATE_LIMITED', surface: 'socket' });
+        if (socket.connected) {
+          logger.warn(
+            { tenant: socket.data.identity.tenantId, user: socket.data.identity.userId },
+            'disconnected a socket flooding far over its packet rate',
+          );
+          socket.emit(
+            'session.ended',
+            errorBody(
+              'RATE_LIMITED',
+              'This connection sent far more than it may and was closed. Reload the page to reconnect.',
+            ),
+          );
+          socket.disconnect(true);
+        }
+        return;
+      }
+      if (ack || now - socket.data.limitNoticeAt >= LIMIT_NOTICE_MS) {
+        if (!ack) socket.data.limitNoticeAt = now;
+        fail('RATE_LIMITED');
+      } else metrics.errors.inc({ code: 'RATE_LIMITED', surface: 'socket' });
       return;
     }
     if (!isClientEventName(event)) {
@@ -852,7 +1016,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       action: 'session.connected',
       detail: { role: identity.role, address: clientAddress(socket.request, config.trustProxy) },
     });
-    void socket.join([userRoom(identity.tenantId, identity.userId), thisNode]);
+    void socket.join([
+      userRoom(identity.tenantId, identity.userId),
+      thisNode,
+      ...[...socket.data.tokenIds].map((id) => tokenRoom(identity.tenantId, id)),
+    ]);
     armExpiry(socket);
     armIdle(socket);
     logger.debug({ tenant: identity.tenantId, user: identity.userId, sid: socket.id }, 'connected');
@@ -892,11 +1060,14 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     announceMessage,
     announceParticipantAdded,
     announceParticipantRemoved,
+    endSessions,
     async close() {
       clearInterval(presenceHeartbeat);
+      clearInterval(revocationCheck);
       // The other nodes stop counting this node's people as online at once.
       if (clustered) io.serverSideEmit('presence.state', { node: nodeId, members: [] });
       connectionLimiter.close();
+      attemptLimiter.close();
       for (const limiter of sendLimiters.values()) limiter.close();
       for (const socket of io.sockets.sockets.values()) {
         socket.emit(

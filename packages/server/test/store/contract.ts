@@ -507,6 +507,36 @@ export function describeStoreContract(
       expect((await store.webhookCursor('t1', 'ehr')).lastSeq).toBe(head.seq);
     });
 
+    it('keeps revoked token ids per tenant until they expire, the first revocation time winning', async () => {
+      expect(await store.revokedTokenIds('t1', ['jti-a', 'jti-b'], at(1))).toEqual([]);
+      expect(await store.revokeToken('t1', 'jti-a', at(1), at(100))).toEqual({
+        revokedAt: at(1),
+        keptUntil: at(100),
+      });
+      // Again: the first time stays, the later expiry wins, an earlier one changes nothing.
+      expect(await store.revokeToken('t1', 'jti-a', at(5), at(200))).toEqual({
+        revokedAt: at(1),
+        keptUntil: at(200),
+      });
+      expect(await store.revokeToken('t1', 'jti-a', at(6), at(50))).toEqual({
+        revokedAt: at(1),
+        keptUntil: at(200),
+      });
+      await store.revokeToken('t1', 'jti-c', at(1), at(10));
+      expect(
+        (await store.revokedTokenIds('t1', ['jti-a', 'jti-b', 'jti-c'], at(2))).sort(),
+      ).toEqual(['jti-a', 'jti-c']);
+      expect(await store.revokedTokenIds('t2', ['jti-a'], at(2))).toEqual([]);
+      expect(await store.revokedTokenIds('t1', [], at(2))).toEqual([]);
+      // Past its expiry a revocation no longer counts, and is forgotten when swept.
+      expect(await store.revokedTokenIds('t1', ['jti-a', 'jti-c'], at(10))).toEqual(['jti-a']);
+      expect(await store.expireRevokedTokens(at(11))).toBe(1);
+      expect(await store.expireRevokedTokens(at(11))).toBe(0);
+      expect(await store.revokedTokenIds('t1', ['jti-a'], at(199))).toEqual(['jti-a']);
+      const many = Array.from({ length: 600 }, (_, i) => `jti-many-${String(i)}`);
+      expect(await store.revokedTokenIds('t1', [...many, 'jti-a'], at(2))).toEqual(['jti-a']);
+    });
+
     it('refuses new entries in an archived conversation and keeps what it holds', async () => {
       await store.appendEntries([message('c1', 'm-00000001', 'before')]);
       const archived = await store.archiveConversation('t1', 'c1', at(5), 'host:ehr');

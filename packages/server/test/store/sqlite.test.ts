@@ -84,6 +84,7 @@ describe('SQLite engine', () => {
       '0009_audit_events',
       '0010_conversation_access_version',
       '0011_webhook_leases',
+      '0012_revoked_tokens',
       '0013_audit_by_person',
       '0014_data_keys',
     ]);

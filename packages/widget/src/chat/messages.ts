@@ -19,6 +19,11 @@ function sentence(code: ErrorCode): string | undefined {
         'The chat closed after a period without activity, to keep the conversation private. Reload the page to continue.',
         { id: 'error-session-idle' },
       );
+    case 'MFA_REQUIRED':
+      return msg(
+        'Your organisation requires a multi-factor sign-in for this chat. Sign in again with your second factor, then reload the page.',
+        { id: 'error-mfa-required' },
+      );
     case 'FORBIDDEN':
       return msg(
         'You do not have access to this conversation. Ask your care team if you think you should.',

@@ -62,6 +62,7 @@ export class CareThreadError extends Error {
 /** Codes after which reconnecting with the same token provider cannot help. */
 const FATAL_HANDSHAKE: readonly ErrorCode[] = [
   'UNAUTHENTICATED',
+  'MFA_REQUIRED',
   'UNSUPPORTED_VERSION',
   'FORBIDDEN_ORIGIN',
   'FORBIDDEN',

@@ -53,6 +53,8 @@ export const templates = {
   'error-token-expired': 'Su sesión de chat terminó. Inicie sesión de nuevo para continuar.',
   'error-session-idle':
     'El chat se cerró tras un periodo sin actividad, para proteger la privacidad de la conversación. Recargue la página para continuar.',
+  'error-mfa-required':
+    'Su organización exige un inicio de sesión con varios factores para este chat. Vuelva a iniciar sesión con su segundo factor y recargue la página.',
   'error-forbidden':
     'No tiene acceso a esta conversación. Pregunte a su equipo de atención si cree que debería tenerlo.',
   'error-not-found':
