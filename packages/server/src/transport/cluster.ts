@@ -22,6 +22,8 @@ type RedisClient = ReturnType<typeof createClient>;
 
 /** Commands the adapter sends without looking at the answer. */
 const FIRE_AND_FORGET = new Set(['publish', 'sPublish', 'subscribe', 'sSubscribe']);
+/** Ways to end a connection: the adapter ends its own after the relay already ended them. */
+const CLOSERS = new Set(['disconnect', 'destroy', 'close', 'quit']);
 
 /**
  * The client as the adapter gets it. The adapter sends Pub/Sub commands without handling their
@@ -39,7 +41,19 @@ function guarded(client: RedisClient, opened: Set<RedisClient>): RedisClient {
           guarded(target.duplicate(...args) as RedisClient, opened);
       if (typeof value !== 'function') return value;
       const method = (value as (...a: unknown[]) => unknown).bind(target);
-      if (typeof property !== 'string' || !FIRE_AND_FORGET.has(property)) return method;
+      if (typeof property !== 'string') return method;
+      if (CLOSERS.has(property))
+        // Ending a connection twice throws ClientClosedError; the second time is a no-op here.
+        return (...args: unknown[]) => {
+          if (!target.isOpen) return Promise.resolve();
+          try {
+            const result = method(...args);
+            return result instanceof Promise ? result.catch(() => undefined) : result;
+          } catch {
+            return Promise.resolve();
+          }
+        };
+      if (!FIRE_AND_FORGET.has(property)) return method;
       return (...args: unknown[]) => {
         const result = method(...args);
         if (result instanceof Promise) result.catch(() => undefined);
@@ -112,13 +126,9 @@ export function createClusterFanOut(
       // A clean close waits for queued commands, which never drain while Redis is away. The
       // adapter closed its own connections' use with the Socket.IO server; end them here too.
       for (const connection of opened) {
+        if (!connection.isOpen) continue;
         if (connection.isReady) await connection.close().catch(() => undefined);
-        else
-          try {
-            connection.destroy(); // also stops a reconnection loop under way
-          } catch {
-            // already closed
-          }
+        else connection.destroy(); // also stops a reconnection loop under way
       }
     },
   };

@@ -52,6 +52,13 @@ beforeAll(async () => {
   provider = await connectAs(relay, await relay.token('dr-rivera', 'provider'));
   // A second connection to the same database file (WAL lets it read while the relay writes).
   db = new Sqlite(path.join(relay.dataDir, 'carethread.sqlite'), { readonly: true });
+  // Connections are audited without holding the handshake up: let those entries land before the
+  // fuzzing counts rows, so every row counted later is one a packet wrote.
+  const audited = db.prepare('select count(*) from audit_events').pluck();
+  for (let last = -1, now = Number(audited.get()); now !== last; now = Number(audited.get())) {
+    last = now;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 });
 afterAll(async () => {
   db.close();
