@@ -820,8 +820,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       const until = await chat.accessUntil(socket.data.identity, conversationId);
       enter(socket, conversationId, accessVersion);
       if (until) endAccessAt(socket, conversationId, until);
-      const you = snapshot.participants.find((p) => p.userId === socket.data.identity.userId);
-      if (you) you.online = true;
+      // Who is online, read again now that this socket is in the room: a change after this point
+      // reaches it as an event, one before it (while the snapshot was being read) is counted here.
+      const { tenantId } = socket.data.identity;
+      for (const participant of snapshot.participants)
+        participant.online = presence.isOnline(tenantId, conversationId, participant.userId);
       return snapshot;
     },
 

@@ -92,6 +92,37 @@ describe('two participants', () => {
     await expect(bobChat.edit(sent.seq, 'hijacked')).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
+  it('shows each as online to the other when both open at the same moment', async () => {
+    // The snapshot is read before the socket joins the room; a change in between must not be lost.
+    for (let round = 0; round < 10; round++) {
+      const alice = await connectAs(relay, await relay.token('alice', 'patient'));
+      const doctor = await connectAs(relay, await relay.token('dr-rivera', 'provider'));
+      const seenBy = (socket: typeof alice, userId: string) => {
+        let online = false;
+        socket.on('presence', (p) => {
+          if (p.userId === userId) online = p.online;
+        });
+        return () => online;
+      };
+      const aliceSeesDoctor = seenBy(alice, 'dr-rivera');
+      const doctorSeesAlice = seenBy(doctor, 'alice');
+      const [forAlice, forDoctor] = await Promise.all([
+        ok(alice, 'conversation.open', { conversationId: 'c-1' }),
+        ok(doctor, 'conversation.open', { conversationId: 'c-1' }),
+      ]);
+      const online = (snapshot: typeof forAlice, userId: string) =>
+        snapshot.participants.find((p) => p.userId === userId)?.online ?? false;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(online(forAlice, 'dr-rivera') || aliceSeesDoctor(), `round ${String(round)}`).toBe(
+        true,
+      );
+      expect(online(forDoctor, 'alice') || doctorSeesAlice(), `round ${String(round)}`).toBe(true);
+      alice.close();
+      doctor.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
   it('relays typing, read receipts and presence', async () => {
     const alice = client('alice', 'patient');
     const bob = client('bob', 'family');
