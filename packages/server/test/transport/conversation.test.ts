@@ -123,6 +123,25 @@ describe('two participants', () => {
     }
   });
 
+  it('keeps presence heard while opening: the headless clients of two people opening at once', async () => {
+    for (let round = 0; round < 10; round++) {
+      const alice = client('alice', 'patient');
+      const doctor = client('dr-rivera', 'provider');
+      const [aliceChat, doctorChat] = [alice.conversation('c-1'), doctor.conversation('c-1')];
+      await Promise.all([aliceChat.open(), doctorChat.open()]);
+      const sees = (chat: typeof aliceChat, userId: string) =>
+        chat.snapshot?.participants.find((p) => p.userId === userId)?.online === true;
+      await waitFor(
+        () => sees(aliceChat, 'dr-rivera') && sees(doctorChat, 'alice'),
+        2_000,
+        `round ${String(round)}: both online for each other`,
+      );
+      alice.close();
+      doctor.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
   it('relays typing, read receipts and presence', async () => {
     const alice = client('alice', 'patient');
     const bob = client('bob', 'family');

@@ -72,6 +72,8 @@ export class Conversation extends Emitter<ConversationEvents> {
   private catchingUp: Promise<void> | undefined;
   private opening: Promise<ConversationSnapshot> | undefined;
   private closedError: ErrorBody | undefined;
+  /** Presence heard while an open is under way: it may be newer than the snapshot it answers. */
+  private presenceWhileOpening: Map<string, boolean> | undefined;
 
   constructor(
     private readonly client: CareThreadClient,
@@ -261,6 +263,7 @@ export class Conversation extends Emitter<ConversationEvents> {
       }
       case 'presence': {
         const presence = payload as ServerPayloadOf<'presence'>;
+        this.presenceWhileOpening?.set(presence.userId, presence.online);
         this.updateParticipant(presence.userId, (p) => ({ ...p, online: presence.online }));
         this.emit('presence', presence);
         return;
@@ -297,7 +300,11 @@ export class Conversation extends Emitter<ConversationEvents> {
 
   private async load(options: { historyPage?: number }): Promise<ConversationSnapshot> {
     await this.client.ready();
+    this.presenceWhileOpening = new Map();
     const snapshot = await this.client.request('conversation.open', { conversationId: this.id });
+    for (const p of snapshot.participants)
+      p.online = this.presenceWhileOpening.get(p.userId) ?? p.online;
+    this.presenceWhileOpening = undefined;
     this.setSnapshot(snapshot);
     if (this.oldestLoadedSeq === undefined) {
       const page = await this.client.request('history.page', {
