@@ -300,7 +300,9 @@ describe('encryption at rest on SQLite', () => {
     // An altered wrap does not open either, and says so.
     const db = new Sqlite(path.join(dataDir, 'carethread.sqlite'));
     const wrapped = db.prepare('select wrapped from data_keys').pluck().get() as string;
-    db.prepare('update data_keys set wrapped = ?').run(`A${wrapped.slice(1)}`);
+    // A different first character, whatever it was (1 in 64 wraps starts with any given one).
+    const altered = `${wrapped.startsWith('A') ? 'B' : 'A'}${wrapped.slice(1)}`;
+    db.prepare('update data_keys set wrapped = ?').run(altered);
     db.close();
     await expect(startRelay({ encryption: { masterKey: keyA } }, dataDir)).rejects.toThrow(
       /does not open the data key of tenant "dev".*altered/,
