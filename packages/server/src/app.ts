@@ -82,6 +82,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
             hashApiKey(loadOrCreateDevApiKey(config.dataDir)),
             config.devTenantWebhooks,
             config.devTenantIdleTimeoutSeconds,
+            config.devTenantFiles,
           ),
         ]
       : []),

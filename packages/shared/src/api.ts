@@ -106,6 +106,10 @@ export const AUDIT_ACTIONS = [
   'api.call',
   /** A provider opened a conversation they are not a member of (detail: reason hash, until). */
   'breakglass.opened',
+  /** A file was stored in a conversation (detail: type, size, sha256). */
+  'file.uploaded',
+  /** A file left the relay through a signed link (detail: type, size). */
+  'file.downloaded',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -71,6 +71,7 @@ export const statusOfCode: Record<ErrorCode, number> = {
   UNKNOWN_EVENT: 404,
   RATE_LIMITED: 429,
   TOO_LARGE: 413,
+  UNSUPPORTED_FILE_TYPE: 415,
   CONFLICT: 409,
   ARCHIVED: 409,
   UNAVAILABLE: 503,

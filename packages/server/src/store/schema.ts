@@ -198,7 +198,28 @@ export interface DataKeysTable {
   rewrapped_at: string | null;
 }
 
+/** Files shared in conversations (ADR 16); their bytes are in FileStorage, sealed. */
+export interface FilesTable {
+  tenant_id: string;
+  id: string;
+  conversation_id: string;
+  uploader_id: string;
+  /** Sealed under the tenant's data key, bound to (tenant, file). */
+  name: string;
+  state: 'uploading' | 'complete';
+  attempt: string;
+  /** The file's own AES-256 key, sealed under the tenant's data key, bound to (tenant, file, attempt). */
+  file_key: string;
+  content_type: string | null;
+  size: number | null;
+  sha256: string | null;
+  upload_sha256: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
 export interface Database {
+  files: FilesTable;
   data_keys: DataKeysTable;
   api_idempotency: ApiIdempotencyTable;
   audit_events: AuditEventsTable;

@@ -53,6 +53,51 @@ export function describeStoreContract(
       await cleanup();
     });
 
+    it('keeps a file uploading until its attempt completes; a crashed attempt is taken over', async () => {
+      const claim = (attempt: string, uploaderId = 'alice', tenantId = 't1') =>
+        store.claimFileUpload({
+          tenantId,
+          fileId: 'file-0001',
+          conversationId: 'c1',
+          uploaderId,
+          name: 'scan.pdf',
+          attempt,
+          at: at(2),
+        });
+      const first = await claim('a1');
+      expect(first).toMatchObject({
+        state: 'claimed',
+        file: { state: 'uploading', name: 'scan.pdf' },
+      });
+      // A second attempt (after a crash) gets a fresh key; the first can no longer complete.
+      const second = await claim('a2');
+      expect(second.state).toBe('claimed');
+      if (first.state !== 'claimed' || second.state !== 'claimed') return;
+      expect(second.file.key).not.toBe(first.file.key);
+      expect(await claim('a3', 'mallory')).toEqual({ state: 'taken' });
+      const facts = {
+        contentType: 'application/pdf',
+        size: 10,
+        sha256: 'ab',
+        uploadSha256: 'cd',
+        at: at(3),
+      };
+      expect(await store.completeFileUpload('t1', 'file-0001', 'a1', facts)).toBe(false);
+      expect(await store.completeFileUpload('t1', 'file-0001', 'a2', facts)).toBe(true);
+      expect(await store.getFile('t1', 'file-0001')).toMatchObject({
+        state: 'complete',
+        attempt: 'a2',
+        key: second.file.key,
+        size: 10,
+        contentType: 'application/pdf',
+      });
+      expect(await claim('a4')).toMatchObject({ state: 'complete', file: { attempt: 'a2' } });
+      // Another tenant's id space is its own; an abandoned attempt leaves no row.
+      expect((await claim('b1', 'alice', 't2')).state).toBe('claimed');
+      await store.abandonFileUpload('t2', 'file-0001', 'b1');
+      expect(await store.getFile('t2', 'file-0001')).toBeUndefined();
+    });
+
     it('refuses a second conversation with the same id in the same tenant', async () => {
       expect(
         await store.createConversation(
