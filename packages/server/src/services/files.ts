@@ -284,17 +284,6 @@ export function createFileService(deps: FileServiceDeps) {
       return { file: toFileView(stored), created: true };
     },
 
-    /** A complete file a member may attach (same conversation); NOT_FOUND otherwise. */
-    async attachable(tenantId: string, conversationId: string, fileId: string) {
-      const file = await store.getFile(tenantId, fileId);
-      if (file?.state !== 'complete' || file.conversationId !== conversationId)
-        throw new RelayError(
-          'NOT_FOUND',
-          `There is no complete file ${fileId} in this conversation.`,
-        );
-      return toFileView(file);
-    },
-
     /** A short-lived signed download link for a current member (family under consent). */
     async link(
       identity: Identity,

@@ -395,6 +395,8 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
             ['tenant_id', 'id'],
           )
           .execute();
+        // What a message carries: its attachments' views, sealed like its text.
+        await db.schema.alterTable('entries').addColumn('attachments', 'text').execute();
         await db.schema
           .createIndex('files_by_conversation')
           .on('files')

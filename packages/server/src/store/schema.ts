@@ -42,6 +42,8 @@ export interface EntriesTable {
   /** For an edit: the sequence of the message it corrects. */
   target_seq: number | null;
   created_at: string;
+  /** JSON of the message's AttachmentViews, sealed like `text` (ADR 16); null without files. */
+  attachments: string | null;
 }
 
 export interface ConsentTemplatesTable {

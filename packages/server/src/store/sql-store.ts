@@ -244,22 +244,33 @@ function toOutboxEvent(keyring: Keyring, row: Selectable<OutboxEventsTable>): Ou
   };
 }
 
-/** An entry row with its text (and its latest correction's) opened. */
+/** An entry row with its text (and its latest correction's) and its attachments opened. */
 export function openEntryRow(keyring: Keyring, row: EntryRow): EntryRow {
   const aad = (seq: number) => rowAad('entries.text', row.tenant_id, row.conversation_id, seq);
+  const attachmentsAad = rowAad('entries.attachments', row.tenant_id, row.conversation_id, row.seq);
   return {
     ...row,
     text: keyring.open(row.tenant_id, aad(row.seq), row.text),
+    attachments:
+      row.attachments == null ? null : keyring.open(row.tenant_id, attachmentsAad, row.attachments),
     ...(row.edited_text != null && row.edited_seq != null
       ? { edited_text: keyring.open(row.tenant_id, aad(row.edited_seq), row.edited_text) }
       : {}),
   };
 }
 
-/** An entry row as stored: its text sealed to its place. */
+/** An entry row as stored: its text and attachments sealed to their place. */
 export function sealEntryRow(keyring: Keyring, row: EntryRow): EntryRow {
   const aad = rowAad('entries.text', row.tenant_id, row.conversation_id, row.seq);
-  return { ...row, text: keyring.seal(row.tenant_id, aad, row.text) };
+  const attachmentsAad = rowAad('entries.attachments', row.tenant_id, row.conversation_id, row.seq);
+  return {
+    ...row,
+    text: keyring.seal(row.tenant_id, aad, row.text),
+    attachments:
+      row.attachments === null
+        ? null
+        : keyring.seal(row.tenant_id, attachmentsAad, row.attachments),
+  };
 }
 
 /** An outbox row as stored: its payload sealed to its event id. */

@@ -1,6 +1,7 @@
 // The store contract: everything the relay persists goes through this interface, so an engine
 // (SQLite now, PostgreSQL next) is one implementation of it and one run of the contract tests.
 import type {
+  AttachmentView,
   AuditAction,
   ConsentRequestView,
   ConsentState,
@@ -59,7 +60,13 @@ export type AppendRequest = {
   at: string;
   /** Posted by the host's back end (a system message): no participant membership is needed. */
   byHost?: boolean;
-} & ({ kind: 'message' } | { kind: 'edit'; targetSeq: number });
+} & (
+  | {
+      kind: 'message';
+      /** Checked by the chat service: complete files of this conversation. */ attachments?: AttachmentView[];
+    }
+  | { kind: 'edit'; targetSeq: number }
+);
 
 export type StoredEntry = MessageView | EditView;
 
@@ -77,7 +84,17 @@ export function entryFromRequest(request: AppendRequest, seq: number): StoredEnt
         text,
         editedAt: at,
       }
-    : { kind: 'message', conversationId, seq, id, sender, text, sentAt: at, editedAt: null };
+    : {
+        kind: 'message',
+        conversationId,
+        seq,
+        id,
+        sender,
+        text,
+        sentAt: at,
+        editedAt: null,
+        ...(request.attachments?.length ? { attachments: request.attachments } : {}),
+      };
 }
 
 /** A template version to publish: content, its hash, and who publishes it when. */

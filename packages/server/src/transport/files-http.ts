@@ -3,14 +3,12 @@
 // link, and `GET /files/{fileId}?…` serves it with headers that keep a browser from running it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ConversationId, errorBody, type ApiErrorResponse } from '@carethread/shared';
+import { ConversationId, FileId, errorBody, type ApiErrorResponse } from '@carethread/shared';
 import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
 import { statusOfCode } from '../api/route.js';
 import { RelayError } from '../services/errors.js';
 import type { FileService } from '../services/files.js';
 
-/** A file id chosen by the uploading client (a UUID in practice): the idempotency key. */
-const FILE_ID = /^[A-Za-z0-9_-]{8,64}$/;
 /** What a shown file name may hold: printable, no path separators. */
 const FILE_NAME = /^[^\p{Cc}/\\]{1,200}$/u;
 
@@ -35,10 +33,10 @@ function fail(reply: FastifyReply, error: unknown, logger: Logger): FastifyReply
 }
 
 function fileIdOf(request: FastifyRequest): string {
-  const { fileId } = request.params as { fileId: string };
-  if (!FILE_ID.test(fileId))
+  const fileId = FileId.safeParse((request.params as { fileId: unknown }).fileId);
+  if (!fileId.success)
     throw new RelayError('VALIDATION', 'A file id is 8 to 64 letters, digits, "_" or "-".');
-  return fileId;
+  return fileId.data;
 }
 
 async function authenticate(

@@ -4,7 +4,16 @@ import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadFileLinkKey } from '../../src/files/link-key.js';
-import { seedConversation, startRelay, type TestRelay } from '../helpers.js';
+import {
+  call,
+  connectAs,
+  ok,
+  seedConversation,
+  startRelay,
+  waitFor,
+  type TestRelay,
+} from '../helpers.js';
+import type { MessageView } from '@carethread/shared';
 import {
   filesContaining,
   filesUnder,
@@ -122,6 +131,15 @@ describe('uploads and downloads', () => {
     const body = Buffer.from(`Lab result for Alice: ${marker}\n`.repeat(50));
     const id = fileId();
     expect((await put(uploadUrl(id, 'c1', `${marker}.txt`), patient, body)).status).toBe(201);
+    // The name also travels with a message that carries the file.
+    const alice = await connectAs(relay, patient);
+    await ok(alice, 'message.send', {
+      conversationId: 'c1',
+      id: 'msg-secret',
+      text: 'x',
+      attachments: [id],
+    });
+    alice.close();
     await relay.relay.close(); // flush the WAL too
     expect(filesContaining(relay.dataDir, marker)).toEqual([]);
     relay = await startRelay({ devTenantFiles: { maxBytes: 40_000 } }, relay.dataDir);
@@ -222,5 +240,76 @@ describe('who may upload and download', () => {
     });
     expect(removed.status).toBeLessThan(300);
     expect((await get(url.toString())).status).toBe(403);
+  });
+});
+
+describe('messages with files', () => {
+  it('carries attachments in the live message, history and catch-up; refuses files it cannot attach', async () => {
+    const id = fileId();
+    expect((await put(uploadUrl(id), patient, pdf)).status).toBe(201);
+    const alice = await connectAs(relay, patient);
+    const bob = await connectAs(relay, await relay.token('bob', 'family'));
+    try {
+      await ok(bob, 'conversation.open', { conversationId: 'c1' });
+      const live: MessageView[] = [];
+      bob.on('message', (message) => live.push(message));
+      const sent = await ok(alice, 'message.send', {
+        conversationId: 'c1',
+        id: 'msg-with-file',
+        text: 'My scan',
+        attachments: [id],
+      });
+      const attachment = {
+        fileId: id,
+        name: 'scan.pdf',
+        contentType: 'application/pdf',
+        size: pdf.length,
+      };
+      await waitFor(() => live.length > 0);
+      expect(live[0]?.attachments).toEqual([attachment]);
+      const history = await ok(alice, 'history.page', { conversationId: 'c1' });
+      expect(history.messages.find((m) => m.seq === sent.seq)?.attachments).toEqual([attachment]);
+      const caughtUp = await ok(bob, 'sync', { conversationId: 'c1', afterSeq: 0 });
+      const entry = caughtUp.entries.find((e) => e.seq === sent.seq);
+      expect(entry?.kind === 'message' && entry.attachments).toEqual([attachment]);
+      // A retry of the same send is the same message; the same id with other files is not.
+      expect(
+        await ok(alice, 'message.send', {
+          conversationId: 'c1',
+          id: 'msg-with-file',
+          text: 'My scan',
+          attachments: [id],
+        }),
+      ).toEqual(sent);
+      expect(
+        await call(alice, 'message.send', {
+          conversationId: 'c1',
+          id: 'msg-with-file',
+          text: 'My scan',
+        }),
+      ).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+
+      // Unknown, unfinished and other conversations' files, duplicates and too many are refused.
+      await seedConversation(relay, 'c3', [{ userId: 'alice', role: 'patient' }]);
+      const elsewhere = fileId();
+      expect((await put(uploadUrl(elsewhere, 'c3'), patient, pdf)).status).toBe(201);
+      for (const [attachments, code] of [
+        [['no-such-file'], 'NOT_FOUND'],
+        [[elsewhere], 'NOT_FOUND'],
+        [[id, id], 'VALIDATION'],
+        [Array.from({ length: 11 }, () => id), 'TOO_LARGE'],
+      ] as const) {
+        const refused = await call(alice, 'message.send', {
+          conversationId: 'c1',
+          id: `msg-${randomBytes(6).toString('hex')}`,
+          text: 'x',
+          attachments: [...attachments],
+        });
+        expect(refused, code).toMatchObject({ ok: false, error: { code } });
+      }
+    } finally {
+      alice.close();
+      bob.close();
+    }
   });
 });

@@ -98,6 +98,23 @@ export function describeStoreContract(
       expect(await store.getFile('t2', 'file-0001')).toBeUndefined();
     });
 
+    it('stores a message with its attachments, sealed, and returns them in history and catch-up', async () => {
+      const attachments = [
+        { fileId: 'file-0002', name: 'scan.pdf', contentType: 'application/pdf', size: 42 },
+      ];
+      const request = { ...message('c1', 'id-att-001', 'see file'), attachments };
+      const [stored] = await store.appendEntries([request]);
+      expect(stored).toMatchObject({ ok: true, entry: { attachments } });
+      const [again] = await store.appendEntries([request]);
+      expect(again).toMatchObject({ ok: true, duplicate: true, entry: { attachments } });
+      const [other] = await store.appendEntries([message('c1', 'id-att-001', 'see file')]);
+      expect(other).toMatchObject({ ok: false, code: 'CONFLICT' });
+      const page = await store.history('t1', 'c1', undefined, 10);
+      expect(page.messages[0]?.attachments).toEqual(attachments);
+      const after = await store.entriesAfter('t1', 'c1', 0, 10);
+      expect(after.entries[0]).toMatchObject({ attachments });
+    });
+
     it('refuses a second conversation with the same id in the same tenant', async () => {
       expect(
         await store.createConversation(
