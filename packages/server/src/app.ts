@@ -266,6 +266,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
         tenants,
         webhooks,
         chat,
+        files,
         consents,
         templates,
         revocations,

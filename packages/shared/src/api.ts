@@ -15,6 +15,7 @@ import { ErrorBody } from './errors.js';
 import {
   ClientMessageId,
   ConversationId,
+  FileId,
   IsoTime,
   Label,
   Seq,
@@ -83,6 +84,7 @@ export type ApiConversationPage = z.infer<typeof ApiConversationPage>;
 
 export const ConversationPath = z.object({ conversationId: ConversationId });
 export const ParticipantPath = z.object({ conversationId: ConversationId, userId: UserId });
+export const FilePath = z.object({ fileId: FileId });
 
 /** One entry of a conversation's audit trail: who changed what, and when. */
 /** What an audit entry records: changes to a conversation, and every access to protected data. */

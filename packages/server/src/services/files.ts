@@ -72,6 +72,22 @@ export function toFileView(file: FileRecord): FileView {
   };
 }
 
+/**
+ * The headers a file is served with: its sniffed type, `attachment` for anything but images, and
+ * nothing a browser could run or sniff into something else.
+ */
+export function fileHeaders(file: FileView): Record<string, string> {
+  const disposition = file.contentType.startsWith('image/') ? 'inline' : 'attachment';
+  return {
+    'content-length': String(file.size),
+    'content-disposition': `${disposition}; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+    'cache-control': 'private, no-store',
+    'referrer-policy': 'no-referrer',
+  };
+}
+
 const tooLarge = (maxBytes: number) =>
   new RelayError(
     'TOO_LARGE',
@@ -186,6 +202,32 @@ export function createFileService(deps: FileServiceDeps) {
     createHmac('sha256', deps.linkKey)
       .update(`carethread:file-link:v1\n${tenantId}\n${fileId}\n${userId}\n${String(exp)}`)
       .digest();
+
+  /** The decrypted bytes of a complete file, once its download by `actorId` is recorded. */
+  async function open(file: FileRecord, actorId: string) {
+    const stored = await storage.get(objectKey(file));
+    if (!stored) throw new RelayError('NOT_FOUND', 'This file does not exist.');
+    try {
+      await accessLog.record(file.tenantId, {
+        actorId,
+        action: 'file.downloaded',
+        conversationId: file.conversationId,
+        subjectId: file.fileId,
+        detail: { type: file.contentType, size: file.size },
+      });
+    } catch (error) {
+      stored.destroy();
+      throw error;
+    }
+    const body = stored.pipe(
+      openStream(
+        Buffer.from(file.key, 'base64'),
+        fileBinding(file.tenantId, file.fileId, file.attempt),
+      ),
+    );
+    stored.on('error', (error) => body.destroy(error));
+    return { file: toFileView(file), body };
+  }
 
   /** The same rules as sending a message: a member (family under consent), not archived. */
   async function requireWriter(identity: Identity, conversationId: string): Promise<void> {
@@ -330,28 +372,19 @@ export function createFileService(deps: FileServiceDeps) {
       if (file?.state !== 'complete')
         throw new RelayError('NOT_FOUND', 'This file does not exist.');
       await chat.requireMember(linkHolder(query.tenant, query.user, now()), file.conversationId);
-      const stored = await storage.get(objectKey(file));
-      if (!stored) throw new RelayError('NOT_FOUND', 'This file does not exist.');
-      try {
-        await accessLog.record(file.tenantId, {
-          actorId: query.user,
-          action: 'file.downloaded',
-          conversationId: file.conversationId,
-          subjectId: file.fileId,
-          detail: { type: file.contentType, size: file.size },
-        });
-      } catch (error) {
-        stored.destroy();
-        throw error;
-      }
-      const body = stored.pipe(
-        openStream(
-          Buffer.from(file.key, 'base64'),
-          fileBinding(file.tenantId, fileId, file.attempt),
-        ),
-      );
-      stored.on('error', (error) => body.destroy(error));
-      return { file: toFileView(file), body };
+      return open(file, query.user);
+    },
+
+    /** The host's back end reads any file of its tenant (the record, the FHIR export's links). */
+    async openForHost(
+      identity: Identity,
+      fileId: string,
+    ): Promise<{ file: FileView; body: Readable }> {
+      const file = await store.getFile(identity.tenantId, fileId);
+      if (file?.state !== 'complete')
+        throw new RelayError('NOT_FOUND', 'This file does not exist.');
+      await chat.requireMember(identity, file.conversationId);
+      return open(file, identity.userId);
     },
   };
 }

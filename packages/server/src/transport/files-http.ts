@@ -7,7 +7,7 @@ import { ConversationId, FileId, errorBody, type ApiErrorResponse } from '@caret
 import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
 import { statusOfCode } from '../api/route.js';
 import { RelayError } from '../services/errors.js';
-import type { FileService } from '../services/files.js';
+import { fileHeaders, type FileService } from '../services/files.js';
 
 /** What a shown file name may hold: printable, no path separators. */
 const FILE_NAME = /^[^\p{Cc}/\\]{1,200}$/u;
@@ -106,19 +106,9 @@ export function mountFileRoutes(options: FileRoutesOptions): void {
         if (!tenant || !user || !exp || !sig)
           throw new RelayError('FORBIDDEN', 'This download link is not valid.');
         const { file, body } = await files.download(fileId, { tenant, user, exp, sig });
-        const image = file.contentType.startsWith('image/');
-        const filename = encodeURIComponent(file.name);
         return await reply
+          .headers(fileHeaders(file))
           .header('content-type', file.contentType)
-          .header('content-length', String(file.size))
-          .header(
-            'content-disposition',
-            `${image ? 'inline' : 'attachment'}; filename*=UTF-8''${filename}`,
-          )
-          .header('x-content-type-options', 'nosniff')
-          .header('content-security-policy', "default-src 'none'; sandbox")
-          .header('cache-control', 'private, no-store')
-          .header('referrer-policy', 'no-referrer')
           .send(body);
       } catch (error) {
         return fail(reply, error, logger);

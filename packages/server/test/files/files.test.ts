@@ -289,6 +289,29 @@ describe('messages with files', () => {
         }),
       ).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
 
+      // The host exports it with the conversation: FHIR Communication.payload as an Attachment,
+      // whose url the host API serves.
+      const host = { authorization: `Bearer ${relay.apiKey}` };
+      const bundle = (await (
+        await fetch(`${relay.url}/fhir/Communication?conversation=c1`, { headers: host })
+      ).json()) as {
+        entry: { resource: { payload: { contentAttachment?: Record<string, unknown> }[] } }[];
+      };
+      const exported = bundle.entry
+        .flatMap((e) => e.resource.payload)
+        .find((p) => p.contentAttachment)?.contentAttachment;
+      expect(exported).toMatchObject({
+        contentType: 'application/pdf',
+        size: pdf.length,
+        title: 'scan.pdf',
+        url: `${relay.url}/api/v1/files/${id}`,
+      });
+      const fromHost = await fetch(`${relay.url}/api/v1/files/${id}`, { headers: host });
+      expect(fromHost.status).toBe(200);
+      expect(fromHost.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(fromHost.headers.get('content-disposition')).toMatch(/^attachment;/);
+      expect(Buffer.from(await fromHost.arrayBuffer()).equals(pdf)).toBe(true);
+
       // Unknown, unfinished and other conversations' files, duplicates and too many are refused.
       await seedConversation(relay, 'c3', [{ userId: 'alice', role: 'patient' }]);
       const elsewhere = fileId();
