@@ -23,6 +23,10 @@ import { loadReceiptSigner } from './consent/receipts.js';
 import { createConsentService } from './consent/requests.js';
 import { createTemplateService } from './consent/templates.js';
 import { createAccessLog } from './services/audit.js';
+import { createFileService } from './services/files.js';
+import { createLocalFileStorage } from './files/storage.js';
+import { loadFileLinkKey } from './files/link-key.js';
+import { mountFileRoutes } from './transport/files-http.js';
 import { createChatService, type ChatService } from './services/chat.js';
 import { PresenceTracker } from './services/presence.js';
 import { createRevocationService } from './services/revocations.js';
@@ -82,6 +86,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
             hashApiKey(loadOrCreateDevApiKey(config.dataDir)),
             config.devTenantWebhooks,
             config.devTenantIdleTimeoutSeconds,
+            config.devTenantFiles,
           ),
         ]
       : []),
@@ -197,19 +202,41 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     }
   });
 
+  const storage = createLocalFileStorage(path.join(config.dataDir, 'files'));
+  // What uploads cut off by a crash left behind (older than an hour: another node may be writing).
+  void storage.sweepPartial(3_600_000).catch((error: unknown) => {
+    logger.warn({ err: error }, 'removing partial uploads failed; retrying at the next start');
+  });
+  const fileLimits = new Map(tenants.map((t) => [t.id, t.files]));
+  const files = createFileService({
+    store,
+    storage,
+    chat,
+    accessLog,
+    filesOf: (tenantId) => {
+      const limitsOfTenant = fileLimits.get(tenantId);
+      if (!limitsOfTenant) throw new Error(`Unknown tenant ${tenantId}`);
+      return limitsOfTenant;
+    },
+    linkKey: loadFileLinkKey(config.dataDir),
+    linkTtlSeconds: config.fileUrlTtlSeconds,
+  });
+
   const templates = createTemplateService({ store });
   const revocations = createRevocationService({ store, tenants });
   const cluster = config.redisUrl
     ? createClusterFanOut(config.redisUrl, config.redis, logger, metrics)
     : undefined;
+  const verifier = createTokenVerifier(tenants, {
+    isRevoked: (tenantId, tokenId) => revocations.isRevoked(tenantId, tokenId),
+  });
+  mountFileRoutes({ http, files, verifier, logger, isShuttingDown: () => shuttingDown });
   const transport = attachSocketTransport({
     ...(cluster ? { adapter: cluster.adapter } : {}),
     httpServer: http.server,
     config,
     tenants,
-    verifier: createTokenVerifier(tenants, {
-      isRevoked: (tenantId, tokenId) => revocations.isRevoked(tenantId, tokenId),
-    }),
+    verifier,
     chat,
     templates,
     consents,
@@ -239,6 +266,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
         tenants,
         webhooks,
         chat,
+        files,
         consents,
         templates,
         revocations,

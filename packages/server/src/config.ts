@@ -44,6 +44,28 @@ export const TenantLimits = z.object({
 });
 export type TenantLimits = z.infer<typeof TenantLimits>;
 
+/** File types the relay can recognise from a file's first bytes (src/files/sniff.ts). */
+export const FILE_TYPES = [
+  'application/pdf',
+  'image/png',
+  'image/jpeg',
+  'image/heic',
+  'text/plain',
+] as const;
+
+/** What may be shared in a tenant's conversations (issue 8): decided from content, never names. */
+export const TenantFiles = z.object({
+  allowedTypes: z.array(z.enum(FILE_TYPES)).default([...FILE_TYPES]),
+  /** Largest file accepted, in bytes (20 MB by default). */
+  maxBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024 * 1024)
+    .default(20 * 1024 * 1024),
+});
+export type TenantFiles = z.infer<typeof TenantFiles>;
+
 /** A receiver of webhook events at the host. */
 export const WebhookEndpoint = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -116,6 +138,7 @@ export const TenantConfig = z
     requireJti: z.boolean().default(false),
     requireMfa: MfaRequirement.optional(),
     limits: TenantLimits.default(TenantLimits.parse({})),
+    files: TenantFiles.default(TenantFiles.parse({})),
     /** A session with no request of the person's own for this long is ended (0: never). */
     idleTimeoutSeconds: IdleTimeoutSeconds,
     /**
@@ -168,6 +191,10 @@ export const RelayConfig = z.object({
   devTenantWebhooks: z.array(WebhookEndpoint).default([]),
   /** Limits of the development tenant (defaults as for any tenant). */
   devTenantLimits: TenantLimits.default(TenantLimits.parse({})),
+  /** What the development tenant accepts as files (as `files` for any tenant). */
+  devTenantFiles: TenantFiles.default(TenantFiles.parse({})),
+  /** How long a signed download link of a file stays valid, in seconds. */
+  fileUrlTtlSeconds: z.number().int().min(5).max(3600).default(300),
   /** The development tenant's idle timeout (as `idleTimeoutSeconds` for any tenant). */
   devTenantIdleTimeoutSeconds: IdleTimeoutSeconds,
   tenants: z.array(TenantConfig).default([]),

@@ -25,7 +25,12 @@ import { generateApiKey, hashApiKey, loadOrCreateDevApiKey } from '../src/api/ke
 import { DEV_AUDIENCE, DEV_ISSUER } from '../src/auth/dev-tenant.js';
 import { mintToken } from '../src/auth/tokens.js';
 import { REDACTED_PATHS } from '../src/logger.js';
-import { parseConfig, type RelayConfigInput, type TenantConfig } from '../src/config.js';
+import {
+  TenantFiles,
+  parseConfig,
+  type RelayConfigInput,
+  type TenantConfig,
+} from '../src/config.js';
 import { loadMasterKeys } from '../src/master-keys.js';
 import { createKeyring, masterKey, rowAad, type MasterKeys } from '../src/store/keyring.js';
 import type { Database } from '../src/store/schema.js';
@@ -103,6 +108,7 @@ export async function makeTenant(
     clockToleranceSeconds: 5,
     requireJti: false,
     limits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
+    files: TenantFiles.parse({}),
     idleTimeoutSeconds: 1800,
     apiKeys: [{ id: `${id}-ehr`, sha256: hashApiKey(apiKey) }],
     webhooks: [],

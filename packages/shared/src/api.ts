@@ -15,6 +15,7 @@ import { ErrorBody } from './errors.js';
 import {
   ClientMessageId,
   ConversationId,
+  FileId,
   IsoTime,
   Label,
   Seq,
@@ -83,6 +84,7 @@ export type ApiConversationPage = z.infer<typeof ApiConversationPage>;
 
 export const ConversationPath = z.object({ conversationId: ConversationId });
 export const ParticipantPath = z.object({ conversationId: ConversationId, userId: UserId });
+export const FilePath = z.object({ fileId: FileId });
 
 /** One entry of a conversation's audit trail: who changed what, and when. */
 /** What an audit entry records: changes to a conversation, and every access to protected data. */
@@ -106,6 +108,10 @@ export const AUDIT_ACTIONS = [
   'api.call',
   /** A provider opened a conversation they are not a member of (detail: reason hash, until). */
   'breakglass.opened',
+  /** A file was stored in a conversation (detail: type, size, sha256). */
+  'file.uploaded',
+  /** A file left the relay through a signed link (detail: type, size). */
+  'file.downloaded',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

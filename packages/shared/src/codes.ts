@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'UNKNOWN_EVENT',
   'RATE_LIMITED',
   'TOO_LARGE',
+  'UNSUPPORTED_FILE_TYPE',
   'CONFLICT',
   'ARCHIVED',
   'UNAVAILABLE',
@@ -46,6 +47,8 @@ export const errorSentences: Record<Code, string> = {
   UNKNOWN_EVENT: 'The relay does not know this request. Update the chat client.',
   RATE_LIMITED: 'You are sending too quickly. Wait a moment and try again.',
   TOO_LARGE: 'That message is too long. Shorten it or split it into several messages.',
+  UNSUPPORTED_FILE_TYPE:
+    'This kind of file cannot be shared here. Send a PDF, a picture (PNG, JPEG, HEIC) or a plain text file.',
   CONFLICT: 'That change clashes with an earlier one. Reload the conversation and try again.',
   ARCHIVED:
     'This conversation has been closed by the care team. You can still read it, but new messages cannot be sent.',

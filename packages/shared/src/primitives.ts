@@ -15,6 +15,10 @@ export const UserId = z.string().check(z.minLength(1), z.maxLength(255), z.regex
 export const ClientMessageId = z
   .string()
   .check(z.minLength(8), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
+/** A file id chosen by the uploading client (a UUID in practice): its upload's idempotency key. */
+export const FileId = z
+  .string()
+  .check(z.minLength(8), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
 /** Per-conversation sequence number, gap-free, starting at 1. 0 means "before the first". */
 export const Seq = z.int().check(z.minimum(0));
 export const IsoTime = z.iso.datetime();

@@ -3,7 +3,7 @@
 import { z } from 'zod/mini';
 import { ErrorBody } from './errors.js';
 
-import { HISTORY_PAGE_MAX, SYNC_PAGE_MAX } from './constants.js';
+import { HISTORY_PAGE_MAX, MAX_ATTACHMENTS, SYNC_PAGE_MAX } from './constants.js';
 import {
   ConsentDecline,
   ConsentList,
@@ -24,6 +24,7 @@ import {
 import {
   ClientMessageId,
   ConversationId,
+  FileId,
   IsoTime,
   Label,
   Role,
@@ -32,7 +33,7 @@ import {
   UserId,
 } from './primitives.js';
 
-export { ClientMessageId, ConversationId, Role, Seq, UserId } from './primitives.js';
+export { ClientMessageId, ConversationId, FileId, Role, Seq, UserId } from './primitives.js';
 
 // ---------------------------------------------------------------------------------------------
 // Handshake
@@ -65,6 +66,15 @@ export const ParticipantView = z.object({
 export type ParticipantView = z.infer<typeof ParticipantView>;
 
 /** A message as a reader sees it: current text, with `editedAt` set once corrected. */
+/** A file a message carries, as every reader sees it (download it through a signed link). */
+export const AttachmentView = z.object({
+  fileId: FileId,
+  name: Label,
+  contentType: z.string(),
+  size: z.int(),
+});
+export type AttachmentView = z.infer<typeof AttachmentView>;
+
 export const MessageView = z.object({
   kind: z.literal('message'),
   conversationId: ConversationId,
@@ -74,6 +84,8 @@ export const MessageView = z.object({
   text: Text,
   sentAt: IsoTime,
   editedAt: z.nullable(IsoTime),
+  /** Files shared with the message; absent when there are none. */
+  attachments: z.optional(z.array(AttachmentView)),
 });
 export type MessageView = z.infer<typeof MessageView>;
 
@@ -154,6 +166,8 @@ export const MessageSend = z.object({
   conversationId: ConversationId,
   id: ClientMessageId,
   text: Text,
+  /** Files uploaded to this conversation (PUT /files/{fileId}) to share with the message. */
+  attachments: z.optional(z.array(FileId).check(z.maxLength(MAX_ATTACHMENTS))),
 });
 export type MessageSend = z.infer<typeof MessageSend>;
 export const MessageSendResult = z.object({ id: ClientMessageId, seq: Seq, sentAt: IsoTime });

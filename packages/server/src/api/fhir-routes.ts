@@ -187,6 +187,7 @@ export function fhirRoutes({ store, chat, consents }: FhirRouteDeps): RouteSpec[
           communicationSearchset({
             tenantId,
             baseUrl: `${baseUrl}/fhir`,
+            relayBaseUrl: baseUrl,
             conversationId: query.conversation,
             ...(patient ? { patientId: patient.userId } : {}),
             entries,
@@ -230,7 +231,14 @@ export function fhirRoutes({ store, chat, consents }: FhirRouteDeps): RouteSpec[
               API_PAGE_MAX,
             );
             for (const entry of page.entries)
-              resources.push(communicationFromEntry({ tenantId, entry, patientId: params.userId }));
+              resources.push(
+                communicationFromEntry({
+                  tenantId,
+                  entry,
+                  patientId: params.userId,
+                  relayBaseUrl: baseUrl,
+                }),
+              );
             afterSeq = page.entries.at(-1)?.seq ?? afterSeq;
             if (!page.hasMore) break;
           }

@@ -148,7 +148,11 @@ export function mountHostApi(options: HostApiOptions): void {
     if (code !== undefined) metrics.errors.inc({ code, surface: 'api' });
     void reply.code(answer.status);
     if (answer.status === 204) return reply.send();
-    if (isRaw(answer.body)) return reply.type(answer.body.contentType).send(answer.body.raw);
+    if (isRaw(answer.body))
+      return reply
+        .headers(answer.body.headers ?? {})
+        .type(answer.body.contentType)
+        .send(answer.body.raw);
     return reply.send(answer.body);
   }
 

@@ -1,13 +1,16 @@
 // What a host API route is: method, path, the shared zod schemas of its parts, the errors it may
 // answer, and its handler. The same table registers the routes and writes the OpenAPI document.
+import type { Readable } from 'node:stream';
 import type { z } from 'zod/mini';
 import type { ErrorCode } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
 
-/** A body that is not JSON: the PDF of a record, the compact JWS of a receipt. */
+/** A body that is not JSON: the PDF of a record, the compact JWS of a receipt, a file (streamed). */
 export interface RawBody {
-  raw: string | Buffer;
+  raw: string | Buffer | Readable;
   contentType: string;
+  /** Further response headers (a file's disposition and sandbox). */
+  headers?: Record<string, string>;
 }
 
 export interface RouteContext<Params, Query, Body> {
@@ -71,6 +74,7 @@ export const statusOfCode: Record<ErrorCode, number> = {
   UNKNOWN_EVENT: 404,
   RATE_LIMITED: 429,
   TOO_LARGE: 413,
+  UNSUPPORTED_FILE_TYPE: 415,
   CONFLICT: 409,
   ARCHIVED: 409,
   UNAVAILABLE: 503,

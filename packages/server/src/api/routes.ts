@@ -20,6 +20,7 @@ import {
   ApiTokenRevoke,
   MessageView,
   DeadLetterPath,
+  FilePath,
   type ApiDeadLetter,
   ApiEntryPage,
   ApiTemplatePublishResult,
@@ -40,6 +41,7 @@ import type { Identity } from '../auth/tokens.js';
 import type { ConsentService } from '../consent/requests.js';
 import type { TemplateService } from '../consent/templates.js';
 import type { ChatService } from '../services/chat.js';
+import { fileHeaders, type FileService } from '../services/files.js';
 import type { RevocationService } from '../services/revocations.js';
 import { RelayError } from '../services/errors.js';
 import type { TenantConfig } from '../config.js';
@@ -53,6 +55,7 @@ export interface HostApiDeps {
   tenants: readonly TenantConfig[];
   webhooks: Pick<WebhookDispatcher, 'deliverNow'>;
   chat: ChatService;
+  files: Pick<FileService, 'openForHost'>;
   consents: ConsentService;
   templates: TemplateService;
   revocations: Pick<RevocationService, 'revoke'>;
@@ -112,6 +115,7 @@ export function hostApiRoutes({
   tenants,
   webhooks,
   chat,
+  files,
   consents,
   templates,
   revocations,
@@ -289,6 +293,25 @@ export function hostApiRoutes({
       handler: async ({ identity, params }) => {
         await chat.archive(identity, params.conversationId);
         return conversationView(identity, params.conversationId);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/files/{fileId}',
+      operationId: 'downloadFile',
+      summary:
+        'Download a file shared in a conversation (for the record; the FHIR export links it)',
+      tag: 'Files',
+      params: FilePath,
+      success: {
+        status: 200,
+        description: 'The file as stored (image metadata removed), with its sniffed type.',
+        contentType: 'application/octet-stream',
+      },
+      errors: ['NOT_FOUND', 'UNAVAILABLE'],
+      handler: async ({ identity, params }) => {
+        const { file, body } = await files.openForHost(identity, params.fileId);
+        return { raw: body, contentType: file.contentType, headers: fileHeaders(file) };
       },
     }),
     route({

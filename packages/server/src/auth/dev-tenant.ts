@@ -1,7 +1,7 @@
 // The development tenant: an ES256 key pair created in the data folder on first use, so that
 // `pnpm relay` and `pnpm carethread token` work with zero configuration. Never for production.
 import path from 'node:path';
-import type { TenantConfig, TenantLimits, WebhookEndpoint } from '../config.js';
+import type { TenantConfig, TenantFiles, TenantLimits, WebhookEndpoint } from '../config.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../keys.js';
 
 export const DEV_TENANT_ID = 'dev';
@@ -25,6 +25,7 @@ export function devTenantConfig(
   apiKeySha256: string,
   webhooks: WebhookEndpoint[],
   idleTimeoutSeconds: number,
+  files: TenantFiles,
 ): TenantConfig {
   return {
     id: DEV_TENANT_ID,
@@ -38,6 +39,7 @@ export function devTenantConfig(
     clockToleranceSeconds: 30,
     requireJti: false,
     limits,
+    files,
     idleTimeoutSeconds,
     apiKeys: [{ id: 'dev', sha256: apiKeySha256 }],
     webhooks,

@@ -15,7 +15,8 @@ export function communicationId(tenantId: string, conversationId: string, seq: n
 
 /**
  * A conversation entry as a completed Communication: sender by role (Patient, RelatedPerson or
- * Practitioner), the patient as subject when `patientId` is given, the text as payload.
+ * Practitioner), the patient as subject when `patientId` is given, the text as payload, and each
+ * file the message carries as an Attachment payload whose `url` is the host API's download.
  *
  * An edit becomes a Communication of its own (it has its own sequence number and time) that points
  * at the message it corrects with the CareThread extension `communication-corrects`. R4's
@@ -29,8 +30,11 @@ export function communicationFromEntry(input: {
   entry: ConversationEntry;
   /** The conversation's patient (a CareThread user id), when known. */
   patientId?: string;
+  /** Where the relay is reached (not the FHIR base): files link to `/api/v1/files/{id}` there. */
+  relayBaseUrl?: string;
 }): Communication {
   const { tenantId, entry, patientId } = input;
+  const files = entry.kind === 'message' ? (entry.attachments ?? []) : [];
   const extension: Extension[] = [
     {
       url: CARETHREAD_EXTENSION.conversation,
@@ -63,7 +67,21 @@ export function communicationFromEntry(input: {
     ...(patientId === undefined ? {} : { subject: patientReference(tenantId, patientId) }),
     sent: entry.kind === 'edit' ? entry.editedAt : entry.sentAt,
     sender: senderReference(tenantId, patientId, entry.sender),
-    payload: [{ contentString: entry.text }],
+    payload: [
+      { contentString: entry.text },
+      ...files.map((file) => ({
+        contentAttachment: {
+          contentType: file.contentType,
+          size: file.size,
+          title: file.name,
+          ...(input.relayBaseUrl === undefined
+            ? {}
+            : {
+                url: `${trimBase(input.relayBaseUrl)}/api/v1/files/${encodeURIComponent(file.fileId)}`,
+              }),
+        },
+      })),
+    ],
   };
 }
 
@@ -72,6 +90,8 @@ export interface CommunicationPage {
   tenantId: string;
   /** The FHIR base, e.g. `https://relay.example/fhir`. */
   baseUrl: string;
+  /** Where the relay is reached, for the files' download links. */
+  relayBaseUrl?: string;
   conversationId: string;
   patientId?: string;
   /** Entries with sequence above `afterSeq`, ascending, as the store's `entriesAfter` gives them. */
@@ -126,6 +146,7 @@ export function communicationSearchset(page: CommunicationPage): Bundle<Communic
         tenantId: page.tenantId,
         entry,
         ...(page.patientId === undefined ? {} : { patientId: page.patientId }),
+        ...(page.relayBaseUrl === undefined ? {} : { relayBaseUrl: page.relayBaseUrl }),
       });
       const id = communicationId(page.tenantId, entry.conversationId, entry.seq);
       return {

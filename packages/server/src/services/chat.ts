@@ -2,6 +2,7 @@
 // through here, and every read and write checks membership against the store, not against rooms.
 import {
   HISTORY_PAGE_MAX,
+  type AttachmentView,
   SYNC_PAGE_MAX,
   type ConversationCreate,
   type ConversationSnapshot,
@@ -288,6 +289,38 @@ export function createChatService({
     });
   }
 
+  /**
+   * The views of files a message may carry: complete uploads of its conversation. A complete file
+   * never changes or goes away, so checking outside the append transaction is enough; the
+   * append itself checks membership again.
+   */
+  async function attachable(
+    identity: Identity,
+    conversationId: string,
+    fileIds: readonly string[],
+  ): Promise<AttachmentView[]> {
+    // Members only, before any lookup: whether a file id exists is not for outsiders to learn.
+    await requireMember(identity, conversationId);
+    if (new Set(fileIds).size !== fileIds.length)
+      throw new RelayError('VALIDATION', 'A file is attached twice.');
+    return Promise.all(
+      fileIds.map(async (fileId) => {
+        const file = await store.getFile(identity.tenantId, fileId);
+        if (file?.state !== 'complete' || file.conversationId !== conversationId)
+          throw new RelayError(
+            'NOT_FOUND',
+            `There is no uploaded file ${fileId} in this conversation. Upload it first.`,
+          );
+        return {
+          fileId,
+          name: file.name,
+          contentType: file.contentType ?? 'application/octet-stream',
+          size: file.size ?? 0,
+        };
+      }),
+    );
+  }
+
   function senderOf(identity: Identity) {
     return { userId: identity.userId, role: identity.role, displayName: identity.displayName };
   }
@@ -397,6 +430,9 @@ export function createChatService({
     },
 
     async send(identity: Identity, input: MessageSend): Promise<Appended<MessageView>> {
+      const attachments = input.attachments?.length
+        ? await attachable(identity, input.conversationId, input.attachments)
+        : undefined;
       const { entry, duplicate, accessVersion } = await append({
         kind: 'message',
         tenantId: identity.tenantId,
@@ -405,6 +441,7 @@ export function createChatService({
         sender: senderOf(identity),
         text: input.text,
         at: now().toISOString(),
+        ...(attachments ? { attachments } : {}),
       });
       // The store only returns a duplicate of the same kind, so this holds; the check narrows.
       if (entry.kind !== 'message') throw new RelayError('CONFLICT');

@@ -1,7 +1,7 @@
 // The rules of an append, separate from how an engine looks up the facts they need: the portable
 // Kysely write path (batched lookups, for PostgreSQL) and the SQLite fast path (prepared
 // statements per row) both decide with `decideAppend`, so they cannot drift apart.
-import type { EditView, MessageView, Role } from '@carethread/shared';
+import type { AttachmentView, EditView, MessageView, Role } from '@carethread/shared';
 import type { Selectable } from 'kysely';
 import type { EntriesTable } from './schema.js';
 import {
@@ -47,6 +47,7 @@ export function toEntry(row: EntryRow): StoredEntry {
     text: row.edited_text ?? row.text,
     sentAt: row.created_at,
     editedAt: row.edited_at ?? null,
+    ...(row.attachments ? { attachments: JSON.parse(row.attachments) as AttachmentView[] } : {}),
   };
   return message;
 }
@@ -116,10 +117,15 @@ export function decideAppend(request: AppendRequest, facts: AppendFacts): Append
       return refuse('FORBIDDEN', 'You are not a participant of this conversation.');
     }
   }
+  const attachments =
+    request.kind === 'message' && request.attachments?.length
+      ? JSON.stringify(request.attachments)
+      : null;
   if (previous) {
     const sameRequest =
       previous.kind === request.kind &&
       previous.text === request.text &&
+      previous.attachments === attachments &&
       (request.kind === 'message' || Number(previous.target_seq) === request.targetSeq);
     return sameRequest
       ? {
@@ -162,6 +168,7 @@ export function decideAppend(request: AppendRequest, facts: AppendFacts): Append
       text: request.text,
       target_seq: targetSeq,
       created_at: request.at,
+      attachments,
     },
     result: {
       ok: true,

@@ -366,6 +366,44 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0015_files': {
+      async up(db: Kysely<unknown>) {
+        // Files shared in conversations (ADR 16). A row is 'uploading' until its bytes are stored
+        // whole, then 'complete'; only complete files are attached or served. The bytes live in
+        // the relay's file storage, sealed under `file_key`, itself sealed by the data key.
+        await db.schema
+          .createTable('files')
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('conversation_id', 'text', (c) => c.notNull())
+          .addColumn('uploader_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempt', 'text', (c) => c.notNull())
+          .addColumn('file_key', 'text', (c) => c.notNull())
+          .addColumn('content_type', 'text')
+          .addColumn('size', 'integer')
+          .addColumn('sha256', 'text')
+          .addColumn('upload_sha256', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('completed_at', 'text')
+          .addPrimaryKeyConstraint('files_pk', ['tenant_id', 'id'])
+          .addForeignKeyConstraint(
+            'files_conversation_fk',
+            ['tenant_id', 'conversation_id'],
+            'conversations',
+            ['tenant_id', 'id'],
+          )
+          .execute();
+        // What a message carries: its attachments' views, sealed like its text.
+        await db.schema.alterTable('entries').addColumn('attachments', 'text').execute();
+        await db.schema
+          .createIndex('files_by_conversation')
+          .on('files')
+          .columns(['tenant_id', 'conversation_id'])
+          .execute();
+      },
+    },
   };
 }
 

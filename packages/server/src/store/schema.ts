@@ -42,6 +42,8 @@ export interface EntriesTable {
   /** For an edit: the sequence of the message it corrects. */
   target_seq: number | null;
   created_at: string;
+  /** JSON of the message's AttachmentViews, sealed like `text` (ADR 16); null without files. */
+  attachments: string | null;
 }
 
 export interface ConsentTemplatesTable {
@@ -198,7 +200,28 @@ export interface DataKeysTable {
   rewrapped_at: string | null;
 }
 
+/** Files shared in conversations (ADR 16); their bytes are in FileStorage, sealed. */
+export interface FilesTable {
+  tenant_id: string;
+  id: string;
+  conversation_id: string;
+  uploader_id: string;
+  /** Sealed under the tenant's data key, bound to (tenant, file). */
+  name: string;
+  state: 'uploading' | 'complete';
+  attempt: string;
+  /** The file's own AES-256 key, sealed under the tenant's data key, bound to (tenant, file, attempt). */
+  file_key: string;
+  content_type: string | null;
+  size: number | null;
+  sha256: string | null;
+  upload_sha256: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
 export interface Database {
+  files: FilesTable;
   data_keys: DataKeysTable;
   api_idempotency: ApiIdempotencyTable;
   audit_events: AuditEventsTable;

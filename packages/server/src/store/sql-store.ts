@@ -1,6 +1,7 @@
 // The Store contract written once in Kysely. Engines differ in how they open a write
 // transaction (SQLite takes the write lock up front; PostgreSQL will lock conversation rows) and
 // may bring a faster write path for appends, which must follow the same `decideAppend` rules.
+import { randomBytes } from 'node:crypto';
 import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type {
   ConsentBlock,
@@ -34,6 +35,7 @@ import type {
   ConsentTemplatesTable,
   ConversationsTable,
   Database,
+  FilesTable,
   OutboxEventsTable,
   ParticipantsTable,
   WebhookDeadLettersTable,
@@ -46,6 +48,7 @@ import type {
   AuditEventRecord,
   ConversationRecord,
   DeadLetter,
+  FileRecord,
   IdempotencyClaim,
   NewParticipant,
   OutboxEvent,
@@ -241,22 +244,33 @@ function toOutboxEvent(keyring: Keyring, row: Selectable<OutboxEventsTable>): Ou
   };
 }
 
-/** An entry row with its text (and its latest correction's) opened. */
+/** An entry row with its text (and its latest correction's) and its attachments opened. */
 export function openEntryRow(keyring: Keyring, row: EntryRow): EntryRow {
   const aad = (seq: number) => rowAad('entries.text', row.tenant_id, row.conversation_id, seq);
+  const attachmentsAad = rowAad('entries.attachments', row.tenant_id, row.conversation_id, row.seq);
   return {
     ...row,
     text: keyring.open(row.tenant_id, aad(row.seq), row.text),
+    attachments:
+      row.attachments == null ? null : keyring.open(row.tenant_id, attachmentsAad, row.attachments),
     ...(row.edited_text != null && row.edited_seq != null
       ? { edited_text: keyring.open(row.tenant_id, aad(row.edited_seq), row.edited_text) }
       : {}),
   };
 }
 
-/** An entry row as stored: its text sealed to its place. */
+/** An entry row as stored: its text and attachments sealed to their place. */
 export function sealEntryRow(keyring: Keyring, row: EntryRow): EntryRow {
   const aad = rowAad('entries.text', row.tenant_id, row.conversation_id, row.seq);
-  return { ...row, text: keyring.seal(row.tenant_id, aad, row.text) };
+  const attachmentsAad = rowAad('entries.attachments', row.tenant_id, row.conversation_id, row.seq);
+  return {
+    ...row,
+    text: keyring.seal(row.tenant_id, aad, row.text),
+    attachments:
+      row.attachments === null
+        ? null
+        : keyring.seal(row.tenant_id, attachmentsAad, row.attachments),
+  };
 }
 
 /** An outbox row as stored: its payload sealed to its event id. */
@@ -362,6 +376,31 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
     rowAad(`consent_records.${column}`, tenantId, requestId);
   const idempotencyAad = (tenantId: string, key: string) =>
     rowAad('api_idempotency.body', tenantId, key);
+  const fileKeyAad = (tenantId: string, fileId: string, attempt: string) =>
+    rowAad('files.file_key', tenantId, fileId, attempt);
+  const fileNameAad = (tenantId: string, fileId: string) => rowAad('files.name', tenantId, fileId);
+  function toFileRecord(row: Selectable<FilesTable>): FileRecord {
+    return {
+      tenantId: row.tenant_id,
+      fileId: row.id,
+      conversationId: row.conversation_id,
+      uploaderId: row.uploader_id,
+      name: keyring.open(row.tenant_id, fileNameAad(row.tenant_id, row.id), row.name),
+      state: row.state,
+      attempt: row.attempt,
+      key: keyring.open(
+        row.tenant_id,
+        fileKeyAad(row.tenant_id, row.id, row.attempt),
+        row.file_key,
+      ),
+      contentType: row.content_type,
+      size: row.size,
+      sha256: row.sha256,
+      uploadSha256: row.upload_sha256,
+      createdAt: row.created_at,
+      completedAt: row.completed_at,
+    };
+  }
 
   /** Appends to the tenant's hash-chained audit trail inside `trx`, in the order given. */
   async function appendAudit(
@@ -1430,6 +1469,115 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
         .where('d.event_id', '=', eventId)
         .executeTakeFirst();
       return row && toDeadLetter(keyring, row);
+    },
+
+    async claimFileUpload(file) {
+      await keysOf(file.tenantId);
+      return engine.writeTransaction(async (trx) => {
+        // The conversation's row lock (PostgreSQL) also serialises two nodes claiming one id.
+        await engine.lockConversations?.(trx, file.tenantId, [file.conversationId]);
+        const existing = await trx
+          .selectFrom('files')
+          .selectAll()
+          .where('tenant_id', '=', file.tenantId)
+          .where('id', '=', file.fileId)
+          .executeTakeFirst();
+        if (
+          existing &&
+          (existing.uploader_id !== file.uploaderId ||
+            existing.conversation_id !== file.conversationId)
+        )
+          return { state: 'taken' } as const;
+        if (existing?.state === 'complete')
+          return { state: 'complete', file: toFileRecord(existing) } as const;
+        const sealed = {
+          attempt: file.attempt,
+          file_key: keyring.seal(
+            file.tenantId,
+            fileKeyAad(file.tenantId, file.fileId, file.attempt),
+            randomBytes(32).toString('base64'),
+          ),
+          name: keyring.seal(file.tenantId, fileNameAad(file.tenantId, file.fileId), file.name),
+        };
+        if (existing)
+          // An earlier attempt that never finished (a crash, a dropped connection): this one takes over.
+          await trx
+            .updateTable('files')
+            .set(sealed)
+            .where('tenant_id', '=', file.tenantId)
+            .where('id', '=', file.fileId)
+            .where('state', '=', 'uploading')
+            .execute();
+        else
+          await trx
+            .insertInto('files')
+            .values({
+              tenant_id: file.tenantId,
+              id: file.fileId,
+              conversation_id: file.conversationId,
+              uploader_id: file.uploaderId,
+              state: 'uploading',
+              content_type: null,
+              size: null,
+              sha256: null,
+              upload_sha256: null,
+              created_at: file.at,
+              completed_at: null,
+              ...sealed,
+            })
+            .execute();
+        const row = await trx
+          .selectFrom('files')
+          .selectAll()
+          .where('tenant_id', '=', file.tenantId)
+          .where('id', '=', file.fileId)
+          .executeTakeFirstOrThrow();
+        return { state: 'claimed', file: toFileRecord(row) } as const;
+      });
+    },
+
+    async completeFileUpload(tenantId, fileId, attempt, facts) {
+      const result = await engine.writeTransaction((trx) =>
+        trx
+          .updateTable('files')
+          .set({
+            state: 'complete',
+            content_type: facts.contentType,
+            size: facts.size,
+            sha256: facts.sha256,
+            upload_sha256: facts.uploadSha256,
+            completed_at: facts.at,
+          })
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', fileId)
+          .where('attempt', '=', attempt)
+          .where('state', '=', 'uploading')
+          .executeTakeFirst(),
+      );
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async abandonFileUpload(tenantId, fileId, attempt) {
+      await engine.writeTransaction((trx) =>
+        trx
+          .deleteFrom('files')
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', fileId)
+          .where('attempt', '=', attempt)
+          .where('state', '=', 'uploading')
+          .execute(),
+      );
+    },
+
+    async getFile(tenantId, fileId) {
+      await keysOf(tenantId);
+      const row = await db
+        .selectFrom('files')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', fileId)
+        .executeTakeFirst();
+      return row && toFileRecord(row);
     },
 
     dataKeys: () => keyring.status(),

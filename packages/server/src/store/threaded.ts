@@ -169,5 +169,9 @@ export async function createThreadedSqliteStore(
     revokeToken: (...args) => call('revokeToken', ...args),
     revokedTokenIds: (...args) => call('revokedTokenIds', ...args),
     expireRevokedTokens: (...args) => call('expireRevokedTokens', ...args),
+    claimFileUpload: (...args) => call('claimFileUpload', ...args),
+    completeFileUpload: (...args) => call('completeFileUpload', ...args),
+    abandonFileUpload: (...args) => call('abandonFileUpload', ...args),
+    getFile: (...args) => call('getFile', ...args),
   };
 }

@@ -1,6 +1,7 @@
 // The store contract: everything the relay persists goes through this interface, so an engine
 // (SQLite now, PostgreSQL next) is one implementation of it and one run of the contract tests.
 import type {
+  AttachmentView,
   AuditAction,
   ConsentRequestView,
   ConsentState,
@@ -59,7 +60,13 @@ export type AppendRequest = {
   at: string;
   /** Posted by the host's back end (a system message): no participant membership is needed. */
   byHost?: boolean;
-} & ({ kind: 'message' } | { kind: 'edit'; targetSeq: number });
+} & (
+  | {
+      kind: 'message';
+      /** Checked by the chat service: complete files of this conversation. */ attachments?: AttachmentView[];
+    }
+  | { kind: 'edit'; targetSeq: number }
+);
 
 export type StoredEntry = MessageView | EditView;
 
@@ -77,7 +84,17 @@ export function entryFromRequest(request: AppendRequest, seq: number): StoredEnt
         text,
         editedAt: at,
       }
-    : { kind: 'message', conversationId, seq, id, sender, text, sentAt: at, editedAt: null };
+    : {
+        kind: 'message',
+        conversationId,
+        seq,
+        id,
+        sender,
+        text,
+        sentAt: at,
+        editedAt: null,
+        ...(request.attachments?.length ? { attachments: request.attachments } : {}),
+      };
 }
 
 /** A template version to publish: content, its hash, and who publishes it when. */
@@ -173,6 +190,39 @@ export type NewAuditEvent = Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'> 
   tenantId: string;
 };
 export type { DataKeyInfo } from './keyring.js';
+
+/** A file shared in a conversation (ADR 16): its metadata; the bytes are in FileStorage. */
+export interface FileRecord {
+  tenantId: string;
+  fileId: string;
+  conversationId: string;
+  uploaderId: string;
+  /** The name the uploader gave; shown, never used to decide anything. */
+  name: string;
+  /** 'uploading' until every byte is stored; only 'complete' files are attached or served. */
+  state: 'uploading' | 'complete';
+  /** The upload attempt whose bytes are (or are being) stored: names the stored object. */
+  attempt: string;
+  /** The file's own key (base64), opened from its seal under the tenant's data key. */
+  key: string;
+  /** Decided from the content; null while uploading. */
+  contentType: string | null;
+  /** Bytes as stored and served (after metadata removal). */
+  size: number | null;
+  /** SHA-256 (hex) of the bytes as served... */
+  sha256: string | null;
+  /** ...and of the bytes as uploaded: a retry with the same content matches it. */
+  uploadSha256: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+/** The outcome of starting an upload under a file id. */
+export type FileClaim =
+  | { state: 'claimed'; file: FileRecord }
+  | { state: 'complete'; file: FileRecord }
+  /** The id is taken by another person's upload or another conversation. */
+  | { state: 'taken' };
 
 export interface Store {
   /** Brings the schema up to date by running every numbered migration not yet applied. */
@@ -439,6 +489,34 @@ export interface Store {
   revokedTokenIds(tenantId: string, tokenIds: readonly string[], at: string): Promise<string[]>;
   /** Forgets revocations kept until before `before`; returns how many. */
   expireRevokedTokens(before: string): Promise<number>;
+
+  /**
+   * Starts (or takes over) an upload under `file.fileId` with a fresh attempt and file key: a new
+   * id, or one whose earlier upload by the same person to the same conversation never finished.
+   * A complete file is returned as it is; an id used by someone else or elsewhere is 'taken'.
+   */
+  claimFileUpload(file: {
+    tenantId: string;
+    fileId: string;
+    conversationId: string;
+    uploaderId: string;
+    name: string;
+    attempt: string;
+    at: string;
+  }): Promise<FileClaim>;
+  /**
+   * Marks the attempt's upload complete, with what the content turned out to be. False when
+   * another attempt took the id over meanwhile (or completed it).
+   */
+  completeFileUpload(
+    tenantId: string,
+    fileId: string,
+    attempt: string,
+    facts: { contentType: string; size: number; sha256: string; uploadSha256: string; at: string },
+  ): Promise<boolean>;
+  /** Forgets an unfinished attempt (a refused upload keeps nothing). */
+  abandonFileUpload(tenantId: string, fileId: string, attempt: string): Promise<void>;
+  getFile(tenantId: string, fileId: string): Promise<FileRecord | undefined>;
 
   /** Every entry after `afterSeq`, ascending. */
   entriesAfter(

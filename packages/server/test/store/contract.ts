@@ -53,6 +53,68 @@ export function describeStoreContract(
       await cleanup();
     });
 
+    it('keeps a file uploading until its attempt completes; a crashed attempt is taken over', async () => {
+      const claim = (attempt: string, uploaderId = 'alice', tenantId = 't1') =>
+        store.claimFileUpload({
+          tenantId,
+          fileId: 'file-0001',
+          conversationId: 'c1',
+          uploaderId,
+          name: 'scan.pdf',
+          attempt,
+          at: at(2),
+        });
+      const first = await claim('a1');
+      expect(first).toMatchObject({
+        state: 'claimed',
+        file: { state: 'uploading', name: 'scan.pdf' },
+      });
+      // A second attempt (after a crash) gets a fresh key; the first can no longer complete.
+      const second = await claim('a2');
+      expect(second.state).toBe('claimed');
+      if (first.state !== 'claimed' || second.state !== 'claimed') return;
+      expect(second.file.key).not.toBe(first.file.key);
+      expect(await claim('a3', 'mallory')).toEqual({ state: 'taken' });
+      const facts = {
+        contentType: 'application/pdf',
+        size: 10,
+        sha256: 'ab',
+        uploadSha256: 'cd',
+        at: at(3),
+      };
+      expect(await store.completeFileUpload('t1', 'file-0001', 'a1', facts)).toBe(false);
+      expect(await store.completeFileUpload('t1', 'file-0001', 'a2', facts)).toBe(true);
+      expect(await store.getFile('t1', 'file-0001')).toMatchObject({
+        state: 'complete',
+        attempt: 'a2',
+        key: second.file.key,
+        size: 10,
+        contentType: 'application/pdf',
+      });
+      expect(await claim('a4')).toMatchObject({ state: 'complete', file: { attempt: 'a2' } });
+      // Another tenant's id space is its own; an abandoned attempt leaves no row.
+      expect((await claim('b1', 'alice', 't2')).state).toBe('claimed');
+      await store.abandonFileUpload('t2', 'file-0001', 'b1');
+      expect(await store.getFile('t2', 'file-0001')).toBeUndefined();
+    });
+
+    it('stores a message with its attachments, sealed, and returns them in history and catch-up', async () => {
+      const attachments = [
+        { fileId: 'file-0002', name: 'scan.pdf', contentType: 'application/pdf', size: 42 },
+      ];
+      const request = { ...message('c1', 'id-att-001', 'see file'), attachments };
+      const [stored] = await store.appendEntries([request]);
+      expect(stored).toMatchObject({ ok: true, entry: { attachments } });
+      const [again] = await store.appendEntries([request]);
+      expect(again).toMatchObject({ ok: true, duplicate: true, entry: { attachments } });
+      const [other] = await store.appendEntries([message('c1', 'id-att-001', 'see file')]);
+      expect(other).toMatchObject({ ok: false, code: 'CONFLICT' });
+      const page = await store.history('t1', 'c1', undefined, 10);
+      expect(page.messages[0]?.attachments).toEqual(attachments);
+      const after = await store.entriesAfter('t1', 'c1', 0, 10);
+      expect(after.entries[0]).toMatchObject({ attachments });
+    });
+
     it('refuses a second conversation with the same id in the same tenant', async () => {
       expect(
         await store.createConversation(

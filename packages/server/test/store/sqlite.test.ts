@@ -87,6 +87,7 @@ describe('SQLite engine', () => {
       '0012_revoked_tokens',
       '0013_audit_by_person',
       '0014_data_keys',
+      '0015_files',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });

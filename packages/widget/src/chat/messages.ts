@@ -41,6 +41,11 @@ function sentence(code: ErrorCode): string | undefined {
       return msg('That message is too long. Shorten it or split it into several messages.', {
         id: 'error-too-large',
       });
+    case 'UNSUPPORTED_FILE_TYPE':
+      return msg(
+        'This kind of file cannot be shared here. Send a PDF, a picture (PNG, JPEG, HEIC) or a plain text file.',
+        { id: 'error-unsupported-file-type' },
+      );
     case 'UNAVAILABLE':
       return msg('The chat is temporarily unavailable. Try again shortly.', {
         id: 'error-unavailable',

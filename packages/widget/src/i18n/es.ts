@@ -61,6 +61,8 @@ export const templates = {
     'Esta conversación no existe. Revise el enlace o pregunte a su equipo de atención.',
   'error-rate-limited': 'Está enviando demasiado rápido. Espere un momento e inténtelo de nuevo.',
   'error-too-large': 'Ese mensaje es demasiado largo. Acórtelo o divídalo en varios mensajes.',
+  'error-unsupported-file-type':
+    'Este tipo de archivo no se puede compartir aquí. Envíe un PDF, una imagen (PNG, JPEG, HEIC) o un archivo de texto sin formato.',
   'error-unavailable': 'El chat no está disponible en este momento. Inténtelo de nuevo en breve.',
   'consent-choose': 'Elija…',
   'consent-step-disclosure': '1. Registros electrónicos',

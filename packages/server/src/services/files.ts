@@ -1,0 +1,392 @@
+// The rules of files in conversations (ADR 16): who may upload where, what is accepted (decided
+// from content, within the tenant's limits, while the bytes stream), and who may download, by
+// short-lived signed links. Every upload and download is an entry of the audit trail.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import type { Identity } from '../auth/tokens.js';
+import type { TenantFiles } from '../config.js';
+import { openStream, sealStream, fileBinding } from '../files/seal.js';
+import { sniff, SNIFF_BYTES } from '../files/sniff.js';
+import type { FileStorage } from '../files/storage.js';
+import { metadataFilter, type ByteFilter } from '../files/strip.js';
+import type { FileType } from '../files/types.js';
+import type { FileRecord, Store } from '../store/types.js';
+import type { AccessLog } from './audit.js';
+import type { ChatService } from './chat.js';
+import { RelayError } from './errors.js';
+
+/** A file as its uploader and its readers see it. */
+export interface FileView {
+  fileId: string;
+  conversationId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  uploadedBy: string;
+  uploadedAt: string;
+}
+
+export interface FileUpload {
+  fileId: string;
+  conversationId: string;
+  name: string;
+  /** The length the client declared, when it did: refused up front when over the limit. */
+  declaredBytes: number | undefined;
+  body: Readable;
+}
+
+/** A signed download link's parts, as they come back in its query. */
+export interface FileLinkQuery {
+  tenant: string;
+  user: string;
+  exp: string;
+  sig: string;
+}
+
+export interface FileServiceDeps {
+  store: Store;
+  storage: FileStorage;
+  chat: Pick<ChatService, 'requireMember'>;
+  accessLog: AccessLog;
+  filesOf: (tenantId: string) => TenantFiles;
+  /** HMAC-SHA256 key of download links, the same on every node (data folder). */
+  linkKey: Buffer;
+  linkTtlSeconds: number;
+  now?: () => Date;
+}
+
+const objectKey = (file: Pick<FileRecord, 'tenantId' | 'fileId' | 'attempt'>) =>
+  `${file.tenantId}/${file.fileId}.${file.attempt}`;
+
+export function toFileView(file: FileRecord): FileView {
+  return {
+    fileId: file.fileId,
+    conversationId: file.conversationId,
+    name: file.name,
+    contentType: file.contentType ?? 'application/octet-stream',
+    size: file.size ?? 0,
+    sha256: file.sha256 ?? '',
+    uploadedBy: file.uploaderId,
+    uploadedAt: file.completedAt ?? file.createdAt,
+  };
+}
+
+/**
+ * The headers a file is served with: its sniffed type, `attachment` for anything but images, and
+ * nothing a browser could run or sniff into something else.
+ */
+export function fileHeaders(file: FileView): Record<string, string> {
+  const disposition = file.contentType.startsWith('image/') ? 'inline' : 'attachment';
+  return {
+    'content-length': String(file.size),
+    'content-disposition': `${disposition}; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+    'cache-control': 'private, no-store',
+    'referrer-policy': 'no-referrer',
+  };
+}
+
+const tooLarge = (maxBytes: number) =>
+  new RelayError(
+    'TOO_LARGE',
+    `That file is too large: at most ${String(maxBytes)} bytes (${(maxBytes / 1024 / 1024).toFixed(1)} MB) are allowed.`,
+  );
+
+/** What an upload's bytes turned out to be, filled in as they stream. */
+interface Inspection {
+  type: FileType | undefined;
+  uploadSha256: string;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * Counts and hashes the bytes as uploaded, refuses them past `maxBytes` or when the first bytes
+ * are not an allowed type, and passes on the bytes to keep (image metadata removed), hashed.
+ */
+function inspect(files: TenantFiles, result: Inspection): Transform {
+  const uploaded = createHash('sha256');
+  const stored = createHash('sha256');
+  let received = 0;
+  let head: Buffer[] = [];
+  let headBytes = 0;
+  let filter: ByteFilter | undefined;
+  const emit = (stream: Transform, pieces: Buffer[]) => {
+    for (const piece of pieces) {
+      stored.update(piece);
+      result.size += piece.length;
+      stream.push(piece);
+    }
+  };
+  const decide = (stream: Transform, complete: boolean) => {
+    const sample = Buffer.concat(head);
+    const type = sniff(sample.subarray(0, SNIFF_BYTES), complete);
+    if (!type || !(files.allowedTypes as readonly string[]).includes(type))
+      throw new RelayError(
+        'UNSUPPORTED_FILE_TYPE',
+        `This kind of file cannot be shared here (it was recognised from its content${type ? ` as ${type}` : ''}). Allowed: ${files.allowedTypes.join(', ')}.`,
+      );
+    result.type = type;
+    filter = metadataFilter(type);
+    head = [];
+    emit(stream, filter.write(sample));
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      try {
+        received += chunk.length;
+        // Stop at the first byte over the limit: the partial object is removed by the storage.
+        if (received > files.maxBytes) throw tooLarge(files.maxBytes);
+        uploaded.update(chunk);
+        if (filter) emit(this, filter.write(chunk));
+        else {
+          head.push(chunk);
+          headBytes += chunk.length;
+          if (headBytes >= SNIFF_BYTES) decide(this, false);
+        }
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    flush(done: TransformCallback) {
+      try {
+        if (!filter) decide(this, true);
+        emit(this, filter ? filter.end() : []);
+        result.uploadSha256 = uploaded.digest('hex');
+        result.sha256 = stored.digest('hex');
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+}
+
+/** The SHA-256 of a body (bounded by the limit), for comparing a retry with a stored file. */
+async function hashBody(body: Readable, maxBytes: number): Promise<string> {
+  const hash = createHash('sha256');
+  let received = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > maxBytes) throw tooLarge(maxBytes);
+    hash.update(chunk);
+  }
+  return hash.digest('hex');
+}
+
+/** The identity a download link stands for: the person it was handed to, re-checked at use. */
+function linkHolder(tenantId: string, userId: string, at: Date): Identity {
+  return {
+    tenantId,
+    userId,
+    role: 'patient',
+    displayName: userId,
+    relationship: null,
+    title: null,
+    issuedAt: at,
+    expiresAt: at,
+    authTime: null,
+    tokenId: null,
+    breakGlass: null,
+  };
+}
+
+export function createFileService(deps: FileServiceDeps) {
+  const { store, storage, chat, accessLog } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const signature = (tenantId: string, fileId: string, userId: string, exp: number) =>
+    createHmac('sha256', deps.linkKey)
+      .update(`carethread:file-link:v1\n${tenantId}\n${fileId}\n${userId}\n${String(exp)}`)
+      .digest();
+
+  /** The decrypted bytes of a complete file, once its download by `actorId` is recorded. */
+  async function open(file: FileRecord, actorId: string) {
+    const stored = await storage.get(objectKey(file));
+    if (!stored) throw new RelayError('NOT_FOUND', 'This file does not exist.');
+    try {
+      await accessLog.record(file.tenantId, {
+        actorId,
+        action: 'file.downloaded',
+        conversationId: file.conversationId,
+        subjectId: file.fileId,
+        detail: { type: file.contentType, size: file.size },
+      });
+    } catch (error) {
+      stored.destroy();
+      throw error;
+    }
+    const body = stored.pipe(
+      openStream(
+        Buffer.from(file.key, 'base64'),
+        fileBinding(file.tenantId, file.fileId, file.attempt),
+      ),
+    );
+    stored.on('error', (error) => body.destroy(error));
+    return { file: toFileView(file), body };
+  }
+
+  /** The same rules as sending a message: a member (family under consent), not archived. */
+  async function requireWriter(identity: Identity, conversationId: string): Promise<void> {
+    await chat.requireMember(identity, conversationId);
+    const conversation = await store.getConversation(identity.tenantId, conversationId);
+    if (conversation?.archivedAt)
+      throw new RelayError(
+        'ARCHIVED',
+        'This conversation has been closed by the care team. You can still read it, but new files cannot be shared.',
+      );
+  }
+
+  /** A retry of a complete file: the same bytes return it, other bytes are a conflict. */
+  async function sameAsStored(file: FileRecord, body: Readable, maxBytes: number) {
+    const sha = await hashBody(body, maxBytes);
+    if (sha !== file.uploadSha256)
+      throw new RelayError(
+        'CONFLICT',
+        'A different file was already uploaded under this id. Use a new id for a new file.',
+      );
+    return { file: toFileView(file), created: false };
+  }
+
+  return {
+    /**
+     * Stores an upload under its client-chosen id. Idempotent: the same id with the same bytes
+     * returns the stored file (`created: false`); an id whose upload never finished is taken over.
+     */
+    async upload(
+      identity: Identity,
+      upload: FileUpload,
+    ): Promise<{ file: FileView; created: boolean }> {
+      const files = deps.filesOf(identity.tenantId);
+      await requireWriter(identity, upload.conversationId);
+      if (upload.declaredBytes !== undefined && upload.declaredBytes > files.maxBytes)
+        throw tooLarge(files.maxBytes);
+      const claim = await store.claimFileUpload({
+        tenantId: identity.tenantId,
+        fileId: upload.fileId,
+        conversationId: upload.conversationId,
+        uploaderId: identity.userId,
+        name: upload.name,
+        attempt: randomBytes(8).toString('hex'),
+        at: now().toISOString(),
+      });
+      if (claim.state === 'taken')
+        throw new RelayError('CONFLICT', 'This file id is already in use. Use a new id.');
+      if (claim.state === 'complete') return sameAsStored(claim.file, upload.body, files.maxBytes);
+
+      const { file } = claim;
+      const inspection: Inspection = { type: undefined, uploadSha256: '', sha256: '', size: 0 };
+      // pipeline() destroys every stage with the first error, so the storage sees it and
+      // removes the partial object: a refused type, one byte too many, a dropped connection.
+      const source = pipeline(
+        upload.body,
+        inspect(files, inspection),
+        sealStream(
+          Buffer.from(file.key, 'base64'),
+          fileBinding(file.tenantId, file.fileId, file.attempt),
+        ),
+        () => undefined,
+      );
+      try {
+        await storage.put(objectKey(file), source);
+      } catch (error) {
+        await store.abandonFileUpload(file.tenantId, file.fileId, file.attempt).catch(() => {});
+        throw error;
+      }
+      const completed = await store.completeFileUpload(file.tenantId, file.fileId, file.attempt, {
+        contentType: inspection.type ?? 'application/octet-stream',
+        size: inspection.size,
+        sha256: inspection.sha256,
+        uploadSha256: inspection.uploadSha256,
+        at: now().toISOString(),
+      });
+      if (!completed) {
+        // Another attempt under the same id took over or finished first: theirs is the file.
+        await storage.remove(objectKey(file));
+        const stored = await store.getFile(file.tenantId, file.fileId);
+        if (stored?.state !== 'complete' || stored.uploadSha256 !== inspection.uploadSha256)
+          throw new RelayError(
+            'CONFLICT',
+            'Another upload of this file id is in progress. Retry in a moment.',
+          );
+        return { file: toFileView(stored), created: false };
+      }
+      const stored = await store.getFile(file.tenantId, file.fileId);
+      if (!stored) throw new RelayError('INTERNAL');
+      await accessLog.record(identity.tenantId, {
+        actorId: identity.userId,
+        action: 'file.uploaded',
+        conversationId: stored.conversationId,
+        subjectId: stored.fileId,
+        detail: { type: stored.contentType, size: stored.size, sha256: stored.sha256 },
+      });
+      return { file: toFileView(stored), created: true };
+    },
+
+    /** A short-lived signed download link for a current member (family under consent). */
+    async link(
+      identity: Identity,
+      fileId: string,
+      baseUrl: string,
+    ): Promise<{ url: string; expiresAt: string }> {
+      const file = await store.getFile(identity.tenantId, fileId);
+      if (file?.state !== 'complete')
+        throw new RelayError('NOT_FOUND', 'This file does not exist.');
+      await chat.requireMember(identity, file.conversationId);
+      const exp = Math.floor(now().getTime() / 1000) + deps.linkTtlSeconds;
+      const query = new URLSearchParams({
+        tenant: identity.tenantId,
+        user: identity.userId,
+        exp: String(exp),
+        sig: signature(identity.tenantId, fileId, identity.userId, exp).toString('base64url'),
+      });
+      return {
+        url: `${baseUrl}/files/${encodeURIComponent(fileId)}?${query.toString()}`,
+        expiresAt: new Date(exp * 1000).toISOString(),
+      };
+    },
+
+    /**
+     * Opens a file for a signed link: the signature, the expiry and the holder's membership (now,
+     * not when the link was made) are checked, and the download is recorded before a byte leaves.
+     */
+    async download(
+      fileId: string,
+      query: FileLinkQuery,
+    ): Promise<{ file: FileView; body: Readable }> {
+      const exp = Number(query.exp);
+      const given = Buffer.from(query.sig, 'base64url');
+      const expected = signature(query.tenant, fileId, query.user, exp);
+      if (
+        !Number.isSafeInteger(exp) ||
+        given.length !== expected.length ||
+        !timingSafeEqual(given, expected)
+      )
+        throw new RelayError('FORBIDDEN', 'This download link is not valid.');
+      if (exp * 1000 <= now().getTime())
+        throw new RelayError('FORBIDDEN', 'This download link has expired. Ask for a new one.');
+      const file = await store.getFile(query.tenant, fileId);
+      if (file?.state !== 'complete')
+        throw new RelayError('NOT_FOUND', 'This file does not exist.');
+      await chat.requireMember(linkHolder(query.tenant, query.user, now()), file.conversationId);
+      return open(file, query.user);
+    },
+
+    /** The host's back end reads any file of its tenant (the record, the FHIR export's links). */
+    async openForHost(
+      identity: Identity,
+      fileId: string,
+    ): Promise<{ file: FileView; body: Readable }> {
+      const file = await store.getFile(identity.tenantId, fileId);
+      if (file?.state !== 'complete')
+        throw new RelayError('NOT_FOUND', 'This file does not exist.');
+      await chat.requireMember(identity, file.conversationId);
+      return open(file, identity.userId);
+    },
+  };
+}
+
+export type FileService = ReturnType<typeof createFileService>;
