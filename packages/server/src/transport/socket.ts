@@ -5,6 +5,7 @@
 // of a revocation yet still cannot deliver what was written after it (ADR 13).
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Socket as NetSocket } from 'node:net';
 import type { Logger } from 'pino';
 import { decodeJwt } from 'jose';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
@@ -111,6 +112,8 @@ const LIMIT_NOTICE_MS = 1000;
  * client but a flood: it is disconnected, and its reconnections meet the connection limits.
  */
 const FLOOD_FACTOR = 10;
+/** How long an address refused as a flood has its new connections closed on accept. */
+const FLOOD_COOL_OFF_MS = 1_000;
 /** How long before token expiry the client is asked for a fresh token. */
 const EXPIRY_WARNING_MS = 60_000;
 /** setTimeout cannot wait longer than this. */
@@ -251,6 +254,20 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     (2 * config.limits.connectionsPerMinutePerAddress) / 60,
     2 * config.limits.connectionsPerMinutePerAddress,
   );
+  /**
+   * Addresses refused as a flood, until when. Their new TCP connections are closed on accept,
+   * before any HTTP is read: the cheapest refusal there is. Behind a proxy every connection comes
+   * from the proxy, so this only applies when the relay sees clients' own addresses.
+   */
+  const floodingUntil = new Map<string, number>();
+  if (!config.trustProxy)
+    deps.httpServer.on('connection', (tcp: NetSocket) => {
+      const address = tcp.remoteAddress ?? 'unknown';
+      const until = floodingUntil.get(address);
+      if (until === undefined) return;
+      if (until > Date.now()) tcp.destroy();
+      else floodingUntil.delete(address);
+    });
   const sendLimiters = new Map(
     tenants.map((t) => [t.id, new KeyedRateLimiter(t.limits.sendPerSecond, t.limits.sendBurst)]),
   );
@@ -287,8 +304,15 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     const origin = req.headers.origin;
     const ofSession = /[?&]sid=/.test(req.url ?? '');
     if (!ofSession) {
-      if (attemptLimiter.take(clientAddress(req, config.trustProxy))) next();
-      else next(new Error(errorBody('RATE_LIMITED').message));
+      const address = clientAddress(req, config.trustProxy);
+      if (attemptLimiter.take(address)) next();
+      else {
+        const now = Date.now();
+        if (floodingUntil.size > 10_000)
+          for (const [known, until] of floodingUntil) if (until <= now) floodingUntil.delete(known);
+        floodingUntil.set(address, now + FLOOD_COOL_OFF_MS);
+        next(new Error(errorBody('RATE_LIMITED').message));
+      }
       return;
     }
     if (origin !== undefined && !originAllowed(anyTenantOrigins, origin)) {
