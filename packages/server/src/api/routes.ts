@@ -121,6 +121,22 @@ export function hostApiRoutes({
   revocations,
   transport,
 }: HostApiDeps): RouteSpec[] {
+  /** A page of the tenant's audit trail, filtered, after the query's cursor. */
+  async function auditPage(
+    tenantId: string,
+    filter: Parameters<Store['listAuditEvents']>[1],
+    query: PageQuery,
+  ) {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const rows = await store.listAuditEvents(
+      tenantId,
+      filter,
+      decodeCursor(query.cursor, 0) ?? 0,
+      limit + 1,
+    );
+    return pageAfter(rows, limit, (row) => row.seq);
+  }
+
   /** A dead letter as the API shows it: the event in the form its endpoint receives. */
   function deadLetterView(tenantId: string, letter: DeadLetter): ApiDeadLetter {
     const endpoint = tenants
@@ -319,7 +335,7 @@ export function hostApiRoutes({
       path: '/api/v1/conversations/{conversationId}/audit',
       operationId: 'listConversationAudit',
       summary:
-        "The conversation's audit trail: creation, participants added and removed, archiving (consents: see their events)",
+        "The conversation's audit trail: its changes and every access to it (consents: see their events)",
       tag: 'Conversations',
       params: ConversationPath,
       query: PageQuery,
@@ -331,14 +347,7 @@ export function hostApiRoutes({
       errors: ['NOT_FOUND'],
       handler: async ({ identity, params, query }) => {
         await chat.requireMember(identity, params.conversationId);
-        const limit = query.limit ?? DEFAULT_PAGE;
-        const rows = await store.listAuditEvents(
-          identity.tenantId,
-          { conversationId: params.conversationId },
-          decodeCursor(query.cursor, 0) ?? 0,
-          limit + 1,
-        );
-        return pageAfter(rows, limit, (row) => row.seq);
+        return auditPage(identity.tenantId, { conversationId: params.conversationId }, query);
       },
     }),
     route({
@@ -355,19 +364,15 @@ export function hostApiRoutes({
         schema: ApiAuditEventPage,
       },
       errors: [],
-      handler: async ({ identity, query }) => {
-        const limit = query.limit ?? DEFAULT_PAGE;
-        const rows = await store.listAuditEvents(
+      handler: ({ identity, query }) =>
+        auditPage(
           identity.tenantId,
           {
             ...(query.userId === undefined ? {} : { userId: query.userId }),
             ...(query.conversationId === undefined ? {} : { conversationId: query.conversationId }),
           },
-          decodeCursor(query.cursor, 0) ?? 0,
-          limit + 1,
-        );
-        return pageAfter(rows, limit, (row) => row.seq);
-      },
+          query,
+        ),
     }),
     route({
       method: 'GET',

@@ -31,10 +31,16 @@ export class PresenceTracker {
   /** What each other node last said its sockets have open, and when it last said anything. */
   private readonly remote = new Map<string, { members: Set<PresenceMember>; seenAt: number }>();
 
-  private onlineAnywhere(member: PresenceMember): boolean {
+  /** Whether anyone but `exceptNode` (this node included) has the member open. */
+  private onlineElsewhere(member: PresenceMember, exceptNode?: string): boolean {
     if (this.local.has(member)) return true;
-    for (const node of this.remote.values()) if (node.members.has(member)) return true;
+    for (const [node, state] of this.remote)
+      if (node !== exceptNode && state.members.has(member)) return true;
     return false;
+  }
+
+  private onlineAnywhere(member: PresenceMember): boolean {
+    return this.onlineElsewhere(member);
   }
 
   /**
@@ -85,12 +91,24 @@ export class PresenceTracker {
     return [...this.local.keys()];
   }
 
+  /** Whether `node` has been heard from (and not forgotten since). */
+  knowsNode(node: string): boolean {
+    return this.remote.has(node);
+  }
+
   /** Another node's whole set (its heartbeat); the changes it makes to who is online. */
   replaceRemote(node: string, members: readonly PresenceMember[], now: number): PresenceChange[] {
-    return this.updateRemote(node, now, (set) => {
-      set.clear();
-      for (const member of members) set.add(member);
-    });
+    const state = this.nodeState(node, now);
+    const next = new Set(members);
+    const changes: PresenceChange[] = [];
+    for (const member of state.members)
+      if (!next.has(member) && !this.onlineElsewhere(member, node))
+        changes.push(changeOf(member, false));
+    for (const member of next)
+      if (!state.members.has(member) && !this.onlineElsewhere(member, node))
+        changes.push(changeOf(member, true));
+    state.members = next;
+    return changes;
   }
 
   /** One member of another node came or went. */
@@ -100,55 +118,30 @@ export class PresenceTracker {
     online: boolean,
     now: number,
   ): PresenceChange[] {
-    return this.updateRemote(node, now, (set) => {
-      if (online) set.add(member);
-      else set.delete(member);
-    });
+    const state = this.nodeState(node, now);
+    if (state.members.has(member) === online) return [];
+    if (online) state.members.add(member);
+    else state.members.delete(member);
+    return this.onlineElsewhere(member, node) ? [] : [changeOf(member, online)];
   }
 
   /** Forgets nodes silent since before `olderThan` (stopped or cut off): their users go offline. */
   expireRemote(olderThan: number): PresenceChange[] {
     const changes: PresenceChange[] = [];
-    for (const [node, state] of this.remote)
-      if (state.seenAt < olderThan)
-        changes.push(
-          ...this.updateRemote(
-            node,
-            state.seenAt,
-            (set) => {
-              set.clear();
-            },
-            true,
-          ),
-        );
+    for (const [node, state] of this.remote) {
+      if (state.seenAt >= olderThan) continue;
+      this.remote.delete(node);
+      for (const member of state.members)
+        if (!this.onlineAnywhere(member)) changes.push(changeOf(member, false));
+    }
     return changes;
   }
 
-  private updateRemote(
-    node: string,
-    now: number,
-    update: (members: Set<PresenceMember>) => void,
-    forget = false,
-  ): PresenceChange[] {
+  /** A node's state, marked as heard from at `now`. */
+  private nodeState(node: string, now: number): { members: Set<PresenceMember>; seenAt: number } {
     const state = this.remote.get(node) ?? { members: new Set<PresenceMember>(), seenAt: now };
-    this.remote.set(node, state);
     state.seenAt = now;
-    const before = new Set(state.members);
-    const touched = new Set(before);
-    update(state.members);
-    for (const member of state.members) touched.add(member);
-    // Members whose cluster-wide state flips: compare with and without this node's old set.
-    const changes: PresenceChange[] = [];
-    for (const member of touched) {
-      const hadIt = before.has(member);
-      const hasIt = state.members.has(member);
-      if (hadIt === hasIt) continue;
-      state.members.delete(member);
-      const elsewhere = this.onlineAnywhere(member);
-      if (hasIt) state.members.add(member);
-      if (!elsewhere) changes.push(changeOf(member, hasIt));
-    }
-    if (forget) this.remote.delete(node);
-    return changes;
+    this.remote.set(node, state);
+    return state;
   }
 }

@@ -375,19 +375,16 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     });
   }
 
-  const knownNodes = new Set<string>();
   io.on('presence.delta', ({ node, member, online }) => {
     for (const change of presence.applyRemote(node, member, online, Date.now()))
       announcePresence(change);
   });
   io.on('presence.state', ({ node, members }) => {
+    const newNode = !presence.knowsNode(node);
     for (const change of presence.replaceRemote(node, members, Date.now()))
       announcePresence(change);
     // A node we had not heard from (just started): it learns our set now, not at our next beat.
-    if (!knownNodes.has(node)) {
-      knownNodes.add(node);
-      sendPresenceState();
-    }
+    if (newNode) sendPresenceState();
   });
   function sendPresenceState(): void {
     if (clustered)
