@@ -230,7 +230,14 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   const verifier = createTokenVerifier(tenants, {
     isRevoked: (tenantId, tokenId) => revocations.isRevoked(tenantId, tokenId),
   });
-  mountFileRoutes({ http, files, verifier, logger, isShuttingDown: () => shuttingDown });
+  mountFileRoutes({
+    http,
+    files,
+    verifier,
+    logger,
+    tenants,
+    isShuttingDown: () => shuttingDown,
+  });
   const transport = attachSocketTransport({
     ...(cluster ? { adapter: cluster.adapter } : {}),
     httpServer: http.server,

@@ -1,9 +1,11 @@
 // File uploads and downloads over HTTP (ADR 16), beside the socket: `PUT /files/{fileId}` streams
 // a body in with the user's bearer token, `POST /files/{fileId}/link` hands out a signed download
 // link, and `GET /files/{fileId}?…` serves it with headers that keep a browser from running it.
+// The widget calls these from the portal's page, so they answer CORS for the tenants' origins.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ConversationId, FileId, errorBody, type ApiErrorResponse } from '@carethread/shared';
+import { originAllowed } from '../auth/origins.js';
 import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
 import { statusOfCode } from '../api/route.js';
 import { RelayError } from '../services/errors.js';
@@ -18,7 +20,12 @@ export interface FileRoutesOptions {
   verifier: Pick<TokenVerifier, 'verify'>;
   logger: Logger;
   isShuttingDown: () => boolean;
+  /** The tenants, for the browser origins each allows (as for the socket). */
+  tenants: readonly { id: string; allowedOrigins: readonly string[] }[];
 }
+
+/** How long a browser may reuse a preflight answer. */
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 function fail(reply: FastifyReply, error: unknown, logger: Logger): FastifyReply {
   const known = error instanceof RelayError || error instanceof AuthError;
@@ -50,8 +57,24 @@ async function authenticate(
   return (await verifier.verify(token)).identity;
 }
 
+/**
+ * A request from a browser page must come from one of its tenant's origins, as a socket must; the
+ * preflight only knew that some tenant allows it. Requests without `Origin` (servers, bots) pass.
+ */
+function requireTenantOrigin(
+  request: FastifyRequest,
+  tenantId: string,
+  tenants: FileRoutesOptions['tenants'],
+): void {
+  const origin = request.headers.origin;
+  const allowed = tenants.find((tenant) => tenant.id === tenantId)?.allowedOrigins ?? [];
+  if (origin !== undefined && !originAllowed(allowed, origin))
+    throw new RelayError('FORBIDDEN_ORIGIN', errorBody('FORBIDDEN_ORIGIN').message);
+}
+
 export function mountFileRoutes(options: FileRoutesOptions): void {
-  const { http, files, verifier, logger } = options;
+  const { http, files, verifier, logger, tenants } = options;
+  const anyTenantOrigins = tenants.flatMap((tenant) => tenant.allowedOrigins);
   void http.register((scope, _options, done) => {
     // Bodies stay streams here: nothing is parsed or buffered, whatever the declared type.
     scope.removeAllContentTypeParsers();
@@ -59,11 +82,42 @@ export function mountFileRoutes(options: FileRoutesOptions): void {
       parsed(null, payload);
     });
 
+    // CORS: an origin some tenant allows is told so, on preflights and answers alike (errors
+    // included, so the widget can read their code); which tenant's origin it must be is checked
+    // once the token or link names the tenant. Credentials are never asked for: the token travels
+    // in a header.
+    scope.addHook('onRequest', async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin === undefined || !originAllowed(anyTenantOrigins, origin)) return;
+      void reply
+        .header('access-control-allow-origin', origin)
+        .header('vary', 'Origin')
+        .header('access-control-expose-headers', 'retry-after');
+    });
+    const preflight = async (request: FastifyRequest, reply: FastifyReply) => {
+      const origin = request.headers.origin;
+      if (origin === undefined || !originAllowed(anyTenantOrigins, origin))
+        return fail(
+          reply,
+          new RelayError('FORBIDDEN_ORIGIN', errorBody('FORBIDDEN_ORIGIN').message),
+          logger,
+        );
+      return reply
+        .code(204)
+        .header('access-control-allow-methods', 'GET, POST, PUT')
+        .header('access-control-allow-headers', 'authorization, content-type')
+        .header('access-control-max-age', String(PREFLIGHT_MAX_AGE_SECONDS))
+        .send();
+    };
+    scope.options('/files/:fileId', preflight);
+    scope.options('/files/:fileId/link', preflight);
+
     scope.put('/files/:fileId', async (request, reply) => {
       try {
         if (options.isShuttingDown())
           throw new RelayError('UNAVAILABLE', 'The relay is restarting. Retry in a moment.');
         const identity = await authenticate(request, verifier);
+        requireTenantOrigin(request, identity.tenantId, tenants);
         const fileId = fileIdOf(request);
         const query = request.query as { conversationId?: string; name?: string };
         const conversationId = ConversationId.safeParse(query.conversationId);
@@ -89,6 +143,7 @@ export function mountFileRoutes(options: FileRoutesOptions): void {
     scope.post('/files/:fileId/link', async (request, reply) => {
       try {
         const identity = await authenticate(request, verifier);
+        requireTenantOrigin(request, identity.tenantId, tenants);
         const fileId = fileIdOf(request);
         return await reply.send(
           await files.link(identity, fileId, `${request.protocol}://${request.host}`),
@@ -105,6 +160,8 @@ export function mountFileRoutes(options: FileRoutesOptions): void {
         const { tenant, user, exp, sig } = query;
         if (!tenant || !user || !exp || !sig)
           throw new RelayError('FORBIDDEN', 'This download link is not valid.');
+        // Only a page's fetch sends Origin on a GET; following the link itself does not.
+        requireTenantOrigin(request, tenant, tenants);
         const { file, body } = await files.download(fileId, { tenant, user, exp, sig });
         return await reply
           .headers(fileHeaders(file))

@@ -7,6 +7,7 @@ import { loadFileLinkKey } from '../../src/files/link-key.js';
 import {
   call,
   connectAs,
+  makeTenant,
   ok,
   seedConversation,
   startRelay,
@@ -240,6 +241,89 @@ describe('who may upload and download', () => {
     });
     expect(removed.status).toBeLessThan(300);
     expect((await get(url.toString())).status).toBe(403);
+  });
+});
+
+describe('from a portal page (CORS)', () => {
+  const portal = 'http://localhost:5173';
+  const preflight = (url: string, origin: string, method: string) =>
+    fetch(url, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': method,
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+
+  it('answers preflights and requests from an allowed origin, errors included', async () => {
+    const id = fileId();
+    for (const [url, method] of [
+      [uploadUrl(id), 'PUT'],
+      [`${relay.url}/files/${id}/link`, 'POST'],
+    ] as const) {
+      const answer = await preflight(url, portal, method);
+      expect(answer.status, method).toBe(204);
+      expect(answer.headers.get('access-control-allow-origin')).toBe(portal);
+      expect(answer.headers.get('access-control-allow-methods')).toContain(method);
+      expect(answer.headers.get('access-control-allow-headers')).toContain('authorization');
+      expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
+    }
+    const upload = await fetch(uploadUrl(id), {
+      method: 'PUT',
+      headers: { origin: portal, authorization: `Bearer ${patient}` },
+      body: pdf,
+    });
+    expect(upload.status).toBe(201);
+    expect(upload.headers.get('access-control-allow-origin')).toBe(portal);
+    expect(upload.headers.get('vary')).toContain('Origin');
+    // A refusal is readable by the page too, so the widget can show its sentence.
+    const refused = await fetch(uploadUrl(fileId()), {
+      method: 'PUT',
+      headers: { origin: portal, authorization: `Bearer ${patient}` },
+      body: Buffer.from('MZ\x90\x00 not a document'),
+    });
+    expect(refused.status).toBe(415);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(portal);
+    const signed = await fetch(`${relay.url}/files/${id}/link`, {
+      method: 'POST',
+      headers: { origin: portal, authorization: `Bearer ${patient}` },
+    });
+    const { url } = (await signed.json()) as { url: string };
+    const download = await fetch(url, { headers: { origin: portal } });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('access-control-allow-origin')).toBe(portal);
+    expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
+  });
+
+  it("refuses an origin no tenant allows, and another tenant's origin", async () => {
+    const foreign = 'https://evil.example';
+    const answer = await preflight(uploadUrl(fileId()), foreign, 'PUT');
+    expect(answer.status).toBe(403);
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    expect(((await answer.json()) as { error: { code: string } }).error.code).toBe(
+      'FORBIDDEN_ORIGIN',
+    );
+
+    // Another tenant's portal may preflight, but not carry a token of the development tenant.
+    await relay.close();
+    const other = await makeTenant('acme');
+    relay = await startRelay({ tenants: [other.config] });
+    await seedConversation(relay, 'c1', [{ userId: 'alice', role: 'patient' }]);
+    const otherOrigin = 'https://acme.portal.example';
+    expect((await preflight(uploadUrl(fileId()), otherOrigin, 'PUT')).status).toBe(204);
+    const crossed = await fetch(uploadUrl(fileId()), {
+      method: 'PUT',
+      headers: {
+        origin: otherOrigin,
+        authorization: `Bearer ${await relay.token('alice', 'patient')}`,
+      },
+      body: pdf,
+    });
+    expect(crossed.status).toBe(403);
+    expect(((await crossed.json()) as { error: { code: string } }).error.code).toBe(
+      'FORBIDDEN_ORIGIN',
+    );
   });
 });
 
