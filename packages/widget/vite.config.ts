@@ -1,5 +1,6 @@
 // Builds the script-tag file dist/carethread.js: one self-registering, versioned IIFE with Lit,
-// the client and the translations inside, so a host page needs nothing else.
+// the client and the translations inside, so a host page needs nothing else (the drawn-signature
+// pad, loaded on demand, is the one file served beside it).
 import { readFileSync } from 'node:fs';
 import minifyHtmlLiterals from '@lit-labs/rollup-plugin-minify-html-literals';
 import { defineConfig, type Plugin } from 'vite';
@@ -15,6 +16,15 @@ const STUBS: { module: RegExp; code: string }[] = [
     // gzip); the client only offers WebSocket and HTTP long-polling.
     module: /engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]webtransport\.js$/,
     code: 'export class WT {}',
+  },
+  {
+    // signature_pad (~4.9 KB gzip) is only for signers who draw: the script-tag build loads it
+    // from carethread-signature-pad.js beside carethread.js (vite.signature-pad.config.ts), under
+    // the same CSP `script-src`. The script's own address can only be read while it first runs.
+    module: /src[\\/]consent[\\/]signature-pad\.ts$/,
+    code: `const base = document.currentScript?.src || location.href;
+      export const loadSignaturePad = () =>
+        import(new URL('carethread-signature-pad.js', base).href).then((m) => m.default);`,
   },
   {
     // Binary attachments (Blob, ArrayBuffer) in packets; the protocol is JSON only (~0.3 KB gzip).

@@ -350,6 +350,10 @@ describe('example portal', () => {
       return { strangers, ran: window.ran, violations: window.violations };
     })()`);
     expect(found).toEqual({ strangers: [], ran: [], violations: [] });
+    // The drawing pad is a second file, imported from beside the script under the same policy.
+    await consent.getByRole('radio', { name: 'Also draw my signature' }).check();
+    await consent.locator('canvas.pad:not([aria-busy])').waitFor();
+    expect(await host.evaluate(`window.violations`)).toEqual([]);
     await host.close();
   });
 

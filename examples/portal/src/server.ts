@@ -10,8 +10,17 @@ import { DEMO_CONVERSATION, personaById } from './personas.js';
 import { mintPersonaToken } from './seed.js';
 
 const TOKEN_TTL_SECONDS = 10 * 60;
-/** The script-tag build of the widget, as a host would copy it or load it from a CDN. */
-const WIDGET_SCRIPT = createRequire(import.meta.url).resolve('@carethread/widget/carethread.js');
+/**
+ * The script-tag build of the widget, as a host would copy it or load it from a CDN: the script,
+ * and the drawn-signature pad it loads from beside itself when a signer chooses to draw.
+ */
+const resolveWidget = createRequire(import.meta.url).resolve;
+const WIDGET_FILES = new Map(
+  ['carethread.js', 'carethread-signature-pad.js'].map((name) => [
+    `/${name}`,
+    resolveWidget(`@carethread/widget/${name}`),
+  ]),
+);
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -77,9 +86,10 @@ export function createPortalServer(options: PortalOptions): Server {
         send(res, 200, await mintPersonaToken(options.devKey, persona, TOKEN_TTL_SECONDS));
         return;
       }
-      if (url.pathname === '/carethread.js') {
+      const widgetFile = WIDGET_FILES.get(url.pathname);
+      if (widgetFile) {
         res.writeHead(200, { 'content-type': CONTENT_TYPES['.js'], ...headers });
-        createReadStream(WIDGET_SCRIPT).pipe(res);
+        createReadStream(widgetFile).pipe(res);
         return;
       }
       if (url.pathname === '/' || url.pathname === '/index.html') {

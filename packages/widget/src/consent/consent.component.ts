@@ -15,7 +15,8 @@ import { themeStyles } from '../base/theme.styles.js';
 import { errorText } from '../chat/messages.js';
 import { CareThreadError, createClient, type CareThreadClient } from '../client/index.js';
 import { newMessageId } from '../client/ids.js';
-import SignaturePad from 'signature_pad';
+import type SignaturePad from 'signature_pad';
+import { loadSignaturePad } from './signature-pad.js';
 import { consentStyles } from './consent.styles.js';
 
 /** Fired after the signer signed; `detail` is the record, its hash and the receipt. */
@@ -90,6 +91,8 @@ export class CareThreadConsent extends RelayElement {
   /** How the signer signs: typed name (the keyboard path) or drawn with pointer, pen or touch. */
   private method: 'typed' | 'drawn' = 'typed';
   private pad: SignaturePad | undefined;
+  /** The canvas the pad is being loaded for, so one load serves one drawing surface. */
+  private padCanvas: HTMLCanvasElement | undefined;
 
   constructor() {
     super();
@@ -123,20 +126,40 @@ export class CareThreadConsent extends RelayElement {
 
   protected override updated(): void {
     // The drawing surface exists only while "draw" is chosen; attach the pad to it once.
-    const canvas = this.renderRoot.querySelector('canvas');
-    if (!canvas) {
-      this.pad?.off();
-      this.pad = undefined;
+    const canvas = this.renderRoot.querySelector('canvas') ?? undefined;
+    if (canvas === this.padCanvas) return;
+    this.pad?.off();
+    this.pad = undefined;
+    this.padCanvas = canvas;
+    if (canvas) void this.attachPad(canvas);
+  }
+
+  private async attachPad(canvas: HTMLCanvasElement): Promise<void> {
+    let Pad: typeof SignaturePad;
+    try {
+      Pad = await loadSignaturePad();
+    } catch {
+      this.method = 'typed';
+      this.show(
+        'form',
+        new CareThreadError(
+          'UNAVAILABLE',
+          msg('The signature box could not load. Type your name to sign, or try again later.', {
+            id: 'consent-pad-unavailable',
+          }),
+        ),
+      );
       return;
     }
-    if (this.pad) return;
+    if (canvas !== this.padCanvas) return; // "type" was chosen again meanwhile
     const ratio = Math.max(window.devicePixelRatio, 1);
     canvas.width = canvas.offsetWidth * ratio;
     canvas.height = canvas.offsetHeight * ratio;
     canvas.getContext('2d')?.scale(ratio, ratio);
-    this.pad = new SignaturePad(canvas, {
+    this.pad = new Pad(canvas, {
       penColor: getComputedStyle(this).getPropertyValue('color') || '#000',
     });
+    canvas.removeAttribute('aria-busy');
   }
 
   private choose(method: 'typed' | 'drawn'): void {
@@ -487,6 +510,7 @@ export class CareThreadConsent extends RelayElement {
           this.method === 'drawn'
             ? html`<canvas
                   class="pad"
+                  aria-busy="true"
                   role="img"
                   aria-label=${msg('Signature box: draw with a mouse, pen or finger', { id: 'consent-pad' })}
                 ></canvas>

@@ -83,6 +83,8 @@ describe('<carethread-consent>', () => {
     ($(element, 'input[name="signature"]') as HTMLInputElement).value = 'Alice Moreno';
     ($(element, 'input[name="method"]:not(:checked)') as HTMLInputElement).click();
     await element.updateComplete;
+    // signature_pad loads only now, when drawing is chosen.
+    await waitUntil(() => root(element).querySelector('canvas.pad:not([aria-busy])'), 'no pad');
     const canvas = $(element, 'canvas.pad');
     canvas.scrollIntoView();
     const box = canvas.getBoundingClientRect();

@@ -88,6 +88,8 @@ export const templates = {
   'consent-method-typed': 'Mi nombre escrito es mi firma',
   'consent-method-drawn': 'Dibujar también mi firma',
   'consent-pad': 'Recuadro de firma: dibuje con el ratón, un lápiz o el dedo',
+  'consent-pad-unavailable':
+    'No se pudo cargar el recuadro de firma. Escriba su nombre para firmar o inténtelo más tarde.',
   'consent-pad-clear': 'Borrar y rehacer',
   'consent-state-requested': 'esperando su firma',
   'consent-state-signed': 'en vigor',
