@@ -58,7 +58,7 @@ export function createPortalServer(options: PortalOptions): Server {
     `connect-src 'self' ${relay.origin} ${relayWs}`,
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",
     "base-uri 'none'",
     "frame-ancestors 'none'",
     "form-action 'self'",

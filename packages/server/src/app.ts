@@ -230,7 +230,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   const verifier = createTokenVerifier(tenants, {
     isRevoked: (tenantId, tokenId) => revocations.isRevoked(tenantId, tokenId),
   });
-  mountFileRoutes({
+  const fileRoutes = mountFileRoutes({
     http,
     files,
     verifier,
@@ -346,6 +346,9 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       await accessLog.drain();
       // Acks of the last batch are sent from promise continuations; let them all run first.
       await new Promise((resolve) => setImmediate(resolve));
+      // An upload still arriving would hold the shutdown for as long as its link is slow (closing
+      // Socket.IO closes the HTTP server, which waits for every request).
+      fileRoutes.abortTransfers();
       await transport.close();
       await cluster?.close();
       await http.close();

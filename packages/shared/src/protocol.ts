@@ -3,7 +3,7 @@
 import { z } from 'zod/mini';
 import { ErrorBody } from './errors.js';
 
-import { HISTORY_PAGE_MAX, MAX_ATTACHMENTS, SYNC_PAGE_MAX } from './constants.js';
+import { HISTORY_PAGE_MAX, MAX_ATTACHMENTS, MAX_TEXT_LENGTH, SYNC_PAGE_MAX } from './constants.js';
 import {
   ConsentDecline,
   ConsentList,
@@ -65,7 +65,6 @@ export const ParticipantView = z.object({
 });
 export type ParticipantView = z.infer<typeof ParticipantView>;
 
-/** A message as a reader sees it: current text, with `editedAt` set once corrected. */
 /** A file a message carries, as every reader sees it (download it through a signed link). */
 export const AttachmentView = z.object({
   fileId: FileId,
@@ -75,13 +74,17 @@ export const AttachmentView = z.object({
 });
 export type AttachmentView = z.infer<typeof AttachmentView>;
 
+/**
+ * A message as a reader sees it: current text (empty when it only shares files), with `editedAt`
+ * set once corrected.
+ */
 export const MessageView = z.object({
   kind: z.literal('message'),
   conversationId: ConversationId,
   seq: Seq,
   id: ClientMessageId,
   sender: Sender,
-  text: Text,
+  text: z.string().check(z.maxLength(MAX_TEXT_LENGTH)),
   sentAt: IsoTime,
   editedAt: z.nullable(IsoTime),
   /** Files shared with the message; absent when there are none. */
@@ -162,13 +165,21 @@ export type ConversationList = z.infer<typeof ConversationList>;
 export const ConversationListResult = z.object({ conversations: z.array(ConversationSummary) });
 export type ConversationListResult = z.infer<typeof ConversationListResult>;
 
-export const MessageSend = z.object({
-  conversationId: ConversationId,
-  id: ClientMessageId,
-  text: Text,
-  /** Files uploaded to this conversation (PUT /files/{fileId}) to share with the message. */
-  attachments: z.optional(z.array(FileId).check(z.maxLength(MAX_ATTACHMENTS))),
-});
+export const MessageSend = z
+  .object({
+    conversationId: ConversationId,
+    id: ClientMessageId,
+    /** May be empty only when the message carries files. */
+    text: z.string().check(z.maxLength(MAX_TEXT_LENGTH)),
+    /** Files uploaded to this conversation (PUT /files/{fileId}) to share with the message. */
+    attachments: z.optional(z.array(FileId).check(z.maxLength(MAX_ATTACHMENTS))),
+  })
+  .check(
+    z.refine((send) => send.text.length > 0 || (send.attachments?.length ?? 0) > 0, {
+      message: 'A message needs text, files, or both.',
+      path: ['text'],
+    }),
+  );
 export type MessageSend = z.infer<typeof MessageSend>;
 export const MessageSendResult = z.object({ id: ClientMessageId, seq: Seq, sentAt: IsoTime });
 export type MessageSendResult = z.infer<typeof MessageSendResult>;

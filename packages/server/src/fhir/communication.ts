@@ -68,7 +68,8 @@ export function communicationFromEntry(input: {
     sent: entry.kind === 'edit' ? entry.editedAt : entry.sentAt,
     sender: senderReference(tenantId, patientId, entry.sender),
     payload: [
-      { contentString: entry.text },
+      // FHIR strings may not be empty: a message that only shares files has no text part.
+      ...(entry.text ? [{ contentString: entry.text }] : []),
       ...files.map((file) => ({
         contentAttachment: {
           contentType: file.contentType,

@@ -245,8 +245,14 @@ export function createChatService({
         `That message is too long: at most ${limit} characters are allowed.`,
       );
     }
-    if (request.text.trim().length === 0) {
-      throw new RelayError('VALIDATION', 'A message cannot be empty.');
+    const carriesFiles = request.kind === 'message' && (request.attachments?.length ?? 0) > 0;
+    if (request.text.trim().length === 0 && !carriesFiles) {
+      throw new RelayError(
+        'VALIDATION',
+        request.kind === 'message'
+          ? 'A message needs text, files, or both.'
+          : 'A correction cannot be empty.',
+      );
     }
     let result: AppendResult;
     try {

@@ -2,6 +2,7 @@
 // a body in with the user's bearer token, `POST /files/{fileId}/link` hands out a signed download
 // link, and `GET /files/{fileId}?…` serves it with headers that keep a browser from running it.
 // The widget calls these from the portal's page, so they answer CORS for the tenants' origins.
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ConversationId, FileId, errorBody, type ApiErrorResponse } from '@carethread/shared';
@@ -72,9 +73,24 @@ function requireTenantOrigin(
     throw new RelayError('FORBIDDEN_ORIGIN', errorBody('FORBIDDEN_ORIGIN').message);
 }
 
-export function mountFileRoutes(options: FileRoutesOptions): void {
+export interface FileRoutes {
+  /**
+   * Cuts the uploads and downloads under way, for a shutdown that must not wait on a slow link
+   * for minutes. Nothing is lost: an upload is only kept once complete, and the client sends it
+   * again under the same id; a download starts again from a new link.
+   */
+  abortTransfers(): void;
+}
+
+export function mountFileRoutes(options: FileRoutesOptions): FileRoutes {
   const { http, files, verifier, logger, tenants } = options;
   const anyTenantOrigins = tenants.flatMap((tenant) => tenant.allowedOrigins);
+  const transfers = new Set<Socket>();
+  const track = (request: FastifyRequest, reply: FastifyReply) => {
+    const { socket } = request.raw;
+    transfers.add(socket);
+    reply.raw.once('close', () => transfers.delete(socket));
+  };
   void http.register((scope, _options, done) => {
     // Bodies stay streams here: nothing is parsed or buffered, whatever the declared type.
     scope.removeAllContentTypeParsers();
@@ -113,6 +129,7 @@ export function mountFileRoutes(options: FileRoutesOptions): void {
     scope.options('/files/:fileId/link', preflight);
 
     scope.put('/files/:fileId', async (request, reply) => {
+      track(request, reply);
       try {
         if (options.isShuttingDown())
           throw new RelayError('UNAVAILABLE', 'The relay is restarting. Retry in a moment.');
@@ -154,6 +171,7 @@ export function mountFileRoutes(options: FileRoutesOptions): void {
     });
 
     scope.get('/files/:fileId', async (request, reply) => {
+      track(request, reply);
       try {
         const fileId = fileIdOf(request);
         const query = request.query as Partial<Record<'tenant' | 'user' | 'exp' | 'sig', string>>;
@@ -173,4 +191,10 @@ export function mountFileRoutes(options: FileRoutesOptions): void {
     });
     done();
   });
+  return {
+    abortTransfers() {
+      for (const socket of transfers) socket.destroy();
+      transfers.clear();
+    },
+  };
 }

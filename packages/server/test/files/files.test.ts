@@ -1,6 +1,7 @@
 // Files in conversations end to end (issue 8): a real relay, real HTTP uploads and downloads, the
 // data folder read behind the relay's back.
 import { createHmac, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadFileLinkKey } from '../../src/files/link-key.js';
@@ -168,6 +169,44 @@ describe('uploads and downloads', () => {
     expect((await put(uploadUrl(pngId, 'c1', 'shot.png'), patient, png.file)).status).toBe(201);
     const picture = await downloadAs('alice', 'patient', pngId);
     expect(picture.body.equals(png.withoutText)).toBe(true);
+  });
+});
+
+describe('a relay that stops during an upload', () => {
+  it('does not wait for it: the upload is cut, nothing is kept, and the retry completes', async () => {
+    const id = fileId();
+    // Half the body, then nothing more: a slow or stalled link.
+    const cut = new Promise<string>((resolve) => {
+      const req = request(
+        uploadUrl(id),
+        {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${patient}`, 'content-length': String(pdf.length) },
+        },
+        () => {
+          resolve('answered');
+        },
+      );
+      req.on('error', (error) => {
+        resolve(error.message);
+      });
+      req.write(pdf.subarray(0, pdf.length / 2));
+    });
+    await waitFor(() => filesUnder(path.join(relay.dataDir, 'files')).length > 0);
+    // Without cutting transfers, this waits for the rest of the body for as long as it takes.
+    await relay.relay.close(); // keeps the data folder
+    expect(await cut).toMatch(/socket hang up|ECONNRESET/);
+    expect(filesUnder(path.join(relay.dataDir, 'files'))).toEqual([]);
+
+    relay = await startRelay({ devTenantFiles: { maxBytes: 40_000 } }, relay.dataDir);
+    patient = await relay.token('alice', 'patient');
+    expect((await get(`${relay.url}/files/${id}?tenant=dev&user=alice&exp=1&sig=x`)).status).toBe(
+      403,
+    );
+    const retried = await put(uploadUrl(id), patient, pdf);
+    expect(retried.status, retried.body.toString()).toBe(201);
+    const downloaded = await get((await link(relay.url, patient, id)).body.url ?? '');
+    expect(downloaded.body.equals(pdf)).toBe(true);
   });
 });
 
@@ -414,6 +453,32 @@ describe('messages with files', () => {
         });
         expect(refused, code).toMatchObject({ ok: false, error: { code } });
       }
+
+      // Files alone are a message (its FHIR payload is the attachment only); nothing at all is not.
+      const filesOnly = await ok(alice, 'message.send', {
+        conversationId: 'c1',
+        id: 'msg-files-only',
+        text: '',
+        attachments: [id],
+      });
+      const again = await ok(alice, 'history.page', { conversationId: 'c1' });
+      expect(again.messages.find((m) => m.seq === filesOnly.seq)).toMatchObject({
+        text: '',
+        attachments: [attachment],
+      });
+      const onlyFile = (await (
+        await fetch(`${relay.url}/fhir/Communication?conversation=c1`, { headers: host })
+      ).json()) as {
+        entry: { resource: { identifier: { value: string }[]; payload: object[] } }[];
+      };
+      const payload = onlyFile.entry.find((e) =>
+        e.resource.identifier.some((i) => i.value === `c1/${String(filesOnly.seq)}`),
+      )?.resource.payload;
+      expect(payload).toHaveLength(1);
+      expect(payload?.[0]).toMatchObject({ contentAttachment: { title: 'scan.pdf' } });
+      expect(
+        await call(alice, 'message.send', { conversationId: 'c1', id: 'msg-empty', text: '' }),
+      ).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
     } finally {
       alice.close();
       bob.close();

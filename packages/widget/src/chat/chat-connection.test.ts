@@ -8,6 +8,7 @@ import {
   careConversation,
   chatAs,
   chatWithProvider,
+  relayControl,
   shadow,
   texts,
   tokenUrl,
@@ -15,11 +16,6 @@ import {
 } from '../test-support/chat.js';
 import type { ChatController } from './chat-controller.js';
 import type { CareThreadChat, ChatEndedEvent } from './chat.component.js';
-
-async function relayControl(action: 'stop' | 'start'): Promise<void> {
-  const response = await fetch(`/test/relay/${action}`, { method: 'POST' });
-  expect(response.ok, `relay ${action}`).to.equal(true);
-}
 
 /**
  * A conversation on the second relay the test runner started, whose sessions end after 2 s

@@ -2,6 +2,7 @@
 // client and the conversation handle, follows their events and asks the element to re-render.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type {
+  AttachmentView,
   ConversationSnapshot,
   ErrorBody,
   MessageView,
@@ -33,6 +34,8 @@ export interface ChatHooks {
 
 /** How long a "typing" signal lasts without a refresh, so a lost "stopped" cannot stick. */
 const TYPING_TTL_MS = 6000;
+/** Images every browser can show as a thumbnail (HEIC shows as a card). */
+const PREVIEWABLE = /^image\/(png|jpeg)$/;
 
 export class ChatController implements ReactiveController {
   client: CareThreadClient | undefined;
@@ -48,6 +51,8 @@ export class ChatController implements ReactiveController {
   loadingOlder = false;
   /** The reader's read mark when the conversation opened: where the "new messages" line goes. */
   readSeqAtOpen = 0;
+  /** Object URLs of shown images, by file id; revoked when the conversation leaves the page. */
+  readonly previews = new Map<string, string>();
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private subscriptions: (() => void)[] = [];
   private target: ChatTarget | undefined;
@@ -101,6 +106,47 @@ export class ChatController implements ReactiveController {
     this.outbox = [];
     this.loaded = false;
     this.closed = undefined;
+    this.clearPreviews();
+  }
+
+  /**
+   * A shared file's bytes as an object URL, for opening or saving: the shown image's own, or
+   * fetched now (through a fresh signed link) and revoked a minute later.
+   */
+  async fileUrl(attachment: AttachmentView): Promise<string> {
+    const shown = this.previews.get(attachment.fileId);
+    if (shown) return shown;
+    const client = this.client;
+    if (!client) throw new CareThreadError('UNAVAILABLE', 'Not connected to the chat relay.');
+    const url = URL.createObjectURL(await client.downloadFile(attachment.fileId));
+    setTimeout(() => {
+      URL.revokeObjectURL(url);
+    }, 60_000);
+    return url;
+  }
+
+  /** Fetches a thumbnail for each PNG or JPEG of the loaded messages not shown yet. */
+  private loadPreviews(): void {
+    const client = this.client;
+    for (const message of this.messages)
+      for (const { fileId, contentType } of message.attachments ?? []) {
+        if (!client || !PREVIEWABLE.test(contentType) || this.previews.has(fileId)) continue;
+        // Held with an empty URL while loading, so it is fetched once; a failure shows the card.
+        this.previews.set(fileId, '');
+        client.downloadFile(fileId).then(
+          (blob) => {
+            if (this.client !== client) return;
+            this.previews.set(fileId, URL.createObjectURL(blob));
+            this.host.requestUpdate();
+          },
+          () => undefined,
+        );
+      }
+  }
+
+  private clearPreviews(): void {
+    for (const url of this.previews.values()) if (url) URL.revokeObjectURL(url);
+    this.previews.clear();
   }
 
   async loadOlder(): Promise<void> {
@@ -142,6 +188,7 @@ export class ChatController implements ReactiveController {
       }),
       conversation.on('message', (message) => {
         this.messages = conversation.messages;
+        this.loadPreviews();
         this.setTyping(message.sender.userId, false);
         update();
         this.hooks.liveMessage(message);
@@ -152,6 +199,7 @@ export class ChatController implements ReactiveController {
       }),
       conversation.on('history', () => {
         this.messages = conversation.messages;
+        this.loadPreviews();
         update();
         this.hooks.history();
       }),
@@ -178,6 +226,7 @@ export class ChatController implements ReactiveController {
         this.snapshot = undefined;
         this.messages = [];
         this.outbox = [];
+        this.clearPreviews();
         update();
       }),
     ];

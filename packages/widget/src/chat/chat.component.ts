@@ -3,8 +3,15 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { msg, str } from '@lit/localize';
-import type { ErrorBody, MessageView, ParticipantView, Role } from '@carethread/shared';
-import type { OutboxItem } from '../client/index.js';
+import {
+  MAX_ATTACHMENTS,
+  type AttachmentView,
+  type ErrorBody,
+  type MessageView,
+  type ParticipantView,
+  type Role,
+} from '@carethread/shared';
+import { CareThreadError, type OutboxFile, type OutboxItem } from '../client/index.js';
 import { RelayElement, type ConfigErrorEvent } from '../base/relay-element.js';
 import { ChatController } from './chat-controller.js';
 import { errorText } from './messages.js';
@@ -26,6 +33,9 @@ const NEAR_TOP_PX = 40;
 const COUNTER_FROM = 200;
 /** A typing signal is re-sent at most this often while the person keeps typing. */
 const TYPING_IDLE_MS = 3000;
+/** What the file picker offers: the relay's default types (it decides from the content). */
+const ACCEPTED_FILES =
+  '.pdf,.png,.jpg,.jpeg,.heic,.txt,application/pdf,image/png,image/jpeg,image/heic,text/plain';
 
 /**
  * A secure conversation between a patient, their family and their care team, connected to a
@@ -58,6 +68,8 @@ const TYPING_IDLE_MS = 3000;
  * @csspart composer - The message form.
  * @csspart input - The message text area.
  * @csspart send - The send button.
+ * @csspart attach - The button that picks files to send.
+ * @csspart file - A shared file (a thumbnail for images, else a card).
  *
  * @cssproperty --carethread-font-family - Font of the whole chat (default: the page's).
  * @cssproperty --carethread-font-size - Base font size (default 1rem).
@@ -80,6 +92,7 @@ export class CareThreadChat extends RelayElement {
     conversation: { type: String },
     notice: { type: String },
     maxLength: { type: Number, attribute: 'max-length' },
+    maxFileSize: { type: Number, attribute: 'max-file-size' },
   };
 
   private readonly chat = new ChatController(this, {
@@ -102,10 +115,18 @@ export class CareThreadChat extends RelayElement {
   declare notice: string;
   /** The relay's message length limit for this tenant (default 4000 characters). */
   declare maxLength: number;
+  /** The tenant's file size limit in bytes (default 20 MB), checked before uploading. */
+  declare maxFileSize: number;
 
   /** State only the rendering depends on (not attributes, so not in the manifest). */
   private readonly view = {
     composerText: '',
+    /** Files picked, dropped or pasted for the next message. */
+    composerFiles: [] as File[],
+    /** Files are being dragged over the chat. */
+    dragging: false,
+    /** Said by screen readers (and shown) after a file action: attached, removed, refused. */
+    fileStatus: '',
     /** The own message whose readers are listed. */
     expandedReceipt: undefined as string | undefined,
     /** The reader scrolled up, away from the newest messages. */
@@ -121,6 +142,7 @@ export class CareThreadChat extends RelayElement {
     this.conversation = '';
     this.notice = '';
     this.maxLength = 4000;
+    this.maxFileSize = 20 * 1024 * 1024;
   }
 
   override disconnectedCallback(): void {
@@ -130,7 +152,8 @@ export class CareThreadChat extends RelayElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // A draft is conversation content too: it leaves the page with the rest.
-    if (this.chat.closed ?? this.chat.state === 'ended') this.view.composerText = '';
+    if (this.chat.closed ?? this.chat.state === 'ended')
+      Object.assign(this.view, { composerText: '', composerFiles: [], fileStatus: '' });
     if (
       changed.has('server') ||
       changed.has('conversation') ||
@@ -259,14 +282,105 @@ export class CareThreadChat extends RelayElement {
 
   private submit(): void {
     const text = this.view.composerText.trim();
+    const files = this.view.composerFiles;
     const conversation = this.chat.conversation;
-    if (!text || !conversation || this.composerDisabledReason() || text.length > this.maxLength)
+    if (
+      (!text && files.length === 0) ||
+      !conversation ||
+      this.composerDisabledReason() ||
+      text.length > this.maxLength
+    )
       return;
-    this.setView({ composerText: '' });
+    this.setView({ composerText: '', composerFiles: [], fileStatus: '', awayFromEnd: false });
     this.stopTyping();
-    this.setView({ awayFromEnd: false });
     // A failure shows on the message itself, with a retry button.
-    conversation.send(text).catch(() => undefined);
+    conversation.send(text, files).catch(() => undefined);
+  }
+
+  /** Adds files to the next message, refusing here what the relay would refuse anyway. */
+  private addFiles(files: readonly File[]): void {
+    if (this.composerDisabledReason() || files.length === 0) return;
+    const kept = [...this.view.composerFiles];
+    const refused: string[] = [];
+    for (const file of files) {
+      if (kept.length >= MAX_ATTACHMENTS)
+        refused.push(
+          msg(str`At most ${MAX_ATTACHMENTS} files per message.`, { id: 'files-too-many' }),
+        );
+      else if (file.size > this.maxFileSize)
+        refused.push(
+          msg(str`${file.name} is larger than ${this.formatSize(this.maxFileSize)}.`, {
+            id: 'file-too-large',
+          }),
+        );
+      else kept.push(file);
+    }
+    const added = kept.length - this.view.composerFiles.length;
+    this.setView({
+      composerFiles: kept,
+      fileStatus: [
+        ...(added === 1 ? [msg('1 file attached.', { id: 'file-attached' })] : []),
+        ...(added > 1 ? [msg(str`${added} files attached.`, { id: 'files-attached' })] : []),
+        ...new Set(refused),
+      ].join(' '),
+    });
+  }
+
+  private removeFile(file: File): void {
+    this.setView({
+      composerFiles: this.view.composerFiles.filter((f) => f !== file),
+      fileStatus: msg(str`${file.name} removed.`, { id: 'file-removed' }),
+    });
+    this.input?.focus();
+  }
+
+  private onFilesChosen(event: Event): void {
+    const picker = event.target as HTMLInputElement;
+    this.addFiles([...(picker.files ?? [])]);
+    picker.value = ''; // the same file may be chosen again after removing it
+  }
+
+  private onPaste(event: ClipboardEvent): void {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (files.length === 0) return;
+    event.preventDefault();
+    this.addFiles(files);
+  }
+
+  private onDrag(event: DragEvent): void {
+    if (!event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    // Moving over the chat's own children is not leaving it.
+    if (
+      event.type === 'dragleave' &&
+      (event.currentTarget as Node).contains(event.relatedTarget as Node | null)
+    )
+      return;
+    const over = event.type !== 'dragleave' && event.type !== 'drop';
+    if (over !== this.view.dragging) this.setView({ dragging: over });
+    if (event.type === 'drop') this.addFiles([...event.dataTransfer.files]);
+  }
+
+  /** Opens an image in a new tab, or saves a file under its name. */
+  private async openFile(attachment: AttachmentView, open: boolean): Promise<void> {
+    try {
+      const url = await this.chat.fileUrl(attachment);
+      if (open) {
+        window.open(url, '_blank', 'noopener');
+        return;
+      }
+      const save = document.createElement('a');
+      save.href = url;
+      save.download = attachment.name;
+      save.click();
+    } catch (error) {
+      this.setView({
+        fileStatus:
+          msg(str`${attachment.name} could not be opened.`, { id: 'file-open-failed' }) +
+          ' ' +
+          errorText(error instanceof CareThreadError ? error : undefined),
+      });
+    }
   }
 
   private retry(item: OutboxItem): void {
@@ -401,6 +515,74 @@ export class CareThreadChat extends RelayElement {
     );
   }
 
+  private formatSize(bytes: number): string {
+    const mega = bytes >= 1e6;
+    return new Intl.NumberFormat(this.locale, {
+      style: 'unit',
+      unit: mega ? 'megabyte' : 'kilobyte',
+      maximumFractionDigits: 1,
+    }).format(mega ? bytes / 1e6 : Math.max(bytes / 1e3, 0.1));
+  }
+
+  /** "scan.pdf, PDF, 30 kB": what a card shows and a screen reader says. */
+  private describeFile(file: { name: string; size: number }, type: string): string {
+    const format = (type.split('/')[1] ?? '').replace('plain', 'txt').toUpperCase();
+    return [file.name, format, this.formatSize(file.size)].filter(Boolean).join(', ');
+  }
+
+  private renderAttachments(
+    attachments: AttachmentView[] | undefined,
+  ): TemplateResult | typeof nothing {
+    if (!attachments?.length) return nothing;
+    return html`<ul class="files" aria-label=${msg('Files', { id: 'files-label' })}>
+      ${attachments.map((attachment) => {
+        const preview = this.chat.previews.get(attachment.fileId);
+        const description = this.describeFile(attachment, attachment.contentType);
+        return html`<li>
+          <button
+            type="button"
+            part="file"
+            class=${preview ? 'thumb' : 'file'}
+            aria-label=${
+              preview
+                ? msg(str`Open ${description}`, { id: 'file-open' })
+                : msg(str`Download ${description}`, { id: 'file-download' })
+            }
+            @click=${() => void this.openFile(attachment, preview !== undefined && preview !== '')}
+          >
+            ${
+              preview
+                ? html`<img
+                    src=${preview}
+                    alt=""
+                    @load=${() => {
+                      this.requestUpdate(); // its height arrived: keep the newest in view
+                    }}
+                  />`
+                : html`<span class="file-name">${attachment.name}</span>
+                    <span class="file-meta">${description.slice(attachment.name.length + 2)}</span>`
+            }
+          </button>
+        </li>`;
+      })}
+    </ul>`;
+  }
+
+  private renderOutboxFile(file: OutboxFile): TemplateResult {
+    const percent = Math.floor((100 * file.sent) / Math.max(file.size, 1));
+    return html`<li class="file">
+      <span class="file-name">${file.name}</span>
+      <progress
+        max="100"
+        .value=${file.stored ? 100 : percent}
+        aria-label=${msg(str`Uploading ${file.name}`, { id: 'file-uploading' })}
+      ></progress>
+      <span class="file-meta"
+        >${file.stored ? msg('Uploaded', { id: 'file-uploaded' }) : `${String(percent)} %`}</span
+      >
+    </li>`;
+  }
+
   private renderMessage(
     message: MessageView,
     first: boolean,
@@ -427,7 +609,8 @@ export class CareThreadChat extends RelayElement {
           : nothing
       }
       <div class="bubble">
-        <p class="text">${this.renderText(message.text)}</p>
+        ${message.text ? html`<p class="text">${this.renderText(message.text)}</p>` : nothing}
+        ${this.renderAttachments(message.attachments)}
         <div class="meta">
           <time datetime=${message.sentAt}>${time.format(new Date(message.sentAt))}</time>
           ${message.editedAt ? html`<span class="edited">${msg('edited', { id: 'edited' })}</span>` : nothing}
@@ -460,12 +643,23 @@ export class CareThreadChat extends RelayElement {
       class="message mine first pending ${failed ? 'failed' : ''}"
     >
       <div class="bubble">
-        <p class="text">${item.text}</p>
+        ${item.text ? html`<p class="text">${item.text}</p>` : nothing}
+        ${
+          item.files.length > 0
+            ? html`<ul class="files">
+                ${item.files.map((file) => this.renderOutboxFile(file))}
+              </ul>`
+            : nothing
+        }
         <div class="meta">
           ${
             failed
               ? html`<span class="state failed"
-                    >${msg('Not sent.', { id: 'state-failed' })} ${errorText(item.error)}</span
+                    >${msg('Not sent.', { id: 'state-failed' })}
+                    ${errorText(
+                      item.error,
+                      item.files.some((file) => !file.stored),
+                    )}</span
                   >
                   <button
                     type="button"
@@ -486,8 +680,21 @@ export class CareThreadChat extends RelayElement {
                     ${msg('Discard', { id: 'discard' })}
                   </button>`
               : html`<span class="state"
-                  >${item.state === 'queued' ? msg('Waiting for connection…', { id: 'state-queued' }) : msg('Sending…', { id: 'state-sending' })}</span
-                >`
+                    >${item.state === 'queued' ? msg('Waiting for connection…', { id: 'state-queued' }) : msg('Sending…', { id: 'state-sending' })}</span
+                  >
+                  ${
+                    item.state !== 'sending' && item.files.length > 0
+                      ? html`<button
+                          type="button"
+                          class="discard"
+                          @click=${() => {
+                            this.discard(item);
+                          }}
+                        >
+                          ${msg('Cancel', { id: 'cancel' })}
+                        </button>`
+                      : nothing
+                  }`
           }
         </div>
       </div>
@@ -580,9 +787,42 @@ export class CareThreadChat extends RelayElement {
     const reason = this.composerDisabledReason();
     const left = this.maxLength - this.view.composerText.length;
     const over = left < 0;
+    const files = this.view.composerFiles;
     return html`<form part="composer" class="composer" @submit=${this.onSubmit}>
       <label class="visually-hidden" for="input">${msg('Message', { id: 'composer-label' })}</label>
+      <input
+        id="files"
+        class="visually-hidden"
+        type="file"
+        multiple
+        accept=${ACCEPTED_FILES}
+        tabindex="-1"
+        aria-hidden="true"
+        @change=${this.onFilesChosen}
+      />
       <div class="field">
+        ${
+          files.length > 0
+            ? html`<ul class="drafts" aria-label=${msg('Files to send', { id: 'files-to-send' })}>
+                ${files.map(
+                  (file) =>
+                    html`<li class="draft">
+                      <span class="file-name">${this.describeFile(file, file.type)}</span>
+                      <button
+                        type="button"
+                        class="remove"
+                        aria-label=${msg(str`Remove ${file.name}`, { id: 'file-remove' })}
+                        @click=${() => {
+                          this.removeFile(file);
+                        }}
+                      >
+                        ×
+                      </button>
+                    </li>`,
+                )}
+              </ul>`
+            : nothing
+        }
         <textarea
           id="input"
           part="input"
@@ -594,6 +834,7 @@ export class CareThreadChat extends RelayElement {
           placeholder=${msg('Write a message…', { id: 'composer-placeholder' })}
           @input=${this.onInput}
           @keydown=${this.onKeydown}
+          @paste=${this.onPaste}
         ></textarea>
         <div class="composer-meta">
           <span id="hint" class="hint"
@@ -610,12 +851,24 @@ export class CareThreadChat extends RelayElement {
           >
         </div>
         <p id="reason" class="reason ${this.chat.loaded ? 'error' : ''}">${reason ?? ''}</p>
+        <p class="file-status" role="status">${this.view.fileStatus}</p>
       </div>
+      <button
+        part="attach"
+        class="attach"
+        type="button"
+        ?disabled=${reason !== undefined}
+        @click=${() => {
+          this.renderRoot.querySelector<HTMLInputElement>('#files')?.click();
+        }}
+      >
+        ${msg('Attach', { id: 'attach' })}
+      </button>
       <button
         part="send"
         class="send"
         type="submit"
-        ?disabled=${reason !== undefined || over || this.view.composerText.trim() === ''}
+        ?disabled=${reason !== undefined || over || (this.view.composerText.trim() === '' && files.length === 0)}
       >
         ${msg('Send', { id: 'send' })}
       </button>
@@ -628,8 +881,12 @@ export class CareThreadChat extends RelayElement {
     const ended = this.chat.closed !== undefined || this.chat.state === 'ended';
     return html`<section
       part="base"
-      class="chat"
+      class="chat ${this.view.dragging ? 'dragging' : ''}"
       aria-label=${this.chat.snapshot?.title ?? msg('Conversation', { id: 'title-default' })}
+      @dragenter=${this.onDrag}
+      @dragover=${this.onDrag}
+      @dragleave=${this.onDrag}
+      @drop=${this.onDrag}
     >
       ${ended ? nothing : this.renderHeader()}
       <p part="notice" class="notice" role="note">

@@ -278,8 +278,90 @@ export const chatStyles = css`
     font-weight: 600;
     cursor: pointer;
   }
-  .send:disabled {
+  .send:disabled,
+  .attach:disabled {
     cursor: not-allowed;
     opacity: 0.6;
+  }
+  .chat.dragging {
+    outline: 3px dashed var(--_accent);
+    outline-offset: -3px;
+  }
+  .attach,
+  .files button {
+    border: 1px solid var(--_muted);
+    border-radius: 0.5rem;
+    background: var(--_background);
+    color: var(--_text);
+    font: inherit;
+    cursor: pointer;
+  }
+  .attach {
+    padding: 0.55rem 0.7rem;
+  }
+  .files,
+  .drafts {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.35rem;
+    margin: 0.3rem 0;
+    padding: 0;
+    list-style: none;
+  }
+  .files button {
+    display: flex;
+    flex-direction: column;
+    align-items: flex-start;
+    max-width: 16rem;
+    padding: 0.35rem 0.6rem;
+    border-color: var(--_border);
+    text-align: start;
+  }
+  .files .thumb {
+    padding: 0;
+    overflow: hidden;
+  }
+  .thumb img {
+    display: block;
+    max-width: 14rem;
+    max-height: 10rem;
+  }
+  li.file {
+    display: grid;
+    gap: 0.15rem;
+    min-width: 10rem;
+    font-size: 0.85em;
+  }
+  .file-name {
+    font-weight: 600;
+  }
+  .file-meta {
+    font-size: 0.8em;
+    color: var(--_muted);
+  }
+  .draft {
+    display: flex;
+    align-items: center;
+    gap: 0.3rem;
+    padding: 0.1rem 0.2rem 0.1rem 0.5rem;
+    border: 1px solid var(--_border);
+    border-radius: 999px;
+    font-size: 0.8em;
+  }
+  .remove {
+    border: none;
+    background: transparent;
+    color: inherit;
+    font: inherit;
+    font-size: 1.2em;
+    line-height: 1;
+    cursor: pointer;
+  }
+  .file-status {
+    margin: 0;
+    font-size: 0.8em;
+  }
+  .file-status:empty {
+    display: none;
   }
 `;

@@ -55,11 +55,18 @@ function sentence(code: ErrorCode): string | undefined {
   }
 }
 
-/** A localized sentence for `error`; a generic one when there is no error detail. */
-export function errorText(error: ErrorBody | undefined): string {
+/**
+ * A localized sentence for `error`; a generic one when there is no error detail. `ofFile`: the
+ * error answered an upload, where "too large" is about the file, not the text.
+ */
+export function errorText(error: ErrorBody | undefined, ofFile = false): string {
   if (!error)
     return msg('The chat is temporarily unavailable. Try again shortly.', {
       id: 'error-unavailable',
+    });
+  if (ofFile && error.code === 'TOO_LARGE')
+    return msg('That file is larger than this chat accepts. Send a smaller file.', {
+      id: 'error-file-too-large',
     });
   return sentence(error.code) ?? error.message;
 }

@@ -1,8 +1,9 @@
 // <carethread-chat> renders the XSS corpus inert, in real Chromium against the real relay: as
 // message text (from history and live), sender names, participant names, relationships and
-// titles, who is typing, who read a message, and conversation titles, in English and Spanish.
+// titles, who is typing, who read a message, conversation titles and the names of shared files, in
+// English and Spanish.
 import { expect, html, waitUntil } from '@open-wc/testing';
-import type { ParticipantInput } from '@carethread/shared';
+import { MAX_ATTACHMENTS, type ParticipantInput } from '@carethread/shared';
 import type { CareThreadClient } from '../client/index.js';
 import { chatAs, clientFor, relay, shadow, texts, tokenUrl } from '../test-support/chat.js';
 import { corpus, eachRendered, expectInert, fitting } from '../test-support/xss.js';
@@ -142,6 +143,36 @@ describe('<carethread-chat> and the XSS corpus', () => {
       expect(badgesEs).to.include(
         i % 2 === 0 ? `Familia · ${text}` : `Equipo de atención · ${text}`,
       );
+    await expectInert(element);
+  });
+
+  it('shows every payload a file may be named as the name on its card, and runs none', async function () {
+    this.timeout(120_000);
+    const id = `c-xss-files-${crypto.randomUUID()}`;
+    const provider = clientFor(`dr-${id}`, 'provider', { name: 'Dr. Rivera' });
+    await provider.createConversation({
+      conversationId: id,
+      title: 'Files',
+      participants: [{ userId: `alice-${id}`, role: 'patient', displayName: 'Alice Moreno' }],
+    });
+    // The relay refuses names with path separators or control characters, so those never show.
+    const names = labels.map(({ text }) => text).filter((text) => !/[/\\]/.test(text));
+    const conversation = provider.conversation(id);
+    await conversation.open();
+    for (let at = 0; at < names.length; at += MAX_ATTACHMENTS)
+      await conversation.send(
+        '',
+        names
+          .slice(at, at + MAX_ATTACHMENTS)
+          .map((name) => new File(['Notes from the visit.'], name, { type: 'text/plain' })),
+      );
+    const element = await chatAs(id, `alice-${id}`);
+    await waitUntil(
+      () => shadow(element).querySelectorAll('.files .file-name').length === names.length,
+      'not every file is shown',
+      { timeout: 20_000 },
+    );
+    expect(texts(element, '.files .file-name')).to.deep.equal(names);
     await expectInert(element);
   });
 

@@ -4,6 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
   type Ack,
+  type AttachmentView,
   type ClientEventName,
   type ClientToServerEvents,
   type ConversationCreate,
@@ -18,6 +19,8 @@ import {
 import { Conversation } from './conversation.js';
 import { Emitter } from './emitter.js';
 import { fail } from './fail.js';
+import { relayHttp, relayJson } from './files.js';
+import { newMessageId } from './ids.js';
 
 export type RelaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -42,6 +45,16 @@ export interface ClientOptions {
   reconnectDelayMs?: { min: number; max: number };
   /** Node only (browsers ignore it): extra HTTP headers for the handshake, e.g. behind a proxy. */
   extraHeaders?: Record<string, string>;
+}
+
+export interface UploadOptions {
+  /** The id to store it under; upload again with the same id to retry safely. Default: a new one. */
+  fileId?: string;
+  /** The name readers see (default: the File's name, else "file"). */
+  name?: string;
+  /** Called as bytes reach the relay (browsers only), with the count sent so far. */
+  onProgress?: (sent: number) => void;
+  signal?: AbortSignal;
 }
 
 export interface ClientEvents extends Record<string, unknown> {
@@ -184,6 +197,46 @@ export class CareThreadClient extends Emitter<ClientEvents> {
   /** Starts a conversation (care team only). */
   createConversation(input: ConversationCreate): Promise<ConversationSnapshot> {
     return this.request('conversation.create', input);
+  }
+
+  /**
+   * Uploads a file to a conversation over HTTP, with the session's token, and resolves with what
+   * readers will see once a message carries it (`Conversation.send(text, files)` does both). The
+   * relay decides the type from the content and may refuse it (`UNSUPPORTED_FILE_TYPE`,
+   * `TOO_LARGE`); uploading again under the same `fileId` is safe.
+   */
+  async uploadFile(
+    conversationId: string,
+    file: Blob,
+    options: UploadOptions = {},
+  ): Promise<AttachmentView> {
+    const name = options.name ?? ((file as Partial<File>).name || 'file');
+    const query = new URLSearchParams({ conversationId, name });
+    const { file: stored } = await relayJson<{ file: AttachmentView }>({
+      method: 'PUT',
+      url: this.fileUrl(options.fileId ?? newMessageId(), `?${query.toString()}`),
+      token: await this.options.tokenProvider(),
+      body: file,
+      signal: options.signal,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const { fileId, contentType, size } = stored;
+    return { fileId, name: stored.name, contentType, size };
+  }
+
+  /** A shared file's bytes, for a current reader of its conversation (through a signed link). */
+  async downloadFile(fileId: string, signal?: AbortSignal): Promise<Blob> {
+    const { url } = await relayJson<{ url: string }>({
+      method: 'POST',
+      url: this.fileUrl(fileId, '/link'),
+      token: await this.options.tokenProvider(),
+      signal,
+    });
+    return relayHttp({ method: 'GET', url, signal });
+  }
+
+  private fileUrl(fileId: string, rest: string): string {
+    return `${this.options.url.replace(/\/+$/, '')}/files/${encodeURIComponent(fileId)}${rest}`;
   }
 
   /** Resolves once connected; rejects if the session ends first. */

@@ -1,6 +1,7 @@
 // One conversation as a client follows it: the ordered log (gap-free by sequence number), the
 // outbox of messages not yet acknowledged, and the people in it.
 import {
+  MAX_ATTACHMENTS,
   MAX_TEXT_LENGTH,
   isRetryable,
   type ConversationSnapshot,
@@ -17,12 +18,34 @@ import { Emitter } from './emitter.js';
 import { fail } from './fail.js';
 import { newMessageId } from './ids.js';
 
-export type OutboxState = 'sending' | 'queued' | 'failed';
+/**
+ * - `queued`: waiting for the connection.
+ * - `uploading`: its files are going up (see each file's `sent`); it can still be cancelled.
+ * - `sending`: the message itself is on its way.
+ * - `failed`: stopped; see `error`, then retry or discard.
+ */
+export type OutboxState = 'queued' | 'uploading' | 'sending' | 'failed';
+
+/** A file of a message not yet sent. */
+export interface OutboxFile {
+  /** The id it is uploaded under; a retry uses it again, so nothing is stored twice. */
+  fileId: string;
+  name: string;
+  /** The type the browser declares; the relay decides from the content. */
+  type: string;
+  size: number;
+  /** Bytes the relay has received. */
+  sent: number;
+  /** True once the relay stored it. */
+  stored: boolean;
+}
 
 /** A message written here and not yet stored by the relay. */
 export interface OutboxItem {
   id: string;
   text: string;
+  /** Files to share with it: uploaded first, the message goes out once all are stored. */
+  files: OutboxFile[];
   state: OutboxState;
   /** Set when `state` is `failed`: why, with a sentence to show next to a retry button. */
   error: ErrorBody | undefined;
@@ -64,6 +87,10 @@ export class Conversation extends Emitter<ConversationEvents> {
   /** Entries that arrived ahead of a gap, waiting for the gap to be filled. */
   private readonly ahead = new Map<number, Entry>();
   private readonly outboxItems = new Map<string, OutboxItem>();
+  /** The bytes of outbox files, kept until their message is stored or discarded. */
+  private readonly outboxBlobs = new Map<string, Blob>();
+  /** Stops an outbox item's upload under way, when it is discarded. */
+  private readonly uploadAborts = new Map<string, AbortController>();
   private snapshotData: ConversationSnapshot | undefined;
   private lastAppliedSeq = 0;
   private oldestLoadedSeq: number | undefined;
@@ -141,14 +168,27 @@ export class Conversation extends Emitter<ConversationEvents> {
   }
 
   /**
-   * Sends a message. It joins the outbox at once and is (re)sent with the same id until the relay
+   * Sends a message, with files if given. It joins the outbox at once: the files are uploaded
+   * (progress in `outbox` events), then the message is (re)sent with the same id until the relay
    * stores it, across reconnections. Resolves with the stored message; rejects with a
    * CareThreadError when it fails for good (the item then stays in the outbox as `failed`).
    */
-  send(text: string): Promise<MessageView> {
+  send(text: string, files: readonly Blob[] = []): Promise<MessageView> {
     const item: OutboxItem = {
       id: newMessageId(),
       text,
+      files: files.map((blob) => {
+        const fileId = newMessageId();
+        this.outboxBlobs.set(fileId, blob);
+        return {
+          fileId,
+          name: (blob as Partial<File>).name || 'file',
+          type: blob.type,
+          size: blob.size,
+          sent: 0,
+          stored: false,
+        };
+      }),
       state: 'queued',
       error: undefined,
       createdAt: new Date(),
@@ -157,7 +197,7 @@ export class Conversation extends Emitter<ConversationEvents> {
     return this.deliver(item);
   }
 
-  /** Sends a failed outbox item again (same id, so it is never stored twice). */
+  /** Sends a failed outbox item again: files already stored are not uploaded again. */
   retry(id: string): Promise<MessageView> {
     const item = this.outboxItems.get(id);
     if (!item)
@@ -169,9 +209,17 @@ export class Conversation extends Emitter<ConversationEvents> {
     return this.deliver(item);
   }
 
-  /** Drops a failed outbox item without sending it. */
-  discard(id: string): void {
-    if (this.outboxItems.delete(id)) this.emit('outbox', this.outbox);
+  /**
+   * Drops an outbox item without sending it, stopping its upload; not once the message itself is
+   * on its way (it may be stored already). Returns whether it was dropped.
+   */
+  discard(id: string): boolean {
+    const item = this.outboxItems.get(id);
+    if (!item || item.state === 'sending') return false;
+    this.forget(item);
+    this.uploadAborts.get(id)?.abort(new CareThreadError('CONFLICT', 'The message was cancelled.'));
+    this.emit('outbox', this.outbox);
+    return true;
   }
 
   /** Corrects one of your messages; the original stays in the record. */
@@ -238,7 +286,9 @@ export class Conversation extends Emitter<ConversationEvents> {
     this.snapshotData = undefined;
     this.messagesBySeq.clear();
     this.ahead.clear();
-    this.outboxItems.clear();
+    for (const item of this.outbox) this.forget(item);
+    for (const upload of this.uploadAborts.values())
+      upload.abort(new CareThreadError(error.code, error.message));
     this.oldestLoadedSeq = undefined;
     this.lastAppliedSeq = 0;
     this.moreHistory = true;
@@ -359,7 +409,11 @@ export class Conversation extends Emitter<ConversationEvents> {
     this.lastAppliedSeq = entry.seq;
     if (entry.kind === 'message') {
       this.messagesBySeq.set(entry.seq, entry);
-      if (this.outboxItems.delete(entry.id)) this.emit('outbox', this.outbox);
+      const sent = this.outboxItems.get(entry.id);
+      if (sent) {
+        this.forget(sent);
+        this.emit('outbox', this.outbox);
+      }
       this.emit('message', entry);
       return;
     }
@@ -411,6 +465,12 @@ export class Conversation extends Emitter<ConversationEvents> {
         ),
       );
     }
+    if (item.files.length > MAX_ATTACHMENTS) {
+      return this.fail(
+        item,
+        new CareThreadError('TOO_LARGE', `A message can share at most ${MAX_ATTACHMENTS} files.`),
+      );
+    }
     for (let attempt = 0; ; attempt++) {
       if (!this.client.socket.connected) {
         // Stays queued and goes out with the same id once the connection is back.
@@ -434,16 +494,21 @@ export class Conversation extends Emitter<ConversationEvents> {
           );
         continue;
       }
-      item.state = 'sending';
-      this.emit('outbox', this.outbox);
       try {
+        for (const file of item.files) if (!file.stored) await this.upload(item, file);
+        item.state = 'sending';
+        this.emit('outbox', this.outbox);
         const ack = await this.client.request('message.send', {
           conversationId: this.id,
           id: item.id,
           text: item.text,
+          ...(item.files.length > 0 ? { attachments: item.files.map((f) => f.fileId) } : {}),
         });
         const stored = this.messagesBySeq.get(ack.seq);
-        if (this.outboxItems.delete(item.id)) this.emit('outbox', this.outbox);
+        if (this.outboxItems.has(item.id)) {
+          this.forget(item);
+          this.emit('outbox', this.outbox);
+        }
         if (stored) return stored;
         // The live copy has not arrived yet (or was skipped by a gap); catch-up brings it.
         await this.catchUp().catch(() => undefined);
@@ -457,9 +522,21 @@ export class Conversation extends Emitter<ConversationEvents> {
             text: item.text,
             sentAt: ack.sentAt,
             editedAt: null,
+            ...(item.files.length > 0
+              ? {
+                  attachments: item.files.map(({ fileId, name, type, size }) => ({
+                    fileId,
+                    name,
+                    contentType: type,
+                    size,
+                  })),
+                }
+              : {}),
           }
         );
       } catch (error) {
+        // Discarded (or the conversation closed) while its files were going up: nothing to do.
+        if (!this.outboxItems.has(item.id)) throw error;
         const failure =
           error instanceof CareThreadError ? error : new CareThreadError('INTERNAL', String(error));
         const delay = RETRY_DELAYS_MS[attempt];
@@ -467,6 +544,40 @@ export class Conversation extends Emitter<ConversationEvents> {
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+  }
+
+  /** Uploads one file of `item` under its id, so a retry after any failure is safe. */
+  private async upload(item: OutboxItem, file: OutboxFile): Promise<void> {
+    const blob = this.outboxBlobs.get(file.fileId);
+    if (!blob) throw new CareThreadError('NOT_FOUND', 'That file is no longer here to send.');
+    const controller = new AbortController();
+    this.uploadAborts.set(item.id, controller);
+    item.state = 'uploading';
+    file.sent = 0;
+    this.emit('outbox', this.outbox);
+    try {
+      const stored = await this.client.uploadFile(this.id, blob, {
+        fileId: file.fileId,
+        name: file.name,
+        signal: controller.signal,
+        onProgress: (sent) => {
+          file.sent = sent;
+          this.emit('outbox', this.outbox);
+        },
+      });
+      // What the relay kept: the type it recognised, the size without image metadata.
+      Object.assign(file, { type: stored.contentType, size: stored.size, sent: stored.size });
+      file.stored = true;
+      this.emit('outbox', this.outbox);
+    } finally {
+      this.uploadAborts.delete(item.id);
+    }
+  }
+
+  /** Takes an item out of the outbox, with the bytes of its files. */
+  private forget(item: OutboxItem): void {
+    this.outboxItems.delete(item.id);
+    for (const file of item.files) this.outboxBlobs.delete(file.fileId);
   }
 
   private senderOfSelf(): MessageView['sender'] {

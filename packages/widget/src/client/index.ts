@@ -5,10 +5,12 @@ export {
   CareThreadError,
   type ClientOptions,
   type ConnectionState,
+  type UploadOptions,
 } from './client.js';
 export {
   Conversation,
   type ConversationEvents,
+  type OutboxFile,
   type OutboxItem,
   type OutboxState,
 } from './conversation.js';

@@ -1,12 +1,18 @@
 // Shared by the chat element's browser tests: the relay web-test-runner started, tokens from its
 // /test/token endpoint, conversations made by a care-team client, and the element under test.
-import { fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import type { ParticipantInput } from '@carethread/shared';
 import { createClient, type CareThreadClient } from '../client/index.js';
 import type { CareThreadChat } from '../chat/chat.component.js';
 import '../chat/chat.js';
 
 export const relay = await (await fetch('/test/relay')).text();
+
+/** Stops or starts the test relay (same port and data), for offline tests. */
+export async function relayControl(action: 'stop' | 'start'): Promise<void> {
+  const response = await fetch(`/test/relay/${action}`, { method: 'POST' });
+  expect(response.ok, `relay ${action}`).to.equal(true);
+}
 
 export function tokenUrl(sub: string, role: string, extra: Record<string, string> = {}): string {
   return `/test/token?${new URLSearchParams({ sub, role, ...extra }).toString()}`;

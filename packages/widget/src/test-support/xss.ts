@@ -68,7 +68,7 @@ export async function trapFires(): Promise<void> {
 const OWN_TAGS = new Set(
   (
     'section header h2 h3 ul li span p slot div article time button a form label textarea strong ' +
-    'fieldset legend input select option details summary code canvas'
+    'fieldset legend input select option details summary code canvas progress img'
   ).split(' '),
 );
 /** Attributes the elements set themselves. */
@@ -77,7 +77,7 @@ const OWN_ATTRIBUTES = new Set(
     'part class role id for tabindex href target rel type name value required disabled checked ' +
     'maxlength autocomplete placeholder rows download datetime data-seq data-state aria-label ' +
     'aria-live aria-relevant aria-hidden aria-describedby aria-invalid aria-expanded ' +
-    'aria-labelledby'
+    'aria-labelledby accept multiple max src alt aria-busy'
   ).split(' '),
 );
 
@@ -106,6 +106,9 @@ export async function expectInert(host: Element): Promise<void> {
       if (!OWN_ATTRIBUTES.has(name) || name.startsWith('on'))
         strangers.push(`<${tag} ${name}="${value.slice(0, 60)}">`);
     }
+    // The only images are shared files' thumbnails, made by the element from the relay's bytes.
+    if (element instanceof HTMLImageElement && !element.src.startsWith('blob:'))
+      strangers.push(`<img src="${element.src.slice(0, 60)}">`);
     if (element instanceof HTMLAnchorElement) {
       const { protocol } = new URL(element.href);
       if (protocol === 'blob:') continue;
