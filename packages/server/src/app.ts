@@ -24,7 +24,6 @@ import { createConsentService } from './consent/requests.js';
 import { createTemplateService } from './consent/templates.js';
 import { createAccessLog } from './services/audit.js';
 import { createFileService, ORPHAN_MIN_AGE_MS, type FileService } from './services/files.js';
-import { createS3FileStorage } from './files/s3-storage.js';
 import { createLocalFileStorage, type FileStorage } from './files/storage.js';
 import { loadFileLinkKey } from './files/link-key.js';
 import { mountFileRoutes } from './transport/files-http.js';
@@ -74,9 +73,11 @@ export interface RelayOptions {
 }
 
 /** The configured file storage; a bucket is not contacted until the first use. */
-function createFileStorage(config: RelayConfig, logger: Logger): FileStorage {
+async function createFileStorage(config: RelayConfig, logger: Logger): Promise<FileStorage> {
   const settings = config.fileStorage;
   if (settings.kind === 'local') return createLocalFileStorage(path.join(config.dataDir, 'files'));
+  // The AWS SDK (a quarter of a second and about 25 MB once loaded) only where a bucket is used.
+  const { createS3FileStorage } = await import('./files/s3-storage.js');
   const { kind: _kind, ...bucket } = settings;
   return createS3FileStorage({ ...bucket, logger });
 }
@@ -212,7 +213,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     }
   });
 
-  const storage = createFileStorage(config, logger);
+  const storage = await createFileStorage(config, logger);
   const fileLimits = new Map(tenants.map((t) => [t.id, t.files]));
   const files = createFileService({
     store,

@@ -57,13 +57,15 @@ export async function startS3Server(
       return [];
     }
     return ids
-      .map((uploadId) => {
+      .flatMap((uploadId) => {
         const keyFile = path.join(uploadsDir, uploadId, 'key');
-        return {
-          key: readFileSync(keyFile, 'utf8'),
-          uploadId,
-          initiated: statSync(keyFile).mtime,
-        };
+        try {
+          return [
+            { key: readFileSync(keyFile, 'utf8'), uploadId, initiated: statSync(keyFile).mtime },
+          ];
+        } catch {
+          return []; // s3rver makes the folder first and writes the key into it next
+        }
       })
       .sort((a, b) =>
         a.key === b.key ? a.uploadId.localeCompare(b.uploadId) : a.key < b.key ? -1 : 1,
@@ -165,8 +167,15 @@ export async function startS3Server(
     }),
     objectKeys() {
       const root = path.join(directory, bucket);
+      const entries = (dir: string) => {
+        try {
+          return readdirSync(dir, { withFileTypes: true });
+        } catch {
+          return []; // removed meanwhile (s3rver drops emptied folders)
+        }
+      };
       const walk = (dir: string): string[] =>
-        readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        entries(dir).flatMap((entry) => {
           const full = path.join(dir, entry.name);
           if (entry.isDirectory()) return entry.name === UPLOADS ? [] : walk(full);
           return entry.name.endsWith(OBJECT_SUFFIX)
