@@ -1,10 +1,12 @@
 // `pnpm bench:files`: upload throughput and relay memory with one 20 MB upload against ten at
 // once (issue 8: memory must stay flat, not grow with file size). Each scenario runs in a fresh
 // relay child (its own process) so its peak RSS (VmHWM) is its own; three runs, median and range.
+// `--s3` stores into an S3 bucket (s3rver on loopback, in this process) instead of the data folder.
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { startS3Server } from '../test/files/s3-server.js';
 import { benchTenant, createConversations, median, startChild } from './harness.js';
 
 const { values } = parseArgs({
@@ -12,6 +14,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     mb: { type: 'string', default: '20' },
     quick: { type: 'boolean', default: false },
+    s3: { type: 'boolean', default: false },
   },
 });
 const RUNS = values.quick ? 1 : Number(values.runs);
@@ -70,9 +73,11 @@ interface Result {
 }
 
 const { publicJwk, auth } = await benchTenant();
+const bucket = values.s3 ? await startS3Server() : undefined;
+const fileStorage = bucket && { kind: 's3' as const, ...bucket.options('bench/') };
 
 async function scenario(concurrent: number): Promise<Result> {
-  const relay = await startChild('carethread', { publicJwk });
+  const relay = await startChild('carethread', { publicJwk, ...(fileStorage && { fileStorage }) });
   try {
     await createConversations(relay.url, await auth('carethread', 'dr', 'provider'), 10, 10);
     const pid = relay.child.pid ?? 0;
@@ -131,7 +136,7 @@ for (const concurrent of [1, 10]) {
 }
 process.stdout.write(
   [
-    `Uploads to one relay (SQLite, sealed, local folder), ${String(RUNS)} run(s): median (range)`,
+    `Uploads to one relay (SQLite, sealed, ${bucket ? 'S3 bucket on s3rver' : 'local folder'}), ${String(RUNS)} run(s): median (range)`,
     '',
     '| uploads | MB/s (all together) | relay RSS idle, MB | relay peak RSS, MB | peak − idle, MB |',
     '| ------- | ------------------- | ------------------ | ------------------ | --------------- |',
@@ -139,3 +144,4 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
+await bucket?.close();

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Server } from 'socket.io';
+import type { RelayConfigInput } from '../src/config.js';
 import { createRelay, parseConfig } from '../src/index.js';
 import { createSqliteStore } from '../src/store/sqlite.js';
 import { masterKey } from '../src/store/keyring.js';
@@ -26,6 +27,8 @@ export interface ChildOptions {
     streamName: string;
     dataDir: string;
   };
+  /** Where uploads go (the data folder when omitted): `bench:files --s3` gives a bucket. */
+  fileStorage?: RelayConfigInput['fileStorage'];
 }
 
 export interface ChildStats {
@@ -77,6 +80,7 @@ async function startBare(): Promise<{ port: number; close: () => Promise<void> }
 async function startCareThread({
   publicJwk,
   cluster,
+  fileStorage,
 }: ChildOptions): Promise<{ port: number; close: () => Promise<void> }> {
   // A cluster's data folder belongs to the benchmark (the nodes share its keys); a lone relay's
   // is its own.
@@ -93,6 +97,7 @@ async function startCareThread({
         redisUrl: cluster.redisUrl,
         redis: { streamName: cluster.streamName, maxLen: 10_000 },
       }),
+      ...(fileStorage && { fileStorage }),
       devTenant: false,
       logLevel: 'warn',
       writeBatch: { lingerMs: Number(process.env.BENCH_LINGER_MS ?? 2), maxSize: 500 },

@@ -23,8 +23,8 @@ import { loadReceiptSigner } from './consent/receipts.js';
 import { createConsentService } from './consent/requests.js';
 import { createTemplateService } from './consent/templates.js';
 import { createAccessLog } from './services/audit.js';
-import { createFileService } from './services/files.js';
-import { createLocalFileStorage } from './files/storage.js';
+import { createFileService, ORPHAN_MIN_AGE_MS, type FileService } from './services/files.js';
+import { createLocalFileStorage, type FileStorage } from './files/storage.js';
 import { loadFileLinkKey } from './files/link-key.js';
 import { mountFileRoutes } from './transport/files-http.js';
 import { createChatService, type ChatService } from './services/chat.js';
@@ -48,6 +48,7 @@ export interface Relay {
   tenants: readonly TenantConfig[];
   store: Store;
   chat: ChatService;
+  files: FileService;
   io: SocketTransport['io'];
   logger: Logger;
   /**
@@ -69,6 +70,16 @@ export interface RelayOptions {
   onFatal?: (error: Error) => void;
   /** Use this store instead of the embedded SQLite one in the data folder. */
   store?: Store;
+}
+
+/** The configured file storage; a bucket is not contacted until the first use. */
+async function createFileStorage(config: RelayConfig, logger: Logger): Promise<FileStorage> {
+  const settings = config.fileStorage;
+  if (settings.kind === 'local') return createLocalFileStorage(path.join(config.dataDir, 'files'));
+  // The AWS SDK (a quarter of a second and about 25 MB once loaded) only where a bucket is used.
+  const { createS3FileStorage } = await import('./files/s3-storage.js');
+  const { kind: _kind, ...bucket } = settings;
+  return createS3FileStorage({ ...bucket, logger });
 }
 
 export async function createRelay(config: RelayConfig, options: RelayOptions = {}): Promise<Relay> {
@@ -202,11 +213,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     }
   });
 
-  const storage = createLocalFileStorage(path.join(config.dataDir, 'files'));
-  // What uploads cut off by a crash left behind (older than an hour: another node may be writing).
-  void storage.sweepPartial(3_600_000).catch((error: unknown) => {
-    logger.warn({ err: error }, 'removing partial uploads failed; retrying at the next start');
-  });
+  const storage = await createFileStorage(config, logger);
   const fileLimits = new Map(tenants.map((t) => [t.id, t.files]));
   const files = createFileService({
     store,
@@ -221,6 +228,21 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     linkKey: loadFileLinkKey(config.dataDir),
     linkTtlSeconds: config.fileUrlTtlSeconds,
   });
+  // What uploads cut off by a crash left behind: partial writes, then objects no complete file
+  // stands for (older than an hour: another node may be writing the newer ones). A storage that
+  // cannot be reached now is not a reason to stop the relay: uploads answer UNAVAILABLE meanwhile.
+  async function sweepFileStorage(): Promise<void> {
+    try {
+      const partial = await storage.sweepPartial(ORPHAN_MIN_AGE_MS);
+      const orphans = await files.sweepOrphans(ORPHAN_MIN_AGE_MS);
+      if (partial + orphans > 0)
+        logger.info({ partial, orphans }, 'removed what interrupted uploads left in file storage');
+    } catch (error) {
+      if (!shuttingDown)
+        logger.warn({ err: error }, 'sweeping file storage failed; retrying at the next start');
+    }
+  }
+  void sweepFileStorage();
 
   const templates = createTemplateService({ store });
   const revocations = createRevocationService({ store, tenants });
@@ -326,6 +348,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     tenants,
     store,
     chat,
+    files,
     io: transport.io,
     logger,
     events,
@@ -353,6 +376,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       await cluster?.close();
       await http.close();
       await webhooks.stop();
+      storage.close();
       await store.close();
       logger.info('CareThread relay stopped');
     },

@@ -180,6 +180,53 @@ export const TenantConfig = z
   });
 export type TenantConfig = z.infer<typeof TenantConfig>;
 
+/**
+ * Where file contents are kept (ADR 17): `<dataDir>/files` (every node must share that folder), or
+ * an S3-compatible bucket. The bucket only ever holds sealed bytes (ADR 16).
+ */
+export const FileStorageConfig = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('local') }),
+    z
+      .object({
+        kind: z.literal('s3'),
+        bucket: z
+          .string({ error: 'give the bucket (CARETHREAD_S3_BUCKET)' })
+          .regex(
+            /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+            'must be a bucket name: 3 to 63 lowercase letters, digits, dots and dashes',
+          ),
+        /** Any name the server accepts for an S3-compatible one (MinIO: `us-east-1`). */
+        region: z
+          .string({ error: 'give the region (CARETHREAD_S3_REGION or AWS_REGION)' })
+          .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a region name such as "eu-west-1"'),
+        /** Another S3-compatible server than AWS (MinIO, Ceph, …). */
+        endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+        forcePathStyle: z.boolean().default(false),
+        /** Keys start with it, so the bucket may hold other things: `carethread/`. */
+        prefix: z
+          .string()
+          .regex(
+            /^([A-Za-z0-9._-]+\/)*([A-Za-z0-9._-]+\/?)?$/,
+            'must be folder names such as "carethread/" (letters, digits, ".", "_", "-")',
+          )
+          .transform((prefix) => (prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`))
+          .default(''),
+        /** Prefer the standard AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an IAM role). */
+        accessKeyId: z.string().min(1).optional(),
+        secretAccessKey: z.string().min(1).optional(),
+      })
+      .refine((s3) => (s3.accessKeyId === undefined) === (s3.secretAccessKey === undefined), {
+        message:
+          'give both accessKeyId and secretAccessKey, or neither (the standard AWS credentials then apply)',
+        path: ['accessKeyId'],
+      }),
+  ],
+  { error: 'kind must be "local" or "s3" (CARETHREAD_FILE_STORAGE)' },
+);
+export type FileStorageConfig = z.infer<typeof FileStorageConfig>;
+
 export const RelayConfig = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().default('0.0.0.0'),
@@ -193,6 +240,7 @@ export const RelayConfig = z.object({
   devTenantLimits: TenantLimits.default(TenantLimits.parse({})),
   /** What the development tenant accepts as files (as `files` for any tenant). */
   devTenantFiles: TenantFiles.default(TenantFiles.parse({})),
+  fileStorage: FileStorageConfig.default({ kind: 'local' }),
   /** How long a signed download link of a file stays valid, in seconds. */
   fileUrlTtlSeconds: z.number().int().min(5).max(3600).default(300),
   /** The development tenant's idle timeout (as `idleTimeoutSeconds` for any tenant). */
@@ -358,10 +406,48 @@ export function parseConfig(input: unknown, source = 'configuration'): RelayConf
   return result.data;
 }
 
+const nonEmpty = (value: string | undefined) => (value === '' ? undefined : value);
+
+/**
+ * The file storage the environment asks for, over the file's: CARETHREAD_FILE_STORAGE (`local` or
+ * `s3`; any CARETHREAD_S3_* means `s3`), CARETHREAD_S3_BUCKET, CARETHREAD_S3_REGION (else
+ * AWS_REGION), CARETHREAD_S3_ENDPOINT, CARETHREAD_S3_FORCE_PATH_STYLE and CARETHREAD_S3_PREFIX.
+ * Credentials stay with the SDK's own AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+ */
+function fileStorageFromEnv(
+  env: NodeJS.ProcessEnv,
+  fromFile: unknown,
+): Record<string, unknown> | undefined {
+  const base = (typeof fromFile === 'object' && fromFile !== null ? fromFile : {}) as Record<
+    string,
+    unknown
+  >;
+  const fields: Record<string, unknown> = {};
+  const bucket = nonEmpty(env.CARETHREAD_S3_BUCKET);
+  const region = nonEmpty(env.CARETHREAD_S3_REGION);
+  const endpoint = nonEmpty(env.CARETHREAD_S3_ENDPOINT);
+  const pathStyle = nonEmpty(env.CARETHREAD_S3_FORCE_PATH_STYLE);
+  const prefix = env.CARETHREAD_S3_PREFIX;
+  if (bucket !== undefined) fields.bucket = bucket;
+  if (region !== undefined) fields.region = region;
+  if (endpoint !== undefined) fields.endpoint = endpoint;
+  if (pathStyle !== undefined) fields.forcePathStyle = pathStyle === '1' || pathStyle === 'true';
+  if (prefix !== undefined) fields.prefix = prefix;
+  // Any S3 setting asks for S3, so that one without the others is named, not ignored.
+  const kind =
+    nonEmpty(env.CARETHREAD_FILE_STORAGE) ?? (Object.keys(fields).length > 0 ? 's3' : base.kind);
+  if (kind === undefined) return undefined;
+  if (kind !== 's3') return { ...base, kind };
+  const s3: Record<string, unknown> = { ...base, ...fields, kind };
+  const awsRegion = nonEmpty(env.AWS_REGION);
+  if (s3.region === undefined && awsRegion !== undefined) s3.region = awsRegion;
+  return s3;
+}
+
 /**
  * Reads CARETHREAD_CONFIG (a JSON file) if set, then applies PORT, HOST, CARETHREAD_DATA_DIR,
- * LOG_LEVEL, CARETHREAD_MASTER_KEY, CARETHREAD_TENANTS (a JSON array, for containers) and CARETHREAD_DEV_TENANT from the
- * environment. Without any tenant configured the development tenant is switched on, so
+ * LOG_LEVEL, CARETHREAD_MASTER_KEY, CARETHREAD_FILE_STORAGE and CARETHREAD_S3_*, CARETHREAD_TENANTS
+ * (a JSON array, for containers) and CARETHREAD_DEV_TENANT from the environment. Without any tenant configured the development tenant is switched on, so
  * `pnpm relay` works with zero configuration.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
@@ -394,6 +480,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       p12File: env.CARETHREAD_PDF_P12,
       passphrase: env.CARETHREAD_PDF_P12_PASSPHRASE ?? '',
     };
+  const storage = fileStorageFromEnv(env, merged.fileStorage);
+  if (storage) merged.fileStorage = storage;
   if (env.CARETHREAD_TENANTS !== undefined) {
     try {
       merged.tenants = JSON.parse(env.CARETHREAD_TENANTS) as unknown;

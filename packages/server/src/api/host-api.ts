@@ -119,8 +119,14 @@ export function mountHostApi(options: HostApiOptions): void {
       });
       answer = { status: spec.success.status, body: result };
     } catch (error) {
-      if (error instanceof RelayError) answer = failure(error.code, error.message);
-      else {
+      if (error instanceof RelayError) {
+        if (error.cause !== undefined)
+          logger.warn(
+            { err: error.cause, operation: spec.operationId, tenant: principal.tenantId },
+            'host API call failed underneath',
+          );
+        answer = failure(error.code, error.message);
+      } else {
         logger.error(
           { err: error, operation: spec.operationId, tenant: principal.tenantId },
           'host API handler failed',

@@ -1,11 +1,18 @@
-// Where file contents live: one interface, a local folder by default (an S3-compatible bucket
-// is a later implementation). Objects are streamed in and out and appear whole or not at all.
+// Where file contents live: one interface, a local folder by default or an S3-compatible bucket
+// (s3-storage.ts). Objects are streamed in and out and appear whole or not at all.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
+/** A complete object as a listing sees it. */
+export interface StoredObject {
+  key: string;
+  /** When it was written (S3: its Last-Modified, to the second). */
+  modifiedAt: Date;
+}
 
 export interface FileStorage {
   /**
@@ -21,11 +28,21 @@ export interface FileStorage {
    * the folder may be writing the newer ones); how many it removed.
    */
   sweepPartial(olderThanMs: number): Promise<number>;
+  /**
+   * Every complete object written more than `olderThanMs` ago, in no particular order: what the
+   * orphan sweep checks against the store. Names that are not storage keys are skipped.
+   */
+  list(olderThanMs: number): AsyncIterable<StoredObject>;
+  /** Lets go of connections (the relay is closing). */
+  close(): void;
 }
 
 const TEMP_SUFFIX = '.partial';
 /** Keys are ours (tenant id, file id, attempt), never a path a caller chose. */
 const SAFE_KEY = /^[a-z0-9][a-z0-9-]{0,62}\/[A-Za-z0-9_-]{8,64}\.[0-9a-f]{16}$/;
+
+/** Whether `key` is one of ours: `<tenant>/<file id>.<attempt>`. */
+export const isStorageKey = (key: string): boolean => SAFE_KEY.test(key);
 
 /**
  * Objects as files under `root` (`<dataDir>/files`): written to a temporary name, fsynced, renamed
@@ -34,7 +51,7 @@ const SAFE_KEY = /^[a-z0-9][a-z0-9-]{0,62}\/[A-Za-z0-9_-]{8,64}\.[0-9a-f]{16}$/;
  */
 export function createLocalFileStorage(root: string): FileStorage {
   function fileOf(key: string): string {
-    if (!SAFE_KEY.test(key)) throw new Error(`Invalid storage key ${JSON.stringify(key)}.`);
+    if (!isStorageKey(key)) throw new Error(`Invalid storage key ${JSON.stringify(key)}.`);
     return path.join(root, key);
   }
   async function syncPath(target: string): Promise<void> {
@@ -44,6 +61,22 @@ export function createLocalFileStorage(root: string): FileStorage {
     } finally {
       await handle.close();
     }
+  }
+
+  /** Every entry of every tenant folder, with its stat when it still exists. */
+  async function* entries() {
+    let tenants: string[];
+    try {
+      tenants = await readdir(root);
+    } catch {
+      return;
+    }
+    for (const tenant of tenants)
+      for (const name of await readdir(path.join(root, tenant)).catch(() => [])) {
+        const file = path.join(root, tenant, name);
+        const info = await stat(file).catch(() => undefined);
+        if (info?.isFile()) yield { tenant, name, file, info };
+      }
   }
 
   return {
@@ -82,22 +115,24 @@ export function createLocalFileStorage(root: string): FileStorage {
     async sweepPartial(olderThanMs) {
       const before = Date.now() - olderThanMs;
       let removed = 0;
-      let tenants: string[];
-      try {
-        tenants = await readdir(root);
-      } catch {
-        return 0;
-      }
-      for (const tenant of tenants)
-        for (const name of await readdir(path.join(root, tenant)).catch(() => []))
-          if (name.endsWith(TEMP_SUFFIX)) {
-            const file = path.join(root, tenant, name);
-            const info = await stat(file).catch(() => undefined);
-            if (!info || info.mtimeMs > before) continue;
-            await rm(file, { force: true });
-            removed += 1;
-          }
+      for await (const { name, file, info } of entries())
+        if (name.endsWith(TEMP_SUFFIX) && info.mtimeMs <= before) {
+          await rm(file, { force: true });
+          removed += 1;
+        }
       return removed;
+    },
+
+    async *list(olderThanMs) {
+      const before = Date.now() - olderThanMs;
+      for await (const { tenant, name, info } of entries()) {
+        const key = `${tenant}/${name}`;
+        if (isStorageKey(key) && info.mtimeMs <= before) yield { key, modifiedAt: info.mtime };
+      }
+    },
+
+    close() {
+      // Nothing held open between calls.
     },
   };
 }

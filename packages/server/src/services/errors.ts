@@ -6,7 +6,9 @@ export class RelayError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = errorSentences[code],
+    /** What went wrong underneath, for the log only (a storage outage); never sent. */
+    options?: { cause: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }

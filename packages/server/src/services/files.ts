@@ -59,6 +59,30 @@ export interface FileServiceDeps {
 const objectKey = (file: Pick<FileRecord, 'tenantId' | 'fileId' | 'attempt'>) =>
   `${file.tenantId}/${file.fileId}.${file.attempt}`;
 
+/** The parts of a storage key (`<tenant>/<file id>.<attempt>`, checked by the storage). */
+function parseObjectKey(key: string): { tenantId: string; fileId: string; attempt: string } {
+  const slash = key.indexOf('/');
+  const dot = key.lastIndexOf('.');
+  return {
+    tenantId: key.slice(0, slash),
+    fileId: key.slice(slash + 1, dot),
+    attempt: key.slice(dot + 1),
+  };
+}
+
+/** Objects younger than this may be another node's upload that is about to complete. */
+export const ORPHAN_MIN_AGE_MS = 3_600_000;
+/** Keys looked up in the store at once by the orphan sweep. */
+const SWEEP_BATCH = 500;
+
+/** The storage failed (an outage, a refused request): the upload kept nothing and may be retried. */
+const storageUnavailable = (cause: unknown) =>
+  new RelayError(
+    'UNAVAILABLE',
+    'File storage is unavailable just now, so the file was not kept. Retry in a moment.',
+    { cause },
+  );
+
 export function toFileView(file: FileRecord): FileView {
   return {
     fileId: file.fileId,
@@ -205,7 +229,13 @@ export function createFileService(deps: FileServiceDeps) {
 
   /** The decrypted bytes of a complete file, once its download by `actorId` is recorded. */
   async function open(file: FileRecord, actorId: string) {
-    const stored = await storage.get(objectKey(file));
+    const stored = await storage.get(objectKey(file)).catch((error: unknown) => {
+      throw new RelayError(
+        'UNAVAILABLE',
+        'File storage is unavailable just now. Retry the download in a moment.',
+        { cause: error },
+      );
+    });
     if (!stored) throw new RelayError('NOT_FOUND', 'This file does not exist.');
     try {
       await accessLog.record(file.tenantId, {
@@ -294,7 +324,8 @@ export function createFileService(deps: FileServiceDeps) {
         await storage.put(objectKey(file), source);
       } catch (error) {
         await store.abandonFileUpload(file.tenantId, file.fileId, file.attempt).catch(() => {});
-        throw error;
+        // What the upload's own checks refused keeps its code; anything else was the storage.
+        throw error instanceof RelayError ? error : storageUnavailable(error);
       }
       const completed = await store.completeFileUpload(file.tenantId, file.fileId, file.attempt, {
         contentType: inspection.type ?? 'application/octet-stream',
@@ -324,6 +355,48 @@ export function createFileService(deps: FileServiceDeps) {
         detail: { type: stored.contentType, size: stored.size, sha256: stored.sha256 },
       });
       return { file: toFileView(stored), created: true };
+    },
+
+    /**
+     * Removes stored objects that no complete file stands for: the bytes of an attempt that was
+     * refused, taken over, or cut off by a crash between storing and completing. Only objects
+     * older than `olderThanMs` (an hour by default), since a younger one may be an upload on another
+     * node that is about to complete. Returns how many it removed.
+     */
+    async sweepOrphans(olderThanMs = ORPHAN_MIN_AGE_MS): Promise<number> {
+      let removed = 0;
+      let batch: string[] = [];
+      const sweep = async (keys: string[]) => {
+        const byTenant = new Map<string, string[]>();
+        for (const key of keys) {
+          const { tenantId } = parseObjectKey(key);
+          const tenantKeys = byTenant.get(tenantId);
+          if (tenantKeys) tenantKeys.push(key);
+          else byTenant.set(tenantId, [key]);
+        }
+        for (const [tenantId, tenantKeys] of byTenant) {
+          const ids = [...new Set(tenantKeys.map((key) => parseObjectKey(key).fileId))];
+          const kept = new Set(
+            (await store.completedFileAttempts(tenantId, ids)).map((file) =>
+              objectKey({ tenantId, ...file }),
+            ),
+          );
+          for (const key of tenantKeys)
+            if (!kept.has(key)) {
+              await storage.remove(key);
+              removed += 1;
+            }
+        }
+      };
+      for await (const { key } of storage.list(olderThanMs)) {
+        batch.push(key);
+        if (batch.length >= SWEEP_BATCH) {
+          await sweep(batch);
+          batch = [];
+        }
+      }
+      await sweep(batch);
+      return removed;
     },
 
     /** A short-lived signed download link for a current member (family under consent). */

@@ -1580,6 +1580,18 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
       return row && toFileRecord(row);
     },
 
+    async completedFileAttempts(tenantId, fileIds) {
+      if (fileIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('files')
+        .select(['id', 'attempt'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', [...fileIds])
+        .where('state', '=', 'complete')
+        .execute();
+      return rows.map((row) => ({ fileId: row.id, attempt: row.attempt }));
+    },
+
     dataKeys: () => keyring.status(),
     rewrapDataKeys: () => keyring.rewrap(),
 

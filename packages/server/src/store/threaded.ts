@@ -173,5 +173,6 @@ export async function createThreadedSqliteStore(
     completeFileUpload: (...args) => call('completeFileUpload', ...args),
     abandonFileUpload: (...args) => call('abandonFileUpload', ...args),
     getFile: (...args) => call('getFile', ...args),
+    completedFileAttempts: (...args) => call('completedFileAttempts', ...args),
   };
 }

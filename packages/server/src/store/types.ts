@@ -517,6 +517,14 @@ export interface Store {
   /** Forgets an unfinished attempt (a refused upload keeps nothing). */
   abandonFileUpload(tenantId: string, fileId: string, attempt: string): Promise<void>;
   getFile(tenantId: string, fileId: string): Promise<FileRecord | undefined>;
+  /**
+   * The attempt whose bytes each complete file of `fileIds` is (files not complete, or unknown,
+   * are left out): what the orphan sweep keeps. Nothing is decrypted.
+   */
+  completedFileAttempts(
+    tenantId: string,
+    fileIds: readonly string[],
+  ): Promise<{ fileId: string; attempt: string }[]>;
 
   /** Every entry after `afterSeq`, ascending. */
   entriesAfter(

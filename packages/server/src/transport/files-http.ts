@@ -31,6 +31,8 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 function fail(reply: FastifyReply, error: unknown, logger: Logger): FastifyReply {
   const known = error instanceof RelayError || error instanceof AuthError;
   if (!known) logger.error({ err: error }, 'file request failed');
+  else if (error instanceof RelayError && error.cause !== undefined)
+    logger.warn({ err: error.cause, code: error.code }, 'file request failed underneath');
   const code = known ? error.code : 'INTERNAL';
   const body: ApiErrorResponse = {
     error: errorBody(code, known ? error.message : undefined),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
 
 const tenant = {
   id: 'st-marys',
@@ -71,5 +71,66 @@ describe('configuration', () => {
     expect(() => loadConfig({ CARETHREAD_CONFIG: '/nonexistent/relay.json' })).toThrow(
       /Cannot read CARETHREAD_CONFIG file/,
     );
+  });
+
+  it('keeps files in the data folder unless an S3 bucket is configured, from the file or the environment', () => {
+    expect(loadConfig({}).fileStorage).toEqual({ kind: 'local' });
+    expect(
+      loadConfig({
+        CARETHREAD_S3_BUCKET: 'carethread-files',
+        AWS_REGION: 'eu-west-1',
+        CARETHREAD_S3_ENDPOINT: 'https://minio.internal:9000',
+        CARETHREAD_S3_FORCE_PATH_STYLE: '1',
+        CARETHREAD_S3_PREFIX: 'prod',
+      }).fileStorage,
+    ).toEqual({
+      kind: 's3',
+      bucket: 'carethread-files',
+      region: 'eu-west-1',
+      endpoint: 'https://minio.internal:9000',
+      forcePathStyle: true,
+      prefix: 'prod/',
+    });
+    // The environment's region wins over AWS_REGION; CARETHREAD_FILE_STORAGE=local turns S3 off.
+    expect(
+      loadConfig({
+        CARETHREAD_S3_BUCKET: 'carethread-files',
+        CARETHREAD_S3_REGION: 'us-east-1',
+        AWS_REGION: 'eu-west-1',
+      }).fileStorage,
+    ).toMatchObject({ region: 'us-east-1', prefix: '', forcePathStyle: false });
+    expect(
+      loadConfig({ CARETHREAD_FILE_STORAGE: 'local', CARETHREAD_S3_BUCKET: 'carethread-files' })
+        .fileStorage,
+    ).toEqual({ kind: 'local' });
+  });
+
+  it('names what a bad file storage lacks, in a sentence', () => {
+    expect(() => loadConfig({ CARETHREAD_FILE_STORAGE: 's3' })).toThrow(
+      /fileStorage\.bucket: give the bucket \(CARETHREAD_S3_BUCKET\)[\s\S]*fileStorage\.region: give the region/,
+    );
+    expect(() => loadConfig({ CARETHREAD_S3_REGION: 'eu-west-1' })).toThrow(
+      /fileStorage\.bucket: give the bucket/,
+    );
+    expect(() => loadConfig({ CARETHREAD_FILE_STORAGE: 'gcs' })).toThrow(
+      /fileStorage\.kind: kind must be "local" or "s3"/,
+    );
+    const fromFile = {
+      kind: 's3',
+      bucket: 'Files_2026',
+      region: 'eu-west-1',
+      endpoint: 'ftp://minio',
+      accessKeyId: 'AKIA…',
+    };
+    expect(() => parseConfig({ fileStorage: fromFile })).toThrow(ConfigError);
+    let message = '';
+    try {
+      parseConfig({ fileStorage: fromFile });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/fileStorage\.bucket: must be a bucket name/);
+    expect(message).toMatch(/fileStorage\.endpoint: must be an http\(s\) URL/);
+    expect(message).toMatch(/fileStorage\.accessKeyId: give both accessKeyId and secretAccessKey/);
   });
 });

@@ -98,6 +98,39 @@ export function describeStoreContract(
       expect(await store.getFile('t2', 'file-0001')).toBeUndefined();
     });
 
+    it("names each complete file's attempt, for the orphan sweep, and nothing else", async () => {
+      const claim = (fileId: string, attempt: string, tenantId = 't1') =>
+        store.claimFileUpload({
+          tenantId,
+          fileId,
+          conversationId: 'c1',
+          uploaderId: 'alice',
+          name: 'scan.pdf',
+          attempt,
+          at: at(2),
+        });
+      const facts = {
+        contentType: 'text/plain',
+        size: 1,
+        sha256: 'a',
+        uploadSha256: 'b',
+        at: at(3),
+      };
+      await claim('file-done', 'a1');
+      await claim('file-done', 'a2');
+      expect(await store.completeFileUpload('t1', 'file-done', 'a2', facts)).toBe(true);
+      await claim('file-busy', 'b1');
+      await claim('file-done', 'c1', 't2');
+      expect(await store.completeFileUpload('t2', 'file-done', 'c1', facts)).toBe(true);
+      expect(
+        await store.completedFileAttempts('t1', ['file-done', 'file-busy', 'file-none']),
+      ).toEqual([{ fileId: 'file-done', attempt: 'a2' }]);
+      expect(await store.completedFileAttempts('t2', ['file-done'])).toEqual([
+        { fileId: 'file-done', attempt: 'c1' },
+      ]);
+      expect(await store.completedFileAttempts('t1', [])).toEqual([]);
+    });
+
     it('stores a message with its attachments, sealed, and returns them in history and catch-up', async () => {
       const attachments = [
         { fileId: 'file-0002', name: 'scan.pdf', contentType: 'application/pdf', size: 42 },
