@@ -6,6 +6,8 @@ export class RelayError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = errorSentences[code],
+    /** When a retry may succeed (RATE_LIMITED): HTTP answers carry it as Retry-After. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

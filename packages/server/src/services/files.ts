@@ -14,6 +14,7 @@ import type { FileRecord, Store } from '../store/types.js';
 import type { AccessLog } from './audit.js';
 import type { ChatService } from './chat.js';
 import { RelayError } from './errors.js';
+import { createUploadLimits } from './upload-limits.js';
 
 /** A file as its uploader and its readers see it. */
 export interface FileView {
@@ -96,10 +97,18 @@ const tooLarge = (maxBytes: number) =>
 
 /** What an upload's bytes turned out to be, filled in as they stream. */
 interface Inspection {
+  /** Bytes of the body read so far, kept or not. */
+  received: number;
   type: FileType | undefined;
   uploadSha256: string;
   sha256: string;
   size: number;
+}
+
+/** Counts a piece of the body, and stops at the first byte over the limit. */
+function count(result: Inspection, chunk: Buffer, maxBytes: number): void {
+  result.received += chunk.length;
+  if (result.received > maxBytes) throw tooLarge(maxBytes);
 }
 
 /**
@@ -109,7 +118,6 @@ interface Inspection {
 function inspect(files: TenantFiles, result: Inspection): Transform {
   const uploaded = createHash('sha256');
   const stored = createHash('sha256');
-  let received = 0;
   let head: Buffer[] = [];
   let headBytes = 0;
   let filter: ByteFilter | undefined;
@@ -136,9 +144,8 @@ function inspect(files: TenantFiles, result: Inspection): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, done: TransformCallback) {
       try {
-        received += chunk.length;
         // Stop at the first byte over the limit: the partial object is removed by the storage.
-        if (received > files.maxBytes) throw tooLarge(files.maxBytes);
+        count(result, chunk, files.maxBytes);
         uploaded.update(chunk);
         if (filter) emit(this, filter.write(chunk));
         else {
@@ -166,12 +173,10 @@ function inspect(files: TenantFiles, result: Inspection): Transform {
 }
 
 /** The SHA-256 of a body (bounded by the limit), for comparing a retry with a stored file. */
-async function hashBody(body: Readable, maxBytes: number): Promise<string> {
+async function hashBody(body: Readable, result: Inspection, maxBytes: number): Promise<string> {
   const hash = createHash('sha256');
-  let received = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > maxBytes) throw tooLarge(maxBytes);
+    count(result, chunk, maxBytes);
     hash.update(chunk);
   }
   return hash.digest('hex');
@@ -197,6 +202,7 @@ function linkHolder(tenantId: string, userId: string, at: Date): Identity {
 export function createFileService(deps: FileServiceDeps) {
   const { store, storage, chat, accessLog } = deps;
   const now = deps.now ?? (() => new Date());
+  const limits = createUploadLimits(deps.filesOf);
 
   const signature = (tenantId: string, fileId: string, userId: string, exp: number) =>
     createHmac('sha256', deps.linkKey)
@@ -241,14 +247,89 @@ export function createFileService(deps: FileServiceDeps) {
   }
 
   /** A retry of a complete file: the same bytes return it, other bytes are a conflict. */
-  async function sameAsStored(file: FileRecord, body: Readable, maxBytes: number) {
-    const sha = await hashBody(body, maxBytes);
+  async function sameAsStored(
+    file: FileRecord,
+    body: Readable,
+    seen: Inspection,
+    maxBytes: number,
+  ) {
+    const sha = await hashBody(body, seen, maxBytes);
     if (sha !== file.uploadSha256)
       throw new RelayError(
         'CONFLICT',
         'A different file was already uploaded under this id. Use a new id for a new file.',
       );
     return { file: toFileView(file), created: false };
+  }
+
+  /** An admitted upload, from the writer check to the audited commit. */
+  async function storeAdmitted(
+    identity: Identity,
+    upload: FileUpload,
+    files: TenantFiles,
+    inspection: Inspection,
+  ): Promise<{ file: FileView; created: boolean }> {
+    await requireWriter(identity, upload.conversationId);
+    const claim = await store.claimFileUpload({
+      tenantId: identity.tenantId,
+      fileId: upload.fileId,
+      conversationId: upload.conversationId,
+      uploaderId: identity.userId,
+      name: upload.name,
+      attempt: randomBytes(8).toString('hex'),
+      at: now().toISOString(),
+    });
+    if (claim.state === 'taken')
+      throw new RelayError('CONFLICT', 'This file id is already in use. Use a new id.');
+    if (claim.state === 'complete')
+      return sameAsStored(claim.file, upload.body, inspection, files.maxBytes);
+
+    const { file } = claim;
+    // pipeline() destroys every stage with the first error, so the storage sees it and
+    // removes the partial object: a refused type, one byte too many, a dropped connection.
+    const source = pipeline(
+      upload.body,
+      inspect(files, inspection),
+      sealStream(
+        Buffer.from(file.key, 'base64'),
+        fileBinding(file.tenantId, file.fileId, file.attempt),
+      ),
+      () => undefined,
+    );
+    try {
+      await storage.put(objectKey(file), source);
+    } catch (error) {
+      await store.abandonFileUpload(file.tenantId, file.fileId, file.attempt).catch(() => {});
+      throw error;
+    }
+    const completed = await store.completeFileUpload(file.tenantId, file.fileId, file.attempt, {
+      contentType: inspection.type ?? 'application/octet-stream',
+      size: inspection.size,
+      sha256: inspection.sha256,
+      uploadSha256: inspection.uploadSha256,
+      at: now().toISOString(),
+    });
+    if (!completed) {
+      // Another attempt under the same id took over or finished first: theirs is the file.
+      await storage.remove(objectKey(file));
+      const stored = await store.getFile(file.tenantId, file.fileId);
+      if (stored?.state !== 'complete' || stored.uploadSha256 !== inspection.uploadSha256)
+        throw new RelayError(
+          'CONFLICT',
+          'Another upload of this file id is in progress. Retry in a moment.',
+        );
+      return { file: toFileView(stored), created: false };
+    }
+    const stored = await store.getFile(file.tenantId, file.fileId);
+    if (!stored) throw new RelayError('INTERNAL');
+    await accessLog.record(identity.tenantId, {
+      actorId: identity.userId,
+      action: 'file.uploaded',
+      conversationId: stored.conversationId,
+      subjectId: stored.fileId,
+      detail: { type: stored.contentType, size: stored.size, sha256: stored.sha256 },
+    });
+    return { file: toFileView(stored), created: true };
   }
 
   return {
@@ -261,69 +342,22 @@ export function createFileService(deps: FileServiceDeps) {
       upload: FileUpload,
     ): Promise<{ file: FileView; created: boolean }> {
       const files = deps.filesOf(identity.tenantId);
-      await requireWriter(identity, upload.conversationId);
+      const inspection: Inspection = {
+        received: 0,
+        type: undefined,
+        uploadSha256: '',
+        sha256: '',
+        size: 0,
+      };
       if (upload.declaredBytes !== undefined && upload.declaredBytes > files.maxBytes)
         throw tooLarge(files.maxBytes);
-      const claim = await store.claimFileUpload({
-        tenantId: identity.tenantId,
-        fileId: upload.fileId,
-        conversationId: upload.conversationId,
-        uploaderId: identity.userId,
-        name: upload.name,
-        attempt: randomBytes(8).toString('hex'),
-        at: now().toISOString(),
-      });
-      if (claim.state === 'taken')
-        throw new RelayError('CONFLICT', 'This file id is already in use. Use a new id.');
-      if (claim.state === 'complete') return sameAsStored(claim.file, upload.body, files.maxBytes);
-
-      const { file } = claim;
-      const inspection: Inspection = { type: undefined, uploadSha256: '', sha256: '', size: 0 };
-      // pipeline() destroys every stage with the first error, so the storage sees it and
-      // removes the partial object: a refused type, one byte too many, a dropped connection.
-      const source = pipeline(
-        upload.body,
-        inspect(files, inspection),
-        sealStream(
-          Buffer.from(file.key, 'base64'),
-          fileBinding(file.tenantId, file.fileId, file.attempt),
-        ),
-        () => undefined,
-      );
+      // Before any store lookup: a flood of uploads costs the relay no more than its refusals.
+      const ticket = limits.admit(identity.tenantId, identity.userId, upload.declaredBytes);
       try {
-        await storage.put(objectKey(file), source);
-      } catch (error) {
-        await store.abandonFileUpload(file.tenantId, file.fileId, file.attempt).catch(() => {});
-        throw error;
+        return await storeAdmitted(identity, upload, files, inspection);
+      } finally {
+        ticket.release(inspection.received);
       }
-      const completed = await store.completeFileUpload(file.tenantId, file.fileId, file.attempt, {
-        contentType: inspection.type ?? 'application/octet-stream',
-        size: inspection.size,
-        sha256: inspection.sha256,
-        uploadSha256: inspection.uploadSha256,
-        at: now().toISOString(),
-      });
-      if (!completed) {
-        // Another attempt under the same id took over or finished first: theirs is the file.
-        await storage.remove(objectKey(file));
-        const stored = await store.getFile(file.tenantId, file.fileId);
-        if (stored?.state !== 'complete' || stored.uploadSha256 !== inspection.uploadSha256)
-          throw new RelayError(
-            'CONFLICT',
-            'Another upload of this file id is in progress. Retry in a moment.',
-          );
-        return { file: toFileView(stored), created: false };
-      }
-      const stored = await store.getFile(file.tenantId, file.fileId);
-      if (!stored) throw new RelayError('INTERNAL');
-      await accessLog.record(identity.tenantId, {
-        actorId: identity.userId,
-        action: 'file.uploaded',
-        conversationId: stored.conversationId,
-        subjectId: stored.fileId,
-        detail: { type: stored.contentType, size: stored.size, sha256: stored.sha256 },
-      });
-      return { file: toFileView(stored), created: true };
     },
 
     /** A short-lived signed download link for a current member (family under consent). */
@@ -385,6 +419,11 @@ export function createFileService(deps: FileServiceDeps) {
         throw new RelayError('NOT_FOUND', 'This file does not exist.');
       await chat.requireMember(identity, file.conversationId);
       return open(file, identity.userId);
+    },
+
+    /** Stops the upload limiters' timers. */
+    close(): void {
+      limits.close();
     },
   };
 }

@@ -28,6 +28,8 @@ function fail(reply: FastifyReply, error: unknown, logger: Logger): FastifyReply
     error: errorBody(code, known ? error.message : undefined),
   };
   if (code === 'UNAUTHENTICATED') void reply.header('www-authenticate', 'Bearer');
+  if (error instanceof RelayError && error.retryAfterSeconds !== undefined)
+    void reply.header('retry-after', String(error.retryAfterSeconds));
   // A refused upload may still be arriving: close instead of reading the rest of it.
   return reply.code(statusOfCode[code]).header('connection', 'close').send(body);
 }

@@ -1,6 +1,6 @@
 // Helpers for the file tests: uploads over real HTTP (declared length or chunked), links, and
 // image fixtures with metadata built byte by byte.
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -12,22 +12,23 @@ export interface HttpAnswer {
 }
 
 /**
- * PUTs `body` to `url`: with Content-Length, or chunked (no declared length) in pieces of
- * `chunkBytes`, so the relay's own streaming limit is what stops it.
+ * Starts a PUT of `url` and leaves it open: write the body to `request` and end it; `answer`
+ * resolves with the relay's answer (which may come before the body was all sent).
  */
-export function put(
+export function openUpload(
   url: string,
   token: string,
-  body: Buffer,
-  options: { chunked?: boolean; contentType?: string; chunkBytes?: number } = {},
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${token}`,
-      'content-type': options.contentType ?? 'application/octet-stream',
-    };
-    if (!options.chunked) headers['content-length'] = String(body.length);
-    const req = request(url, { method: 'PUT', headers }, (res) => {
+  options: { declaredBytes?: number; contentType?: string } = {},
+): { request: ClientRequest; answer: Promise<HttpAnswer> } {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token}`,
+    'content-type': options.contentType ?? 'application/octet-stream',
+  };
+  if (options.declaredBytes !== undefined)
+    headers['content-length'] = String(options.declaredBytes);
+  const req = request(url, { method: 'PUT', headers });
+  const answer = new Promise<HttpAnswer>((resolve, reject) => {
+    req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
@@ -42,10 +43,28 @@ export function put(
     });
     // A refused upload may be answered (and closed) before all of it was sent.
     req.on('error', reject);
-    const step = options.chunkBytes ?? 64 * 1024;
-    for (let at = 0; at < body.length; at += step) req.write(body.subarray(at, at + step));
-    req.end();
   });
+  return { request: req, answer };
+}
+
+/**
+ * PUTs `body` to `url`: with Content-Length, or chunked (no declared length) in pieces of
+ * `chunkBytes`, so the relay's own streaming limit is what stops it.
+ */
+export function put(
+  url: string,
+  token: string,
+  body: Buffer,
+  options: { chunked?: boolean; contentType?: string; chunkBytes?: number } = {},
+): Promise<HttpAnswer> {
+  const { request: req, answer } = openUpload(url, token, {
+    ...(options.chunked ? {} : { declaredBytes: body.length }),
+    ...(options.contentType ? { contentType: options.contentType } : {}),
+  });
+  const step = options.chunkBytes ?? 64 * 1024;
+  for (let at = 0; at < body.length; at += step) req.write(body.subarray(at, at + step));
+  req.end();
+  return answer;
 }
 
 export async function get(url: string): Promise<HttpAnswer> {
