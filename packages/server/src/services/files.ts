@@ -3,6 +3,7 @@
 // short-lived signed links. Every upload and download is an entry of the audit trail.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import type { ErrorCode } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
 import type { TenantFiles } from '../config.js';
 import { openStream, sealStream, fileBinding } from '../files/seal.js';
@@ -34,6 +35,8 @@ export interface FileUpload {
   name: string;
   /** The length the client declared, when it did: refused up front when over the limit. */
   declaredBytes: number | undefined;
+  /** The media type the client declared (`type/subtype` only), for the audit of a refusal. */
+  declaredType: string | undefined;
   body: Readable;
 }
 
@@ -89,6 +92,22 @@ export function fileHeaders(file: FileView): Record<string, string> {
   };
 }
 
+/**
+ * Refusals of an upload made after its token was verified, recorded as `file.refused`: a wrong
+ * type, too large, too many, not a writer there (not a member, no consent, archived), an id
+ * clash. Outages (UNAVAILABLE, INTERNAL) and dropped connections are not the uploader's doing.
+ */
+const AUDITED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'UNSUPPORTED_FILE_TYPE',
+  'TOO_LARGE',
+  'RATE_LIMITED',
+  'FORBIDDEN',
+  'CONSENT_REQUIRED',
+  'NOT_FOUND',
+  'ARCHIVED',
+  'CONFLICT',
+]);
+
 const tooLarge = (maxBytes: number) =>
   new RelayError(
     'TOO_LARGE',
@@ -99,6 +118,7 @@ const tooLarge = (maxBytes: number) =>
 interface Inspection {
   /** Bytes of the body read so far, kept or not. */
   received: number;
+  /** The type recognised from the first bytes, allowed or not. */
   type: FileType | undefined;
   uploadSha256: string;
   sha256: string;
@@ -131,12 +151,12 @@ function inspect(files: TenantFiles, result: Inspection): Transform {
   const decide = (stream: Transform, complete: boolean) => {
     const sample = Buffer.concat(head);
     const type = sniff(sample.subarray(0, SNIFF_BYTES), complete);
+    result.type = type;
     if (!type || !(files.allowedTypes as readonly string[]).includes(type))
       throw new RelayError(
         'UNSUPPORTED_FILE_TYPE',
         `This kind of file cannot be shared here (it was recognised from its content${type ? ` as ${type}` : ''}). Allowed: ${files.allowedTypes.join(', ')}.`,
       );
-    result.type = type;
     filter = metadataFilter(type);
     head = [];
     emit(stream, filter.write(sample));
@@ -336,6 +356,7 @@ export function createFileService(deps: FileServiceDeps) {
     /**
      * Stores an upload under its client-chosen id. Idempotent: the same id with the same bytes
      * returns the stored file (`created: false`); an id whose upload never finished is taken over.
+     * A refusal is an entry of the audit trail (`file.refused`), with ids, codes and numbers only.
      */
     async upload(
       identity: Identity,
@@ -349,14 +370,32 @@ export function createFileService(deps: FileServiceDeps) {
         sha256: '',
         size: 0,
       };
-      if (upload.declaredBytes !== undefined && upload.declaredBytes > files.maxBytes)
-        throw tooLarge(files.maxBytes);
-      // Before any store lookup: a flood of uploads costs the relay no more than its refusals.
-      const ticket = limits.admit(identity.tenantId, identity.userId, upload.declaredBytes);
       try {
-        return await storeAdmitted(identity, upload, files, inspection);
-      } finally {
-        ticket.release(inspection.received);
+        if (upload.declaredBytes !== undefined && upload.declaredBytes > files.maxBytes)
+          throw tooLarge(files.maxBytes);
+        // Before any store lookup: a flood of uploads costs the relay no more than its refusals.
+        const ticket = limits.admit(identity.tenantId, identity.userId, upload.declaredBytes);
+        try {
+          return await storeAdmitted(identity, upload, files, inspection);
+        } finally {
+          ticket.release(inspection.received);
+        }
+      } catch (error) {
+        if (error instanceof RelayError && AUDITED_REFUSALS.has(error.code))
+          accessLog.note(identity.tenantId, {
+            actorId: identity.userId,
+            action: 'file.refused',
+            conversationId: upload.conversationId,
+            subjectId: upload.fileId,
+            detail: {
+              code: error.code,
+              type: inspection.type ?? null,
+              declaredType: upload.declaredType ?? null,
+              declaredBytes: upload.declaredBytes ?? null,
+              bytes: inspection.received,
+            },
+          });
+        throw error;
       }
     },
 

@@ -3,6 +3,8 @@
 import { request, type ClientRequest } from 'node:http';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { AuditEventRecord } from '../../src/store/types.js';
+import type { TestRelay } from '../helpers.js';
 
 export interface HttpAnswer {
   status: number;
@@ -167,4 +169,23 @@ export function pngWithText(text: string): { file: Buffer; withoutText: Buffer }
     file: Buffer.concat([signature, ihdr, textChunk, idat, iend]),
     withoutText: Buffer.concat([signature, ihdr, idat, iend]),
   };
+}
+
+/**
+ * The development tenant's `file.refused` entries, once there are at least `count` of them
+ * (refusals are recorded without holding up the answer).
+ */
+export async function refusedUploads(relay: TestRelay, count: number): Promise<AuditEventRecord[]> {
+  const refused = async () =>
+    (await relay.relay.store.listAuditEvents('dev', {}, 0, 1000)).filter(
+      (e) => e.action === 'file.refused',
+    );
+  let found = await refused();
+  for (let tries = 0; found.length < count; tries++) {
+    if (tries > 200)
+      throw new Error(`${String(found.length)} of ${String(count)} refusals audited`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    found = await refused();
+  }
+  return found;
 }

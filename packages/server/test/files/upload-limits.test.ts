@@ -1,12 +1,16 @@
 // How much one person may upload (issue 8): uploads per minute, in progress at once and bytes per
-// hour, refused with RATE_LIMITED and Retry-After before the body is read.
+// hour, refused with RATE_LIMITED and Retry-After before the body is read, and audited.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ApiAuditEventPage } from '@carethread/shared';
 import { ConfigError, parseConfig, type RelayConfigInput } from '../../src/config.js';
 import { seedConversation, startRelay, type TestRelay } from '../helpers.js';
-import { filesUnder, openUpload, put, type HttpAnswer } from './file-helpers.js';
+import { filesUnder, openUpload, put, refusedUploads, type HttpAnswer } from './file-helpers.js';
 
+const cliBin = fileURLToPath(new URL('../../bin/carethread.js', import.meta.url));
 let relay: TestRelay | undefined;
 afterEach(async () => {
   await relay?.close();
@@ -63,6 +67,14 @@ describe('upload limits per person', () => {
     expect(filesUnder(path.join(node.dataDir, 'files'))).toHaveLength(stored);
     // Another person is not held up by Alice's uploads.
     expect((await upload('bob', pdf(1000))).status).toBe(201);
+
+    const [entry] = await refusedUploads(node, 1);
+    expect(entry).toMatchObject({
+      actorId: 'alice',
+      conversationId: 'c1',
+      detail: { code: 'RATE_LIMITED', declaredBytes: 30_000, bytes: 0, type: null },
+    });
+    expect(await node.relay.store.getFile('dev', entry?.subjectId ?? '')).toBeUndefined();
   });
 
   it('allows a number of uploads in progress at once, and frees the place when one ends', async () => {
@@ -131,4 +143,28 @@ describe('upload limits per person', () => {
       uploadBytesPerHour: 500 * 1024 * 1024,
     });
   });
+});
+
+it('keeps refused uploads in the audit trail that the host reads and `audit verify` checks', async () => {
+  const { node, upload } = await start({ uploadsPerMinute: 1, uploadBurst: 1 });
+  expect((await upload('alice', pdf(1000))).status).toBe(201);
+  expect((await upload('alice', pdf(1000))).status).toBe(429);
+  await refusedUploads(node, 1);
+  const page = ApiAuditEventPage.parse(
+    await (
+      await fetch(`${node.url}/api/v1/audit?userId=alice&limit=200`, {
+        headers: { authorization: `Bearer ${node.apiKey}` },
+      })
+    ).json(),
+  );
+  expect(page.items.map((e) => e.action)).toEqual(
+    expect.arrayContaining(['file.uploaded', 'file.refused']),
+  );
+  await node.relay.close();
+  const verified = spawnSync(process.execPath, [cliBin, 'audit', 'verify'], {
+    env: { ...process.env, DATABASE_URL: '', CARETHREAD_DATA_DIR: node.dataDir },
+    encoding: 'utf8',
+  });
+  expect(verified.status, verified.stderr).toBe(0);
+  expect(verified.stdout).toMatch(/dev/);
 });
