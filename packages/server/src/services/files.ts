@@ -6,6 +6,7 @@ import { Transform, pipeline, type Readable, type TransformCallback } from 'node
 import type { ErrorCode } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
 import type { TenantFiles } from '../config.js';
+import { MetadataError } from '../files/heic.js';
 import { openStream, sealStream, fileBinding } from '../files/seal.js';
 import { sniff, SNIFF_BYTES } from '../files/sniff.js';
 import type { FileStorage } from '../files/storage.js';
@@ -125,6 +126,15 @@ interface Inspection {
   size: number;
 }
 
+/** A picture whose metadata cannot be removed safely is refused, rather than kept with it. */
+const unstrippable = (error: unknown) =>
+  error instanceof MetadataError
+    ? new RelayError(
+        'UNSUPPORTED_FILE_TYPE',
+        `This picture cannot be shared as it is: ${error.message}, so its location and camera details cannot be removed safely. Save it as a JPEG or PNG and share that instead.`,
+      )
+    : error;
+
 /** Counts a piece of the body, and stops at the first byte over the limit. */
 function count(result: Inspection, chunk: Buffer, maxBytes: number): void {
   result.received += chunk.length;
@@ -175,7 +185,7 @@ function inspect(files: TenantFiles, result: Inspection): Transform {
         }
         done();
       } catch (error) {
-        done(error as Error);
+        done(unstrippable(error) as Error);
       }
     },
     flush(done: TransformCallback) {
@@ -186,7 +196,7 @@ function inspect(files: TenantFiles, result: Inspection): Transform {
         result.sha256 = stored.digest('hex');
         done();
       } catch (error) {
-        done(error as Error);
+        done(unstrippable(error) as Error);
       }
     },
   });
