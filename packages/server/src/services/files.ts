@@ -95,8 +95,9 @@ export function fileHeaders(file: FileView): Record<string, string> {
 
 /**
  * Refusals of an upload made after its token was verified, recorded as `file.refused`: a wrong
- * type, too large, too many, not a writer there (not a member, no consent, archived), an id
- * clash. Outages (UNAVAILABLE, INTERNAL) and dropped connections are not the uploader's doing.
+ * type, too large, too many (up to a bound, see `recordsRefusal`), not a writer there (not a
+ * member, no consent, archived), an id clash. Outages (UNAVAILABLE, INTERNAL) and dropped
+ * connections are not the uploader's doing.
  */
 const AUDITED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'UNSUPPORTED_FILE_TYPE',
@@ -391,7 +392,12 @@ export function createFileService(deps: FileServiceDeps) {
           ticket.release(inspection.received);
         }
       } catch (error) {
-        if (error instanceof RelayError && AUDITED_REFUSALS.has(error.code))
+        if (
+          error instanceof RelayError &&
+          AUDITED_REFUSALS.has(error.code) &&
+          (error.code !== 'RATE_LIMITED' ||
+            limits.recordsRefusal(identity.tenantId, identity.userId))
+        )
           accessLog.note(identity.tenantId, {
             actorId: identity.userId,
             action: 'file.refused',

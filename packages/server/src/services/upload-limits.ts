@@ -12,6 +12,8 @@ export interface UploadTicket {
 interface TenantUploads {
   starts: KeyedRateLimiter;
   bytes: KeyedRateLimiter;
+  /** RATE_LIMITED refusals that go in the audit trail: as many as uploads may start. */
+  auditedRefusals: KeyedRateLimiter;
   /** Uploads in progress by user id; a user with none has no entry. */
   inProgress: Map<string, number>;
 }
@@ -38,6 +40,7 @@ export function createUploadLimits(filesOf: (tenantId: string) => TenantFiles) {
     if (!uploads) {
       uploads = {
         starts: new KeyedRateLimiter(files.uploadsPerMinute / 60, files.uploadBurst),
+        auditedRefusals: new KeyedRateLimiter(files.uploadsPerMinute / 60, files.uploadBurst),
         bytes: new KeyedRateLimiter(files.uploadBytesPerHour / 3600, files.uploadBytesPerHour),
         inProgress: new Map(),
       };
@@ -91,11 +94,20 @@ export function createUploadLimits(filesOf: (tenantId: string) => TenantFiles) {
       };
     },
 
+    /**
+     * Whether a RATE_LIMITED refusal of `userId` is recorded: at most as many as uploads may
+     * start, so a flood of refused uploads costs the audit trail no more than twice the limit.
+     */
+    recordsRefusal(tenantId: string, userId: string): boolean {
+      return uploadsOf(tenantId, filesOf(tenantId)).auditedRefusals.take(userId);
+    },
+
     /** Stops the limiters' sweep timers. */
     close(): void {
-      for (const { starts, bytes } of tenants.values()) {
+      for (const { starts, bytes, auditedRefusals } of tenants.values()) {
         starts.close();
         bytes.close();
+        auditedRefusals.close();
       }
     },
   };

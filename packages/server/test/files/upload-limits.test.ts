@@ -75,6 +75,13 @@ describe('upload limits per person', () => {
       detail: { code: 'RATE_LIMITED', declaredBytes: 30_000, bytes: 0, type: null },
     });
     expect(await node.relay.store.getFile('dev', entry?.subjectId ?? '')).toBeUndefined();
+
+    // A flood of refused uploads is recorded only up to the rate uploads may start (burst 2).
+    for (let i = 0; i < 5; i++) expect((await upload('alice', pdf(1000))).status).toBe(429);
+    // Bob's upload answers after its own entry committed, behind the refusals noted before it.
+    expect((await upload('bob', pdf(1000))).status).toBe(201);
+    const limited = (await refusedUploads(node, 2)).filter((e) => e.detail.code === 'RATE_LIMITED');
+    expect(limited).toHaveLength(2);
   });
 
   it('allows a number of uploads in progress at once, and frees the place when one ends', async () => {
