@@ -58,8 +58,8 @@ class BoxReader {
   }
   /** A NUL-terminated string; one cut by the box's end is taken as it is. */
   cstring(): string {
-    const nul = this.buf.indexOf(0, this.at);
-    const stop = nul === -1 || nul >= this.end ? this.end : nul;
+    const nul = this.buf.subarray(this.at, this.end).indexOf(0);
+    const stop = nul === -1 ? this.end : this.at + nul;
     const text = this.buf.toString('utf8', this.at, stop);
     this.at = Math.min(this.end, stop + 1);
     return text;
@@ -142,8 +142,11 @@ interface ItemLocation {
   extents: Extent[];
 }
 
-/** Every item location of an `iloc` box (ISO/IEC 14496-12, 8.11.3), versions 0 to 2. */
-function itemLocations(meta: Buffer, iloc: Box): ItemLocation[] {
+/**
+ * The locations of the items in `wanted`, from an `iloc` box (ISO/IEC 14496-12, 8.11.3),
+ * versions 0 to 2. Other items' extents are skipped unread, so a hostile box costs only its size.
+ */
+function itemLocations(meta: Buffer, iloc: Box, wanted: Set<number>): ItemLocation[] {
   const reader = new BoxReader(meta, iloc.body, iloc.end);
   const version = reader.u8();
   reader.skip(3);
@@ -158,6 +161,7 @@ function itemLocations(meta: Buffer, iloc: Box): ItemLocation[] {
   for (const size of [offsetSize, lengthSize, baseOffsetSize, indexSize])
     if (size !== 0 && size !== 4 && size !== 8)
       throw new MetadataError('it locates items with fields of an unknown size');
+  const extentBytes = indexSize + offsetSize + lengthSize;
   const count = version < 2 ? reader.u16() : reader.u32();
   const locations: ItemLocation[] = [];
   for (let i = 0; i < count; i++) {
@@ -166,8 +170,13 @@ function itemLocations(meta: Buffer, iloc: Box): ItemLocation[] {
     const dataReference = reader.u16();
     const base = reader.sized(baseOffsetSize);
     const extentCount = reader.u16();
+    if (!wanted.has(id)) {
+      reader.skip(extentCount * extentBytes);
+      continue;
+    }
+    // With no bytes per extent, every extent is the same one: read it once.
     const extents: Extent[] = [];
-    for (let e = 0; e < extentCount; e++) {
+    for (let e = 0; e < (extentBytes === 0 ? Math.min(extentCount, 1) : extentCount); e++) {
       reader.sized(indexSize);
       const offset = base + reader.sized(offsetSize);
       extents.push({ offset, length: reader.sized(lengthSize) });
@@ -192,8 +201,7 @@ function stripMeta(meta: Buffer, at: number, headerBytes: number): Extent[] {
   const items = iinf ? metadataItems(meta, iinf) : new Set<number>();
   if (items.size === 0 || !iloc) return [];
   const later: Extent[] = [];
-  for (const location of itemLocations(meta, iloc)) {
-    if (!items.has(location.id)) continue;
+  for (const location of itemLocations(meta, iloc, items)) {
     if (location.dataReference !== 0)
       throw new MetadataError('its metadata is kept in another file');
     for (const { offset, length } of location.extents) {

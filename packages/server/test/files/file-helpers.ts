@@ -221,6 +221,9 @@ const infe = (id: number, itemType: string, contentType?: string) =>
     contentType === undefined ? Buffer.alloc(0) : cstring(contentType),
   );
 
+/** Box builders, for tests that make HEIC structures of their own. */
+export const bmff = { box, fullBox, u16, u32, infe };
+
 export interface HeicFixture {
   file: Buffer;
   /** The same file with the Exif and XMP items' bytes (and unread boxes' contents) zeroed. */

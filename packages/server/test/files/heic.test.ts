@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HEIC_META_MAX_BYTES, MetadataError } from '../../src/files/heic.js';
 import { metadataFilter } from '../../src/files/strip.js';
 import { seedConversation, startRelay, type TestRelay } from '../helpers.js';
-import { get, heicWithMetadata, link, put, refusedUploads } from './file-helpers.js';
+import { bmff, get, heicWithMetadata, link, put, refusedUploads } from './file-helpers.js';
 
 const MARKER = 'CT-LOCATION-MARKER-7f3a';
 
@@ -86,6 +86,27 @@ describe('the HEIC filter', () => {
     const { file } = heicWithMetadata(MARKER);
     const moov = Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('moov'), randomBytes(8)]);
     expect(refusal(Buffer.concat([file, moov]))).toMatch(/holds a "moov" box/);
+  });
+
+  it('reads a hostile item location box in time proportional to its size', () => {
+    // Fields of zero bytes: 65,535 extents per item that take no room, for 20,000 items.
+    const { box, fullBox, u16, u32, infe } = bmff;
+    const item = (id: number) => Buffer.concat([u16(id), u16(0), u16(0), u16(0xffff)]);
+    const iloc = fullBox(
+      'iloc',
+      1,
+      Buffer.from([0x00, 0x00]),
+      u16(20_000),
+      ...Array.from({ length: 20_000 }, (_, i) => item(i + 1)),
+    );
+    const file = Buffer.concat([
+      box('ftyp', Buffer.from('heic', 'latin1'), u32(0), Buffer.from('mif1', 'latin1')),
+      fullBox('meta', 0, fullBox('iinf', 0, u16(1), infe(20_000, 'Exif')), iloc),
+      box('mdat', randomBytes(100)),
+    ]);
+    const started = performance.now();
+    expect(() => stripInPieces(file, [])).toThrow(/no stated length/);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('refuses an oversized meta box from its header, before holding any of it', () => {
