@@ -63,6 +63,36 @@ describe('the HEIC filter', () => {
     );
   });
 
+  it('on damaged files, keeps the length or refuses with a reason, never fails otherwise', () => {
+    const { file } = heicWithMetadata(MARKER, { exifIn: 'idat' });
+    const metaEnd = 24 + file.readUInt32BE(24) + 16;
+    fc.assert(
+      fc.property(
+        // Damage in the boxes' headers and the meta box, where the filter reads.
+        fc.array(fc.tuple(fc.integer({ min: 0, max: metaEnd }), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.integer({ min: 1, max: file.length }),
+        fc.uniqueArray(fc.integer({ min: 1, max: file.length - 1 }), { maxLength: 8 }),
+        (damage, length, cuts) => {
+          const damaged = Buffer.from(file.subarray(0, length));
+          for (const [at, byte] of damage) if (at < damaged.length) damaged[at] = byte;
+          try {
+            const out = stripInPieces(
+              damaged,
+              cuts.filter((cut) => cut < damaged.length).sort((a, b) => a - b),
+            );
+            expect(out.length).toBe(damaged.length);
+          } catch (error) {
+            expect(error).toBeInstanceOf(MetadataError);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('refuses what it cannot strip safely, at the point it knows', () => {
     const refusal = (file: Buffer) => {
       try {
