@@ -23,7 +23,7 @@ const whenToRetry = (seconds: number) =>
     ? `Try again in ${String(seconds)} second${seconds === 1 ? '' : 's'}.`
     : `Try again in about ${String(Math.ceil(seconds / 60))} minutes.`;
 
-const inWords = (bytes: number) =>
+const sizeInWords = (bytes: number) =>
   bytes >= 1024 * 1024
     ? `${String(Math.round(bytes / 1024 / 1024))} MB`
     : `${String(Math.round(bytes / 1024))} KB`;
@@ -75,7 +75,7 @@ export function createUploadLimits(filesOf: (tenantId: string) => TenantFiles) {
       const bytesWait = bytes.waitMs(userId, reserved);
       if (bytesWait > 0)
         throw limited(
-          `You have shared as much as is allowed for now: ${inWords(files.uploadBytesPerHour)} an hour.`,
+          `You have shared as much as is allowed for now: ${sizeInWords(files.uploadBytesPerHour)} an hour.`,
           bytesWait,
         );
       starts.take(userId);
@@ -112,5 +112,3 @@ export function createUploadLimits(filesOf: (tenantId: string) => TenantFiles) {
     },
   };
 }
-
-export type UploadLimits = ReturnType<typeof createUploadLimits>;
