@@ -44,6 +44,8 @@ function relayPlugin() {
         // The XSS corpus tests open a chat per conversation title and send a message per payload.
         limits: { connectionsPerMinutePerAddress: 10_000 },
         devTenantLimits: { sendPerSecond: 1000, sendBurst: 1000 },
+        // The XSS corpus test shares a file per payload name, faster than a person would.
+        devTenantFiles: { uploadsPerMinute: 6000, uploadBurst: 1000 },
       }),
     );
     relayPort = await relay.listen();

@@ -366,6 +366,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       clearInterval(forgetOldKeys);
       clearInterval(forgetRevocations);
       await chat.drain();
+      files.close();
       await accessLog.drain();
       // Acks of the last batch are sent from promise continuations; let them all run first.
       await new Promise((resolve) => setImmediate(resolve));

@@ -53,17 +53,49 @@ export const FILE_TYPES = [
   'text/plain',
 ] as const;
 
-/** What may be shared in a tenant's conversations (issue 8): decided from content, never names. */
-export const TenantFiles = z.object({
-  allowedTypes: z.array(z.enum(FILE_TYPES)).default([...FILE_TYPES]),
-  /** Largest file accepted, in bytes (20 MB by default). */
-  maxBytes: z
-    .number()
-    .int()
-    .min(1)
-    .max(1024 * 1024 * 1024)
-    .default(20 * 1024 * 1024),
-});
+/**
+ * What may be shared in a tenant's conversations (issue 8): decided from content, never names.
+ * The upload limits are per person and per relay node, like the socket's send limit; a refused
+ * upload answers RATE_LIMITED (HTTP 429) with Retry-After, before any of its body is read.
+ */
+export const TenantFiles = z
+  .object({
+    allowedTypes: z.array(z.enum(FILE_TYPES)).default([...FILE_TYPES]),
+    /** Largest file accepted, in bytes (20 MB by default). */
+    maxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024 * 1024 * 1024)
+      .default(20 * 1024 * 1024),
+    /**
+     * Uploads one person may start per minute, sustained: 30, a photo every two seconds, more
+     * than anyone sharing documents by hand needs, while a script looping on PUT is held off...
+     */
+    uploadsPerMinute: z.number().positive().max(6_000).default(30),
+    /** ...and in a burst: 10, a handful of photos picked at once. */
+    uploadBurst: z.number().int().min(1).max(1_000).default(10),
+    /**
+     * Uploads of one person in progress at once: 4. A browser opens six connections to a host
+     * and the chat's socket holds one; each upload in progress holds a file's worth of pipeline.
+     */
+    concurrentUploads: z.number().int().min(1).max(100).default(4),
+    /**
+     * Bytes one person may upload per hour, refilled steadily: 500 MiB, 25 files of the default
+     * largest size. An upload reserves its declared length (or `maxBytes` when it declares none)
+     * when it starts and is charged what it sent, so no upload is cut off half-way by this limit.
+     */
+    uploadBytesPerHour: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024 * 1024 * 1024 * 1024)
+      .default(500 * 1024 * 1024),
+  })
+  .refine((files) => files.uploadBytesPerHour >= files.maxBytes, {
+    message: 'must be at least maxBytes, or a file of the largest size could never be uploaded',
+    path: ['uploadBytesPerHour'],
+  });
 export type TenantFiles = z.infer<typeof TenantFiles>;
 
 /** A receiver of webhook events at the host. */

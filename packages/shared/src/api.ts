@@ -112,6 +112,11 @@ export const AUDIT_ACTIONS = [
   'file.uploaded',
   /** A file left the relay through a signed link (detail: type, size). */
   'file.downloaded',
+  /**
+   * An upload refused after its token was verified (detail: code, the recognised type, the
+   * declared type and length, the bytes read); never the file's name or content.
+   */
+  'file.refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,7 +1,8 @@
-// Removes metadata from images while they stream through, segment by segment, without decoding a
-// pixel: JPEG APP1 (EXIF, with its GPS position, and XMP) and APP13 (IPTC) segments; PNG eXIf,
-// tEXt, iTXt and zTXt chunks. Everything else passes unchanged. HEIC is stored as sent (its EXIF
-// sits in an item the box structure points at; stripping it is a later step).
+// Removes metadata from images while they stream through, without decoding a pixel: JPEG APP1
+// (EXIF, with its GPS position, and XMP) and APP13 (IPTC) segments; PNG eXIf, tEXt, iTXt and zTXt
+// chunks; in HEIC, the bytes of its Exif and XMP items, overwritten with zeros in place (their
+// lengths kept, so every offset in the file stays valid). Everything else passes unchanged.
+import { heicFilter } from './heic.js';
 import type { FileType } from './types.js';
 
 /** A synchronous filter over a byte stream: what to pass on for each piece, and at the end. */
@@ -96,5 +97,6 @@ const passThrough = (): ByteFilter => ({ write: (chunk) => [chunk], end: () => [
 export function metadataFilter(type: FileType): ByteFilter {
   if (type === 'image/jpeg') return jpegFilter();
   if (type === 'image/png') return pngFilter();
+  if (type === 'image/heic') return heicFilter();
   return passThrough();
 }

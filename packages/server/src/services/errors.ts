@@ -6,9 +6,16 @@ export class RelayError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = errorSentences[code],
-    /** What went wrong underneath, for the log only (a storage outage); never sent. */
-    options?: { cause: unknown },
+    /**
+     * `cause`: what went wrong underneath, for the log only (a storage outage); never sent.
+     * `retryAfterSeconds`: when a retry may succeed (RATE_LIMITED); HTTP answers carry it as
+     * Retry-After.
+     */
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+
+  readonly retryAfterSeconds: number | undefined;
 }

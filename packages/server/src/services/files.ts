@@ -3,8 +3,10 @@
 // short-lived signed links. Every upload and download is an entry of the audit trail.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import type { ErrorCode } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
 import type { TenantFiles } from '../config.js';
+import { MetadataError } from '../files/heic.js';
 import { openStream, sealStream, fileBinding } from '../files/seal.js';
 import { sniff, SNIFF_BYTES } from '../files/sniff.js';
 import type { FileStorage } from '../files/storage.js';
@@ -14,6 +16,7 @@ import type { FileRecord, Store } from '../store/types.js';
 import type { AccessLog } from './audit.js';
 import type { ChatService } from './chat.js';
 import { RelayError } from './errors.js';
+import { createUploadLimits } from './upload-limits.js';
 
 /** A file as its uploader and its readers see it. */
 export interface FileView {
@@ -33,6 +36,8 @@ export interface FileUpload {
   name: string;
   /** The length the client declared, when it did: refused up front when over the limit. */
   declaredBytes: number | undefined;
+  /** The media type the client declared (`type/subtype` only), for the audit of a refusal. */
+  declaredType: string | undefined;
   body: Readable;
 }
 
@@ -112,6 +117,23 @@ export function fileHeaders(file: FileView): Record<string, string> {
   };
 }
 
+/**
+ * Refusals of an upload made after its token was verified, recorded as `file.refused`: a wrong
+ * type, too large, too many (up to a bound, see `recordsRefusal`), not a writer there (not a
+ * member, no consent, archived), an id clash. Outages (UNAVAILABLE, INTERNAL) and dropped
+ * connections are not the uploader's doing.
+ */
+const AUDITED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'UNSUPPORTED_FILE_TYPE',
+  'TOO_LARGE',
+  'RATE_LIMITED',
+  'FORBIDDEN',
+  'CONSENT_REQUIRED',
+  'NOT_FOUND',
+  'ARCHIVED',
+  'CONFLICT',
+]);
+
 const tooLarge = (maxBytes: number) =>
   new RelayError(
     'TOO_LARGE',
@@ -120,10 +142,28 @@ const tooLarge = (maxBytes: number) =>
 
 /** What an upload's bytes turned out to be, filled in as they stream. */
 interface Inspection {
+  /** Bytes of the body read so far, kept or not. */
+  received: number;
+  /** The type recognised from the first bytes, allowed or not. */
   type: FileType | undefined;
   uploadSha256: string;
   sha256: string;
   size: number;
+}
+
+/** A picture whose metadata cannot be removed safely is refused, rather than kept with it. */
+const unstrippable = (error: unknown) =>
+  error instanceof MetadataError
+    ? new RelayError(
+        'UNSUPPORTED_FILE_TYPE',
+        `This picture cannot be shared as it is: ${error.message}, so its location and camera details cannot be removed safely. Save it as a JPEG or PNG and share that instead.`,
+      )
+    : error;
+
+/** Counts a piece of the body, and stops at the first byte over the limit. */
+function count(result: Inspection, chunk: Buffer, maxBytes: number): void {
+  result.received += chunk.length;
+  if (result.received > maxBytes) throw tooLarge(maxBytes);
 }
 
 /**
@@ -133,7 +173,6 @@ interface Inspection {
 function inspect(files: TenantFiles, result: Inspection): Transform {
   const uploaded = createHash('sha256');
   const stored = createHash('sha256');
-  let received = 0;
   let head: Buffer[] = [];
   let headBytes = 0;
   let filter: ByteFilter | undefined;
@@ -147,12 +186,12 @@ function inspect(files: TenantFiles, result: Inspection): Transform {
   const decide = (stream: Transform, complete: boolean) => {
     const sample = Buffer.concat(head);
     const type = sniff(sample.subarray(0, SNIFF_BYTES), complete);
+    result.type = type;
     if (!type || !(files.allowedTypes as readonly string[]).includes(type))
       throw new RelayError(
         'UNSUPPORTED_FILE_TYPE',
         `This kind of file cannot be shared here (it was recognised from its content${type ? ` as ${type}` : ''}). Allowed: ${files.allowedTypes.join(', ')}.`,
       );
-    result.type = type;
     filter = metadataFilter(type);
     head = [];
     emit(stream, filter.write(sample));
@@ -160,9 +199,8 @@ function inspect(files: TenantFiles, result: Inspection): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, done: TransformCallback) {
       try {
-        received += chunk.length;
         // Stop at the first byte over the limit: the partial object is removed by the storage.
-        if (received > files.maxBytes) throw tooLarge(files.maxBytes);
+        count(result, chunk, files.maxBytes);
         uploaded.update(chunk);
         if (filter) emit(this, filter.write(chunk));
         else {
@@ -172,7 +210,7 @@ function inspect(files: TenantFiles, result: Inspection): Transform {
         }
         done();
       } catch (error) {
-        done(error as Error);
+        done(unstrippable(error) as Error);
       }
     },
     flush(done: TransformCallback) {
@@ -183,19 +221,17 @@ function inspect(files: TenantFiles, result: Inspection): Transform {
         result.sha256 = stored.digest('hex');
         done();
       } catch (error) {
-        done(error as Error);
+        done(unstrippable(error) as Error);
       }
     },
   });
 }
 
 /** The SHA-256 of a body (bounded by the limit), for comparing a retry with a stored file. */
-async function hashBody(body: Readable, maxBytes: number): Promise<string> {
+async function hashBody(body: Readable, result: Inspection, maxBytes: number): Promise<string> {
   const hash = createHash('sha256');
-  let received = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > maxBytes) throw tooLarge(maxBytes);
+    count(result, chunk, maxBytes);
     hash.update(chunk);
   }
   return hash.digest('hex');
@@ -221,6 +257,7 @@ function linkHolder(tenantId: string, userId: string, at: Date): Identity {
 export function createFileService(deps: FileServiceDeps) {
   const { store, storage, chat, accessLog } = deps;
   const now = deps.now ?? (() => new Date());
+  const limits = createUploadLimits(deps.filesOf);
 
   const signature = (tenantId: string, fileId: string, userId: string, exp: number) =>
     createHmac('sha256', deps.linkKey)
@@ -271,8 +308,13 @@ export function createFileService(deps: FileServiceDeps) {
   }
 
   /** A retry of a complete file: the same bytes return it, other bytes are a conflict. */
-  async function sameAsStored(file: FileRecord, body: Readable, maxBytes: number) {
-    const sha = await hashBody(body, maxBytes);
+  async function sameAsStored(
+    file: FileRecord,
+    body: Readable,
+    seen: Inspection,
+    maxBytes: number,
+  ) {
+    const sha = await hashBody(body, seen, maxBytes);
     if (sha !== file.uploadSha256)
       throw new RelayError(
         'CONFLICT',
@@ -281,80 +323,127 @@ export function createFileService(deps: FileServiceDeps) {
     return { file: toFileView(file), created: false };
   }
 
+  /** An admitted upload, from the writer check to the audited commit. */
+  async function storeAdmitted(
+    identity: Identity,
+    upload: FileUpload,
+    files: TenantFiles,
+    inspection: Inspection,
+  ): Promise<{ file: FileView; created: boolean }> {
+    await requireWriter(identity, upload.conversationId);
+    const claim = await store.claimFileUpload({
+      tenantId: identity.tenantId,
+      fileId: upload.fileId,
+      conversationId: upload.conversationId,
+      uploaderId: identity.userId,
+      name: upload.name,
+      attempt: randomBytes(8).toString('hex'),
+      at: now().toISOString(),
+    });
+    if (claim.state === 'taken')
+      throw new RelayError('CONFLICT', 'This file id is already in use. Use a new id.');
+    if (claim.state === 'complete')
+      return sameAsStored(claim.file, upload.body, inspection, files.maxBytes);
+
+    const { file } = claim;
+    // pipeline() destroys every stage with the first error, so the storage sees it and
+    // removes the partial object: a refused type, one byte too many, a dropped connection.
+    const source = pipeline(
+      upload.body,
+      inspect(files, inspection),
+      sealStream(
+        Buffer.from(file.key, 'base64'),
+        fileBinding(file.tenantId, file.fileId, file.attempt),
+      ),
+      () => undefined,
+    );
+    try {
+      await storage.put(objectKey(file), source);
+    } catch (error) {
+      await store.abandonFileUpload(file.tenantId, file.fileId, file.attempt).catch(() => {});
+      // What the upload's own checks refused keeps its code; anything else was the storage.
+      throw error instanceof RelayError ? error : storageUnavailable(error);
+    }
+    const completed = await store.completeFileUpload(file.tenantId, file.fileId, file.attempt, {
+      contentType: inspection.type ?? 'application/octet-stream',
+      size: inspection.size,
+      sha256: inspection.sha256,
+      uploadSha256: inspection.uploadSha256,
+      at: now().toISOString(),
+    });
+    if (!completed) {
+      // Another attempt under the same id took over or finished first: theirs is the file.
+      await storage.remove(objectKey(file));
+      const stored = await store.getFile(file.tenantId, file.fileId);
+      if (stored?.state !== 'complete' || stored.uploadSha256 !== inspection.uploadSha256)
+        throw new RelayError(
+          'CONFLICT',
+          'Another upload of this file id is in progress. Retry in a moment.',
+        );
+      return { file: toFileView(stored), created: false };
+    }
+    const stored = await store.getFile(file.tenantId, file.fileId);
+    if (!stored) throw new RelayError('INTERNAL');
+    await accessLog.record(identity.tenantId, {
+      actorId: identity.userId,
+      action: 'file.uploaded',
+      conversationId: stored.conversationId,
+      subjectId: stored.fileId,
+      detail: { type: stored.contentType, size: stored.size, sha256: stored.sha256 },
+    });
+    return { file: toFileView(stored), created: true };
+  }
+
   return {
     /**
      * Stores an upload under its client-chosen id. Idempotent: the same id with the same bytes
      * returns the stored file (`created: false`); an id whose upload never finished is taken over.
+     * A refusal is an entry of the audit trail (`file.refused`), with ids, codes and numbers only.
      */
     async upload(
       identity: Identity,
       upload: FileUpload,
     ): Promise<{ file: FileView; created: boolean }> {
       const files = deps.filesOf(identity.tenantId);
-      await requireWriter(identity, upload.conversationId);
-      if (upload.declaredBytes !== undefined && upload.declaredBytes > files.maxBytes)
-        throw tooLarge(files.maxBytes);
-      const claim = await store.claimFileUpload({
-        tenantId: identity.tenantId,
-        fileId: upload.fileId,
-        conversationId: upload.conversationId,
-        uploaderId: identity.userId,
-        name: upload.name,
-        attempt: randomBytes(8).toString('hex'),
-        at: now().toISOString(),
-      });
-      if (claim.state === 'taken')
-        throw new RelayError('CONFLICT', 'This file id is already in use. Use a new id.');
-      if (claim.state === 'complete') return sameAsStored(claim.file, upload.body, files.maxBytes);
-
-      const { file } = claim;
-      const inspection: Inspection = { type: undefined, uploadSha256: '', sha256: '', size: 0 };
-      // pipeline() destroys every stage with the first error, so the storage sees it and
-      // removes the partial object: a refused type, one byte too many, a dropped connection.
-      const source = pipeline(
-        upload.body,
-        inspect(files, inspection),
-        sealStream(
-          Buffer.from(file.key, 'base64'),
-          fileBinding(file.tenantId, file.fileId, file.attempt),
-        ),
-        () => undefined,
-      );
+      const inspection: Inspection = {
+        received: 0,
+        type: undefined,
+        uploadSha256: '',
+        sha256: '',
+        size: 0,
+      };
       try {
-        await storage.put(objectKey(file), source);
+        if (upload.declaredBytes !== undefined && upload.declaredBytes > files.maxBytes)
+          throw tooLarge(files.maxBytes);
+        // Before any store lookup: a flood of uploads costs the relay no more than its refusals.
+        const ticket = limits.admit(identity.tenantId, identity.userId, upload.declaredBytes);
+        try {
+          return await storeAdmitted(identity, upload, files, inspection);
+        } finally {
+          ticket.release(inspection.received);
+        }
       } catch (error) {
-        await store.abandonFileUpload(file.tenantId, file.fileId, file.attempt).catch(() => {});
-        // What the upload's own checks refused keeps its code; anything else was the storage.
-        throw error instanceof RelayError ? error : storageUnavailable(error);
+        if (
+          error instanceof RelayError &&
+          AUDITED_REFUSALS.has(error.code) &&
+          (error.code !== 'RATE_LIMITED' ||
+            limits.recordsRefusal(identity.tenantId, identity.userId))
+        )
+          accessLog.note(identity.tenantId, {
+            actorId: identity.userId,
+            action: 'file.refused',
+            conversationId: upload.conversationId,
+            subjectId: upload.fileId,
+            detail: {
+              code: error.code,
+              type: inspection.type ?? null,
+              declaredType: upload.declaredType ?? null,
+              declaredBytes: upload.declaredBytes ?? null,
+              bytes: inspection.received,
+            },
+          });
+        throw error;
       }
-      const completed = await store.completeFileUpload(file.tenantId, file.fileId, file.attempt, {
-        contentType: inspection.type ?? 'application/octet-stream',
-        size: inspection.size,
-        sha256: inspection.sha256,
-        uploadSha256: inspection.uploadSha256,
-        at: now().toISOString(),
-      });
-      if (!completed) {
-        // Another attempt under the same id took over or finished first: theirs is the file.
-        await storage.remove(objectKey(file));
-        const stored = await store.getFile(file.tenantId, file.fileId);
-        if (stored?.state !== 'complete' || stored.uploadSha256 !== inspection.uploadSha256)
-          throw new RelayError(
-            'CONFLICT',
-            'Another upload of this file id is in progress. Retry in a moment.',
-          );
-        return { file: toFileView(stored), created: false };
-      }
-      const stored = await store.getFile(file.tenantId, file.fileId);
-      if (!stored) throw new RelayError('INTERNAL');
-      await accessLog.record(identity.tenantId, {
-        actorId: identity.userId,
-        action: 'file.uploaded',
-        conversationId: stored.conversationId,
-        subjectId: stored.fileId,
-        detail: { type: stored.contentType, size: stored.size, sha256: stored.sha256 },
-      });
-      return { file: toFileView(stored), created: true };
     },
 
     /**
@@ -458,6 +547,11 @@ export function createFileService(deps: FileServiceDeps) {
         throw new RelayError('NOT_FOUND', 'This file does not exist.');
       await chat.requireMember(identity, file.conversationId);
       return open(file, identity.userId);
+    },
+
+    /** Stops the upload limiters' timers. */
+    close(): void {
+      limits.close();
     },
   };
 }

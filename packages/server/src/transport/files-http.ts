@@ -15,6 +15,18 @@ import { fileHeaders, type FileService } from '../services/files.js';
 /** What a shown file name may hold: printable, no path separators. */
 const FILE_NAME = /^[^\p{Cc}/\\]{1,200}$/u;
 
+/** A media type's `type/subtype`, as RFC 9110 spells its tokens. */
+const MEDIA_TYPE = /^[a-z0-9!#$%&'*+.^_`|~-]{1,64}\/[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+
+/**
+ * The type a client declared, without its parameters (a `name=` could carry a name): only for
+ * the audit of a refusal, since the type is decided from the content.
+ */
+function declaredType(header: string | undefined): string | undefined {
+  const type = header?.split(';', 1)[0]?.trim().toLowerCase();
+  return type && MEDIA_TYPE.test(type) ? type : undefined;
+}
+
 export interface FileRoutesOptions {
   http: FastifyInstance;
   files: FileService;
@@ -38,6 +50,8 @@ function fail(reply: FastifyReply, error: unknown, logger: Logger): FastifyReply
     error: errorBody(code, known ? error.message : undefined),
   };
   if (code === 'UNAUTHENTICATED') void reply.header('www-authenticate', 'Bearer');
+  if (error instanceof RelayError && error.retryAfterSeconds !== undefined)
+    void reply.header('retry-after', String(error.retryAfterSeconds));
   // A refused upload may still be arriving: close instead of reading the rest of it.
   return reply.code(statusOfCode[code]).header('connection', 'close').send(body);
 }
@@ -132,10 +146,11 @@ export function mountFileRoutes(options: FileRoutesOptions): FileRoutes {
 
     scope.put('/files/:fileId', async (request, reply) => {
       track(request, reply);
+      let identity: Identity | undefined;
       try {
         if (options.isShuttingDown())
           throw new RelayError('UNAVAILABLE', 'The relay is restarting. Retry in a moment.');
-        const identity = await authenticate(request, verifier);
+        identity = await authenticate(request, verifier);
         requireTenantOrigin(request, identity.tenantId, tenants);
         const fileId = fileIdOf(request);
         const query = request.query as { conversationId?: string; name?: string };
@@ -151,10 +166,15 @@ export function mountFileRoutes(options: FileRoutesOptions): FileRoutes {
           conversationId: conversationId.data,
           name,
           declaredBytes: length === undefined ? undefined : Number(length),
+          declaredType: declaredType(request.headers['content-type']),
           body: request.raw,
         });
         return await reply.code(created ? 201 : 200).send({ file });
       } catch (error) {
+        // Refusals after authentication are in the tenant's audit trail (file.refused); before
+        // it there is no verified tenant to write to, so they are only logged.
+        if (!identity && (error instanceof RelayError || error instanceof AuthError))
+          logger.info({ code: error.code, address: request.ip }, 'file upload refused');
         return fail(reply, error, logger);
       }
     });

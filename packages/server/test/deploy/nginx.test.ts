@@ -365,6 +365,35 @@ describeWithServices(
       for (const { fullUrl } of entry) expect(fullUrl).toMatch(/^https:\/\/127\.0\.0\.1\/fhir\//);
     });
 
+    it('streams an upload of several megabytes through to the relay, and the download back', async () => {
+      await createConversation('c-files', ['kim']);
+      const kim = await token('kim', 'patient');
+      const notes = 'Visit notes. '.repeat(200_000); // 2.6 MB, over the 1 MB of other requests
+      const uploaded = await request(
+        `${base}/files/upload-via-nginx?conversationId=c-files&name=notes.txt`,
+        {
+          method: 'PUT',
+          agent: agentFrom(freshAddress()),
+          headers: { authorization: `Bearer ${kim}`, 'content-length': String(notes.length) },
+          body: notes,
+        },
+      );
+      expect(uploaded.status, uploaded.body.slice(0, 200)).toBe(201);
+      const linked = await request(`${base}/files/upload-via-nginx/link`, {
+        method: 'POST',
+        agent: agentFrom(freshAddress()),
+        headers: { authorization: `Bearer ${kim}` },
+      });
+      const { url } = JSON.parse(linked.body) as { url: string };
+      // The link names the public host (https, nginx's port 443); the test's nginx is elsewhere.
+      expect(url).toMatch(/^https:\/\/127\.0\.0\.1\/files\/upload-via-nginx\?/);
+      const downloaded = await request(base + new URL(url).pathname + new URL(url).search, {
+        agent: agentFrom(freshAddress()),
+      });
+      expect(downloaded.status).toBe(200);
+      expect(downloaded.body).toBe(notes);
+    });
+
     it('pins each long-polling session to one node: clients on two nodes both work', async () => {
       const addresses = [await addressOn(0), await addressOn(1)];
       await createConversation('c-polling', ['alice', 'bob']);

@@ -16,8 +16,16 @@ import {
   waitFor,
   type TestRelay,
 } from '../helpers.js';
-import type { MessageView } from '@carethread/shared';
-import { filesContaining, get, jpegWithGps, link, pngWithText, put } from './file-helpers.js';
+import { ApiAuditEventPage, type MessageView } from '@carethread/shared';
+import {
+  filesContaining,
+  get,
+  jpegWithGps,
+  link,
+  pngWithText,
+  put,
+  refusedUploads,
+} from './file-helpers.js';
 import { localKind, s3Kind, type StoragePlace } from './storages.js';
 
 const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(30_000)]);
@@ -98,6 +106,12 @@ describe.each([localKind, s3Kind()])('files kept in $name', (kind) => {
       const clash = await put(uploadUrl(id), patient, other);
       expect(clash.status).toBe(409);
       expect(clash.json()).toMatchObject({ error: { code: 'CONFLICT' } });
+      // The retry with other bytes was read to compare them: every byte of it is counted.
+      expect((await refusedUploads(relay, 1))[0]).toMatchObject({
+        actorId: 'alice',
+        subjectId: id,
+        detail: { code: 'CONFLICT', declaredBytes: other.length, bytes: other.length },
+      });
     });
 
     it('refuses a program disguised with a PDF name and type, and keeps nothing', async () => {
@@ -114,9 +128,24 @@ describe.each([localKind, s3Kind()])('files kept in $name', (kind) => {
       expect(await relay.relay.store.getFile('dev', id)).toBeUndefined();
       expect(place.objects()).toEqual([]);
       expect(place.partials()).toEqual([]);
+      // Audited with the type the client claimed and what was read to decide: never the name.
+      const [entry] = await refusedUploads(relay, 1);
+      expect(entry).toMatchObject({
+        actorId: 'alice',
+        conversationId: 'c1',
+        subjectId: id,
+        detail: {
+          code: 'UNSUPPORTED_FILE_TYPE',
+          type: null,
+          declaredType: 'application/pdf',
+          declaredBytes: program.length,
+        },
+      });
+      expect(entry?.detail.bytes).toBeGreaterThanOrEqual(4096);
+      expect(JSON.stringify(entry)).not.toContain('report');
     });
 
-    it('refuses a file one byte over the limit, declared or streamed, and keeps nothing', async () => {
+    it('refuses a file one byte over the limit, declared (unread) or streamed, and keeps nothing', async () => {
       const text = (bytes: number) => Buffer.alloc(bytes, 'a');
       const limit = 40_000;
       const exact = await put(uploadUrl(fileId(), 'c1', 'notes.txt'), patient, text(limit), {
@@ -137,6 +166,14 @@ describe.each([localKind, s3Kind()])('files kept in $name', (kind) => {
         expect(place.objects()).toHaveLength(storedBefore);
         expect(place.partials()).toEqual([]);
       }
+      const [declared, streamed] = await refusedUploads(relay, 2);
+      expect(declared?.detail).toMatchObject({
+        code: 'TOO_LARGE',
+        declaredBytes: limit + 1,
+        bytes: 0,
+      });
+      expect(streamed?.detail).toMatchObject({ code: 'TOO_LARGE', declaredBytes: null });
+      expect(streamed?.detail.bytes).toBeGreaterThan(limit);
     });
 
     it('keeps no plaintext on disk: neither the content nor the name', async () => {
@@ -212,6 +249,28 @@ describe.each([localKind, s3Kind()])('files kept in $name', (kind) => {
         error: { code: 'ARCHIVED' },
       });
       expect((await put(uploadUrl(fileId()), 'not-a-token', pdf)).status).toBe(401);
+
+      // Each refusal after authentication is in the conversation's audit trail, as the host reads
+      // it; the one before (no valid token) is only logged.
+      await refusedUploads(relay, 3);
+      const trail = ApiAuditEventPage.parse(
+        await (
+          await fetch(`${relay.url}/api/v1/conversations/c2/audit?limit=200`, {
+            headers: { authorization: `Bearer ${relay.apiKey}` },
+          })
+        ).json(),
+      );
+      expect(
+        trail.items
+          .filter((e) => e.action === 'file.refused')
+          .map((e) => [e.actorId, e.detail.code, e.detail.bytes]),
+      ).toEqual([
+        ['alice', 'FORBIDDEN', 0],
+        ['dave', 'CONSENT_REQUIRED', 0],
+        ['carol', 'ARCHIVED', 0],
+      ]);
+      expect(await refusedUploads(relay, 3)).toHaveLength(3);
+      expect(relay.logs()).toMatch(/"code":"UNAUTHENTICATED".*"msg":"file upload refused"/);
     });
 
     it('gives no link to a non-member and refuses forged, altered and expired links', async () => {
