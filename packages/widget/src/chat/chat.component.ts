@@ -568,18 +568,22 @@ export class CareThreadChat extends RelayElement {
     </ul>`;
   }
 
-  private renderOutboxFile(file: OutboxFile): TemplateResult {
+  private renderOutboxFile(file: OutboxFile, failed: boolean): TemplateResult {
     const percent = Math.floor((100 * file.sent) / Math.max(file.size, 1));
     return html`<li class="file">
       <span class="file-name">${file.name}</span>
-      <progress
-        max="100"
-        .value=${file.stored ? 100 : percent}
-        aria-label=${msg(str`Uploading ${file.name}`, { id: 'file-uploading' })}
-      ></progress>
-      <span class="file-meta"
-        >${file.stored ? msg('Uploaded', { id: 'file-uploaded' }) : `${String(percent)} %`}</span
-      >
+      ${
+        failed && !file.stored
+          ? html`<span class="file-meta">${msg('Not uploaded', { id: 'file-not-uploaded' })}</span>`
+          : html`<progress
+                max="100"
+                .value=${file.stored ? 100 : percent}
+                aria-label=${msg(str`Uploading ${file.name}`, { id: 'file-uploading' })}
+              ></progress>
+              <span class="file-meta"
+                >${file.stored ? msg('Uploaded', { id: 'file-uploaded' }) : `${String(percent)} %`}</span
+              >`
+      }
     </li>`;
   }
 
@@ -647,7 +651,7 @@ export class CareThreadChat extends RelayElement {
         ${
           item.files.length > 0
             ? html`<ul class="files">
-                ${item.files.map((file) => this.renderOutboxFile(file))}
+                ${item.files.map((file) => this.renderOutboxFile(file, failed))}
               </ul>`
             : nothing
         }
@@ -680,7 +684,13 @@ export class CareThreadChat extends RelayElement {
                     ${msg('Discard', { id: 'discard' })}
                   </button>`
               : html`<span class="state"
-                    >${item.state === 'queued' ? msg('Waiting for connection…', { id: 'state-queued' }) : msg('Sending…', { id: 'state-sending' })}</span
+                    >${
+                      item.state === 'queued'
+                        ? msg('Waiting for connection…', { id: 'state-queued' })
+                        : item.state === 'uploading'
+                          ? msg('Uploading…', { id: 'state-uploading' })
+                          : msg('Sending…', { id: 'state-sending' })
+                    }</span
                   >
                   ${
                     item.state !== 'sending' && item.files.length > 0

@@ -339,6 +339,9 @@ export const chatStyles = css`
     font-size: 0.8em;
     color: var(--_muted);
   }
+  .mine li.file .file-meta {
+    color: inherit;
+  }
   .draft {
     display: flex;
     align-items: center;

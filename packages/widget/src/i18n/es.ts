@@ -43,6 +43,8 @@ export const templates = {
   'file-open-failed': str`No se pudo abrir ${0}.`,
   'file-uploading': str`Subiendo ${0}`,
   'file-uploaded': 'Subido',
+  'file-not-uploaded': 'No subido',
+  'state-uploading': 'Subiendo…',
   'error-file-too-large':
     'Ese archivo supera lo que acepta este chat. Envíe un archivo más pequeño.',
   'state-queued': 'Esperando conexión…',
