@@ -8,6 +8,7 @@ import {
   careConversation,
   chatAs,
   chatWithProvider,
+  relay,
   relayControl,
   shadow,
   texts,
@@ -79,6 +80,41 @@ describe('<carethread-chat> connection and session', () => {
     const view = provider.conversation(id);
     await view.open();
     expect(view.messages.map((m) => m.text)).to.deep.equal(['Written while offline']);
+  });
+
+  it('does not give up a conversation whose first open the relay cut off; it opens once the relay is back', async () => {
+    const { id, provider, patient } = await careConversation();
+    await provider.conversation(id).open();
+    await provider.conversation(id).send('Waiting for you');
+    const element = await fixture<CareThreadChat>(
+      html`<carethread-chat
+        server=${relay}
+        conversation=${id}
+        token-url=${tokenUrl(patient, 'patient', { name: 'Alice Moreno' })}
+        lang="en"
+      ></carethread-chat>`,
+    );
+    // Down while the element opens (the title came, the history may not have): a dropped
+    // connection, not a refusal.
+    await waitUntil(() => shadow(element).querySelector('.participants'), 'no title', {
+      timeout: 10000,
+    });
+    await relayControl('stop');
+    try {
+      await waitUntil(
+        () => texts(element, '.banner')[0]?.includes('You are offline'),
+        'no offline banner',
+        { timeout: 10000 },
+      );
+      expect(shadow(element).querySelector('.banner[data-state="ended"]')).to.equal(null);
+    } finally {
+      await relayControl('start');
+    }
+    await waitUntil(() => texts(element, '.banner')[0] === '', 'still offline', {
+      timeout: 15000,
+    });
+    await waitUntil(() => texts(element, '.message .text').includes('Waiting for you'), 'not open');
+    expect(shadow(element).querySelector('textarea')?.disabled).to.equal(false);
   });
 
   it('refreshes a token that is about to expire without the reader noticing', async () => {

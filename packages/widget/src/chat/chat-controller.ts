@@ -1,12 +1,13 @@
 // The chat element's connection to the relay, as a Lit reactive controller: it owns the headless
 // client and the conversation handle, follows their events and asks the element to re-render.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type {
-  AttachmentView,
-  ConversationSnapshot,
-  ErrorBody,
-  MessageView,
-  ParticipantView,
+import {
+  isRetryable,
+  type AttachmentView,
+  type ConversationSnapshot,
+  type ErrorBody,
+  type MessageView,
+  type ParticipantView,
 } from '@carethread/shared';
 import {
   CareThreadError,
@@ -34,6 +35,8 @@ export interface ChatHooks {
 
 /** How long a "typing" signal lasts without a refresh, so a lost "stopped" cannot stick. */
 const TYPING_TTL_MS = 6000;
+/** How long to wait before opening again after a failure a retry can mend. */
+const OPEN_RETRY_MS = 2000;
 /** Images every browser can show as a thumbnail (HEIC shows as a card). */
 const PREVIEWABLE = /^image\/(png|jpeg)$/;
 
@@ -213,12 +216,18 @@ export class ChatController implements ReactiveController {
       conversation.on('receipt', update),
       conversation.on('presence', update),
       conversation.on('opened', (snapshot) => {
-        // Also after access came back (a consent was signed while the chat was open).
+        // Also after access came back (a consent was signed while the chat was open), and after
+        // a reconnection when the first open failed for want of a connection.
+        const first = !this.loaded;
         this.closed = undefined;
         this.snapshot = snapshot;
         this.messages = conversation.messages;
         this.loaded = true;
+        if (first)
+          this.readSeqAtOpen =
+            snapshot.participants.find((p) => p.userId === snapshot.you.userId)?.readSeq ?? 0;
         update();
+        if (first) this.hooks.opened();
       }),
       conversation.on('closed', (error) => {
         // Nothing of the conversation stays on the page once access ended.
@@ -230,26 +239,32 @@ export class ChatController implements ReactiveController {
         update();
       }),
     ];
-    conversation.open().then(
-      (snapshot) => {
-        this.snapshot = snapshot;
-        this.readSeqAtOpen =
-          snapshot.participants.find((p) => p.userId === snapshot.you.userId)?.readSeq ?? 0;
-        this.messages = conversation.messages;
-        this.loaded = true;
-        update();
-        this.hooks.opened();
-      },
-      (error: unknown) => {
-        this.closed =
-          conversation.closed ??
-          (error instanceof CareThreadError
-            ? { code: error.code, message: error.message }
-            : { code: 'UNAVAILABLE', message: String(error) });
-        this.loaded = true;
-        update();
-      },
-    );
+    this.open(conversation);
+  }
+
+  /**
+   * Opens the conversation. A refusal (no access, no such conversation) closes it for good; a
+   * failure a retry can mend (the connection dropped, the relay busy) is tried again: by the
+   * client itself once it reconnects, or here after a pause while it stays connected.
+   */
+  private open(conversation: Conversation): void {
+    conversation.open().catch((error: unknown) => {
+      if (this.conversation !== conversation) return;
+      const failure =
+        error instanceof CareThreadError
+          ? { code: error.code, message: error.message }
+          : { code: 'UNAVAILABLE' as const, message: String(error) };
+      if (!conversation.closed && isRetryable(failure.code)) {
+        setTimeout(() => {
+          if (this.conversation === conversation && !this.loaded && this.client?.socket.connected)
+            this.open(conversation);
+        }, OPEN_RETRY_MS);
+        return;
+      }
+      this.closed = conversation.closed ?? failure;
+      this.loaded = true;
+      this.host.requestUpdate();
+    });
   }
 
   private setTyping(userId: string, typing: boolean): void {

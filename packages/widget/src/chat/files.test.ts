@@ -37,17 +37,6 @@ function transfer(files: File[]): DataTransfer {
   return data;
 }
 
-/** The chat as a person finds it once it opened: history loaded, the composer enabled. */
-async function chatReady(conversation: string, sub: string, role?: string) {
-  const element = await chatAs(conversation, sub, role);
-  await waitUntil(
-    () => !(shadow(element).querySelector('textarea') as HTMLTextAreaElement).disabled,
-    'the composer stayed disabled',
-    { timeout: 10000 },
-  );
-  return element;
-}
-
 /** Picks files as the file dialog would. */
 async function pick(element: CareThreadChat, files: File[]): Promise<void> {
   const picker = shadow(element).querySelector('input[type="file"]') as HTMLInputElement;
@@ -78,8 +67,8 @@ function captureSaves(): { saved: { href: string; download: string }[]; restore:
 describe('<carethread-chat> files', () => {
   it('sends picked files with a message; the care team sees a card and a thumbnail, and saves the file', async () => {
     const { id, patient } = await careConversation();
-    const alice = await chatReady(id, patient);
-    const therapist = await chatReady(id, `dr-${id}`, 'provider');
+    const alice = await chatAs(id, patient);
+    const therapist = await chatAs(id, `dr-${id}`, 'provider');
     const document = pdf();
     await pick(alice, [document, await png()]);
     expect(texts(alice, '.draft .file-name')).to.deep.equal([
@@ -116,7 +105,7 @@ describe('<carethread-chat> files', () => {
 
   it('takes pasted and dropped files, removes one, and sends files without text', async () => {
     const { id, patient } = await careConversation();
-    const alice = await chatReady(id, patient);
+    const alice = await chatAs(id, patient);
     const input = $(alice, 'textarea');
     input.dispatchEvent(
       new ClipboardEvent('paste', {
@@ -156,7 +145,7 @@ describe('<carethread-chat> files', () => {
 
   it('shows why the relay refused a file (a program named .pdf), with retry and discard', async () => {
     const { id, patient } = await careConversation();
-    const alice = await chatReady(id, patient);
+    const alice = await chatAs(id, patient);
     await pick(alice, [
       new File(['MZ\x90\x00 a program'], 'scan.pdf', { type: 'application/pdf' }),
     ]);
@@ -175,7 +164,7 @@ describe('<carethread-chat> files', () => {
 
   it('refuses a file over the size limit before uploading, and the relay refuses one byte over', async () => {
     const { id, patient } = await careConversation();
-    const alice = await chatReady(id, patient);
+    const alice = await chatAs(id, patient);
     alice.maxFileSize = 1000;
     await pick(alice, [pdf('big.pdf', 2000)]);
     expect(shadow(alice).querySelectorAll('.draft')).to.have.length(0);
@@ -193,7 +182,7 @@ describe('<carethread-chat> files', () => {
 
   it('shows upload progress as the bytes go up', async () => {
     const { id, patient } = await careConversation();
-    const alice = await chatReady(id, patient);
+    const alice = await chatAs(id, patient);
     // What the progress bar showed each time the outbox changed.
     const shown: number[] = [];
     const { conversation } = (alice as unknown as { chat: ChatController }).chat;
@@ -218,7 +207,7 @@ describe('<carethread-chat> files', () => {
 
   it('cancels a message with files before it went out; nothing is sent when the relay is back', async () => {
     const { id, patient, provider } = await careConversation();
-    const alice = await chatReady(id, patient);
+    const alice = await chatAs(id, patient);
     await pick(alice, [pdf('not-this-one.pdf')]);
     await relayControl('stop');
     try {

@@ -57,10 +57,14 @@ export async function chatAs(conversation: string, sub: string, role = 'patient'
       lang=${lang ?? 'en'}
     ></carethread-chat>`,
   );
+  // Open as a person finds it: history loaded and the message box enabled, or access refused.
   await waitUntil(
-    () =>
-      element.shadowRoot?.querySelector('.participants') ??
-      element.shadowRoot?.querySelector('.banner[data-state="ended"]'),
+    () => {
+      const root = element.shadowRoot;
+      const open =
+        root?.querySelector('.participants') && root.querySelector('textarea:not([disabled])');
+      return open ?? root?.querySelector('.banner[data-state="ended"]');
+    },
     'the chat did not open',
     { timeout: 10000 },
   );
