@@ -55,17 +55,22 @@ async function idleChat(
   );
 }
 
+/** Waits for the element to say it is offline, once the relay stopped. */
+function untilOffline(element: CareThreadChat): Promise<void> {
+  return waitUntil(
+    () => texts(element, '.banner')[0]?.includes('You are offline'),
+    'no offline banner',
+    { timeout: 10000 },
+  );
+}
+
 describe('<carethread-chat> connection and session', () => {
   it('queues a message while offline and sends it by itself when the relay is back', async () => {
     const { id, provider, patient } = await careConversation();
     const element = await chatAs(id, patient);
     await relayControl('stop');
     try {
-      await waitUntil(
-        () => texts(element, '.banner')[0]?.includes('You are offline'),
-        'no offline banner',
-        { timeout: 10000 },
-      );
+      await untilOffline(element);
       await type(element, 'Written while offline', { key: 'Enter' });
       await waitUntil(() => texts(element, '.pending .state')[0] === 'Waiting for connection…');
       await expect(element).to.be.accessible();
@@ -101,11 +106,7 @@ describe('<carethread-chat> connection and session', () => {
     });
     await relayControl('stop');
     try {
-      await waitUntil(
-        () => texts(element, '.banner')[0]?.includes('You are offline'),
-        'no offline banner',
-        { timeout: 10000 },
-      );
+      await untilOffline(element);
       expect(shadow(element).querySelector('.banner[data-state="ended"]')).to.equal(null);
     } finally {
       await relayControl('start');
