@@ -1,5 +1,6 @@
 // `pnpm bench:files`: upload throughput and relay memory with one 20 MB upload against ten at
-// once (issue 8: memory must stay flat, not grow with file size). Each scenario runs in a fresh
+// once (issue 8: memory must stay flat, not grow with file size), with the throughput of a bare
+// server that only writes the bytes to disk as the baseline (`× bare`). Each scenario runs in a fresh
 // relay child (its own process) so its peak RSS (VmHWM) is its own; three runs, median and range.
 // `--s3` stores into an S3 bucket (s3rver on loopback, in this process) instead of the data folder.
 import { readFileSync } from 'node:fs';
@@ -76,13 +77,16 @@ const { publicJwk, auth } = await benchTenant();
 const bucket = values.s3 ? await startS3Server() : undefined;
 const fileStorage = bucket && { kind: 's3' as const, ...bucket.options('bench/') };
 
-async function scenario(concurrent: number): Promise<Result> {
-  const relay = await startChild('carethread', { publicJwk, ...(fileStorage && { fileStorage }) });
+/** `concurrent` uploads at once into a fresh child: the bare baseline or the CareThread relay. */
+async function scenario(mode: 'bare' | 'carethread', concurrent: number): Promise<Result> {
+  const relay = await startChild(mode, { publicJwk, ...(fileStorage && { fileStorage }) });
   try {
-    await createConversations(relay.url, await auth('carethread', 'dr', 'provider'), 10, 10);
+    if (mode === 'carethread')
+      await createConversations(relay.url, await auth('carethread', 'dr', 'provider'), 10, 10);
     const pid = relay.child.pid ?? 0;
     const tokens = await Promise.all(
       Array.from({ length: concurrent }, async (_, i) => {
+        if (mode === 'bare') return 'none';
         const { token } = (await auth('carethread', `user-${String(i)}`)) as { token: string };
         return token;
       }),
@@ -116,30 +120,38 @@ const range = (xs: number[], f: (v: number) => string) =>
 
 const rows: string[] = [];
 for (const concurrent of [1, 10]) {
-  const results: Result[] = [];
-  for (let run = 0; run < RUNS; run++) results.push(await scenario(concurrent));
-  rows.push(
-    `| ${String(concurrent).padStart(2)} × ${values.mb} MB | ${range(
-      results.map((r) => r.mbPerSecond),
-      (v) => v.toFixed(0),
-    )} | ${range(
-      results.map((r) => r.idleRss),
-      mb,
-    )} | ${range(
-      results.map((r) => r.peakRss),
-      mb,
-    )} | ${range(
-      results.map((r) => r.peakRss - r.idleRss),
-      mb,
-    )} |`,
-  );
+  const runs = { bare: [] as Result[], carethread: [] as Result[] };
+  // Interleaved, so both see the same machine.
+  for (let run = 0; run < RUNS; run++)
+    for (const mode of ['bare', 'carethread'] as const)
+      runs[mode].push(await scenario(mode, concurrent));
+  const bareSpeed = median(runs.bare.map((r) => r.mbPerSecond));
+  for (const mode of ['bare', 'carethread'] as const) {
+    const results = runs[mode];
+    const speeds = results.map((r) => r.mbPerSecond);
+    rows.push(
+      `| ${String(concurrent).padStart(2)} × ${values.mb} MB | ${mode === 'bare' ? 'bare: write to disk' : 'CareThread relay'} | ${range(
+        speeds,
+        (v) => v.toFixed(0),
+      )} | ${(median(speeds) / bareSpeed).toFixed(2)} | ${range(
+        results.map((r) => r.idleRss),
+        mb,
+      )} | ${range(
+        results.map((r) => r.peakRss),
+        mb,
+      )} | ${range(
+        results.map((r) => r.peakRss - r.idleRss),
+        mb,
+      )} |`,
+    );
+  }
 }
 process.stdout.write(
   [
-    `Uploads to one relay (SQLite, sealed, ${bucket ? 'S3 bucket on s3rver' : 'local folder'}), ${String(RUNS)} run(s): median (range)`,
+    `Uploads to one relay (SQLite, sealed, ${bucket ? 'S3 bucket on s3rver' : 'local folder'}) against a bare server that writes them to disk, ${String(RUNS)} run(s): median (range)`,
     '',
-    '| uploads | MB/s (all together) | relay RSS idle, MB | relay peak RSS, MB | peak − idle, MB |',
-    '| ------- | ------------------- | ------------------ | ------------------ | --------------- |',
+    '| uploads | server | MB/s (all together) | × bare | RSS idle, MB | peak RSS, MB | peak − idle, MB |',
+    '| ------- | ------ | ------------------- | ------ | ------------ | ------------ | --------------- |',
     ...rows,
     '',
   ].join('\n'),

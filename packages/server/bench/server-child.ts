@@ -1,11 +1,13 @@
 // One relay under test, in its own process (its own core): either a bare Socket.IO server that
-// only broadcasts, or the CareThread relay with auth, validation, membership and its store (SQLite
+// only broadcasts (and writes uploads straight to disk), or the CareThread relay with auth, validation, membership and its store (SQLite
 // in a data folder of its own, or, for the cluster benchmark, a node on PostgreSQL + Redis).
 // Talks to the benchmark over IPC: sends { port }, answers 'stats' with RSS and CPU time.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Server } from 'socket.io';
@@ -43,7 +45,21 @@ function stats(): ChildStats {
 }
 
 async function startBare(): Promise<{ port: number; close: () => Promise<void> }> {
-  const http = createServer();
+  // The file benchmark's baseline: each PUT streamed straight into a file and fsynced, nothing
+  // else (no auth, sniffing, hashing, sealing or store). Socket.IO answers its own path.
+  const uploads = mkdtempSync(path.join(tmpdir(), 'carethread-bench-bare-'));
+  const http = createServer((req, res) => {
+    if (req.method !== 'PUT' || !req.url?.startsWith('/files/')) return;
+    const file = path.join(uploads, randomBytes(8).toString('hex'));
+    pipeline(req, createWriteStream(file))
+      .then(async () => {
+        const handle = await open(file, 'r');
+        await handle.sync();
+        await handle.close();
+        res.writeHead(201).end('{}');
+      })
+      .catch(() => res.writeHead(500).end());
+  });
   const io = new Server(http, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
   io.on('connection', (socket) => {
     socket.on(
@@ -71,6 +87,7 @@ async function startBare(): Promise<{ port: number; close: () => Promise<void> }
       new Promise(
         (resolve) =>
           void io.close(() => {
+            rmSync(uploads, { recursive: true, force: true });
             resolve();
           }),
       ),
