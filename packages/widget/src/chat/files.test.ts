@@ -1,6 +1,7 @@
 // Files in <carethread-chat>, in real Chromium against the real relay web-test-runner starts:
 // picked, pasted and dropped; uploaded with progress; shown as thumbnails and cards; downloaded.
 import { expect, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
 import {
   careConversation,
   chatAs,
@@ -101,6 +102,34 @@ describe('<carethread-chat> files', () => {
     expect(saved[0]?.download).to.equal('discharge-plan.pdf');
     const bytes = await (await fetch(saved[0]?.href ?? '')).text();
     expect(bytes).to.equal(await document.text());
+  });
+
+  it('reaches every file control by keyboard: cards in the log, then the box, Attach and Send', async () => {
+    const { id, patient, provider } = await careConversation();
+    const conversation = provider.conversation(id);
+    await conversation.open();
+    await conversation.send('Your plan', [pdf('plan.pdf')]);
+    const alice = await chatAs(id, patient);
+    await waitUntil(() => shadow(alice).querySelector('.files button.file'), 'no card');
+    const focused = () => shadow(alice).activeElement;
+    ($(alice, '[part="log"]')).focus();
+    await sendKeys({ press: 'Tab' });
+    expect(focused()?.getAttribute('aria-label')).to.equal('Download plan.pdf, PDF, 3 kB');
+    const { saved, restore } = captureSaves();
+    try {
+      await sendKeys({ press: 'Enter' });
+      await waitUntil(() => saved.length > 0, 'Enter did not save the file');
+    } finally {
+      restore();
+    }
+    expect(saved[0]?.download).to.equal('plan.pdf');
+    await sendKeys({ press: 'Tab' });
+    expect(focused()?.tagName).to.equal('TEXTAREA');
+    await sendKeys({ type: 'Thanks' }); // Send is enabled (and focusable) once there is text
+    await sendKeys({ press: 'Tab' });
+    expect(focused()?.getAttribute('part')).to.equal('attach');
+    await sendKeys({ press: 'Tab' });
+    expect(focused()?.getAttribute('part')).to.equal('send');
   });
 
   it('takes pasted and dropped files, removes one, and sends files without text', async () => {
