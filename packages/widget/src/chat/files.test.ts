@@ -112,7 +112,7 @@ describe('<carethread-chat> files', () => {
     const alice = await chatAs(id, patient);
     await waitUntil(() => shadow(alice).querySelector('.files button.file'), 'no card');
     const focused = () => shadow(alice).activeElement;
-    ($(alice, '[part="log"]')).focus();
+    $(alice, '[part="log"]').focus();
     await sendKeys({ press: 'Tab' });
     expect(focused()?.getAttribute('aria-label')).to.equal('Download plan.pdf, PDF, 3 kB');
     const { saved, restore } = captureSaves();
