@@ -498,6 +498,9 @@ export function createFileService(deps: FileServiceDeps) {
       if (file?.state !== 'complete')
         throw new RelayError('NOT_FOUND', 'This file does not exist.');
       await chat.requireMember(identity, file.conversationId);
+      // Deleting a message hides its files from readers; the record (host API, export) keeps them.
+      if (await store.fileHiddenByDeletion(identity.tenantId, file.conversationId, fileId))
+        throw new RelayError('NOT_FOUND', 'This file does not exist.');
       const exp = Math.floor(now().getTime() / 1000) + deps.linkTtlSeconds;
       const query = new URLSearchParams({
         tenant: identity.tenantId,
