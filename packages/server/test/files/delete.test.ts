@@ -17,7 +17,7 @@ import {
   waitFor,
   type TestRelay,
 } from '../helpers.js';
-import { link, put } from './file-helpers.js';
+import { get, link, put } from './file-helpers.js';
 
 const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(3_000)]);
 
@@ -60,7 +60,8 @@ describe('deleting a message that shared a file', () => {
         attachments: [fileId],
       });
       // Before the deletion the reader gets a link.
-      expect((await link(relay.url, family, fileId)).status).toBe(200);
+      const before = await link(relay.url, family, fileId);
+      expect(before.status).toBe(200);
 
       // Only the sender may delete it.
       expect(
@@ -130,6 +131,8 @@ describe('deleting a message that shared a file', () => {
         const refused = await link(relay.url, token, fileId);
         expect(refused).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
       }
+      // A link given out before the deletion no longer downloads.
+      expect((await get(before.body.url ?? '')).status).toBe(404);
       const host = { authorization: `Bearer ${relay.apiKey}` };
       const fromHost = await fetch(`${relay.url}/api/v1/files/${fileId}`, { headers: host });
       expect(fromHost.status).toBe(200);
