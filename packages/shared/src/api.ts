@@ -101,6 +101,8 @@ export const AUDIT_ACTIONS = [
   'conversation.read',
   'message.sent',
   'message.edited',
+  /** Its sender deleted a message (detail: seq, id, targetSeq); the record keeps it. */
+  'message.deleted',
   'consent.viewed',
   'consent.signed',
   'consent.revoked',

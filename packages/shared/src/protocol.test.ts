@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { errorSentences } from './codes.js';
 import { ErrorCode } from './errors.js';
 import { describeIssues, isOnlyTooBig } from './issues.js';
-import { MessageSend, clientEvents, isClientEventName, serverEvents } from './protocol.js';
+import {
+  EditView,
+  Entry,
+  MessageSend,
+  clientEvents,
+  isClientEventName,
+  serverEvents,
+} from './protocol.js';
 
 describe('error codes', () => {
   it('give every code a sentence that tells the reader what to do', () => {
@@ -50,5 +57,24 @@ describe('validation messages', () => {
       text: 'x'.repeat(20_000),
     });
     expect(isOnlyTooBig(bad.error?.issues ?? [])).toBe(false);
+  });
+});
+
+describe('corrections', () => {
+  const edit = {
+    kind: 'edit',
+    conversationId: 'c-1',
+    seq: 2,
+    id: 'abcdefgh',
+    targetSeq: 1,
+    sender: { userId: 'alice', role: 'patient', displayName: 'Alice' },
+    editedAt: '2026-12-01T10:00:00.000Z',
+  } as const;
+
+  it('have text, except a deletion, which has none', () => {
+    expect(EditView.safeParse({ ...edit, text: 'fixed' }).success).toBe(true);
+    expect(EditView.safeParse({ ...edit, text: '' }).success).toBe(false);
+    expect(Entry.safeParse({ ...edit, text: '', deleted: true }).success).toBe(true);
+    expect(EditView.safeParse({ ...edit, text: 'kept', deleted: true }).success).toBe(false);
   });
 });

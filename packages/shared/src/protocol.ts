@@ -76,7 +76,8 @@ export type AttachmentView = z.infer<typeof AttachmentView>;
 
 /**
  * A message as a reader sees it: current text (empty when it only shares files), with `editedAt`
- * set once corrected.
+ * set once corrected. Once its sender deleted it, `deletedAt` is set, its text is empty and its
+ * files are hidden (the record keeps both, ADR 16).
  */
 export const MessageView = z.object({
   kind: z.literal('message'),
@@ -87,22 +88,35 @@ export const MessageView = z.object({
   text: z.string().check(z.maxLength(MAX_TEXT_LENGTH)),
   sentAt: IsoTime,
   editedAt: z.nullable(IsoTime),
-  /** Files shared with the message; absent when there are none. */
+  /** Files shared with the message; absent when there are none or the message was deleted. */
   attachments: z.optional(z.array(AttachmentView)),
+  /** When its sender deleted the message; absent while it stands. */
+  deletedAt: z.optional(IsoTime),
 });
 export type MessageView = z.infer<typeof MessageView>;
 
-/** A correction of an earlier message. It takes its own sequence number so catch-up carries it. */
-export const EditView = z.object({
-  kind: z.literal('edit'),
-  conversationId: ConversationId,
-  seq: Seq,
-  id: ClientMessageId,
-  targetSeq: Seq,
-  sender: Sender,
-  text: Text,
-  editedAt: IsoTime,
-});
+/**
+ * A correction of an earlier message. It takes its own sequence number so catch-up carries it.
+ * A deletion is the last correction a message takes: `deleted: true` and empty text.
+ */
+export const EditView = z
+  .object({
+    kind: z.literal('edit'),
+    conversationId: ConversationId,
+    seq: Seq,
+    id: ClientMessageId,
+    targetSeq: Seq,
+    sender: Sender,
+    text: z.string().check(z.maxLength(MAX_TEXT_LENGTH)),
+    editedAt: IsoTime,
+    deleted: z.optional(z.literal(true)),
+  })
+  .check(
+    z.refine((edit) => (edit.deleted ? edit.text === '' : edit.text.length > 0), {
+      message: 'A correction has text; a deletion has none.',
+      path: ['text'],
+    }),
+  );
 export type EditView = z.infer<typeof EditView>;
 
 /** One entry of a conversation's ordered log. */
@@ -193,6 +207,16 @@ export const MessageEdit = z.object({
 export type MessageEdit = z.infer<typeof MessageEdit>;
 export const MessageEditResult = z.object({ id: ClientMessageId, seq: Seq, editedAt: IsoTime });
 export type MessageEditResult = z.infer<typeof MessageEditResult>;
+
+/** Deletes one's own message for everyone; the record keeps it and its files. */
+export const MessageDelete = z.object({
+  conversationId: ConversationId,
+  id: ClientMessageId,
+  targetSeq: Seq,
+});
+export type MessageDelete = z.infer<typeof MessageDelete>;
+export const MessageDeleteResult = z.object({ id: ClientMessageId, seq: Seq, deletedAt: IsoTime });
+export type MessageDeleteResult = z.infer<typeof MessageDeleteResult>;
 
 export const HistoryPage = z.object({
   conversationId: ConversationId,
@@ -298,6 +322,7 @@ export const clientEvents = {
   'participant.remove': { request: ParticipantRemove, response: Empty },
   'message.send': { request: MessageSend, response: MessageSendResult },
   'message.edit': { request: MessageEdit, response: MessageEditResult },
+  'message.delete': { request: MessageDelete, response: MessageDeleteResult },
   'history.page': { request: HistoryPage, response: HistoryPageResult },
   sync: { request: Sync, response: SyncResult },
   typing: { request: Typing, response: Empty },
@@ -316,6 +341,7 @@ export const clientEvents = {
 
 export const serverEvents = {
   message: MessageView,
+  /** A correction or, with `deleted: true`, a deletion. */
   'message.edited': EditView,
   typing: TypingEvent,
   receipt: ReceiptEvent,

@@ -6,7 +6,7 @@ import { ConsentRequestId, ConsentRequestView, ConsentState } from './consent.js
 import { ClientMessageId, ConversationId, IsoTime, Seq, UserId } from './primitives.js';
 import { ParticipantView, Sender } from './protocol.js';
 
-const MESSAGE_EVENT_TYPES = ['message.created', 'message.edited'] as const;
+const MESSAGE_EVENT_TYPES = ['message.created', 'message.edited', 'message.deleted'] as const;
 const PARTICIPANT_EVENT_TYPES = ['participant.added', 'participant.removed'] as const;
 const CONSENT_EVENT_TYPES = [
   'consent.requested',
@@ -35,9 +35,11 @@ export const WebhookMessageData = z.object({
   seq: Seq,
   messageId: ClientMessageId,
   sender: Sender,
-  /** Absent in notification-only payloads: read it with the host API instead. */
+  /**
+   * Absent in notification-only payloads (read it with the host API instead) and for a deletion.
+   */
   text: z.optional(z.string()),
-  /** For an edit: the sequence of the message it corrects. */
+  /** For an edit or a deletion: the sequence of the message it corrects or deletes. */
   targetSeq: z.optional(Seq),
   at: IsoTime,
 });

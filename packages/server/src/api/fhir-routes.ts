@@ -179,7 +179,13 @@ export function fhirRoutes({ store, chat, consents }: FhirRouteDeps): RouteSpec[
         const conversation = await store.getConversation(tenantId, query.conversation);
         const afterSeq = query.seq ? Number(query.seq.slice(2)) : 0;
         const count = query._count ?? 50;
-        const { entries } = await store.entriesAfter(tenantId, query.conversation, afterSeq, count);
+        const { entries } = await store.entriesAfter(
+          tenantId,
+          query.conversation,
+          afterSeq,
+          count,
+          'record',
+        );
         const patient = (await store.listParticipants(tenantId, query.conversation)).find(
           (p) => p.role === 'patient',
         );
@@ -229,6 +235,7 @@ export function fhirRoutes({ store, chat, consents }: FhirRouteDeps): RouteSpec[
               conversation.conversationId,
               afterSeq,
               API_PAGE_MAX,
+              'record',
             );
             for (const entry of page.entries)
               resources.push(

@@ -396,6 +396,8 @@ export function hostApiRoutes({
           params.conversationId,
           decodeCursor(query.cursor, 0) ?? 0,
           Math.min(query.limit ?? DEFAULT_PAGE, API_PAGE_MAX),
+          // The host's archive is the record: a deleted message keeps its text and files here.
+          'record',
         );
         const last = entries.at(-1);
         return { items: entries, next: hasMore && last ? encodeCursor(last.seq) : null };

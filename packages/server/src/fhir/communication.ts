@@ -1,7 +1,13 @@
 // Conversation entries as FHIR R4 Communication resources, and the searchset Bundle of
 // `GET [base]/Communication?conversation=ID`, paged by sequence number. Pure mapping.
 import type { EditView, MessageView } from '@carethread/shared';
-import type { Bundle, BundleLink, Communication, Extension } from 'fhir/r4.js';
+import type {
+  Bundle,
+  BundleLink,
+  Communication,
+  CommunicationPayload,
+  Extension,
+} from 'fhir/r4.js';
 import { CARETHREAD_EXTENSION, fhirId, identifierSystem, reference, trimBase } from './ids.js';
 import { patientReference, senderReference } from './people.js';
 
@@ -46,6 +52,7 @@ export function communicationFromEntry(input: {
   ];
   if (entry.kind === 'edit') {
     extension.push({
+      // A deletion is a correction too: its own Communication, pointing at what it deleted.
       url: CARETHREAD_EXTENSION.corrects,
       valueReference: reference(
         'Communication',
@@ -53,6 +60,22 @@ export function communicationFromEntry(input: {
       ),
     });
   }
+  const payload: CommunicationPayload[] = [
+    // FHIR strings may not be empty: a message that only shares files has no text part.
+    ...(entry.text ? [{ contentString: entry.text }] : []),
+    ...files.map((file) => ({
+      contentAttachment: {
+        contentType: file.contentType,
+        size: file.size,
+        title: file.name,
+        ...(input.relayBaseUrl === undefined
+          ? {}
+          : {
+              url: `${trimBase(input.relayBaseUrl)}/api/v1/files/${encodeURIComponent(file.fileId)}`,
+            }),
+      },
+    })),
+  ];
   return {
     resourceType: 'Communication',
     id: communicationId(tenantId, entry.conversationId, entry.seq),
@@ -63,26 +86,17 @@ export function communicationFromEntry(input: {
         value: `${entry.conversationId}/${entry.seq}`,
       },
     ],
-    status: 'completed',
+    // R4 Communication.status has no "deleted"; 'entered-in-error' is its word for an entry that
+    // should not have been made and is kept for the record. The payload stays (the record keeps
+    // the message and its files); `sent` is still when it was sent.
+    ...(entry.kind === 'message' && entry.deletedAt
+      ? { status: 'entered-in-error', statusReason: { text: 'Deleted by its sender' } }
+      : { status: 'completed' }),
     ...(patientId === undefined ? {} : { subject: patientReference(tenantId, patientId) }),
     sent: entry.kind === 'edit' ? entry.editedAt : entry.sentAt,
     sender: senderReference(tenantId, patientId, entry.sender),
-    payload: [
-      // FHIR strings may not be empty: a message that only shares files has no text part.
-      ...(entry.text ? [{ contentString: entry.text }] : []),
-      ...files.map((file) => ({
-        contentAttachment: {
-          contentType: file.contentType,
-          size: file.size,
-          title: file.name,
-          ...(input.relayBaseUrl === undefined
-            ? {}
-            : {
-                url: `${trimBase(input.relayBaseUrl)}/api/v1/files/${encodeURIComponent(file.fileId)}`,
-              }),
-        },
-      })),
-    ],
+    // FHIR arrays may not be empty: a deletion has no payload.
+    ...(payload.length > 0 ? { payload } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   type EditView,
   type HistoryPage,
   type HistoryPageResult,
+  type MessageDelete,
   type MessageEdit,
   type MessageSend,
   type MessageView,
@@ -246,7 +247,8 @@ export function createChatService({
       );
     }
     const carriesFiles = request.kind === 'message' && (request.attachments?.length ?? 0) > 0;
-    if (request.text.trim().length === 0 && !carriesFiles) {
+    // A deletion is the one entry without text.
+    if (request.text.trim().length === 0 && !carriesFiles && request.kind !== 'delete') {
       throw new RelayError(
         'VALIDATION',
         request.kind === 'message'
@@ -469,6 +471,22 @@ export function createChatService({
       return { entry, duplicate, accessVersion };
     },
 
+    /** Deletes the sender's own message for every reader; the record keeps it and its files. */
+    async delete(identity: Identity, input: MessageDelete): Promise<Appended<EditView>> {
+      const { entry, duplicate, accessVersion } = await append({
+        kind: 'delete',
+        tenantId: identity.tenantId,
+        conversationId: input.conversationId,
+        clientId: input.id,
+        targetSeq: input.targetSeq,
+        sender: senderOf(identity),
+        text: '',
+        at: now().toISOString(),
+      });
+      if (entry.kind !== 'edit' || !entry.deleted) throw new RelayError('CONFLICT');
+      return { entry, duplicate, accessVersion };
+    },
+
     async history(identity: Identity, input: HistoryPage): Promise<HistoryPageResult> {
       const { breakGlass } = await requireReader(identity, input.conversationId);
       const limit = Math.min(input.limit ?? 50, HISTORY_PAGE_MAX);
@@ -490,6 +508,7 @@ export function createChatService({
         input.conversationId,
         input.afterSeq,
         limit,
+        'reader',
       );
       const lastSeq = entries.at(-1)?.seq ?? input.afterSeq;
       await recordRead(identity, input.conversationId, 'sync', entries, breakGlass);

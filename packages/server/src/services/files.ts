@@ -256,6 +256,12 @@ function linkHolder(tenantId: string, userId: string, at: Date): Identity {
 
 export function createFileService(deps: FileServiceDeps) {
   const { store, storage, chat, accessLog } = deps;
+
+  /** Deleting a message hides its files from readers; the record (host API, export) keeps them. */
+  async function requireShown(file: FileRecord): Promise<void> {
+    if (await store.fileHiddenByDeletion(file.tenantId, file.conversationId, file.fileId))
+      throw new RelayError('NOT_FOUND', 'This file does not exist.');
+  }
   const now = deps.now ?? (() => new Date());
   const limits = createUploadLimits(deps.filesOf);
 
@@ -498,6 +504,7 @@ export function createFileService(deps: FileServiceDeps) {
       if (file?.state !== 'complete')
         throw new RelayError('NOT_FOUND', 'This file does not exist.');
       await chat.requireMember(identity, file.conversationId);
+      await requireShown(file);
       const exp = Math.floor(now().getTime() / 1000) + deps.linkTtlSeconds;
       const query = new URLSearchParams({
         tenant: identity.tenantId,
@@ -534,6 +541,8 @@ export function createFileService(deps: FileServiceDeps) {
       if (file?.state !== 'complete')
         throw new RelayError('NOT_FOUND', 'This file does not exist.');
       await chat.requireMember(linkHolder(query.tenant, query.user, now()), file.conversationId);
+      // A link made before the message was deleted stops working too.
+      await requireShown(file);
       return open(file, query.user);
     },
 

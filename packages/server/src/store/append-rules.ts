@@ -9,6 +9,7 @@ import {
   type AppendRequest,
   type AppendResult,
   type AuditEventRecord,
+  type EntryView,
   type StoredEntry,
 } from './types.js';
 
@@ -17,15 +18,18 @@ export type EntryRow = Selectable<EntriesTable> & {
   edited_at?: string | null;
   /** The sequence of the latest correction, which its sealed text is bound to. */
   edited_seq?: number | null;
+  /** When the sender deleted the message. */
+  deleted_at?: string | null;
 };
 
-export function toEntry(row: EntryRow): StoredEntry {
+/** A stored row as its view; a deleted message read by a reader is empty and without files. */
+export function toEntry(row: EntryRow, view: EntryView = 'reader'): StoredEntry {
   const sender = {
     userId: row.sender_id,
     role: row.sender_role as Role,
     displayName: row.sender_name,
   };
-  if (row.kind === 'edit') {
+  if (row.kind !== 'message') {
     const edit: EditView = {
       kind: 'edit',
       conversationId: row.conversation_id,
@@ -35,35 +39,48 @@ export function toEntry(row: EntryRow): StoredEntry {
       sender,
       text: row.text,
       editedAt: row.created_at,
+      ...(row.kind === 'delete' ? { deleted: true } : {}),
     };
     return edit;
   }
+  // A deleted message reads as empty and without its files; its own row keeps both (ADR 16).
+  const deletedAt = row.deleted_at ?? null;
+  const hidden = deletedAt !== null && view === 'reader';
   const message: MessageView = {
     kind: 'message',
     conversationId: row.conversation_id,
     seq: row.seq,
     id: row.client_id,
     sender,
-    text: row.edited_text ?? row.text,
+    text: hidden ? '' : (row.edited_text ?? row.text),
     sentAt: row.created_at,
     editedAt: row.edited_at ?? null,
-    ...(row.attachments ? { attachments: JSON.parse(row.attachments) as AttachmentView[] } : {}),
+    ...(row.attachments && !hidden
+      ? { attachments: JSON.parse(row.attachments) as AttachmentView[] }
+      : {}),
+    ...(deletedAt ? { deletedAt } : {}),
   };
   return message;
 }
+
+const AUDIT_ACTION = {
+  message: 'message.sent',
+  edit: 'message.edited',
+  delete: 'message.deleted',
+} as const;
 
 /** The audit entry of a stored message or correction: ids and numbers, never its text. */
 export function entryAudit(row: EntryRow): Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'> {
   return {
     at: row.created_at,
     actorId: row.sender_id,
-    action: row.kind === 'edit' ? 'message.edited' : 'message.sent',
+    action: AUDIT_ACTION[row.kind],
     conversationId: row.conversation_id,
     subjectId: null,
     detail: {
       seq: row.seq,
       id: row.client_id,
-      ...(row.kind === 'edit' ? { targetSeq: Number(row.target_seq) } : {}),
+      ...(row.kind === 'message' ? {} : { targetSeq: Number(row.target_seq) }),
     },
   };
 }
@@ -82,9 +99,11 @@ export interface AppendFacts {
   needsConsent: boolean;
   /** The entry stored earlier under the same (conversation, sender, client id). */
   previous: EntryRow | undefined;
-  /** For an edit: the entry at `targetSeq`. */
-  target: Pick<EntryRow, 'kind' | 'sender_id'> | undefined;
+  /** For an edit or a deletion: the entry at `targetSeq`, and whether it was deleted. */
+  target: TargetFacts | undefined;
 }
+
+export type TargetFacts = Pick<EntryRow, 'kind' | 'sender_id'> & { deleted: boolean };
 
 /** Either the final answer (refusal or duplicate) or the row to insert and what it returns. */
 export type AppendDecision =
@@ -143,14 +162,26 @@ export function decideAppend(request: AppendRequest, facts: AppendFacts): Append
         );
   }
   let targetSeq: number | null = null;
-  if (request.kind === 'edit') {
+  if (request.kind !== 'message') {
     const { target } = facts;
+    const deleting = request.kind === 'delete';
     if (target?.kind !== 'message') {
-      return refuse('NOT_FOUND', 'The message to correct does not exist.');
+      return refuse(
+        'NOT_FOUND',
+        deleting
+          ? 'The message to delete does not exist.'
+          : 'The message to correct does not exist.',
+      );
     }
     if (target.sender_id !== request.sender.userId) {
-      return refuse('FORBIDDEN', 'Only the sender of a message can correct it.');
+      return refuse(
+        'FORBIDDEN',
+        deleting
+          ? 'Only the sender of a message can delete it.'
+          : 'Only the sender of a message can correct it.',
+      );
     }
+    if (target.deleted) return refuse('CONFLICT', 'This message was deleted.');
     targetSeq = request.targetSeq;
   }
   const seq = lastSeq + 1;

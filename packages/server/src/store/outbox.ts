@@ -38,22 +38,24 @@ export function outboxRow(
   };
 }
 
+const WEBHOOK_TYPE = {
+  message: 'message.created',
+  edit: 'message.edited',
+  delete: 'message.deleted',
+} as const;
+
 export function messageEvent(request: AppendRequest, seq: number): OutboxRow {
   const data: WebhookMessageData = {
     conversationId: request.conversationId,
     seq,
     messageId: request.clientId,
     sender: request.sender,
-    text: request.text,
-    ...(request.kind === 'edit' ? { targetSeq: request.targetSeq } : {}),
+    // A deletion has no text to tell.
+    ...(request.kind === 'delete' ? {} : { text: request.text }),
+    ...(request.kind === 'message' ? {} : { targetSeq: request.targetSeq }),
     at: request.at,
   };
-  return outboxRow(
-    request.tenantId,
-    request.kind === 'edit' ? 'message.edited' : 'message.created',
-    request.at,
-    data,
-  );
+  return outboxRow(request.tenantId, WEBHOOK_TYPE[request.kind], request.at, data);
 }
 
 export function participantAddedEvent(participant: ParticipantRecord, at: string): OutboxRow {

@@ -31,7 +31,8 @@ export interface EntriesTable {
   tenant_id: string;
   conversation_id: string;
   seq: number;
-  kind: 'message' | 'edit';
+  /** A deletion is a correction whose text is empty; the message row it targets is kept. */
+  kind: 'message' | 'edit' | 'delete';
   client_id: string;
   sender_id: string;
   /** Role and name as they were when the entry was written. */
@@ -39,7 +40,7 @@ export interface EntriesTable {
   sender_name: string;
   /** Sealed under the tenant's data key (ADR 14), bound to (tenant, conversation, seq). */
   text: string;
-  /** For an edit: the sequence of the message it corrects. */
+  /** For an edit or a deletion: the sequence of the message it corrects or deletes. */
   target_seq: number | null;
   created_at: string;
   /** JSON of the message's AttachmentViews, sealed like `text` (ADR 16); null without files. */

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type {
+  AttachmentView,
   ConsentBlock,
   ConsentRecipient,
   ConsentRequestView,
@@ -16,7 +17,13 @@ import type {
   WebhookEventType,
   AuditAction,
 } from '@carethread/shared';
-import { decideAppend, entryAudit, toEntry, type EntryRow } from './append-rules.js';
+import {
+  decideAppend,
+  entryAudit,
+  toEntry,
+  type EntryRow,
+  type TargetFacts,
+} from './append-rules.js';
 import { auditRow, GENESIS_HASH } from './chain.js';
 import { rowAad, type Keyring } from './keyring.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
@@ -35,6 +42,7 @@ import type {
   ConsentTemplatesTable,
   ConversationsTable,
   Database,
+  EntriesTable,
   FilesTable,
   OutboxEventsTable,
   ParticipantsTable,
@@ -180,29 +188,44 @@ function toParticipant(row: Selectable<ParticipantsTable>): ParticipantRecord {
   };
 }
 
-/** Selects entry rows with the latest correction of each message joined in. */
+/** Selects entry rows with the latest correction and the deletion of each message joined in. */
 function entriesWithEdits(db: Kysely<Database>) {
   return db
     .selectFrom('entries as e')
     .selectAll('e')
     .select((eb) => {
-      /** One column of the newest correction of `e`. */
-      const latestEdit = <C extends 'x.text' | 'x.created_at' | 'x.seq'>(column: C) =>
+      const correctionsOfE = (kind: 'edit' | 'delete') =>
         eb
           .selectFrom('entries as x')
-          .select(column)
           .whereRef('x.tenant_id', '=', 'e.tenant_id')
           .whereRef('x.conversation_id', '=', 'e.conversation_id')
           .whereRef('x.target_seq', '=', 'e.seq')
-          .orderBy('x.seq', 'desc')
-          .limit(1);
+          .where('x.kind', '=', kind);
+      /** One column of the newest correction of `e`. */
+      const latestEdit = <C extends 'x.text' | 'x.created_at' | 'x.seq'>(column: C) =>
+        correctionsOfE('edit').select(column).orderBy('x.seq', 'desc').limit(1);
       return [
         latestEdit('x.text').as('edited_text'),
         latestEdit('x.created_at').as('edited_at'),
         // The correction's own row key, which its sealed text is bound to.
         latestEdit('x.seq').as('edited_seq'),
+        // A message is deleted at most once, and takes no correction after.
+        correctionsOfE('delete').select('x.created_at').limit(1).as('deleted_at'),
       ];
     });
+}
+
+/** Correlated subquery: whether entry `e` (a message) was deleted by its sender. */
+function isDeleted(eb: ExpressionBuilder<Database & { e: EntriesTable }, 'e'>) {
+  return eb.exists(
+    eb
+      .selectFrom('entries as d')
+      .select('d.seq')
+      .whereRef('d.tenant_id', '=', 'e.tenant_id')
+      .whereRef('d.conversation_id', '=', 'e.conversation_id')
+      .whereRef('d.target_seq', '=', 'e.seq')
+      .where('d.kind', '=', 'delete'),
+  );
 }
 
 /** Correlated subquery: the newest sequence of conversation `c`, 0 when it has no entries. */
@@ -590,18 +613,20 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
 
     const targetPairs = uniqueTuples(
       requests.flatMap(({ request }) =>
-        request.kind === 'edit' ? [[request.conversationId, request.targetSeq]] : [],
+        request.kind === 'message' ? [] : [[request.conversationId, request.targetSeq]],
       ),
     );
-    const targets = new Map<string, Pick<EntryRow, 'kind' | 'sender_id'>>();
+    const targets = new Map<string, TargetFacts>();
     if (targetPairs.length > 0) {
       const rows = await trx
-        .selectFrom('entries')
-        .select(['conversation_id', 'seq', 'kind', 'sender_id'])
-        .where('tenant_id', '=', tenantId)
-        .where(sql<boolean>`(conversation_id, seq) in (${valuesList(targetPairs)})`)
+        .selectFrom('entries as e')
+        .select(['e.conversation_id', 'e.seq', 'e.kind', 'e.sender_id'])
+        .select((eb) => isDeleted(eb).as('deleted'))
+        .where('e.tenant_id', '=', tenantId)
+        .where(sql<boolean>`(e.conversation_id, e.seq) in (${valuesList(targetPairs)})`)
         .execute();
-      for (const row of rows) targets.set(key(row.conversation_id, row.seq), row);
+      for (const { deleted, ...row } of rows)
+        targets.set(key(row.conversation_id, row.seq), { ...row, deleted: Boolean(deleted) });
     }
 
     const inserts: EntryRow[] = [];
@@ -617,10 +642,17 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
         needsConsent: needsConsent.has(key(conversationId, sender.userId)),
         previous: existing.get(idKey),
         target:
-          request.kind === 'edit' ? targets.get(key(conversationId, request.targetSeq)) : undefined,
+          request.kind === 'message'
+            ? undefined
+            : targets.get(key(conversationId, request.targetSeq)),
       });
       results[index] = decision.result;
       if (!decision.insert) continue;
+      // A message deleted earlier in this batch takes no further correction.
+      if (request.kind === 'delete') {
+        const target = targets.get(key(conversationId, request.targetSeq));
+        if (target) target.deleted = true;
+      }
       nextSeq.set(conversationId, decision.row.seq);
       inserts.push(decision.row);
       existing.set(idKey, decision.row);
@@ -1176,11 +1208,11 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
       const messages = rows
         .slice(0, limit)
         .reverse()
-        .map((row) => toEntry(openEntryRow(keyring, row))) as MessageView[];
+        .map((row) => toEntry(openEntryRow(keyring, row), 'reader')) as MessageView[];
       return { messages, hasMore };
     },
 
-    async entriesAfter(tenantId, conversationId, afterSeq, limit) {
+    async entriesAfter(tenantId, conversationId, afterSeq, limit, view) {
       await keysOf(tenantId);
       const rows = await entriesWithEdits(db)
         .where('e.tenant_id', '=', tenantId)
@@ -1190,7 +1222,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
         .limit(limit + 1)
         .execute();
       return {
-        entries: rows.slice(0, limit).map((row) => toEntry(openEntryRow(keyring, row))),
+        entries: rows.slice(0, limit).map((row) => toEntry(openEntryRow(keyring, row), view)),
         hasMore: rows.length > limit,
       };
     },
@@ -1578,6 +1610,39 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
         .where('id', '=', fileId)
         .executeTakeFirst();
       return row && toFileRecord(row);
+    },
+
+    async fileHiddenByDeletion(tenantId, conversationId, fileId) {
+      await keysOf(tenantId);
+      // Messages that carry files, each with whether its sender deleted it. Attachments are sealed,
+      // so the file is looked for after opening; only conversations with a deleted message that
+      // carried files pay for it.
+      const carriers = () =>
+        db
+          .selectFrom('entries as e')
+          .where('e.tenant_id', '=', tenantId)
+          .where('e.conversation_id', '=', conversationId)
+          .where('e.kind', '=', 'message')
+          .where('e.attachments', 'is not', null);
+      const anyDeleted = await carriers()
+        .select('e.seq')
+        .where(isDeleted)
+        .limit(1)
+        .executeTakeFirst();
+      if (!anyDeleted) return false;
+      const rows = await carriers()
+        .selectAll('e')
+        .select((eb) => isDeleted(eb).as('deleted'))
+        .execute();
+      let inDeleted = false;
+      for (const { deleted: isDeleted, ...row } of rows) {
+        const { attachments } = openEntryRow(keyring, row);
+        const files = JSON.parse(attachments ?? '[]') as AttachmentView[];
+        if (!files.some((file) => file.fileId === fileId)) continue;
+        if (!isDeleted) return false;
+        inDeleted = true;
+      }
+      return inDeleted;
     },
 
     async completedFileAttempts(tenantId, fileIds) {

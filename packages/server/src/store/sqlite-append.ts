@@ -42,8 +42,14 @@ export function createSqliteAppender(
     `select * from entries
      where tenant_id = ? and conversation_id = ? and sender_id = ? and client_id = ?`,
   );
-  const entryAt = database.prepare<[string, string, number], Pick<EntryRow, 'kind' | 'sender_id'>>(
-    `select kind, sender_id from entries where tenant_id = ? and conversation_id = ? and seq = ?`,
+  const entryAt = database.prepare<
+    [string, string, number],
+    Pick<EntryRow, 'kind' | 'sender_id'> & { deleted: number }
+  >(
+    `select t.kind, t.sender_id, exists(select 1 from entries d
+       where d.tenant_id = t.tenant_id and d.conversation_id = t.conversation_id
+         and d.target_seq = t.seq and d.kind = 'delete') as deleted
+     from entries t where t.tenant_id = ? and t.conversation_id = ? and t.seq = ?`,
   );
   const insert = database.prepare<EntryRow>(
     `insert into entries (tenant_id, conversation_id, seq, kind, client_id, sender_id, sender_role,
@@ -115,8 +121,10 @@ export function createSqliteAppender(
       if (lastSeq !== undefined && (isMember || request.byHost)) {
         const previous = entryById.get(tenantId, conversationId, sender.userId, request.clientId);
         facts.previous = previous && openEntryRow(keyring, previous);
-        if (request.kind === 'edit')
-          facts.target = entryAt.get(tenantId, conversationId, request.targetSeq);
+        if (request.kind !== 'message') {
+          const target = entryAt.get(tenantId, conversationId, request.targetSeq);
+          facts.target = target && { ...target, deleted: target.deleted === 1 };
+        }
       }
       const decision = decideAppend(request, facts);
       if (decision.insert) {

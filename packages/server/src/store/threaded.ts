@@ -173,6 +173,7 @@ export async function createThreadedSqliteStore(
     completeFileUpload: (...args) => call('completeFileUpload', ...args),
     abandonFileUpload: (...args) => call('abandonFileUpload', ...args),
     getFile: (...args) => call('getFile', ...args),
+    fileHiddenByDeletion: (...args) => call('fileHiddenByDeletion', ...args),
     completedFileAttempts: (...args) => call('completedFileAttempts', ...args),
   };
 }

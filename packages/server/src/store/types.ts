@@ -66,14 +66,19 @@ export type AppendRequest = {
       /** Checked by the chat service: complete files of this conversation. */ attachments?: AttachmentView[];
     }
   | { kind: 'edit'; targetSeq: number }
+  /** Hides the message at `targetSeq` from readers; its row and files stay in the record. */
+  | { kind: 'delete'; targetSeq: number; text: '' }
 );
 
 export type StoredEntry = MessageView | EditView;
 
+/** Who an entry is read for: a participant, or the record the host keeps (ADR 16). */
+export type EntryView = 'reader' | 'record';
+
 /** The view of a request once stored under `seq`: what a fresh append returns. */
 export function entryFromRequest(request: AppendRequest, seq: number): StoredEntry {
   const { conversationId, clientId: id, sender, text, at } = request;
-  return request.kind === 'edit'
+  return request.kind !== 'message'
     ? {
         kind: 'edit',
         conversationId,
@@ -83,6 +88,7 @@ export function entryFromRequest(request: AppendRequest, seq: number): StoredEnt
         sender,
         text,
         editedAt: at,
+        ...(request.kind === 'delete' ? { deleted: true } : {}),
       }
     : {
         kind: 'message',
@@ -518,6 +524,11 @@ export interface Store {
   abandonFileUpload(tenantId: string, fileId: string, attempt: string): Promise<void>;
   getFile(tenantId: string, fileId: string): Promise<FileRecord | undefined>;
   /**
+   * Whether every message that shared the file was deleted by its sender (false when none shared
+   * it): readers no longer get links to it, while the host API still serves it (ADR 16).
+   */
+  fileHiddenByDeletion(tenantId: string, conversationId: string, fileId: string): Promise<boolean>;
+  /**
    * The attempt whose bytes each complete file of `fileIds` is (files not complete, or unknown,
    * are left out): what the orphan sweep keeps. Nothing is decrypted.
    */
@@ -526,11 +537,16 @@ export interface Store {
     fileIds: readonly string[],
   ): Promise<{ fileId: string; attempt: string }[]>;
 
-  /** Every entry after `afterSeq`, ascending. */
+  /**
+   * Every entry after `afterSeq`, ascending. As readers see them, deleted messages are empty and
+   * without files; as the record (host export, FHIR), they keep both and carry `deletedAt`.
+   */
   entriesAfter(
     tenantId: string,
     conversationId: string,
     afterSeq: number,
     limit: number,
+    /** 'reader' when omitted. */
+    view?: EntryView,
   ): Promise<{ entries: StoredEntry[]; hasMore: boolean }>;
 }

@@ -894,6 +894,20 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       return { id: entry.id, seq: entry.seq, editedAt: entry.editedAt };
     },
 
+    'message.delete': async (socket, payload) => {
+      takeSendToken(socket);
+      const { entry, duplicate, accessVersion } = await chat.delete(socket.data.identity, payload);
+      if (!duplicate) {
+        metrics.messages.inc({ kind: 'delete' });
+        emitTo(
+          contentRoom(socket.data.identity.tenantId, entry.conversationId, accessVersion),
+          'message.edited',
+          entry,
+        );
+      }
+      return { id: entry.id, seq: entry.seq, deletedAt: entry.editedAt };
+    },
+
     'history.page': (socket, payload) => chat.history(socket.data.identity, payload),
 
     sync: (socket, payload) => chat.sync(socket.data.identity, payload),

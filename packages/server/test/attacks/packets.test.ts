@@ -91,6 +91,7 @@ function validPayloads(): { [E in ClientEventName]: RequestOf<E> } {
     'participant.remove': { conversationId: 'c-1', userId: 'nobody' },
     'message.send': { conversationId: 'c-1', id: 'fuzz-seed-0001', text: 'Hello' },
     'message.edit': { conversationId: 'c-1', id: 'fuzz-edit-0001', targetSeq: 1, text: 'Fixed' },
+    'message.delete': { conversationId: 'c-1', id: 'fuzz-delete-0001', targetSeq: 1 },
     'history.page': { conversationId: 'c-1', beforeSeq: 10, limit: 20 },
     sync: { conversationId: 'c-1', afterSeq: 0, limit: 20 },
     typing: { conversationId: 'c-1', typing: true },

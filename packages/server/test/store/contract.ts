@@ -290,6 +290,71 @@ export function describeStoreContract(
       expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['FORBIDDEN', 'NOT_FOUND']);
     });
 
+    it('deletes a message for readers once, by its sender only; the record keeps it and its files', async () => {
+      const files = [
+        { fileId: 'file-del1', name: 'scan.pdf', contentType: 'application/pdf', size: 9 },
+      ];
+      await store.appendEntries([
+        { ...message('c1', 'id-del-orig1', 'regret this'), kind: 'message', attachments: files },
+        message('c1', 'id-del-orig2', 'keep this'),
+      ]);
+      const deletion = (clientId: string, targetSeq: number, sender: Sender = patient) =>
+        ({
+          kind: 'delete',
+          tenantId: 't1',
+          conversationId: 'c1',
+          clientId,
+          targetSeq,
+          sender,
+          text: '',
+          at: at(7),
+        }) as const;
+      // In one batch: a stranger's attempt, a deletion, its retry, a second deletion, a correction
+      // of the deleted message, and a deletion of a deletion.
+      const results = await store.appendEntries([
+        deletion('id-del-0001', 1, provider),
+        deletion('id-del-0002', 1),
+        deletion('id-del-0002', 1),
+        deletion('id-del-0003', 1),
+        { ...message('c1', 'id-del-0004', 'fixed'), kind: 'edit', targetSeq: 1 },
+        deletion('id-del-0005', 3),
+      ]);
+      expect(results.map((r) => (r.ok ? (r.duplicate ? 'duplicate' : 'ok') : r.code))).toEqual([
+        'FORBIDDEN',
+        'ok',
+        'duplicate',
+        'CONFLICT',
+        'CONFLICT',
+        'NOT_FOUND',
+      ]);
+      expect(results[1]).toMatchObject({
+        entry: { kind: 'edit', seq: 3, targetSeq: 1, text: '', deleted: true, editedAt: at(7) },
+      });
+      const { messages } = await store.history('t1', 'c1', undefined, 10);
+      expect(messages[0]).toEqual(
+        expect.objectContaining({ seq: 1, text: '', deletedAt: at(7), editedAt: null }),
+      );
+      expect(messages[0]).not.toHaveProperty('attachments');
+      expect(messages[1]).not.toHaveProperty('deletedAt');
+      const read = await store.entriesAfter('t1', 'c1', 0, 10);
+      expect(read.entries.map((e) => [e.kind, e.seq, e.text])).toEqual([
+        ['message', 1, ''],
+        ['message', 2, 'keep this'],
+        ['edit', 3, ''],
+      ]);
+      const record = await store.entriesAfter('t1', 'c1', 0, 10, 'record');
+      expect(record.entries[0]).toEqual(
+        expect.objectContaining({ text: 'regret this', attachments: files, deletedAt: at(7) }),
+      );
+      expect(await store.fileHiddenByDeletion('t1', 'c1', 'file-del1')).toBe(true);
+      expect(await store.fileHiddenByDeletion('t1', 'c1', 'file-other')).toBe(false);
+      // Shared again by a message that stands, the file is not hidden.
+      await store.appendEntries([
+        { ...message('c1', 'id-del-again', 'again'), kind: 'message', attachments: files },
+      ]);
+      expect(await store.fileHiddenByDeletion('t1', 'c1', 'file-del1')).toBe(false);
+    });
+
     it('pages history backwards and entries forwards without gaps or overlaps', async () => {
       await store.appendEntries(
         Array.from({ length: 25 }, (_, i) =>

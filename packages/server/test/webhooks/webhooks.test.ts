@@ -178,6 +178,21 @@ describe('webhook delivery', () => {
     expect(target.deliveries[0]?.headers['carethread-event-id']).toBe(first?.id);
   });
 
+  it('announces a deletion as message.deleted, without the text it hides', async () => {
+    receiver = await startReceiver();
+    relay = await relayWithWebhooks(receiver);
+    const doctor = await conversationWithMessages(relay, 1);
+    await ok(doctor, 'message.delete', { conversationId: 'c-1', id: 'delete-0001', targetSeq: 1 });
+    const target = receiver;
+    await waitFor(() => target.deliveries.length >= 2, 10_000, 'webhooks');
+    const deletion = target.deliveries[1];
+    expect(deletion?.event).toMatchObject({
+      type: 'message.deleted',
+      data: { conversationId: 'c-1', seq: 2, messageId: 'delete-0001', targetSeq: 1 },
+    });
+    expect(deletion?.event.data).not.toHaveProperty('text');
+  });
+
   it('sends notification-only payloads without message text or form content', async () => {
     receiver = await startReceiver();
     relay = await relayWithWebhooks(receiver, { payload: 'ids' });

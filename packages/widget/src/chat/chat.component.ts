@@ -129,6 +129,8 @@ export class CareThreadChat extends RelayElement {
     fileStatus: '',
     /** The own message whose readers are listed. */
     expandedReceipt: undefined as string | undefined,
+    /** The own message whose deletion waits for a confirmation. */
+    confirmingDelete: undefined as string | undefined,
     /** The reader scrolled up, away from the newest messages. */
     awayFromEnd: false,
   };
@@ -391,6 +393,27 @@ export class CareThreadChat extends RelayElement {
     this.chat.conversation?.discard(item.id);
   }
 
+  /** Asks "Delete for everyone?" on message `seq` (or stops asking), keeping keyboard focus. */
+  private async askDelete(message: MessageView, asking: boolean): Promise<void> {
+    this.setView({ confirmingDelete: asking ? message.id : undefined });
+    // The button pressed is replaced: move focus to the one shown in its place.
+    await this.updateComplete;
+    this.renderRoot
+      .querySelector<HTMLElement>(
+        `[data-seq="${message.seq}"] ${asking ? '.confirm-delete' : '.delete'}`,
+      )
+      ?.focus();
+  }
+
+  private deleteMessage(message: MessageView): void {
+    this.setView({ confirmingDelete: undefined });
+    this.chat.conversation?.delete(message.seq).catch(() => {
+      this.setView({
+        fileStatus: msg('The message could not be deleted.', { id: 'delete-failed' }),
+      });
+    });
+  }
+
   private toggleReceipt(messageId: string): void {
     this.setView({
       expandedReceipt: this.view.expandedReceipt === messageId ? undefined : messageId,
@@ -613,11 +636,20 @@ export class CareThreadChat extends RelayElement {
           : nothing
       }
       <div class="bubble">
-        ${message.text ? html`<p class="text">${this.renderText(message.text)}</p>` : nothing}
+        ${
+          message.deletedAt
+            ? html`<p class="text deleted">
+                ${msg('This message was deleted.', { id: 'message-deleted' })}
+              </p>`
+            : message.text
+              ? html`<p class="text">${this.renderText(message.text)}</p>`
+              : nothing
+        }
         ${this.renderAttachments(message.attachments)}
         <div class="meta">
           <time datetime=${message.sentAt}>${time.format(new Date(message.sentAt))}</time>
-          ${message.editedAt ? html`<span class="edited">${msg('edited', { id: 'edited' })}</span>` : nothing}
+          ${message.editedAt && !message.deletedAt ? html`<span class="edited">${msg('edited', { id: 'edited' })}</span>` : nothing}
+          ${mine && !message.deletedAt ? this.renderDelete(message) : nothing}
           ${
             mine
               ? readers.length > 0
@@ -638,6 +670,30 @@ export class CareThreadChat extends RelayElement {
         ${expanded ? html`<p class="readers">${msg(str`Read by ${readers.map((r) => r.displayName).join(', ')}`, { id: 'read-by-names' })}</p>` : nothing}
       </div>
     </article>`;
+  }
+
+  private renderDelete(message: MessageView): TemplateResult {
+    if (this.view.confirmingDelete !== message.id)
+      return html`<button
+        type="button"
+        class="delete"
+        @click=${() => this.askDelete(message, true)}
+      >
+        ${msg('Delete', { id: 'delete' })}
+      </button>`;
+    return html`<span>${msg('Delete for everyone?', { id: 'delete-confirm' })}</span>
+      <button
+        type="button"
+        class="confirm-delete"
+        @click=${() => {
+          this.deleteMessage(message);
+        }}
+      >
+        ${msg('Delete', { id: 'delete' })}
+      </button>
+      <button type="button" class="cancel-delete" @click=${() => this.askDelete(message, false)}>
+        ${msg('Cancel', { id: 'cancel' })}
+      </button>`;
   }
 
   private renderOutboxItem(item: OutboxItem): TemplateResult {

@@ -165,6 +165,12 @@ export const chatStyles = css`
     margin: 0;
     white-space: pre-wrap;
   }
+  .deleted {
+    font-style: italic;
+  }
+  .message:not(.mine) .deleted {
+    color: var(--_muted);
+  }
   .meta {
     display: flex;
     flex-wrap: wrap;

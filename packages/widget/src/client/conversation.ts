@@ -232,6 +232,20 @@ export class Conversation extends Emitter<ConversationEvents> {
     });
   }
 
+  /**
+   * Deletes your message at `seq` for everyone: they see that it was deleted, without its text or
+   * files (the care team's record keeps both).
+   *
+   * @example await conversation.delete(message.seq);
+   */
+  delete(seq: number): Promise<ResponseOf<'message.delete'>> {
+    return this.client.request('message.delete', {
+      conversationId: this.id,
+      id: newMessageId(),
+      targetSeq: seq,
+    });
+  }
+
   /** Marks everything up to `seq` (default: the newest) as read by you. */
   async markRead(seq = this.lastAppliedSeq): Promise<number> {
     return (await this.client.request('receipt.read', { conversationId: this.id, seq })).readSeq;
@@ -419,7 +433,11 @@ export class Conversation extends Emitter<ConversationEvents> {
     }
     const target = this.messagesBySeq.get(entry.targetSeq);
     if (!target) return; // older than what is loaded; history brings it with the edit applied
-    const message: MessageView = { ...target, text: entry.text, editedAt: entry.editedAt };
+    // A deletion hides the text and the files; the record keeps them, this view does not.
+    const { attachments: _hidden, ...kept } = target;
+    const message: MessageView = entry.deleted
+      ? { ...kept, text: '', deletedAt: entry.editedAt }
+      : { ...target, text: entry.text, editedAt: entry.editedAt };
     this.messagesBySeq.set(message.seq, message);
     this.emit('edit', { message, edit: entry });
   }
