@@ -26,7 +26,7 @@ export function createMetrics() {
     }),
     messages: new Counter({
       name: 'carethread_messages_total',
-      help: 'Messages and corrections stored (repeats of an id not counted).',
+      help: 'Messages, corrections and deletions stored, by kind (repeats of an id not counted).',
       labelNames: ['kind'],
       registers: [registry],
     }),

@@ -379,7 +379,7 @@ export function hostApiRoutes({
       path: '/api/v1/conversations/{conversationId}/entries',
       operationId: 'listEntries',
       summary:
-        'Every entry of a conversation in sequence order (messages and corrections), for archiving',
+        'Every entry of a conversation in sequence order (messages, corrections and deletions), for archiving',
       tag: 'Conversations',
       params: ConversationPath,
       query: PageQuery,
