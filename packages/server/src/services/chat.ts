@@ -238,6 +238,29 @@ export function createChatService({
     return (await open(identity, conversationId)).snapshot;
   }
 
+  /**
+   * Appends a correction of a message: an edit, or a deletion (no text). The store only returns a
+   * duplicate of the same kind, so the kind check narrows; callers check which of the two it is.
+   */
+  async function correct(
+    identity: Identity,
+    input: { conversationId: string; id: string },
+    change:
+      | { kind: 'edit'; targetSeq: number; text: string }
+      | { kind: 'delete'; targetSeq: number; text: '' },
+  ): Promise<Appended<EditView>> {
+    const { entry, duplicate, accessVersion } = await append({
+      tenantId: identity.tenantId,
+      conversationId: input.conversationId,
+      clientId: input.id,
+      sender: senderOf(identity),
+      at: now().toISOString(),
+      ...change,
+    });
+    if (entry.kind !== 'edit') throw new RelayError('CONFLICT');
+    return { entry, duplicate, accessVersion };
+  }
+
   async function append(request: AppendRequest): Promise<Appended> {
     const limit = limitsOf(request.tenantId).maxMessageLength;
     if (request.text.length > limit) {
@@ -456,35 +479,23 @@ export function createChatService({
       return { entry, duplicate, accessVersion };
     },
 
-    async edit(identity: Identity, input: MessageEdit): Promise<Appended<EditView>> {
-      const { entry, duplicate, accessVersion } = await append({
+    edit(identity: Identity, input: MessageEdit): Promise<Appended<EditView>> {
+      return correct(identity, input, {
         kind: 'edit',
-        tenantId: identity.tenantId,
-        conversationId: input.conversationId,
-        clientId: input.id,
         targetSeq: input.targetSeq,
-        sender: senderOf(identity),
         text: input.text,
-        at: now().toISOString(),
       });
-      if (entry.kind !== 'edit') throw new RelayError('CONFLICT');
-      return { entry, duplicate, accessVersion };
     },
 
     /** Deletes the sender's own message for every reader; the record keeps it and its files. */
     async delete(identity: Identity, input: MessageDelete): Promise<Appended<EditView>> {
-      const { entry, duplicate, accessVersion } = await append({
+      const appended = await correct(identity, input, {
         kind: 'delete',
-        tenantId: identity.tenantId,
-        conversationId: input.conversationId,
-        clientId: input.id,
         targetSeq: input.targetSeq,
-        sender: senderOf(identity),
         text: '',
-        at: now().toISOString(),
       });
-      if (entry.kind !== 'edit' || !entry.deleted) throw new RelayError('CONFLICT');
-      return { entry, duplicate, accessVersion };
+      if (!appended.entry.deleted) throw new RelayError('CONFLICT');
+      return appended;
     },
 
     async history(identity: Identity, input: HistoryPage): Promise<HistoryPageResult> {

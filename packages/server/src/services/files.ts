@@ -270,6 +270,13 @@ export function createFileService(deps: FileServiceDeps) {
       .update(`carethread:file-link:v1\n${tenantId}\n${fileId}\n${userId}\n${String(exp)}`)
       .digest();
 
+  /** A file whose upload completed; an unfinished or unknown one does not exist for anyone. */
+  async function completeFile(tenantId: string, fileId: string): Promise<FileRecord> {
+    const file = await store.getFile(tenantId, fileId);
+    if (file?.state !== 'complete') throw new RelayError('NOT_FOUND', 'This file does not exist.');
+    return file;
+  }
+
   /** The decrypted bytes of a complete file, once its download by `actorId` is recorded. */
   async function open(file: FileRecord, actorId: string) {
     const stored = await storage.get(objectKey(file)).catch((error: unknown) => {
@@ -500,9 +507,7 @@ export function createFileService(deps: FileServiceDeps) {
       fileId: string,
       baseUrl: string,
     ): Promise<{ url: string; expiresAt: string }> {
-      const file = await store.getFile(identity.tenantId, fileId);
-      if (file?.state !== 'complete')
-        throw new RelayError('NOT_FOUND', 'This file does not exist.');
+      const file = await completeFile(identity.tenantId, fileId);
       await chat.requireMember(identity, file.conversationId);
       await requireShown(file);
       const exp = Math.floor(now().getTime() / 1000) + deps.linkTtlSeconds;
@@ -537,9 +542,7 @@ export function createFileService(deps: FileServiceDeps) {
         throw new RelayError('FORBIDDEN', 'This download link is not valid.');
       if (exp * 1000 <= now().getTime())
         throw new RelayError('FORBIDDEN', 'This download link has expired. Ask for a new one.');
-      const file = await store.getFile(query.tenant, fileId);
-      if (file?.state !== 'complete')
-        throw new RelayError('NOT_FOUND', 'This file does not exist.');
+      const file = await completeFile(query.tenant, fileId);
       await chat.requireMember(linkHolder(query.tenant, query.user, now()), file.conversationId);
       // A link made before the message was deleted stops working too.
       await requireShown(file);
@@ -551,9 +554,7 @@ export function createFileService(deps: FileServiceDeps) {
       identity: Identity,
       fileId: string,
     ): Promise<{ file: FileView; body: Readable }> {
-      const file = await store.getFile(identity.tenantId, fileId);
-      if (file?.state !== 'complete')
-        throw new RelayError('NOT_FOUND', 'This file does not exist.');
+      const file = await completeFile(identity.tenantId, fileId);
       await chat.requireMember(identity, file.conversationId);
       return open(file, identity.userId);
     },

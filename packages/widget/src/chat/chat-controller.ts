@@ -128,10 +128,10 @@ export class ChatController implements ReactiveController {
     return url;
   }
 
-  /** Fetches a thumbnail for each PNG or JPEG of the loaded messages not shown yet. */
-  private loadPreviews(): void {
+  /** Fetches a thumbnail for each PNG or JPEG of `messages` not shown yet. */
+  private loadPreviews(messages: readonly MessageView[]): void {
     const client = this.client;
-    for (const message of this.messages)
+    for (const message of messages)
       for (const { fileId, contentType } of message.attachments ?? []) {
         if (!client || !PREVIEWABLE.test(contentType) || this.previews.has(fileId)) continue;
         // Held with an empty URL while loading, so it is fetched once; a failure shows the card.
@@ -191,7 +191,7 @@ export class ChatController implements ReactiveController {
       }),
       conversation.on('message', (message) => {
         this.messages = conversation.messages;
-        this.loadPreviews();
+        this.loadPreviews([message]);
         this.setTyping(message.sender.userId, false);
         update();
         this.hooks.liveMessage(message);
@@ -200,9 +200,9 @@ export class ChatController implements ReactiveController {
         this.messages = conversation.messages;
         update();
       }),
-      conversation.on('history', () => {
+      conversation.on('history', (page) => {
         this.messages = conversation.messages;
-        this.loadPreviews();
+        this.loadPreviews(page);
         update();
         this.hooks.history();
       }),
