@@ -10,7 +10,6 @@ import {
   texts,
   type,
 } from '../test-support/chat.js';
-import type { ChatController } from './chat-controller.js';
 import type { CareThreadChat } from './chat.component.js';
 
 const pdf = (name = 'discharge-plan.pdf', bytes = 3000) =>
@@ -207,31 +206,6 @@ describe('<carethread-chat> files', () => {
       timeout: 20000,
     });
     expect($(alice, '.message.failed .state').textContent).to.contain('That file is larger');
-  });
-
-  it('shows upload progress as the bytes go up', async () => {
-    const { id, patient } = await careConversation();
-    const alice = await chatAs(id, patient);
-    // What the progress bar showed each time the outbox changed.
-    const shown: number[] = [];
-    const { conversation } = (alice as unknown as { chat: ChatController }).chat;
-    const off = conversation?.on('outbox', () => {
-      void alice.updateComplete.then(() => {
-        const bar = shadow(alice).querySelector<HTMLProgressElement>('.pending progress');
-        if (bar) shown.push(bar.value);
-      });
-    });
-    await pick(alice, [pdf('large.pdf', 16 * 1024 * 1024)]);
-    await type(alice, 'Large one', { key: 'Enter' });
-    await waitUntil(() => texts(alice, '.message:not(.pending) .text').includes('Large one'), '', {
-      timeout: 20000,
-    });
-    off?.();
-    expect(
-      shown.some((value) => value > 0 && value < 100),
-      shown.join(' '),
-    ).to.equal(true);
-    expect(shown.at(-1)).to.equal(100);
   });
 
   it('cancels a message with files before it went out; nothing is sent when the relay is back', async () => {
