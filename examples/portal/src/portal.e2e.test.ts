@@ -463,8 +463,9 @@ describe('example portal', () => {
     await expect
       .poll(() => pane(page, 'alice').getByText('Waiting for connection…').count())
       .toBe(0);
-    expect(problems.filter((p) => !/WebSocket|ERR_CONNECTION_REFUSED|socket\.io/.test(p))).toEqual(
-      [],
-    );
+    // The relay restarts above: refused connections, and a stopping relay's 503 to an upload or
+    // link the widget then retries, are what a restart looks like in the console.
+    const restart = /WebSocket|ERR_CONNECTION_REFUSED|socket\.io|status of 503/;
+    expect(problems.filter((p) => !restart.test(p))).toEqual([]);
   });
 });
