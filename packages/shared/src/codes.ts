@@ -58,6 +58,13 @@ export const errorSentences: Record<Code, string> = {
     'Something went wrong in the chat relay. Try again; if it keeps happening, contact support.',
 };
 
+/**
+ * The one answer (with NOT_FOUND) for a conversation that does not exist and for one the caller
+ * is not a participant of, so that no answer tells an outsider a conversation exists.
+ */
+export const CONVERSATION_NOT_FOUND =
+  'This conversation does not exist, or you are not one of its participants. Check the link or ask your care team.';
+
 /** Builds an error body, defaulting the message to the code's sentence. */
 export function errorBody(
   code: Code,

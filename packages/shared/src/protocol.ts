@@ -134,12 +134,21 @@ export const ConversationSnapshot = z.object({
 });
 export type ConversationSnapshot = z.infer<typeof ConversationSnapshot>;
 
-export const ConversationSummary = z.object({
-  conversationId: ConversationId,
-  title: Label,
-  lastSeq: Seq,
-  readSeq: Seq,
-});
+/**
+ * One of the caller's conversations. `access: 'consent-required'` is a family member's
+ * conversation whose patient has not (or no longer) consented: it is listed by its id alone,
+ * since its title and activity are what the consent guards.
+ */
+export const ConversationSummary = z.discriminatedUnion('access', [
+  z.object({
+    conversationId: ConversationId,
+    access: z.literal('open'),
+    title: Label,
+    lastSeq: Seq,
+    readSeq: Seq,
+  }),
+  z.object({ conversationId: ConversationId, access: z.literal('consent-required') }),
+]);
 export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
 // ---------------------------------------------------------------------------------------------

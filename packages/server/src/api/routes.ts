@@ -240,19 +240,20 @@ export function hostApiRoutes({
       method: 'POST',
       path: '/api/v1/conversations/{conversationId}/participants',
       operationId: 'addParticipant',
-      summary: 'Add a participant (or bring back one who was removed)',
+      summary:
+        "Add a participant, bring back one who was removed, or change one's role (a role change narrows access like a removal: live sessions check again)",
       tag: 'Conversations',
       params: ConversationPath,
       body: ParticipantInput,
       success: { status: 201, description: 'The participant as added.', schema: ParticipantView },
       errors: ['NOT_FOUND'],
       handler: async ({ identity, params, body }) => {
-        const participant = await chat.addParticipant(identity, {
+        const added = await chat.addParticipant(identity, {
           conversationId: params.conversationId,
           participant: body,
         });
-        transport.announceParticipantAdded(identity.tenantId, params.conversationId, participant);
-        return participant;
+        transport.announceParticipantAdded(identity.tenantId, params.conversationId, added);
+        return added.participant;
       },
     }),
     route({

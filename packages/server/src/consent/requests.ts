@@ -95,16 +95,25 @@ export function createConsentService({
   pdfs,
   now = () => new Date(),
 }: ConsentServiceDeps) {
+  const requestNotFound = () => new RelayError('NOT_FOUND', 'This consent request does not exist.');
+
   async function requestOf(identity: Identity, requestId: string): Promise<ConsentRequestView> {
     const request = await store.getConsentRequest(identity.tenantId, requestId);
-    if (!request) throw new RelayError('NOT_FOUND', 'This consent request does not exist.');
+    if (!request) throw requestNotFound();
     return request;
   }
 
-  /** The signer, the patient, and the care team of the conversation may see a request. */
+  /**
+   * The signer, the patient, and the care team of the conversation may see a request. To someone
+   * outside the conversation it answers like a request that does not exist.
+   */
   async function requireReader(identity: Identity, request: ConsentRequestView): Promise<void> {
     if (identity.userId === request.signerId || identity.userId === request.patientId) return;
-    const member = await chat.requireMember(identity, request.conversationId);
+    const member = await chat
+      .requireMember(identity, request.conversationId)
+      .catch((error: unknown) => {
+        throw error instanceof RelayError && error.code === 'NOT_FOUND' ? requestNotFound() : error;
+      });
     if (!CARE_TEAM.has(member.role)) {
       throw new RelayError('FORBIDDEN', 'This consent request is not addressed to you.');
     }

@@ -1,6 +1,7 @@
 // The conversation rules: who may create, read and write what. Every transport path goes
 // through here, and every read and write checks membership against the store, not against rooms.
 import {
+  CONVERSATION_NOT_FOUND,
   HISTORY_PAGE_MAX,
   type AttachmentView,
   SYNC_PAGE_MAX,
@@ -38,6 +39,19 @@ import { RelayError } from './errors.js';
 import type { PresenceTracker } from './presence.js';
 
 const CARE_TEAM: readonly Role[] = ['provider', 'staff'];
+
+/**
+ * The role a participant acts in: the narrower of the token's role and the role the conversation
+ * gives them, so a stored role can never widen what a token allows (nor the other way round).
+ * Family is the narrowest (it reads only under consent), then patient, then the care team.
+ */
+export function actingRole(tokenRole: Role, storedRole: Role): Role {
+  if (tokenRole === 'family' || storedRole === 'family') return 'family';
+  if (tokenRole === 'patient' || storedRole === 'patient') return 'patient';
+  return storedRole;
+}
+
+const notYoursOrNotThere = () => new RelayError('NOT_FOUND', CONVERSATION_NOT_FOUND);
 
 export interface ChatServiceDeps {
   store: Store;
@@ -115,7 +129,11 @@ export function createChatService({
     };
   }
 
-  /** The access check of every read and write: the caller must be an active participant. */
+  /**
+   * The access check of every read and write: the caller must be an active participant, and is
+   * returned in the role they act in (`actingRole`). Someone else's conversation answers exactly
+   * like a missing one (NOT_FOUND, the same sentence), so no answer tells an outsider it exists.
+   */
   async function requireMember(
     identity: Identity,
     conversationId: string,
@@ -126,24 +144,30 @@ export function createChatService({
       conversationId,
       identity.userId,
     );
-    if (participant) {
-      // Family members take part only while the patient's consent naming them is in effect.
-      if (
-        participant.role === 'family' &&
-        !(await store.activeGrant(
-          identity.tenantId,
-          conversationId,
-          identity.userId,
-          now().toISOString(),
-        ))
-      ) {
-        throw new RelayError('CONSENT_REQUIRED');
-      }
-      return participant;
+    if (!participant) {
+      // A provider under break-glass may read the conversation, so may know it exists: they hear
+      // why a write is refused. Everyone else gets the answer a missing conversation gets.
+      if (identity.breakGlass && (await store.getConversation(identity.tenantId, conversationId)))
+        throw new RelayError(
+          'FORBIDDEN',
+          'Break-glass access lets you read this conversation, not write in it or change who is in it.',
+        );
+      throw notYoursOrNotThere();
     }
-    const conversation = await store.getConversation(identity.tenantId, conversationId);
-    if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
-    throw new RelayError('FORBIDDEN', 'You are not a participant of this conversation.');
+    const role = actingRole(identity.role, participant.role);
+    // Family members take part only while the patient's consent naming them is in effect.
+    if (
+      role === 'family' &&
+      !(await store.activeGrant(
+        identity.tenantId,
+        conversationId,
+        identity.userId,
+        now().toISOString(),
+      ))
+    ) {
+      throw new RelayError('CONSENT_REQUIRED');
+    }
+    return { ...participant, role };
   }
 
   /**
@@ -183,7 +207,7 @@ export function createChatService({
 
   async function requireCareTeamMember(identity: Identity, conversationId: string): Promise<void> {
     const member = await requireMember(identity, conversationId);
-    if (!CARE_TEAM.includes(member.role)) {
+    if (!CARE_TEAM.includes(member.role) || !(identity.host || CARE_TEAM.includes(identity.role))) {
       throw new RelayError('FORBIDDEN', 'Only the care team can change who is in a conversation.');
     }
   }
@@ -198,7 +222,7 @@ export function createChatService({
     conversationId: string,
   ): Promise<{ snapshot: ConversationSnapshot; accessVersion: number }> {
     const conversation = await store.getConversation(identity.tenantId, conversationId);
-    if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
+    if (!conversation) throw notYoursOrNotThere();
     const { reader: member, breakGlass } = await requireReader(identity, conversationId);
     const participants = await store.listParticipants(identity.tenantId, conversationId);
     if (breakGlass && identity.breakGlass)
@@ -249,6 +273,8 @@ export function createChatService({
       | { kind: 'edit'; targetSeq: number; text: string }
       | { kind: 'delete'; targetSeq: number; text: '' },
   ): Promise<Appended<EditView>> {
+    // The store answers a non-member like a missing conversation; break-glass hears why.
+    if (identity.breakGlass) await requireMember(identity, input.conversationId);
     const { entry, duplicate, accessVersion } = await append({
       tenantId: identity.tenantId,
       conversationId: input.conversationId,
@@ -369,16 +395,11 @@ export function createChatService({
       identity: Identity,
       conversationId: string,
     ): Promise<{ until: string; reason: 'consent' | 'breakglass' } | null> {
-      if (identity.breakGlass && identity.role === 'provider') {
-        const member = await store.getParticipant(
-          identity.tenantId,
-          conversationId,
-          identity.userId,
-        );
-        if (!member)
-          return { until: identity.breakGlass.until.toISOString(), reason: 'breakglass' };
-      }
-      if (identity.role !== 'family') return null;
+      if (identity.host) return null;
+      const member = await store.getParticipant(identity.tenantId, conversationId, identity.userId);
+      if (identity.breakGlass && identity.role === 'provider' && !member)
+        return { until: identity.breakGlass.until.toISOString(), reason: 'breakglass' };
+      if (!member || actingRole(identity.role, member.role) !== 'family') return null;
       const grant = await store.activeGrant(
         identity.tenantId,
         conversationId,
@@ -425,26 +446,59 @@ export function createChatService({
 
     snapshot,
 
+    /**
+     * The caller's conversations. One they may not read yet (family without a consent in effect)
+     * is listed by its id and that fact alone: its title and activity are what consent guards.
+     */
     async list(identity: Identity): Promise<ConversationSummary[]> {
       const rows = await store.listConversationsOf(identity.tenantId, identity.userId);
-      return rows.map((row) => ({
-        conversationId: row.conversationId,
-        title: row.title,
-        lastSeq: row.lastSeq,
-        readSeq: row.readSeq,
-      }));
+      const at = now().toISOString();
+      return Promise.all(
+        rows.map(async (row): Promise<ConversationSummary> => {
+          const readable =
+            actingRole(identity.role, row.role) !== 'family' ||
+            (await store.activeGrant(identity.tenantId, row.conversationId, identity.userId, at));
+          return readable
+            ? {
+                conversationId: row.conversationId,
+                access: 'open',
+                title: row.title,
+                lastSeq: row.lastSeq,
+                readSeq: row.readSeq,
+              }
+            : { conversationId: row.conversationId, access: 'consent-required' };
+        }),
+      );
     },
 
-    async addParticipant(identity: Identity, input: ParticipantAdd): Promise<ParticipantView> {
+    /**
+     * Adds a participant, or changes an active one's role. A role change narrows access like a
+     * removal (the store raises the access version): `roleChanged` tells the transport to make
+     * every follower check again, and `lostAccess` that the person may no longer read at all
+     * (now family, with no consent naming them).
+     */
+    async addParticipant(
+      identity: Identity,
+      input: ParticipantAdd,
+    ): Promise<{ participant: ParticipantView; roleChanged: boolean; lostAccess: boolean }> {
       await requireCareTeamMember(identity, input.conversationId);
-      const record = await store.addParticipant(
+      const { participant, replacedRole } = await store.addParticipant(
         identity.tenantId,
         input.conversationId,
         toNewParticipant(input.participant),
         now().toISOString(),
         identity.userId,
       );
-      return view(record);
+      const lostAccess =
+        replacedRole !== null &&
+        participant.role === 'family' &&
+        !(await store.activeGrant(
+          identity.tenantId,
+          input.conversationId,
+          participant.userId,
+          now().toISOString(),
+        ));
+      return { participant: view(participant), roleChanged: replacedRole !== null, lostAccess };
     },
 
     async removeParticipant(identity: Identity, input: ParticipantRemove): Promise<void> {
@@ -461,6 +515,7 @@ export function createChatService({
     },
 
     async send(identity: Identity, input: MessageSend): Promise<Appended<MessageView>> {
+      if (identity.breakGlass) await requireMember(identity, input.conversationId);
       const attachments = input.attachments?.length
         ? await attachable(identity, input.conversationId, input.attachments)
         : undefined;

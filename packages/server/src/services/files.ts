@@ -134,6 +134,10 @@ const AUDITED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONFLICT',
 ]);
 
+const fileNotFound = () => new RelayError('NOT_FOUND', 'This file does not exist.');
+const fileIdInUse = () =>
+  new RelayError('CONFLICT', 'This file id is already in use. Use a new id for a new file.');
+
 const tooLarge = (maxBytes: number) =>
   new RelayError(
     'TOO_LARGE',
@@ -260,7 +264,7 @@ export function createFileService(deps: FileServiceDeps) {
   /** Deleting a message hides its files from readers; the record (host API, export) keeps them. */
   async function requireShown(file: FileRecord): Promise<void> {
     if (await store.fileHiddenByDeletion(file.tenantId, file.conversationId, file.fileId))
-      throw new RelayError('NOT_FOUND', 'This file does not exist.');
+      throw fileNotFound();
   }
   const now = deps.now ?? (() => new Date());
   const limits = createUploadLimits(deps.filesOf);
@@ -273,8 +277,21 @@ export function createFileService(deps: FileServiceDeps) {
   /** A file whose upload completed; an unfinished or unknown one does not exist for anyone. */
   async function completeFile(tenantId: string, fileId: string): Promise<FileRecord> {
     const file = await store.getFile(tenantId, fileId);
-    if (file?.state !== 'complete') throw new RelayError('NOT_FOUND', 'This file does not exist.');
+    if (file?.state !== 'complete') throw fileNotFound();
     return file;
+  }
+
+  /**
+   * The member check of a file's reader. A file of a conversation that is not theirs answers
+   * exactly like a file that does not exist: no answer tells an outsider a file id is in use.
+   */
+  async function requireFileReader(identity: Identity, file: FileRecord): Promise<void> {
+    try {
+      await chat.requireMember(identity, file.conversationId);
+    } catch (error) {
+      if (error instanceof RelayError && error.code === 'NOT_FOUND') throw fileNotFound();
+      throw error;
+    }
   }
 
   /** The decrypted bytes of a complete file, once its download by `actorId` is recorded. */
@@ -286,7 +303,7 @@ export function createFileService(deps: FileServiceDeps) {
         { cause: error },
       );
     });
-    if (!stored) throw new RelayError('NOT_FOUND', 'This file does not exist.');
+    if (!stored) throw fileNotFound();
     try {
       await accessLog.record(file.tenantId, {
         actorId,
@@ -328,11 +345,7 @@ export function createFileService(deps: FileServiceDeps) {
     maxBytes: number,
   ) {
     const sha = await hashBody(body, seen, maxBytes);
-    if (sha !== file.uploadSha256)
-      throw new RelayError(
-        'CONFLICT',
-        'A different file was already uploaded under this id. Use a new id for a new file.',
-      );
+    if (sha !== file.uploadSha256) throw fileIdInUse();
     return { file: toFileView(file), created: false };
   }
 
@@ -353,8 +366,8 @@ export function createFileService(deps: FileServiceDeps) {
       attempt: randomBytes(8).toString('hex'),
       at: now().toISOString(),
     });
-    if (claim.state === 'taken')
-      throw new RelayError('CONFLICT', 'This file id is already in use. Use a new id.');
+    // Someone else's id answers like one's own id reused for other bytes (ADR 19).
+    if (claim.state === 'taken') throw fileIdInUse();
     if (claim.state === 'complete')
       return sameAsStored(claim.file, upload.body, inspection, files.maxBytes);
 
@@ -508,7 +521,7 @@ export function createFileService(deps: FileServiceDeps) {
       baseUrl: string,
     ): Promise<{ url: string; expiresAt: string }> {
       const file = await completeFile(identity.tenantId, fileId);
-      await chat.requireMember(identity, file.conversationId);
+      await requireFileReader(identity, file);
       await requireShown(file);
       const exp = Math.floor(now().getTime() / 1000) + deps.linkTtlSeconds;
       const query = new URLSearchParams({
@@ -543,7 +556,7 @@ export function createFileService(deps: FileServiceDeps) {
       if (exp * 1000 <= now().getTime())
         throw new RelayError('FORBIDDEN', 'This download link has expired. Ask for a new one.');
       const file = await completeFile(query.tenant, fileId);
-      await chat.requireMember(linkHolder(query.tenant, query.user, now()), file.conversationId);
+      await requireFileReader(linkHolder(query.tenant, query.user, now()), file);
       // A link made before the message was deleted stops working too.
       await requireShown(file);
       return open(file, query.user);

@@ -1,7 +1,13 @@
 // The rules of an append, separate from how an engine looks up the facts they need: the portable
 // Kysely write path (batched lookups, for PostgreSQL) and the SQLite fast path (prepared
 // statements per row) both decide with `decideAppend`, so they cannot drift apart.
-import type { AttachmentView, EditView, MessageView, Role } from '@carethread/shared';
+import {
+  CONVERSATION_NOT_FOUND,
+  type AttachmentView,
+  type EditView,
+  type MessageView,
+  type Role,
+} from '@carethread/shared';
 import type { Selectable } from 'kysely';
 import type { EntriesTable } from './schema.js';
 import {
@@ -118,7 +124,9 @@ function refuse(
 
 export function decideAppend(request: AppendRequest, facts: AppendFacts): AppendDecision {
   const { lastSeq, previous } = facts;
-  if (lastSeq === undefined) return refuse('NOT_FOUND', 'This conversation does not exist.');
+  // Someone else's conversation answers like a missing one: the answer is no existence oracle.
+  if (lastSeq === undefined || (!request.byHost && !facts.isMember && !facts.needsConsent))
+    return refuse('NOT_FOUND', CONVERSATION_NOT_FOUND);
   if (facts.archived)
     return refuse(
       'ARCHIVED',
@@ -131,9 +139,6 @@ export function decideAppend(request: AppendRequest, facts: AppendFacts): Append
         'CONSENT_REQUIRED',
         "The patient's consent to share this conversation with you is not in effect.",
       );
-    }
-    if (!facts.isMember) {
-      return refuse('FORBIDDEN', 'You are not a participant of this conversation.');
     }
   }
   const attachments =

@@ -563,9 +563,15 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
       .where(sql<boolean>`(conversation_id, user_id) in (${valuesList(memberPairs)})`)
       .where('removed_at', 'is', null)
       .execute();
-    // Family members write only under a consent in effect when the message was accepted.
+    // Family members write only under a consent in effect when the message was accepted; a
+    // family token is held to that whatever role the store gives the person (ADR 13).
+    const familyTokens = new Set(
+      requests
+        .filter(({ request }) => request.sender.role === 'family')
+        .map(({ request }) => key(request.conversationId, request.sender.userId)),
+    );
     const familyPairs = members
-      .filter((m) => m.role === 'family')
+      .filter((m) => m.role === 'family' || familyTokens.has(key(m.conversation_id, m.user_id)))
       .map((m) => [m.conversation_id, m.user_id]);
     const granted = new Set<string>();
     if (familyPairs.length > 0) {
@@ -580,16 +586,16 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
         .execute();
       for (const g of grants) granted.add(key(g.conversation_id, g.recipient_id));
     }
-    const isMember = new Set(
-      members
-        .filter((m) => m.role !== 'family' || granted.has(key(m.conversation_id, m.user_id)))
-        .map((m) => key(m.conversation_id, m.user_id)),
-    );
-    const needsConsent = new Set(
-      members
-        .filter((m) => m.role === 'family' && !granted.has(key(m.conversation_id, m.user_id)))
-        .map((m) => key(m.conversation_id, m.user_id)),
-    );
+    const storedRoles = new Map(members.map((m) => [key(m.conversation_id, m.user_id), m.role]));
+    /** Whether the sender of `request` may write, must first be named by a consent, or neither. */
+    const membership = ({ conversationId, sender }: AppendRequest) => {
+      const pair = key(conversationId, sender.userId);
+      const stored = storedRoles.get(pair);
+      if (stored === undefined) return { isMember: false, needsConsent: false };
+      const family = stored === 'family' || sender.role === 'family';
+      const admitted = !family || granted.has(pair);
+      return { isMember: admitted, needsConsent: !admitted };
+    };
 
     const idTriples = uniqueTuples(
       requests.map(({ request }) => [
@@ -638,8 +644,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
         lastSeq: nextSeq.get(conversationId),
         archived: archived.has(conversationId),
         accessVersion: accessVersions.get(conversationId) ?? 0,
-        isMember: isMember.has(key(conversationId, sender.userId)),
-        needsConsent: needsConsent.has(key(conversationId, sender.userId)),
+        ...membership(request),
         previous: existing.get(idKey),
         target:
           request.kind === 'message'
@@ -757,14 +762,18 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
           join.onRef('c.tenant_id', '=', 'p.tenant_id').onRef('c.id', '=', 'p.conversation_id'),
         )
         .selectAll('c')
-        .select((eb) => ['p.read_seq', lastSeqOf(eb).as('last_seq')])
+        .select((eb) => ['p.read_seq', 'p.role', lastSeqOf(eb).as('last_seq')])
         .where('p.tenant_id', '=', tenantId)
         .where('p.user_id', '=', userId)
         .where('p.removed_at', 'is', null)
         .orderBy('c.created_at', 'desc')
         .limit(500)
         .execute();
-      return rows.map((row) => ({ ...toConversation(row), readSeq: row.read_seq }));
+      return rows.map((row) => ({
+        ...toConversation(row),
+        readSeq: row.read_seq,
+        role: row.role as Role,
+      }));
     },
 
     async getParticipant(tenantId, conversationId, userId) {
@@ -795,6 +804,19 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
     async addParticipant(tenantId, conversationId, participant: NewParticipant, at, actorId) {
       await keysOf(tenantId);
       return engine.writeTransaction(async (trx) => {
+        // The conversation's row lock first (PostgreSQL), as every append takes it: a role change
+        // and the appends around it are ordered by it, like a removal (ADR 13).
+        await engine.lockConversations?.(trx, tenantId, [conversationId]);
+        const active = await trx
+          .selectFrom('participants')
+          .select('role')
+          .where('tenant_id', '=', tenantId)
+          .where('conversation_id', '=', conversationId)
+          .where('user_id', '=', participant.userId)
+          .where('removed_at', 'is', null)
+          .executeTakeFirst();
+        const replacedRole =
+          active && active.role !== participant.role ? (active.role as Role) : null;
         const row = await trx
           .insertInto('participants')
           .values({
@@ -821,6 +843,8 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
           .returningAll()
           .executeTakeFirstOrThrow();
         const added = toParticipant(row);
+        // A new role is a narrowing for whoever read under the old one: sockets re-check.
+        if (replacedRole) await narrowAccess(trx, tenantId, conversationId);
         await recordEvents(trx, [participantAddedEvent(added, at)]);
         await appendAudit(trx, tenantId, {
           at,
@@ -828,9 +852,9 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
           action: 'participant.added',
           conversationId,
           subjectId: added.userId,
-          detail: { role: added.role },
+          detail: { role: added.role, ...(replacedRole ? { previousRole: replacedRole } : {}) },
         });
-        return added;
+        return { participant: added, replacedRole };
       });
     },
 

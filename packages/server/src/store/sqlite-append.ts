@@ -94,15 +94,16 @@ export function createSqliteAppender(
         if (state?.archivedAt) archived.add(conversationKey);
         accessVersions.set(conversationKey, state?.accessVersion ?? 0);
       }
-      const memberKey = `${conversationKey}\u0000${sender.userId}`;
+      const memberKey = `${conversationKey}\u0000${sender.userId}\u0000${sender.role}`;
       let membership = memberships.get(memberKey);
       if (membership === undefined) {
         const role = activeRole.get(tenantId, conversationId, sender.userId);
-        // Family members write only under a consent in effect when the message was accepted.
+        // Family members write only under a consent in effect when the message was accepted; a
+        // family token is held to that whatever role the store gives the person (ADR 13).
         membership =
           role === undefined
             ? 'none'
-            : role !== 'family' ||
+            : (role !== 'family' && sender.role !== 'family') ||
                 grantInEffect.get(tenantId, conversationId, sender.userId, request.at) !== undefined
               ? 'member'
               : 'needs-consent';

@@ -247,10 +247,11 @@ export interface Store {
     conversationId: string,
   ): Promise<ConversationRecord | undefined>;
   /** Conversations the user currently belongs to, newest activity first. */
+  /** The conversations a person takes part in, with their read mark and the role they have there. */
   listConversationsOf(
     tenantId: string,
     userId: string,
-  ): Promise<(ConversationRecord & { readSeq: number })[]>;
+  ): Promise<(ConversationRecord & { readSeq: number; role: Role })[]>;
 
   /** The active (not removed) participant, or undefined: the access check of every read and write. */
   getParticipant(
@@ -259,14 +260,18 @@ export interface Store {
     userId: string,
   ): Promise<ParticipantRecord | undefined>;
   listParticipants(tenantId: string, conversationId: string): Promise<ParticipantRecord[]>;
-  /** Adds a participant, or brings back one that was removed, with the details given. */
+  /**
+   * Adds a participant, or brings back one that was removed, with the details given. Giving an
+   * active participant another role narrows access like a removal (the access version rises, in
+   * the same transaction); `replacedRole` is the role they had then, null otherwise.
+   */
   addParticipant(
     tenantId: string,
     conversationId: string,
     participant: NewParticipant,
     at: string,
     actorId: string,
-  ): Promise<ParticipantRecord>;
+  ): Promise<{ participant: ParticipantRecord; replacedRole: Role | null }>;
   /** Marks a participant removed (the row stays for the record); false when not an active member. */
   removeParticipant(
     tenantId: string,

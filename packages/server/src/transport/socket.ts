@@ -174,6 +174,13 @@ type Handler<E extends ClientEventName> = (
   payload: RequestOf<E>,
 ) => Promise<ResponseOf<E>>;
 
+/** A participant as added by the chat service, and whether it changed who may read what. */
+export interface ParticipantAdded {
+  participant: ParticipantView;
+  roleChanged: boolean;
+  lostAccess: boolean;
+}
+
 /** A consent request's new state, as the relay tells the host. */
 export interface ConsentChange {
   tenantId: string;
@@ -186,12 +193,11 @@ export interface SocketTransport {
   announceConsent(tenantId: string, request: ConsentRequestView): void;
   /** Delivers a committed message to the sockets allowed to read it at its access version. */
   announceMessage(tenantId: string, entry: MessageView, accessVersion: number): void;
-  /** Tells the conversation's followers that someone joined (after the commit). */
-  announceParticipantAdded(
-    tenantId: string,
-    conversationId: string,
-    participant: ParticipantView,
-  ): void;
+  /**
+   * Tells the conversation's followers that someone joined or changed role (after the commit). A
+   * role change narrowed access: every follower checks again, and one who lost access leaves.
+   */
+  announceParticipantAdded(tenantId: string, conversationId: string, added: ParticipantAdded): void;
   /**
    * Ends this node's sessions signed in with a revoked token id, at once (`session.ended` with
    * UNAUTHENTICATED); returns how many. Other nodes find theirs at their next revocation check.
@@ -732,12 +738,26 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   function announceParticipantAdded(
     tenantId: string,
     conversationId: string,
-    participant: ParticipantView,
+    { participant, roleChanged, lostAccess }: ParticipantAdded,
   ): void {
     emitTo(conversationRoom(tenantId, conversationId), 'participant.added', {
       conversationId,
       participant,
     });
+    if (!roleChanged) return;
+    if (!lostAccess) {
+      accessNarrowed(tenantId, conversationId, []);
+      return;
+    }
+    accessNarrowed(
+      tenantId,
+      conversationId,
+      [participant.userId],
+      errorBody(
+        'CONSENT_REQUIRED',
+        "Your role in this conversation changed. You can read it again once the patient's consent names you.",
+      ),
+    );
   }
 
   function announceParticipantRemoved(
@@ -859,9 +879,9 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     }),
 
     'participant.add': async (socket, payload) => {
-      const participant = await chat.addParticipant(socket.data.identity, payload);
-      announceParticipantAdded(socket.data.identity.tenantId, payload.conversationId, participant);
-      return participant;
+      const added = await chat.addParticipant(socket.data.identity, payload);
+      announceParticipantAdded(socket.data.identity.tenantId, payload.conversationId, added);
+      return added.participant;
     },
 
     'participant.remove': async (socket, { conversationId, userId }) => {

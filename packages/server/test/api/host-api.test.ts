@@ -257,7 +257,7 @@ describe('conversations', () => {
     await waitFor(() => removed.length === 1, 5000, 'participant.removed');
     await ok(doctor, 'message.send', { conversationId: 'c-1', id: 'after-removal', text: 'hello' });
     const refused = await call(kim, 'history.page', { conversationId: 'c-1' });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(after).toEqual([]);
 
     const missing = await api('DELETE', '/api/v1/conversations/c-1/participants/nurse-kim');

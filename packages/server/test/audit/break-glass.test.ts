@@ -53,7 +53,7 @@ it('lets a provider with a break-glass reason read, flags every read, tells the 
   const outsider = await connectAs(node, await node.token('dr-house', 'provider'));
   expect(await call(outsider, 'conversation.open', { conversationId: 'c-er' })).toMatchObject({
     ok: false,
-    error: { code: 'FORBIDDEN' },
+    error: { code: 'NOT_FOUND' },
   });
 
   const emergency = await connectAs(

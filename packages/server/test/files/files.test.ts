@@ -234,7 +234,7 @@ describe.each([localKind, s3Kind()])('files kept in $name', (kind) => {
         { consent: false },
       );
       const outsider = await put(uploadUrl(fileId(), 'c2'), patient, pdf);
-      expect(outsider.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+      expect(outsider.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
       const dave = await relay.token('dave', 'family');
       expect((await put(uploadUrl(fileId(), 'c2'), dave, pdf)).json()).toMatchObject({
         error: { code: 'CONSENT_REQUIRED' },
@@ -265,7 +265,7 @@ describe.each([localKind, s3Kind()])('files kept in $name', (kind) => {
           .filter((e) => e.action === 'file.refused')
           .map((e) => [e.actorId, e.detail.code, e.detail.bytes]),
       ).toEqual([
-        ['alice', 'FORBIDDEN', 0],
+        ['alice', 'NOT_FOUND', 0],
         ['dave', 'CONSENT_REQUIRED', 0],
         ['carol', 'ARCHIVED', 0],
       ]);
@@ -278,8 +278,9 @@ describe.each([localKind, s3Kind()])('files kept in $name', (kind) => {
       expect((await put(uploadUrl(id), patient, pdf)).status).toBe(201);
       const mallory = await relay.token('mallory', 'patient');
       const refused = await link(relay.url, mallory, id);
-      expect(refused.status).toBe(403);
-      expect(refused.body.error?.code).toBe('FORBIDDEN');
+      // Answered like a file that does not exist: no answer tells an outsider the id is in use.
+      expect(refused.status).toBe(404);
+      expect(refused.body.error?.code).toBe('NOT_FOUND');
 
       const good = await link(relay.url, patient, id);
       const url = new URL(good.body.url ?? '');
@@ -312,7 +313,8 @@ describe.each([localKind, s3Kind()])('files kept in $name', (kind) => {
         headers: { authorization: `Bearer ${relay.apiKey}` },
       });
       expect(removed.status).toBeLessThan(300);
-      expect((await get(url.toString())).status).toBe(403);
+      // Now it is not theirs, which answers like a file that is not there.
+      expect((await get(url.toString())).status).toBe(404);
     });
   });
 

@@ -196,14 +196,16 @@ export function describeStoreContract(
         message('c1', 'id-strange1', 'x', stranger),
         message('nope', 'id-strange2', 'x'),
       ]);
-      expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['FORBIDDEN', 'NOT_FOUND']);
+      // Someone else's conversation answers exactly like a missing one (no existence oracle).
+      expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+      expect(results[0]).toEqual(results[1]);
       expect((await store.entriesAfter('t1', 'c1', 0, 10)).entries).toHaveLength(0);
     });
 
     it('checks membership at write time: a removed participant can no longer write', async () => {
       expect(await store.removeParticipant('t1', 'c1', 'alice', at(2), 'dr')).toBe(true);
       const [result] = await store.appendEntries([message('c1', 'id-removed1', 'x')]);
-      expect(result).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+      expect(result).toMatchObject({ ok: false, code: 'NOT_FOUND' });
       expect(await store.getParticipant('t1', 'c1', 'alice')).toBeUndefined();
       await store.addParticipant(
         't1',
@@ -216,6 +218,44 @@ export function describeStoreContract(
         userId: 'alice',
         role: 'patient',
       });
+    });
+
+    it('treats a role change like a removal: the access version rises, and the old role is told', async () => {
+      const version = async () => (await store.getConversation('t1', 'c1'))?.accessVersion;
+      const start = await version();
+      const kept = await store.addParticipant(
+        't1',
+        'c1',
+        { ...patient, relationship: null, title: null },
+        at(2),
+        'dr',
+      );
+      expect(kept.replacedRole).toBeNull();
+      expect(await version()).toBe(start);
+      const changed = await store.addParticipant(
+        't1',
+        'c1',
+        { ...patient, role: 'family', relationship: 'self', title: null },
+        at(3),
+        'dr',
+      );
+      expect(changed).toMatchObject({ replacedRole: 'patient', participant: { role: 'family' } });
+      expect(await version()).toBe((start ?? 0) + 1);
+      // Now family with no consent: the store refuses the write, whatever role the sender claims.
+      const [refused] = await store.appendEntries([message('c1', 'id-rolechg1', 'x')]);
+      expect(refused).toMatchObject({ ok: false, code: 'CONSENT_REQUIRED' });
+      const trail = await store.listAuditEvents('t1', { conversationId: 'c1' }, 0, 100);
+      expect(trail.at(-1)?.detail).toEqual({ role: 'family', previousRole: 'patient' });
+    });
+
+    it('holds a family token to consent even where the store gives the person another role', async () => {
+      const bobAsFamily = { userId: 'dr', role: 'family' as const, displayName: 'Dr. Rivera' };
+      const [refused, allowed] = await store.appendEntries([
+        message('c1', 'id-famtok01', 'x', bobAsFamily),
+        message('c1', 'id-famtok02', 'y', provider),
+      ]);
+      expect(refused).toMatchObject({ ok: false, code: 'CONSENT_REQUIRED' });
+      expect(allowed).toMatchObject({ ok: true });
     });
 
     it('raises the access version with each removal, and every append reports the one it saw', async () => {
@@ -730,7 +770,7 @@ export function describeStoreContract(
       ]);
       expect(posted).toMatchObject({ ok: true, duplicate: false, entry: { seq: 1 } });
       expect(again).toMatchObject({ ok: true, duplicate: true, entry: { seq: 1 } });
-      expect(stranger).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+      expect(stranger).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     });
 
     it('audits every stored message in its transaction, and access entries, in one verifiable chain', async () => {

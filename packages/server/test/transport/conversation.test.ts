@@ -317,7 +317,7 @@ describe('access', () => {
       ['receipt.read', { conversationId: 'c-1', seq: 1 }],
     ] as const) {
       const ack = await call(mallory, event, payload as never);
-      expect(ack, event).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      expect(ack, event).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     }
     await ok(alice, 'message.send', { conversationId: 'c-1', id: 'alice-0001', text: 'private' });
     expect(await call(mallory, 'sync', { conversationId: 'c-2', afterSeq: 0 })).toMatchObject({
@@ -367,7 +367,7 @@ describe('access', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(bobChat.messages.map((m) => m.text)).not.toContain('not for bob');
     await expect(bob.request('sync', { conversationId: 'c-1', afterSeq: 0 })).rejects.toMatchObject(
-      { code: 'FORBIDDEN' },
+      { code: 'NOT_FOUND' },
     );
     dr.close();
   });
