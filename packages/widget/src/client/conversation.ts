@@ -97,6 +97,8 @@ export class Conversation extends Emitter<ConversationEvents> {
   private readonly deliveries = new Map<string, Promise<MessageView>>();
   /** The last delivery queued: the next one starts after it, so the store keeps the order written. */
   private sendQueue: Promise<unknown> = Promise.resolve();
+  /** Ends the back-off of the delivery under way early, once its item leaves the outbox. */
+  private wake: ((id: string) => void) | undefined;
   private snapshotData: ConversationSnapshot | undefined;
   private lastAppliedSeq = 0;
   private oldestLoadedSeq: number | undefined;
@@ -609,7 +611,13 @@ export class Conversation extends Emitter<ConversationEvents> {
         if (limited) attempt--;
         const delay = limited ? RATE_LIMITED_DELAY_MS : RETRY_DELAYS_MS[attempt];
         if (!isRetryable(failure.code) || delay === undefined) return this.fail(item, failure);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => {
+          this.wake = (id) => {
+            if (id === item.id) resolve();
+          };
+          setTimeout(resolve, delay);
+        });
+        this.wake = undefined;
       }
     }
   }
@@ -646,6 +654,7 @@ export class Conversation extends Emitter<ConversationEvents> {
   private forget(item: OutboxItem): void {
     this.outboxItems.delete(item.id);
     this.deliveries.delete(item.id);
+    this.wake?.(item.id);
     for (const file of item.files) this.outboxBlobs.delete(file.fileId);
   }
 
