@@ -18,10 +18,14 @@ export interface RelayProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the relay on `dataDir` with `configFile` (its embedded SQLite unless the file names a database). */
+/**
+ * Starts the relay on `dataDir` with `configFile` (its embedded SQLite unless the file names a
+ * database), on `port` (default: any free one; a restart passes the old one so clients find it).
+ */
 export async function startRelayProcess(
   dataDir: string,
   configFile: string,
+  port = 0,
 ): Promise<RelayProcess> {
   const lines: string[] = [];
   const child = spawn(process.execPath, [relayBin], {
@@ -30,7 +34,7 @@ export async function startRelayProcess(
       DATABASE_URL: '',
       CARETHREAD_CONFIG: configFile,
       CARETHREAD_DATA_DIR: dataDir,
-      PORT: '0',
+      PORT: String(port),
       HOST: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -55,13 +59,13 @@ export async function startRelayProcess(
   }
   const listening = lines.find((l) => l.includes('listening'));
   if (!listening) throw new Error(`the relay exited with ${String(child.exitCode)}`);
-  const { port } = JSON.parse(listening) as { port: number };
+  const { port: bound } = JSON.parse(listening) as { port: number };
   const end = async (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await gone;
   };
   return {
-    url: `http://127.0.0.1:${String(port)}`,
+    url: `http://127.0.0.1:${String(bound)}`,
     child,
     kill: () => end('SIGKILL'),
     stop: () => end('SIGTERM'),

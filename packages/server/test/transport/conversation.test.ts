@@ -280,6 +280,39 @@ describe('delivery guarantees', () => {
     expect(aliceChat.outbox).toEqual([]);
   });
 
+  it('a send on a conversation never opened opens it, with one catch-up, past a page of entries', async () => {
+    // More entries than one sync page (500): catch-up from 0 on an unopened handle never ended.
+    // A socket per 40 of them, to stay under the relay's packet rate per socket.
+    for (let batch = 0; batch < 13; batch++) {
+      const dr = await connectAs(relay, await relay.token('dr-rivera', 'provider'));
+      for (let i = batch * 40 + 1; i <= (batch + 1) * 40; i++)
+        await ok(dr, 'message.send', {
+          conversationId: 'c-1',
+          id: `dr-note-${String(i).padStart(4, '0')}`,
+          text: `note ${String(i)}`,
+        });
+      dr.close();
+    }
+    const alice = client('alice', 'patient', 'Alice');
+    let syncs = 0;
+    alice.socket.onAnyOutgoing((event) => {
+      if (event === 'sync') syncs += 1;
+    });
+    const aliceChat = alice.conversation('c-1');
+
+    const stored = await aliceChat.send('Sent without opening first');
+    expect(syncs).toBeLessThanOrEqual(2);
+    expect(stored).toMatchObject({
+      seq: 521,
+      text: 'Sent without opening first',
+      sender: { userId: 'alice', displayName: 'Alice', role: 'patient' },
+    });
+    // Opened by the send: it follows the conversation from here on.
+    expect(aliceChat.snapshot?.lastSeq).toBeGreaterThanOrEqual(520);
+    expect(aliceChat.messages.at(-1)).toEqual(stored);
+    expect(aliceChat.outbox).toEqual([]);
+  }, 30_000);
+
   it('every ack and event the relay sends matches the shared schemas', async () => {
     const socket = await connectAs(relay, await relay.token('alice', 'patient'));
     const events: unknown[] = [];

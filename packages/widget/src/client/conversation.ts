@@ -80,6 +80,8 @@ type LiveEvent =
   | 'participant.removed';
 
 const RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10_000];
+/** The wait before a message the relay refused for the sender's send rate goes again (not counted). */
+const RATE_LIMITED_DELAY_MS = 1000;
 
 export class Conversation extends Emitter<ConversationEvents> {
   /** Loaded messages by sequence number. */
@@ -91,6 +93,12 @@ export class Conversation extends Emitter<ConversationEvents> {
   private readonly outboxBlobs = new Map<string, Blob>();
   /** Stops an outbox item's upload under way, when it is discarded. */
   private readonly uploadAborts = new Map<string, AbortController>();
+  /** Each outbox item's delivery under way, so a retry of one still going returns it. */
+  private readonly deliveries = new Map<string, Promise<MessageView>>();
+  /** The last delivery queued: the next one starts after it, so the store keeps the order written. */
+  private sendQueue: Promise<unknown> = Promise.resolve();
+  /** Ends the back-off of the delivery under way early, once its item leaves the outbox. */
+  private wake: ((id: string) => void) | undefined;
   private snapshotData: ConversationSnapshot | undefined;
   private lastAppliedSeq = 0;
   private oldestLoadedSeq: number | undefined;
@@ -168,10 +176,13 @@ export class Conversation extends Emitter<ConversationEvents> {
   }
 
   /**
-   * Sends a message, with files if given. It joins the outbox at once: the files are uploaded
-   * (progress in `outbox` events), then the message is (re)sent with the same id until the relay
-   * stores it, across reconnections. Resolves with the stored message; rejects with a
-   * CareThreadError when it fails for good (the item then stays in the outbox as `failed`).
+   * Sends a message, with files if given. It joins the outbox at once and goes out after the
+   * messages written before it here, so the relay stores them in the order written: the files
+   * are uploaded (progress in `outbox` events), then the message is (re)sent with the same id
+   * until the relay stores it, across reconnections and RATE_LIMITED answers. Opens the
+   * conversation first if it is not open. Resolves with the stored message (also when only
+   * catch-up shows it was stored); rejects with a CareThreadError when it fails for good (the
+   * item then stays in the outbox as `failed`).
    */
   send(text: string, files: readonly Blob[] = []): Promise<MessageView> {
     const item: OutboxItem = {
@@ -194,19 +205,24 @@ export class Conversation extends Emitter<ConversationEvents> {
       createdAt: new Date(),
     };
     this.outboxItems.set(item.id, item);
-    return this.deliver(item);
+    return this.enqueue(item);
   }
 
-  /** Sends a failed outbox item again: files already stored are not uploaded again. */
+  /**
+   * Sends a failed outbox item again, after the messages still waiting: files already stored are
+   * not uploaded again. For a message on its way, or stored already, resolves as its send does.
+   */
   retry(id: string): Promise<MessageView> {
     const item = this.outboxItems.get(id);
-    if (!item)
-      return Promise.reject(
-        new CareThreadError('NOT_FOUND', 'That message is no longer waiting to be sent.'),
-      );
-    item.state = 'queued';
-    item.error = undefined;
-    return this.deliver(item);
+    if (item?.state === 'failed') return this.enqueue(item);
+    const delivery = item && this.deliveries.get(id);
+    if (delivery) return delivery;
+    const stored = this.storedMessage(id);
+    return stored
+      ? Promise.resolve(stored)
+      : Promise.reject(
+          new CareThreadError('NOT_FOUND', 'That message is no longer waiting to be sent.'),
+        );
   }
 
   /**
@@ -452,7 +468,8 @@ export class Conversation extends Emitter<ConversationEvents> {
             afterSeq: this.lastAppliedSeq,
           });
           for (const entry of page.entries) this.accept(entry);
-          if (!page.hasMore) break;
+          // Not open (or closed meanwhile): nothing was applied, so asking again would loop.
+          if (!page.hasMore || this.oldestLoadedSeq === undefined) break;
         }
       } finally {
         this.catchingUp = undefined;
@@ -473,6 +490,22 @@ export class Conversation extends Emitter<ConversationEvents> {
     }
   }
 
+  /** Queues `item` behind the deliveries before it; one that fails does not hold up the rest. */
+  private enqueue(item: OutboxItem): Promise<MessageView> {
+    item.state = 'queued';
+    item.error = undefined;
+    this.emit('outbox', this.outbox);
+    const delivery = this.sendQueue.then(() => this.deliver(item));
+    this.sendQueue = delivery.catch(() => undefined);
+    this.deliveries.set(item.id, delivery);
+    return delivery;
+  }
+
+  /** One of the loaded messages by the id its sender gave it. */
+  private storedMessage(id: string): MessageView | undefined {
+    return [...this.messagesBySeq.values()].find((message) => message.id === id);
+  }
+
   private async deliver(item: OutboxItem): Promise<MessageView> {
     if (item.text.length > MAX_TEXT_LENGTH) {
       return this.fail(
@@ -490,6 +523,13 @@ export class Conversation extends Emitter<ConversationEvents> {
       );
     }
     for (let attempt = 0; ; attempt++) {
+      // Stored already (its ack was lost and catch-up brought it), or discarded or closed meanwhile.
+      const entry = this.storedMessage(item.id);
+      if (entry) return entry;
+      if (!this.outboxItems.has(item.id)) {
+        const why = this.closedError ?? fail('CONFLICT', 'The message was cancelled.');
+        throw new CareThreadError(why.code, why.message);
+      }
       if (!this.client.socket.connected) {
         // Stays queued and goes out with the same id once the connection is back.
         item.state = 'queued';
@@ -510,9 +550,18 @@ export class Conversation extends Emitter<ConversationEvents> {
               'The session ended before the message was sent.',
             ),
           );
+        // An outage is not the message's fault: its retries start afresh.
+        attempt = -1;
         continue;
       }
       try {
+        // A conversation never opened is opened first: the message is stored in it, and catch-up
+        // (which only an open conversation can apply) brings it back.
+        if (this.oldestLoadedSeq === undefined)
+          await this.open().catch((error: unknown) => {
+            this.handleAccessError(error);
+            throw error;
+          });
         for (const file of item.files) if (!file.stored) await this.upload(item, file);
         item.state = 'sending';
         this.emit('outbox', this.outbox);
@@ -553,13 +602,22 @@ export class Conversation extends Emitter<ConversationEvents> {
           }
         );
       } catch (error) {
-        // Discarded (or the conversation closed) while its files were going up: nothing to do.
-        if (!this.outboxItems.has(item.id)) throw error;
+        // Stored after all, discarded, or closed: the loop's first lines settle it.
+        if (!this.outboxItems.has(item.id)) continue;
         const failure =
           error instanceof CareThreadError ? error : new CareThreadError('INTERNAL', String(error));
-        const delay = RETRY_DELAYS_MS[attempt];
+        // The sender's rate is the relay's to pace, not a fault of the message: wait, uncounted.
+        const limited = failure.code === 'RATE_LIMITED' && item.state === 'sending';
+        if (limited) attempt--;
+        const delay = limited ? RATE_LIMITED_DELAY_MS : RETRY_DELAYS_MS[attempt];
         if (!isRetryable(failure.code) || delay === undefined) return this.fail(item, failure);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => {
+          this.wake = (id) => {
+            if (id === item.id) resolve();
+          };
+          setTimeout(resolve, delay);
+        });
+        this.wake = undefined;
       }
     }
   }
@@ -595,6 +653,8 @@ export class Conversation extends Emitter<ConversationEvents> {
   /** Takes an item out of the outbox, with the bytes of its files. */
   private forget(item: OutboxItem): void {
     this.outboxItems.delete(item.id);
+    this.deliveries.delete(item.id);
+    this.wake?.(item.id);
     for (const file of item.files) this.outboxBlobs.delete(file.fileId);
   }
 
