@@ -214,7 +214,8 @@ export type ConsentRequestCreate = z.infer<typeof ConsentRequestCreate>;
 
 export const ConsentRecipient = z.object({
   userId: UserId,
-  displayName: DisplayName,
+  /** A view of a stored name: `Label`, as in `Sender`. */
+  displayName: Label,
   relationship: z.nullable(Label),
 });
 export type ConsentRecipient = z.infer<typeof ConsentRecipient>;
@@ -295,7 +296,7 @@ export const ConsentRecordView = z.object({
     tenantId: z.string(),
     userId: UserId,
     role: z.string(),
-    displayName: DisplayName,
+    displayName: Label,
     /** When the signer signed in to the host, from the token's auth_time; null if not given. */
     authTime: z.nullable(IsoTime),
   }),

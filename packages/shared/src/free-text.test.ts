@@ -86,7 +86,11 @@ const fields: [string, { safeParse(v: unknown): { success: boolean } }, (s: stri
         signature: { method: 'typed', name: 'Alice Moreno' },
       }),
     ],
-    ['sender name', Sender, (displayName) => ({ userId: 'alice', role: 'patient', displayName })],
+    [
+      'sender name (a view)',
+      Sender,
+      (displayName) => ({ userId: 'alice', role: 'patient', displayName }),
+    ],
   ];
 
 describe('free text', () => {

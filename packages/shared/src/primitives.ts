@@ -38,8 +38,9 @@ export const Label = z
   .string()
   .check(z.minLength(1), z.maxLength(200), z.regex(printable), wellFormed());
 /**
- * A person's name as others see it, wherever a name enters or leaves: tokens (normalised to it by
- * `normalizeDisplayName`), participants, the host API's sender name, consent signers and senders.
+ * A person's name, wherever one comes in: tokens (normalised to it by
+ * `normalizeDisplayName`), participants added or created, the host API's sender name and consent
+ * signatures. Views of stored names use `Label` (see `Sender`).
  */
 export const DisplayName = z
   .string()

@@ -58,13 +58,17 @@ export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 // ---------------------------------------------------------------------------------------------
 // Views the relay sends
 
-export const Sender = z.object({ userId: UserId, role: Role, displayName: DisplayName });
+// Views name people with `Label`, not `DisplayName`: they show what the store holds, including
+// names stored before issue 15 that `DisplayName` would refuse (only white space), and a webhook
+// whose payload failed its own schema would be dropped by `verifyWebhook`. New names all pass
+// `DisplayName`: it guards every way a name comes in.
+export const Sender = z.object({ userId: UserId, role: Role, displayName: Label });
 export type Sender = z.infer<typeof Sender>;
 
 export const ParticipantView = z.object({
   userId: UserId,
   role: Role,
-  displayName: DisplayName,
+  displayName: Label,
   /** For family members: how they relate to the patient ("mother", "partner"). */
   relationship: z.nullable(Label),
   /** For care-team members: their title ("Therapist", "Case manager"). */

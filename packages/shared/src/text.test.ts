@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DisplayName } from './primitives.js';
+import { Sender } from './protocol.js';
 import { hasVisibleText, isWellFormedText, normalizeDisplayName } from './text.js';
 
 describe('hasVisibleText', () => {
@@ -73,5 +74,12 @@ describe('display names', () => {
     for (const name of ['', ' ', '\u200B', '\uFE0F', 'Alice\tMoreno', 'A\u0085', '\uD800'])
       expect(DisplayName.safeParse(name).success, JSON.stringify(name)).toBe(false);
     expect(DisplayName.safeParse('Dr. Rivera').success).toBe(true);
+  });
+
+  it('stay readable in views when stored before these rules', () => {
+    // A webhook built from an old row must still pass verifyWebhook.
+    expect(Sender.safeParse({ userId: 'bob', role: 'family', displayName: ' ' }).success).toBe(
+      true,
+    );
   });
 });
