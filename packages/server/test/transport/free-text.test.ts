@@ -32,7 +32,7 @@ async function hostPost(path: string, body: unknown) {
     headers: { authorization: `Bearer ${relay.apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as unknown };
+  return { status: response.status, body: await response.json() };
 }
 
 describe('lone surrogates', () => {
