@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { Role, WEBHOOK_EVENT_TYPES } from '@carethread/shared';
+import { WEBHOOK_SECRET_MIN_LENGTH } from './webhooks/signature.js';
 
 const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
 
@@ -103,7 +104,12 @@ export const WebhookEndpoint = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
   url: z.url({ protocol: /^https?$/ }),
   /** The HMAC-SHA256 key; share it with the receiver only. */
-  secret: z.string().min(32, 'must be at least 32 characters'),
+  secret: z
+    .string()
+    .min(
+      WEBHOOK_SECRET_MIN_LENGTH,
+      `must be at least ${String(WEBHOOK_SECRET_MIN_LENGTH)} characters`,
+    ),
   /** Event types to send; all when omitted. */
   events: z.array(WebhookEventType).min(1).optional(),
   /** `ids`: notification-only payloads, with ids and no message text or form answers. */

@@ -38,6 +38,7 @@ export {
 export { loadMasterKeys, parseMasterKeys } from './master-keys.js';
 export {
   signWebhook,
+  WEBHOOK_SECRET_MIN_LENGTH,
   verifyWebhook,
   WebhookVerificationError,
   UnknownWebhookEventError,

@@ -15,12 +15,14 @@ import { ErrorBody } from './errors.js';
 import {
   ClientMessageId,
   ConversationId,
+  DisplayName,
   FileId,
   IsoTime,
   Label,
   Seq,
   Text,
   UserId,
+  wellFormed,
 } from './primitives.js';
 import { Entry, ParticipantInput, ParticipantView } from './protocol.js';
 import { WebhookEvent } from './webhooks.js';
@@ -150,7 +152,7 @@ export const ApiSystemMessage = z.object({
   id: ClientMessageId,
   text: Text,
   /** Who it shows as from, e.g. "Riverside Clinic"; "Care team" when omitted. */
-  senderName: z.optional(Label),
+  senderName: z.optional(DisplayName),
 });
 export type ApiSystemMessage = z.infer<typeof ApiSystemMessage>;
 
@@ -187,7 +189,7 @@ export const ApiConsentRequestPage = pageOf(ConsentRequestView);
 
 export const ApiConsentCancel = z.object({
   /** Why, for the audit trail (ids and plain words; no clinical detail). */
-  reason: z.optional(z.string().check(z.maxLength(500))),
+  reason: z.optional(z.string().check(z.maxLength(500), wellFormed())),
 });
 export type ApiConsentCancel = z.infer<typeof ApiConsentCancel>;
 

@@ -2,7 +2,15 @@
 // A template of kind "disclosure-authorization" must cover every element that CONSENT.md lists
 // (HIPAA 45 CFR 164.508(c), 42 CFR Part 2 §2.31); blocks say which elements they cover.
 import { z } from 'zod/mini';
-import { ConversationId, IsoTime, Label, UserId, printable } from './primitives.js';
+import {
+  ConversationId,
+  DisplayName,
+  IsoTime,
+  Label,
+  UserId,
+  printable,
+  wellFormed,
+} from './primitives.js';
 
 /** The elements a disclosure authorization must state; each block may cover some of them. */
 export const DISCLOSURE_ELEMENTS = [
@@ -44,7 +52,9 @@ export const TemplateId = z
 export const BlockId = z
   .string()
   .check(z.minLength(1), z.maxLength(64), z.regex(/^[a-z0-9][a-z0-9-]*$/));
-const BlockText = z.string().check(z.minLength(1), z.maxLength(4000), z.regex(printable));
+const BlockText = z
+  .string()
+  .check(z.minLength(1), z.maxLength(4000), z.regex(printable), wellFormed());
 const Covers = z.optional(
   z.array(DisclosureElement).check(z.maxLength(DISCLOSURE_ELEMENTS.length)),
 );
@@ -175,7 +185,9 @@ export const ConsentState = z.enum([
 ]);
 export type ConsentState = z.infer<typeof ConsentState>;
 
-const Purpose = z.string().check(z.minLength(1), z.maxLength(1000), z.regex(printable));
+const Purpose = z
+  .string()
+  .check(z.minLength(1), z.maxLength(1000), z.regex(printable), wellFormed());
 
 export const ConsentRequestCreate = z.object({
   requestId: ConsentRequestId,
@@ -202,6 +214,7 @@ export type ConsentRequestCreate = z.infer<typeof ConsentRequestCreate>;
 
 export const ConsentRecipient = z.object({
   userId: UserId,
+  /** A view of a stored name: `Label`, as in `Sender`. */
   displayName: Label,
   relationship: z.nullable(Label),
 });
@@ -265,10 +278,13 @@ export const ConsentSign = z.object({
   disclosureHash: z.string(),
   /** Ids of the acknowledgements the signer checked: all of the template's. */
   acknowledgements: z.array(BlockId).check(z.maxLength(100)),
-  answers: z.record(BlockId, z.union([z.string().check(z.maxLength(1000)), z.boolean()])),
+  answers: z.record(
+    BlockId,
+    z.union([z.string().check(z.maxLength(1000), wellFormed()), z.boolean()]),
+  ),
   signature: z.discriminatedUnion('method', [
-    z.object({ method: z.literal('typed'), name: Label }),
-    z.object({ method: z.literal('drawn'), name: Label, image: SignatureImage }),
+    z.object({ method: z.literal('typed'), name: DisplayName }),
+    z.object({ method: z.literal('drawn'), name: DisplayName, image: SignatureImage }),
   ]),
 });
 export type ConsentSign = z.infer<typeof ConsentSign>;
@@ -313,14 +329,14 @@ export type ConsentSignResult = z.infer<typeof ConsentSignResult>;
 
 export const ConsentDecline = z.object({
   requestId: ConsentRequestId,
-  reason: z.optional(z.string().check(z.maxLength(500), z.regex(printable))),
+  reason: z.optional(z.string().check(z.maxLength(500), z.regex(printable), wellFormed())),
 });
 export type ConsentDecline = z.infer<typeof ConsentDecline>;
 
 /** Revocation is itself a signed act: the signer types their name to confirm it. */
 export const ConsentRevoke = z.object({
   requestId: ConsentRequestId,
-  signature: z.object({ method: z.literal('typed'), name: Label }),
+  signature: z.object({ method: z.literal('typed'), name: DisplayName }),
 });
 export type ConsentRevoke = z.infer<typeof ConsentRevoke>;
 

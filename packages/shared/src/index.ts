@@ -5,5 +5,6 @@ export * from './consent.js';
 export * from './constants.js';
 export * from './errors.js';
 export * from './protocol.js';
+export * from './text.js';
 export * from './issues.js';
 export * from './webhooks.js';

@@ -18,6 +18,9 @@ function describeOne(issue: Issue): string {
       return `${where} has unknown fields: ${issue.keys.join(', ')}`;
     case 'invalid_value':
       return `${where} must be one of: ${issue.values.map(String).join(', ')}`;
+    case 'custom':
+      // Our own refinements say what is wrong ("must have a visible character").
+      return `${where}: ${issue.message}`;
     default:
       return `${where} is invalid`;
   }

@@ -24,6 +24,7 @@ import {
 import {
   ClientMessageId,
   ConversationId,
+  DisplayName,
   FileId,
   IsoTime,
   Label,
@@ -31,9 +32,18 @@ import {
   Seq,
   Text,
   UserId,
+  wellFormed,
 } from './primitives.js';
 
-export { ClientMessageId, ConversationId, FileId, Role, Seq, UserId } from './primitives.js';
+export {
+  ClientMessageId,
+  ConversationId,
+  DisplayName,
+  FileId,
+  Role,
+  Seq,
+  UserId,
+} from './primitives.js';
 
 // ---------------------------------------------------------------------------------------------
 // Handshake
@@ -48,6 +58,10 @@ export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 // ---------------------------------------------------------------------------------------------
 // Views the relay sends
 
+// Views name people with `Label`, not `DisplayName`: they show what the store holds, including
+// names stored before issue 15 that `DisplayName` would refuse (only white space), and a webhook
+// whose payload failed its own schema would be dropped by `verifyWebhook`. New names all pass
+// `DisplayName`: it guards every way a name comes in.
 export const Sender = z.object({ userId: UserId, role: Role, displayName: Label });
 export type Sender = z.infer<typeof Sender>;
 
@@ -85,7 +99,7 @@ export const MessageView = z.object({
   seq: Seq,
   id: ClientMessageId,
   sender: Sender,
-  text: z.string().check(z.maxLength(MAX_TEXT_LENGTH)),
+  text: z.string().check(z.maxLength(MAX_TEXT_LENGTH), wellFormed()),
   sentAt: IsoTime,
   editedAt: z.nullable(IsoTime),
   /** Files shared with the message; absent when there are none or the message was deleted. */
@@ -107,7 +121,7 @@ export const EditView = z
     id: ClientMessageId,
     targetSeq: Seq,
     sender: Sender,
-    text: z.string().check(z.maxLength(MAX_TEXT_LENGTH)),
+    text: z.string().check(z.maxLength(MAX_TEXT_LENGTH), wellFormed()),
     editedAt: IsoTime,
     deleted: z.optional(z.literal(true)),
   })
@@ -157,7 +171,7 @@ export type ConversationSummary = z.infer<typeof ConversationSummary>;
 export const ParticipantInput = z.object({
   userId: UserId,
   role: Role,
-  displayName: Label,
+  displayName: DisplayName,
   relationship: z.optional(z.nullable(Label)),
   title: z.optional(z.nullable(Label)),
 });
@@ -193,7 +207,7 @@ export const MessageSend = z
     conversationId: ConversationId,
     id: ClientMessageId,
     /** May be empty only when the message carries files. */
-    text: z.string().check(z.maxLength(MAX_TEXT_LENGTH)),
+    text: z.string().check(z.maxLength(MAX_TEXT_LENGTH), wellFormed()),
     /** Files uploaded to this conversation (PUT /files/{fileId}) to share with the message. */
     attachments: z.optional(z.array(FileId).check(z.maxLength(MAX_ATTACHMENTS))),
   })

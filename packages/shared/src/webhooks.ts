@@ -3,7 +3,7 @@
 // versioned payload. A tenant may ask for notification-only payloads: ids and no message text.
 import { z } from 'zod/mini';
 import { ConsentRequestId, ConsentRequestView, ConsentState } from './consent.js';
-import { ClientMessageId, ConversationId, IsoTime, Seq, UserId } from './primitives.js';
+import { ClientMessageId, ConversationId, IsoTime, Seq, UserId, wellFormed } from './primitives.js';
 import { ParticipantView, Sender } from './protocol.js';
 
 const MESSAGE_EVENT_TYPES = ['message.created', 'message.edited', 'message.deleted'] as const;
@@ -38,7 +38,7 @@ export const WebhookMessageData = z.object({
   /**
    * Absent in notification-only payloads (read it with the host API instead) and for a deletion.
    */
-  text: z.optional(z.string()),
+  text: z.optional(z.string().check(wellFormed())),
   /** For an edit or a deletion: the sequence of the message it corrects or deletes. */
   targetSeq: z.optional(Seq),
   at: IsoTime,
@@ -68,7 +68,7 @@ export const WebhookBreakGlassData = z.object({
   conversationId: ConversationId,
   userId: UserId,
   /** The reason the host put in the token; absent in notification-only payloads. */
-  reason: z.optional(z.string()),
+  reason: z.optional(z.string().check(wellFormed())),
   /** When the break-glass access ends. */
   until: IsoTime,
 });

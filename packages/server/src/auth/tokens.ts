@@ -11,7 +11,14 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { z } from 'zod';
-import { Role, type ErrorCode } from '@carethread/shared';
+import {
+  DisplayName,
+  Role,
+  UserId,
+  isWellFormedText,
+  normalizeDisplayName,
+  type ErrorCode,
+} from '@carethread/shared';
 import type { TenantConfig } from '../config.js';
 
 /** Who a verified token says the user is. Everything here comes from a signature we checked. */
@@ -59,19 +66,25 @@ export function hostIdentity(tenantId: string, keyId: string): Identity {
   };
 }
 
-/** CareThread's own claims beside the registered ones. */
+/** Text a claim may carry: well-formed UTF-16 only (a lone surrogate would be stored as U+FFFD). */
+const claimText = (max: number) => z.string().min(1).max(max).refine(isWellFormedText);
+
+/**
+ * CareThread's own claims beside the registered ones. `name`, `relationship` and `title` are
+ * normalised after this check (see `shownLabel`); `sub` is an id, so it must already be one.
+ */
 const UserClaims = z.object({
-  sub: z.string().min(1).max(255),
-  name: z.string().min(1).max(200),
+  sub: UserId,
+  name: claimText(200),
   role: Role,
-  relationship: z.string().min(1).max(200).optional(),
-  title: z.string().min(1).max(200).optional(),
+  relationship: claimText(200).optional(),
+  title: claimText(200).optional(),
   exp: z.number(),
   iat: z.number(),
   /** When the person signed in to the host (OpenID Connect); recorded with a consent signature. */
   auth_time: z.number().optional(),
   /** Break-glass: why this provider needs a conversation they are not a member of. */
-  break_glass: z.string().trim().min(10).max(500).optional(),
+  break_glass: z.string().trim().min(10).max(500).refine(isWellFormedText).optional(),
   /** The token's id; the host signs a session out by revoking it (host API). */
   jti: z.string().min(1).max(255).optional(),
   /** How the person signed in (OpenID Connect, RFC 8176 names): checked where MFA is required. */
@@ -101,6 +114,17 @@ export interface VerifierOptions {
    * that passed every other check, so forged or malformed tokens never reach the store.
    */
   isRevoked?: (tenantId: string, tokenId: string) => Promise<boolean>;
+}
+
+/**
+ * A name-like claim as the relay shows and stores it: hosts mint what their records hold (a
+ * trailing newline, a tab from a pasted form), so it is normalised rather than refused, and every
+ * payload the relay builds from it passes the shared `DisplayName` schema. Empty when nothing
+ * visible is left.
+ */
+function shownLabel(raw: string): string {
+  const shown = normalizeDisplayName(raw);
+  return DisplayName.safeParse(shown).success ? shown : '';
 }
 
 /** Whether the claims prove the multi-factor sign-in the tenant requires of this role. */
@@ -215,6 +239,15 @@ export function createTenantVerifier(
             ? 'Break-glass access is for providers only.'
             : 'Break-glass access is not enabled for this organisation. Sign in without it, or ask your administrator.',
         );
+      const displayName = shownLabel(c.name);
+      if (displayName === '')
+        throw new AuthError(
+          'UNAUTHENTICATED',
+          'The sign-in token was refused: claim "name" has no visible character. The host must put the person\'s name in it.',
+        );
+      // An optional label with nothing visible is as good as absent.
+      const relationship = c.relationship === undefined ? '' : shownLabel(c.relationship);
+      const title = c.title === undefined ? '' : shownLabel(c.title);
       const issuedAt = new Date(c.iat * 1000);
       const expiresAt = new Date(c.exp * 1000);
       const breakGlassEnds = new Date(issuedAt.getTime() + tenant.breakGlass.minutes * 60_000);
@@ -222,9 +255,9 @@ export function createTenantVerifier(
         tenantId: tenant.id,
         userId: c.sub,
         role: c.role,
-        displayName: c.name,
-        relationship: c.relationship ?? null,
-        title: c.title ?? null,
+        displayName,
+        relationship: relationship || null,
+        title: title || null,
         issuedAt,
         expiresAt,
         authTime: c.auth_time === undefined ? null : new Date(c.auth_time * 1000),

@@ -23,6 +23,7 @@ import {
   type Sync,
   type SyncResult,
 } from '@carethread/shared';
+import { hasVisibleText } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
 import type { TenantLimits } from '../config.js';
 import type {
@@ -297,7 +298,7 @@ export function createChatService({
     }
     const carriesFiles = request.kind === 'message' && (request.attachments?.length ?? 0) > 0;
     // A deletion is the one entry without text.
-    if (request.text.trim().length === 0 && !carriesFiles && request.kind !== 'delete') {
+    if (!hasVisibleText(request.text) && !carriesFiles && request.kind !== 'delete') {
       throw new RelayError(
         'VALIDATION',
         request.kind === 'message'

@@ -5,7 +5,13 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ConversationId, FileId, errorBody, type ApiErrorResponse } from '@carethread/shared';
+import {
+  ConversationId,
+  FileId,
+  errorBody,
+  isWellFormedText,
+  type ApiErrorResponse,
+} from '@carethread/shared';
 import { originAllowed } from '../auth/origins.js';
 import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
 import { statusOfCode } from '../api/route.js';
@@ -158,7 +164,7 @@ export function mountFileRoutes(options: FileRoutesOptions): FileRoutes {
         if (!conversationId.success)
           throw new RelayError('VALIDATION', 'Give the conversation as ?conversationId=….');
         const name = query.name ?? 'file';
-        if (!FILE_NAME.test(name))
+        if (!FILE_NAME.test(name) || !isWellFormedText(name))
           throw new RelayError('VALIDATION', 'A file name is 1 to 200 printable characters.');
         const length = request.headers['content-length'];
         const { file, created } = await files.upload(identity, {

@@ -4,6 +4,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookEvent } from '@carethread/shared';
 
+/** The shortest webhook secret the relay's config accepts, and so the shortest `verifyWebhook` takes. */
+export const WEBHOOK_SECRET_MIN_LENGTH = 32;
+
 /** The header value for `body` sent at `timestamp` (unix seconds). */
 export function signWebhook(secret: string, body: string, timestamp: number): string {
   const mac = createHmac('sha256', secret)
@@ -38,8 +41,9 @@ export interface VerifyWebhookOptions {
   body: string | Buffer;
   /** The `CareThread-Signature` header. */
   signature: string | undefined;
+  /** The endpoint's webhook secret (at least 32 characters, as in the relay's config). */
   secret: string;
-  /** How far the signing time may be from now; 5 minutes by default. */
+  /** How far the signing time may be from now: a finite number, 0 or more; 5 minutes by default. */
   toleranceSeconds?: number;
   now?: Date;
 }
@@ -48,6 +52,11 @@ export interface VerifyWebhookOptions {
  * Checks a webhook delivery and returns its event; throws WebhookVerificationError when the
  * signature is missing, wrong, or outside the tolerance window (a replay) — answer those 401 —
  * and UnknownWebhookEventError for a verified event this version does not know — answer 2xx.
+ * The header may list several `v1=` signatures (one per secret while the relay's secret is being
+ * rotated): the delivery verifies when any of them matches. Throws a TypeError for options that
+ * are a programming error rather than a bad delivery: a secret shorter than 32 characters (an
+ * empty one would let anyone sign) or a tolerance that is not a finite number of seconds, 0 or
+ * more (NaN would switch the replay window off).
  *
  * @example
  * app.post('/carethread/webhooks', express.raw({ type: 'application/json' }), (req, res) => {
@@ -59,23 +68,43 @@ export interface VerifyWebhookOptions {
  */
 export function verifyWebhook(options: VerifyWebhookOptions): WebhookEvent {
   const { secret, toleranceSeconds = 300, now = new Date() } = options;
+  if (typeof secret !== 'string' || secret.length < WEBHOOK_SECRET_MIN_LENGTH)
+    throw new TypeError(
+      `verifyWebhook: options.secret must be the endpoint's webhook secret, at least ${String(WEBHOOK_SECRET_MIN_LENGTH)} characters.`,
+    );
+  if (
+    typeof toleranceSeconds !== 'number' ||
+    !Number.isFinite(toleranceSeconds) ||
+    toleranceSeconds < 0
+  )
+    throw new TypeError(
+      'verifyWebhook: options.toleranceSeconds must be a finite number of seconds, 0 or more.',
+    );
   const body = typeof options.body === 'string' ? options.body : options.body.toString('utf8');
-  const parts = new Map(
-    (options.signature ?? '').split(',').map((part) => {
-      const at = part.indexOf('=');
-      return [part.slice(0, at).trim(), part.slice(at + 1).trim()] as const;
-    }),
-  );
-  const timestamp = Number(parts.get('t'));
-  const given = parts.get('v1');
-  if (!Number.isInteger(timestamp) || !given || !/^[0-9a-f]{64}$/.test(given))
+  const times: string[] = [];
+  const signatures: Buffer[] = [];
+  for (const part of (options.signature ?? '').split(',')) {
+    const at = part.indexOf('=');
+    const key = part.slice(0, at).trim();
+    const value = part.slice(at + 1).trim();
+    if (key === 't') times.push(value);
+    // Other schemes, and values that cannot be a signature, are skipped (Stripe's rule).
+    else if (key === 'v1' && /^[0-9a-f]{64}$/.test(value))
+      signatures.push(Buffer.from(value, 'hex'));
+  }
+  const timestamp = times.length === 1 ? Number(times[0]) : Number.NaN;
+  if (!Number.isInteger(timestamp) || signatures.length === 0)
     throw new WebhookVerificationError('The CareThread-Signature header is missing or malformed.');
   if (Math.abs(now.getTime() / 1000 - timestamp) > toleranceSeconds)
     throw new WebhookVerificationError(
       'The webhook was signed outside the tolerance window (a replay, or a clock off by minutes).',
     );
-  const expected = signWebhook(secret, body, timestamp).slice(-64);
-  if (!timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(given, 'hex')))
+  const expected = Buffer.from(signWebhook(secret, body, timestamp).slice(-64), 'hex');
+  // Every listed signature is compared, each in constant time, so the time taken does not tell
+  // which one (or how much of one) matched.
+  let matched = false;
+  for (const given of signatures) matched = timingSafeEqual(expected, given) || matched;
+  if (!matched)
     throw new WebhookVerificationError('The webhook signature does not match its body.');
   let parsed: unknown;
   try {

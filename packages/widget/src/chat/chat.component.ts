@@ -5,6 +5,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { msg, str } from '@lit/localize';
 import {
   MAX_ATTACHMENTS,
+  hasVisibleText,
   type AttachmentView,
   type ErrorBody,
   type MessageView,
@@ -287,7 +288,7 @@ export class CareThreadChat extends RelayElement {
     const files = this.view.composerFiles;
     const conversation = this.chat.conversation;
     if (
-      (!text && files.length === 0) ||
+      (!hasVisibleText(text) && files.length === 0) ||
       !conversation ||
       this.composerDisabledReason() ||
       text.length > this.maxLength
@@ -934,7 +935,7 @@ export class CareThreadChat extends RelayElement {
         part="send"
         class="send"
         type="submit"
-        ?disabled=${reason !== undefined || over || (this.view.composerText.trim() === '' && files.length === 0)}
+        ?disabled=${reason !== undefined || over || (!hasVisibleText(this.view.composerText) && files.length === 0)}
       >
         ${msg('Send', { id: 'send' })}
       </button>
