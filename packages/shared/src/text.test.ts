@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DisplayName } from './primitives.js';
 import { Sender } from './protocol.js';
-import { hasVisibleText, isWellFormedText, normalizeDisplayName } from './text.js';
+import { hasVisibleText, isWellFormedText, normalizeDisplayName, shownName } from './text.js';
 
 describe('hasVisibleText', () => {
   it('sees letters, digits, punctuation, emoji and marks', () => {
@@ -81,5 +81,18 @@ describe('display names', () => {
     expect(Sender.safeParse({ userId: 'bob', role: 'family', displayName: ' ' }).success).toBe(
       true,
     );
+  });
+});
+
+describe('shownName', () => {
+  it('shows names stored before names were checked without their control characters', () => {
+    expect(shownName('Bob\tSmith\n', 'bob')).toBe('Bob Smith');
+    expect(shownName('\u0000\u0085', 'bob')).toBe('bob');
+    expect(shownName('', 'bob')).toBe('bob');
+  });
+
+  it('returns a clean name unchanged', () => {
+    for (const name of ['Alice Moreno', '  spaced  ', 'Zoë', '👩‍⚕️ Dr. Rivera'])
+      expect(shownName(name, 'x')).toBe(name);
   });
 });

@@ -73,3 +73,20 @@ export function normalizeDisplayName(raw: string): string {
   }
   return hasVisibleText(name) ? name : '';
 }
+
+/** A C0 or C1 control character, which no name may hold since names are checked. */
+const CONTROL = /\p{Cc}/u;
+
+/**
+ * A name read back from the store as views show it. Names stored before names were checked may
+ * hold control characters, which every view schema refuses; those read normalised (or as
+ * `fallback`, the person's id, when nothing visible is left). Others are returned unchanged, at
+ * the cost of one regex test.
+ *
+ * @example
+ * shownName('Bob\tSmith', 'bob'); // 'Bob Smith'
+ */
+export function shownName(stored: string, fallback: string): string {
+  if (stored.length > 0 && !CONTROL.test(stored)) return stored;
+  return normalizeDisplayName(stored) || fallback;
+}

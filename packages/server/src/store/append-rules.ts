@@ -3,6 +3,7 @@
 // statements per row) both decide with `decideAppend`, so they cannot drift apart.
 import {
   CONVERSATION_NOT_FOUND,
+  shownName,
   type AttachmentView,
   type EditView,
   type MessageView,
@@ -33,7 +34,7 @@ export function toEntry(row: EntryRow, view: EntryView = 'reader'): StoredEntry 
   const sender = {
     userId: row.sender_id,
     role: row.sender_role as Role,
-    displayName: row.sender_name,
+    displayName: shownName(row.sender_name, row.sender_id),
   };
   if (row.kind !== 'message') {
     const edit: EditView = {

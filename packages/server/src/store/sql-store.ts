@@ -17,6 +17,7 @@ import type {
   WebhookEventType,
   AuditAction,
 } from '@carethread/shared';
+import { shownName } from '@carethread/shared';
 import {
   decideAppend,
   entryAudit,
@@ -180,7 +181,7 @@ function toParticipant(row: Selectable<ParticipantsTable>): ParticipantRecord {
     conversationId: row.conversation_id,
     userId: row.user_id,
     role: row.role as Role,
-    displayName: row.display_name,
+    displayName: shownName(row.display_name, row.user_id),
     relationship: row.relationship,
     title: row.title,
     readSeq: row.read_seq,
