@@ -9,6 +9,7 @@ import {
   ConversationId,
   FileId,
   errorBody,
+  hasVisibleText,
   isWellFormedText,
   type ApiErrorResponse,
 } from '@carethread/shared';
@@ -19,7 +20,11 @@ import { RelayError } from '../services/errors.js';
 import { fileHeaders, type FileService } from '../services/files.js';
 
 /** What a shown file name may hold: printable, no path separators. */
-const FILE_NAME = /^[^\p{Cc}/\\]{1,200}$/u;
+/**
+ * A file name as people see it: no controls or path separators, and no text-direction controls,
+ * which can make "\u202Efdp.exe" show as "exe.pdf".
+ */
+const FILE_NAME = /^[^\p{Cc}\p{Bidi_Control}/\\]{1,200}$/u;
 
 /** A media type's `type/subtype`, as RFC 9110 spells its tokens. */
 const MEDIA_TYPE = /^[a-z0-9!#$%&'*+.^_`|~-]{1,64}\/[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
@@ -164,8 +169,11 @@ export function mountFileRoutes(options: FileRoutesOptions): FileRoutes {
         if (!conversationId.success)
           throw new RelayError('VALIDATION', 'Give the conversation as ?conversationId=….');
         const name = query.name ?? 'file';
-        if (!FILE_NAME.test(name) || !isWellFormedText(name))
-          throw new RelayError('VALIDATION', 'A file name is 1 to 200 printable characters.');
+        if (!FILE_NAME.test(name) || !isWellFormedText(name) || !hasVisibleText(name))
+          throw new RelayError(
+            'VALIDATION',
+            'A file name is 1 to 200 visible characters, without slashes or text-direction controls. Rename the file and try again.',
+          );
         const length = request.headers['content-length'];
         const { file, created } = await files.upload(identity, {
           fileId,

@@ -160,3 +160,24 @@ describe('text with nothing visible', () => {
     }
   });
 });
+
+describe('file names', () => {
+  it('refuse text-direction controls and names with nothing visible, storing nothing', async () => {
+    const token = await relay.token('alice', 'patient');
+    // "\u202Efdp.exe" shows as "exe.pdf": a program dressed as a document.
+    for (const [i, name] of ['\u202Efdp.exe', 'plan\u2066.pdf', '\u200B', '   '].entries()) {
+      const response = await fetch(
+        `${relay.url}/files/file-name-${String(i).padStart(4, '0')}?conversationId=c-1&name=${encodeURIComponent(name)}`,
+        {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+          body: 'hello',
+        },
+      );
+      expect(response.status, JSON.stringify(name)).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: 'VALIDATION' } });
+    }
+    const files = await relay.relay.store.getFile('dev', 'file-name-0000');
+    expect(files).toBeUndefined();
+  });
+});
