@@ -3,6 +3,7 @@
 import {
   CONVERSATION_NOT_FOUND,
   HISTORY_PAGE_MAX,
+  hasVisibleText,
   type AttachmentView,
   SYNC_PAGE_MAX,
   type ConversationCreate,
@@ -23,7 +24,6 @@ import {
   type Sync,
   type SyncResult,
 } from '@carethread/shared';
-import { hasVisibleText } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
 import type { TenantLimits } from '../config.js';
 import type {
