@@ -314,8 +314,20 @@ export const RelayConfig = z.object({
     })
     .default({ lingerMs: 2, maxSize: 500 }),
   sqlite: z
-    .object({ synchronous: z.enum(['full', 'normal']).default('full') })
-    .default({ synchronous: 'full' }),
+    .object({
+      synchronous: z.enum(['full', 'normal']).default('full'),
+      /**
+       * Bytes kept in `carethread.sqlite.reserve` beside the database. When the disk fills, the
+       * relay deletes it so reads (each recorded in the audit trail) go on while sends are
+       * refused, and makes it again once space is back. 0: no reserve (reads stop on a full disk).
+       */
+      diskReserveBytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(16 * 1024 * 1024),
+    })
+    .default({ synchronous: 'full', diskReserveBytes: 16 * 1024 * 1024 }),
   /**
    * PostgreSQL instead of the embedded SQLite (DATABASE_URL): what several relay nodes share.
    * `postgres://user:password@host:5432/database`.
