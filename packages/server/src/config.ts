@@ -299,11 +299,22 @@ export const RelayConfig = z.object({
        * connection refused at ten times this within a second is disconnected.
        */
       packetsPerSecond: z.number().positive().default(50),
+      /**
+       * Bytes the relay may hold queued for one connection that does not read what it is sent
+       * (engine.io's write buffer plus the WebSocket's unsent bytes). Past it the connection is
+       * cut, and the client catches up by `sync` when it reconnects.
+       */
+      maxQueuedBytesPerSocket: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(4 * 1024 * 1024),
     })
     .default({
       maxPacketBytes: 64 * 1024,
       connectionsPerMinutePerAddress: 120,
       packetsPerSecond: 50,
+      maxQueuedBytesPerSocket: 4 * 1024 * 1024,
     }),
   /** Messages are written in batches: one transaction (one fsync) per batch. */
   writeBatch: z
