@@ -32,7 +32,7 @@ export function isDiskFull(error: unknown, depth = 0): boolean {
 
 /** What a client is told when its write met a full disk (UNAVAILABLE: it retries by itself). */
 export const DISK_FULL =
-  "This was not saved because the relay's disk is full. It is sent again by itself once space is freed.";
+  "The relay's disk is full, so this could not be saved. Try again once space is freed; the chat sends messages again by itself.";
 
 /** Free space the embedded store wants beyond its reserve before it calls a disk-full episode over. */
 const HEADROOM_BYTES = 1024 * 1024;
@@ -106,8 +106,9 @@ export function watchWrites(store: Store, options: WriteHealthOptions): WriteHea
   let full = false;
   let timer: NodeJS.Timeout | undefined;
 
-  function begin(cause: unknown): void {
-    if (full) return;
+  /** Starts an episode; true when this call did (and released the reserve, if there is one). */
+  function begin(cause: unknown): boolean {
+    if (full) return false;
     full = true;
     options.onChange?.(true);
     if (reserve) removeFile(reserve.file);
@@ -122,6 +123,7 @@ export function watchWrites(store: Store, options: WriteHealthOptions): WriteHea
       timer = setInterval(check, options.checkEveryMs ?? 1000);
       timer.unref();
     }
+    return true;
   }
 
   function end(): void {
@@ -155,29 +157,27 @@ export function watchWrites(store: Store, options: WriteHealthOptions): WriteHea
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function' || typeof property !== 'string') return value;
       const method = value as (...args: unknown[]) => unknown;
-      return (...args: unknown[]) => {
+      const isSend = property === 'appendEntries';
+      const run = (args: unknown[], retried: boolean): unknown => {
         // The released reserve is for recording reads, not for new messages.
-        if (full && reserve && property === 'appendEntries')
-          return Promise.reject(refusal(undefined));
+        if (full && reserve && isSend) return Promise.reject(refusal(undefined));
         const result = method.apply(target, args);
         if (!(result instanceof Promise)) return result;
         return result.then(
           (answer: unknown) => {
-            if (
-              full &&
-              !folder &&
-              (property === 'appendEntries' || property === 'appendAuditEvents')
-            )
-              end();
+            if (full && !folder && (isSend || property === 'appendAuditEvents')) end();
             return answer;
           },
           (error: unknown) => {
             if (!isDiskFull(error)) throw error;
-            begin(error);
+            // The failed transaction was rolled back, so the call that released the reserve
+            // may run once more in the room it made (a read's audit entry, say).
+            if (begin(error) && reserve && !isSend && !retried) return run(args, true);
             throw refusal(error);
           },
         );
       };
+      return (...args: unknown[]) => run(args, false);
     },
   });
 

@@ -120,6 +120,10 @@ describe('a full disk under the embedded store', () => {
 
     const filler = path.join(folder, 'filler');
     fillDisk(filler);
+    // A read first: its audit entry may be the first write to meet the full disk; it is then
+    // written in the room the released reserve makes.
+    const first = await call(alice, 'history.page', { conversationId: 'c-1' });
+    expect(first.ok && first.data.messages.map((m) => m.id)).toEqual(['before-0001']);
     // A commit grows the write-ahead log; a few sends at most find room left in its last block.
     const text = 'x'.repeat(3000);
     let refused: { code: string; message: string } | undefined;
