@@ -32,6 +32,7 @@ import { PresenceTracker } from './services/presence.js';
 import { createRevocationService } from './services/revocations.js';
 import { createPostgresStore } from './store/postgres.js';
 import { createThreadedSqliteStore } from './store/threaded.js';
+import { watchWrites } from './store/write-health.js';
 import { createClusterFanOut } from './transport/cluster.js';
 import type { Store } from './store/types.js';
 import {
@@ -110,6 +111,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
 
   const outboxTenants = tenants.filter((t) => t.webhooks.length > 0).map((t) => t.id);
   const metrics = createMetrics();
+  const sqliteFile = path.join(config.dataDir, 'carethread.sqlite');
   /** The database in the configuration, its data keys opened by the configured master keys. */
   async function openStore(): Promise<{ store: Store; masterKeys: LoadedMasterKeys | undefined }> {
     const masterKeys = loadMasterKeys(config);
@@ -129,7 +131,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
         })
       : await createThreadedSqliteStore(
           {
-            filename: path.join(config.dataDir, 'carethread.sqlite'),
+            filename: sqliteFile,
             synchronous: config.sqlite.synchronous,
             outboxTenants,
             masterKeys: masterKeys.keys,
@@ -158,7 +160,23 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
     },
     'store ready',
   );
-  const store = timedStore(untimedStore, metrics);
+  const embedded = !options.store && !config.databaseUrl;
+  const writeHealth = watchWrites(timedStore(untimedStore, metrics), {
+    logger,
+    disk: embedded
+      ? `the disk holding ${sqliteFile}`
+      : config.databaseUrl && !options.store
+        ? 'the disk of the PostgreSQL server (SQLSTATE 53100 disk_full)'
+        : 'the disk under the store',
+    ...(embedded ? { folder: config.dataDir } : {}),
+    ...(embedded && config.sqlite.diskReserveBytes > 0
+      ? { reserve: { file: `${sqliteFile}.reserve`, bytes: config.sqlite.diskReserveBytes } }
+      : {}),
+    onChange: (full) => {
+      metrics.storeDiskFull.set(full ? 1 : 0);
+    },
+  });
+  const store = writeHealth.store;
   registerWebhookBacklog(metrics, store, tenants);
   const presence = new PresenceTracker();
   const accessLog = createAccessLog({
@@ -205,6 +223,8 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
   http.get('/readyz', async (_request, reply) => {
     const unready = (status: HealthResponse['status']) => reply.code(503).send({ status });
     if (shuttingDown) return unready('shutting-down');
+    // Answers a ping but cannot store a message: not a node to send people to.
+    if (writeHealth.full) return unready('store-full');
     try {
       await store.ping();
       return { status: 'ready' } satisfies HealthResponse;
@@ -378,6 +398,7 @@ export async function createRelay(config: RelayConfig, options: RelayOptions = {
       await http.close();
       await webhooks.stop();
       storage.close();
+      writeHealth.close();
       await store.close();
       logger.info('CareThread relay stopped');
     },

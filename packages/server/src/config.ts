@@ -305,11 +305,22 @@ export const RelayConfig = z.object({
        * connection refused at ten times this within a second is disconnected.
        */
       packetsPerSecond: z.number().positive().default(50),
+      /**
+       * Bytes the relay may hold queued for one connection that does not read what it is sent
+       * (engine.io's write buffer plus the WebSocket's unsent bytes). Past it the connection is
+       * cut, and the client catches up by `sync` when it reconnects.
+       */
+      maxQueuedBytesPerSocket: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(4 * 1024 * 1024),
     })
     .default({
       maxPacketBytes: 64 * 1024,
       connectionsPerMinutePerAddress: 120,
       packetsPerSecond: 50,
+      maxQueuedBytesPerSocket: 4 * 1024 * 1024,
     }),
   /** Messages are written in batches: one transaction (one fsync) per batch. */
   writeBatch: z
@@ -320,8 +331,20 @@ export const RelayConfig = z.object({
     })
     .default({ lingerMs: 2, maxSize: 500 }),
   sqlite: z
-    .object({ synchronous: z.enum(['full', 'normal']).default('full') })
-    .default({ synchronous: 'full' }),
+    .object({
+      synchronous: z.enum(['full', 'normal']).default('full'),
+      /**
+       * Bytes kept in `carethread.sqlite.reserve` beside the database. When the disk fills, the
+       * relay deletes it so reads (each recorded in the audit trail) go on while sends are
+       * refused, and makes it again once space is back. 0: no reserve (reads stop on a full disk).
+       */
+      diskReserveBytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(16 * 1024 * 1024),
+    })
+    .default({ synchronous: 'full', diskReserveBytes: 16 * 1024 * 1024 }),
   /**
    * PostgreSQL instead of the embedded SQLite (DATABASE_URL): what several relay nodes share.
    * `postgres://user:password@host:5432/database`.

@@ -41,6 +41,16 @@ export function createMetrics() {
       help: '1 while this node is connected to Redis for fan-out between nodes (0 without REDIS_URL).',
       registers: [registry],
     }),
+    slowConsumerDrops: new Counter({
+      name: 'carethread_slow_consumer_drops_total',
+      help: 'Connections cut because what was queued for them passed limits.maxQueuedBytesPerSocket.',
+      registers: [registry],
+    }),
+    storeDiskFull: new Gauge({
+      name: 'carethread_store_disk_full',
+      help: '1 while the disk under the store is full: sends are refused and /readyz answers 503.',
+      registers: [registry],
+    }),
     store: new Histogram({
       name: 'carethread_store_seconds',
       help: 'Store calls by method (appendEntries is one batch).',

@@ -166,7 +166,8 @@ export async function startRelay(
     dataDir: dir,
     devTenant: true,
     logLevel: 'debug',
-    sqlite: { synchronous: 'normal' },
+    // No disk reserve: a test relay need not write 16 MB (test/faults/full-disk.test.ts sets one).
+    sqlite: { synchronous: 'normal', diskReserveBytes: 0 },
     devTenantLimits: { maxMessageLength: 4000, sendPerSecond: 1000, sendBurst: 1000 },
     ...overrides,
   });

@@ -416,8 +416,11 @@ export function isClientEventName(name: unknown): name is ClientEventName {
 // ---------------------------------------------------------------------------------------------
 // REST bodies
 
-/** `GET /healthz` (process up) and `GET /readyz` (store reachable, not shutting down). */
+/**
+ * `GET /healthz` (process up) and `GET /readyz` (store reachable and able to write, not shutting
+ * down; `store-full` while the disk under the store is full).
+ */
 export const HealthResponse = z.object({
-  status: z.enum(['ok', 'ready', 'shutting-down', 'store-unavailable']),
+  status: z.enum(['ok', 'ready', 'shutting-down', 'store-unavailable', 'store-full']),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;

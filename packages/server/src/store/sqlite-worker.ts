@@ -15,6 +15,8 @@ export interface CallMessage {
 interface ErrorDescription {
   name: string;
   message: string;
+  /** SQLite's extended code (`SQLITE_FULL`) or an errno (`ENOSPC`): what the main thread acts on. */
+  code?: string;
 }
 
 export type ReplyMessage =
@@ -47,9 +49,11 @@ function compactAppends(results: AppendResult[]): CompactAppend[] {
 }
 
 function describe(error: unknown): ErrorDescription {
-  return error instanceof Error
-    ? { name: error.name, message: error.message }
-    : { name: 'Error', message: String(error) };
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string'
+    ? { name: error.name, message: error.message, code }
+    : { name: error.name, message: error.message };
 }
 
 try {

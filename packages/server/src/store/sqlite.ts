@@ -75,7 +75,9 @@ export async function createSqliteStore(options: SqliteOpenOptions): Promise<Sto
           await sql`commit`.execute(connection);
           return result;
         } catch (error) {
-          await sql`rollback`.execute(connection);
+          // SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR);
+          // a ROLLBACK then fails with "no transaction is active" and would hide the cause.
+          if (database.inTransaction) await sql`rollback`.execute(connection);
           throw error;
         }
       }),

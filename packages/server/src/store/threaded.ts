@@ -10,6 +10,13 @@ import { entryFromRequest, type AppendResult, type Store } from './types.js';
 /** Raised on the main thread for an error thrown by the store on the worker. */
 export class StoreError extends Error {
   override name = 'StoreError';
+  constructor(
+    message: string,
+    /** The worker's error code (`SQLITE_FULL`, `ENOSPC`), when it had one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 function workerUrl(): URL {
@@ -66,7 +73,7 @@ export async function createThreadedSqliteStore(
         call.reject(
           reply.error.name === 'DecryptionError'
             ? new DecryptionError(reply.error.message)
-            : new StoreError(reply.error.message),
+            : new StoreError(reply.error.message, reply.error.code),
         );
     });
   });

@@ -47,6 +47,7 @@ import {
 } from '../services/presence.js';
 import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
 import { coalesceFlushedFrames } from './coalesce-writes.js';
+import { boundOutboundQueues } from './outbound-bound.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { AccessLog } from '../services/audit.js';
 
@@ -330,6 +331,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   });
 
   coalesceFlushedFrames(io);
+  boundOutboundQueues(io, config.limits.maxQueuedBytesPerSocket, { logger, metrics });
 
   // With several nodes (an adapter), they tell each other about access and presence; alone, the
   // in-memory adapter has nobody to tell (and warns when asked).
