@@ -64,6 +64,15 @@ export interface ChatServiceDeps {
   now?: () => Date;
 }
 
+/**
+ * How a write is let in. A sender over their send rate is still answered for a resend of what is
+ * stored (its first ack: a client resends after a lost ack), and refused with `overRate` for
+ * anything else, before any write.
+ */
+export interface Admission {
+  overRate?: RelayError;
+}
+
 export interface Appended<Entry extends StoredEntry = StoredEntry> {
   entry: Entry;
   /** True when this id was stored before: the original is returned and nothing is broadcast. */
@@ -273,22 +282,31 @@ export function createChatService({
     change:
       | { kind: 'edit'; targetSeq: number; text: string }
       | { kind: 'delete'; targetSeq: number; text: '' },
+    admission: Admission,
   ): Promise<Appended<EditView>> {
     // The store answers a non-member like a missing conversation; break-glass hears why.
     if (identity.breakGlass) await requireMember(identity, input.conversationId);
-    const { entry, duplicate, accessVersion } = await append({
-      tenantId: identity.tenantId,
-      conversationId: input.conversationId,
-      clientId: input.id,
-      sender: senderOf(identity),
-      at: now().toISOString(),
-      ...change,
-    });
+    const { entry, duplicate, accessVersion } = await append(
+      identity,
+      {
+        tenantId: identity.tenantId,
+        conversationId: input.conversationId,
+        clientId: input.id,
+        sender: senderOf(identity),
+        at: now().toISOString(),
+        ...change,
+      },
+      admission,
+    );
     if (entry.kind !== 'edit') throw new RelayError('CONFLICT');
     return { entry, duplicate, accessVersion };
   }
 
-  async function append(request: AppendRequest): Promise<Appended> {
+  async function append(
+    identity: Identity,
+    request: AppendRequest,
+    admission: Admission = {},
+  ): Promise<Appended> {
     const limit = limitsOf(request.tenantId).maxMessageLength;
     if (request.text.length > limit) {
       throw new RelayError(
@@ -305,6 +323,13 @@ export function createChatService({
           ? 'A message needs text, files, or both.'
           : 'A correction cannot be empty.',
       );
+    }
+    if (admission.overRate) {
+      // The store checks access before it gives a duplicate's answer; so does this path.
+      await requireMember(identity, request.conversationId);
+      const entry = await store.storedRepeat(request);
+      if (!entry) throw admission.overRate;
+      return { entry, duplicate: true, accessVersion: 0 };
     }
     let result: AppendResult;
     try {
@@ -515,41 +540,59 @@ export function createChatService({
         throw new RelayError('NOT_FOUND', 'That person is not a participant of this conversation.');
     },
 
-    async send(identity: Identity, input: MessageSend): Promise<Appended<MessageView>> {
+    async send(
+      identity: Identity,
+      input: MessageSend,
+      admission: Admission = {},
+    ): Promise<Appended<MessageView>> {
       if (identity.breakGlass) await requireMember(identity, input.conversationId);
       const attachments = input.attachments?.length
         ? await attachable(identity, input.conversationId, input.attachments)
         : undefined;
-      const { entry, duplicate, accessVersion } = await append({
-        kind: 'message',
-        tenantId: identity.tenantId,
-        conversationId: input.conversationId,
-        clientId: input.id,
-        sender: senderOf(identity),
-        text: input.text,
-        at: now().toISOString(),
-        ...(attachments ? { attachments } : {}),
-      });
+      const { entry, duplicate, accessVersion } = await append(
+        identity,
+        {
+          kind: 'message',
+          tenantId: identity.tenantId,
+          conversationId: input.conversationId,
+          clientId: input.id,
+          sender: senderOf(identity),
+          text: input.text,
+          at: now().toISOString(),
+          ...(attachments ? { attachments } : {}),
+        },
+        admission,
+      );
       // The store only returns a duplicate of the same kind, so this holds; the check narrows.
       if (entry.kind !== 'message') throw new RelayError('CONFLICT');
       return { entry, duplicate, accessVersion };
     },
 
-    edit(identity: Identity, input: MessageEdit): Promise<Appended<EditView>> {
-      return correct(identity, input, {
-        kind: 'edit',
-        targetSeq: input.targetSeq,
-        text: input.text,
-      });
+    edit(
+      identity: Identity,
+      input: MessageEdit,
+      admission: Admission = {},
+    ): Promise<Appended<EditView>> {
+      return correct(
+        identity,
+        input,
+        { kind: 'edit', targetSeq: input.targetSeq, text: input.text },
+        admission,
+      );
     },
 
     /** Deletes the sender's own message for every reader; the record keeps it and its files. */
-    async delete(identity: Identity, input: MessageDelete): Promise<Appended<EditView>> {
-      const appended = await correct(identity, input, {
-        kind: 'delete',
-        targetSeq: input.targetSeq,
-        text: '',
-      });
+    async delete(
+      identity: Identity,
+      input: MessageDelete,
+      admission: Admission = {},
+    ): Promise<Appended<EditView>> {
+      const appended = await correct(
+        identity,
+        input,
+        { kind: 'delete', targetSeq: input.targetSeq, text: '' },
+        admission,
+      );
       if (!appended.entry.deleted) throw new RelayError('CONFLICT');
       return appended;
     },
@@ -596,7 +639,7 @@ export function createChatService({
       input: { conversationId: string; id: string; text: string; senderName?: string | undefined },
     ): Promise<Appended<MessageView>> {
       if (!identity.host) throw new RelayError('FORBIDDEN', 'Only the host can post as itself.');
-      const { entry, duplicate, accessVersion } = await append({
+      const { entry, duplicate, accessVersion } = await append(identity, {
         kind: 'message',
         tenantId: identity.tenantId,
         conversationId: input.conversationId,

@@ -123,6 +123,22 @@ function refuse(
   return { insert: false, result: { ok: false, code, message } };
 }
 
+/** The attachments column of the row `request` would store. */
+const attachmentsOf = (request: AppendRequest): string | null =>
+  request.kind === 'message' && request.attachments?.length
+    ? JSON.stringify(request.attachments)
+    : null;
+
+/** Whether `request` is a resend of `previous`, the entry stored under its id: the same content. */
+export function repeats(previous: EntryRow, request: AppendRequest): boolean {
+  return (
+    previous.kind === request.kind &&
+    previous.text === request.text &&
+    previous.attachments === attachmentsOf(request) &&
+    (request.kind === 'message' || Number(previous.target_seq) === request.targetSeq)
+  );
+}
+
 export function decideAppend(request: AppendRequest, facts: AppendFacts): AppendDecision {
   const { lastSeq, previous } = facts;
   // Someone else's conversation answers like a missing one: the answer is no existence oracle.
@@ -142,17 +158,9 @@ export function decideAppend(request: AppendRequest, facts: AppendFacts): Append
       );
     }
   }
-  const attachments =
-    request.kind === 'message' && request.attachments?.length
-      ? JSON.stringify(request.attachments)
-      : null;
+  const attachments = attachmentsOf(request);
   if (previous) {
-    const sameRequest =
-      previous.kind === request.kind &&
-      previous.text === request.text &&
-      previous.attachments === attachments &&
-      (request.kind === 'message' || Number(previous.target_seq) === request.targetSeq);
-    return sameRequest
+    return repeats(previous, request)
       ? {
           insert: false,
           result: {

@@ -21,6 +21,7 @@ import { shownName } from '@carethread/shared';
 import {
   decideAppend,
   entryAudit,
+  repeats,
   toEntry,
   type EntryRow,
   type TargetFacts,
@@ -1235,6 +1236,21 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
         .reverse()
         .map((row) => toEntry(openEntryRow(keyring, row), 'reader')) as MessageView[];
       return { messages, hasMore };
+    },
+
+    async storedRepeat(request) {
+      await keysOf(request.tenantId);
+      const row = await db
+        .selectFrom('entries')
+        .selectAll()
+        .where('tenant_id', '=', request.tenantId)
+        .where('conversation_id', '=', request.conversationId)
+        .where('sender_id', '=', request.sender.userId)
+        .where('client_id', '=', request.clientId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const previous = openEntryRow(keyring, row);
+      return repeats(previous, request) ? toEntry(previous) : undefined;
     },
 
     async entriesAfter(tenantId, conversationId, afterSeq, limit, view) {

@@ -152,6 +152,7 @@ export async function createThreadedSqliteStore(
     getConsentPdf: (...args) => call('getConsentPdf', ...args),
     saveConsentPdf: (...args) => call('saveConsentPdf', ...args),
     entriesAfter: (...args) => call('entriesAfter', ...args),
+    storedRepeat: (...args) => call('storedRepeat', ...args),
     listConversations: (...args) => call('listConversations', ...args),
     archiveConversation: (...args) => call('archiveConversation', ...args),
     appendAuditEvents: (...args) => call('appendAuditEvents', ...args),

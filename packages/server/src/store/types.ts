@@ -543,6 +543,13 @@ export interface Store {
   ): Promise<{ fileId: string; attempt: string }[]>;
 
   /**
+   * The entry `request` repeats: stored earlier under its (conversation, sender, id) with the
+   * same content, as its first answer gave it. Undefined for anything else. Writes nothing and
+   * checks no access: the caller has.
+   */
+  storedRepeat(request: AppendRequest): Promise<StoredEntry | undefined>;
+
+  /**
    * Every entry after `afterSeq`, ascending. As readers see them, deleted messages are empty and
    * without files; as the record (host export, FHIR), they keep both and carry `deletedAt`.
    */

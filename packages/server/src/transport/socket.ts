@@ -34,7 +34,7 @@ import {
 import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
 import { originAllowed } from '../auth/origins.js';
 import type { RelayConfig, TenantConfig } from '../config.js';
-import type { ChatService } from '../services/chat.js';
+import type { Admission, ChatService } from '../services/chat.js';
 import type { RevocationService } from '../services/revocations.js';
 import type { ConsentService } from '../consent/requests.js';
 import type { TemplateService } from '../consent/templates.js';
@@ -637,14 +637,19 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     if (change) announcePresence(change);
   }
 
-  function takeSendToken(socket: RelaySocket): void {
+  /**
+   * Takes one of the sender's send tokens. Over the rate, the write is still answered if it is a
+   * resend of what is stored (its first ack), and refused as RATE_LIMITED otherwise.
+   */
+  function sendAdmission(socket: RelaySocket): Admission {
     const { identity } = socket.data;
-    if (!sendLimiters.get(identity.tenantId)?.take(identity.userId)) {
-      throw new RelayError(
+    if (sendLimiters.get(identity.tenantId)?.take(identity.userId)) return {};
+    return {
+      overRate: new RelayError(
         'RATE_LIMITED',
         'You are sending messages too quickly. Wait a moment; unsent messages are retried.',
-      );
-    }
+      ),
+    };
   }
 
   /** This node's sockets of one person stop following a conversation (no message to them). */
@@ -893,8 +898,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     },
 
     'message.send': async (socket, payload) => {
-      takeSendToken(socket);
-      const { entry, duplicate, accessVersion } = await chat.send(socket.data.identity, payload);
+      const { entry, duplicate, accessVersion } = await chat.send(
+        socket.data.identity,
+        payload,
+        sendAdmission(socket),
+      );
       if (!duplicate) {
         metrics.messages.inc({ kind: 'message' });
         announceMessage(socket.data.identity.tenantId, entry, accessVersion);
@@ -903,8 +911,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     },
 
     'message.edit': async (socket, payload) => {
-      takeSendToken(socket);
-      const { entry, duplicate, accessVersion } = await chat.edit(socket.data.identity, payload);
+      const { entry, duplicate, accessVersion } = await chat.edit(
+        socket.data.identity,
+        payload,
+        sendAdmission(socket),
+      );
       if (!duplicate) {
         metrics.messages.inc({ kind: 'edit' });
         emitTo(
@@ -917,8 +928,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     },
 
     'message.delete': async (socket, payload) => {
-      takeSendToken(socket);
-      const { entry, duplicate, accessVersion } = await chat.delete(socket.data.identity, payload);
+      const { entry, duplicate, accessVersion } = await chat.delete(
+        socket.data.identity,
+        payload,
+        sendAdmission(socket),
+      );
       if (!duplicate) {
         metrics.messages.inc({ kind: 'delete' });
         emitTo(

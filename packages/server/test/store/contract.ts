@@ -220,6 +220,16 @@ export function describeStoreContract(
       });
     });
 
+    it('finds the entry a request repeats, and nothing for other content or another id', async () => {
+      const [stored] = await store.appendEntries([message('c1', 'id-repeat01', 'hello')]);
+      expect(await store.storedRepeat(message('c1', 'id-repeat01', 'hello'))).toEqual(
+        stored?.ok ? stored.entry : 'not stored',
+      );
+      expect(await store.storedRepeat(message('c1', 'id-repeat01', 'other'))).toBeUndefined();
+      expect(await store.storedRepeat(message('c1', 'id-repeat02', 'hello'))).toBeUndefined();
+      expect((await store.entriesAfter('t1', 'c1', 0, 10)).entries).toHaveLength(1);
+    });
+
     it('treats a role change like a removal: the access version rises, and the old role is told', async () => {
       const version = async () => (await store.getConversation('t1', 'c1'))?.accessVersion;
       const start = await version();

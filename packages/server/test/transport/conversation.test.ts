@@ -260,6 +260,53 @@ describe('delivery guarantees', () => {
     expect(entries).toHaveLength(1);
   });
 
+  it('a resend of a stored message gets its first ack even when its sender is over the send rate', async () => {
+    // A relay whose send rate is one message and then one every 100 s: the resends below find
+    // the sender's allowance empty, as a client catching up after a lost ack can.
+    const slow = await startRelay({
+      devTenantLimits: { maxMessageLength: 4000, sendPerSecond: 0.01, sendBurst: 1 },
+    });
+    try {
+      await seedConversation(slow, 'c-slow', [{ userId: 'alice', role: 'patient' }]);
+      const socket = await connectAs(slow, await slow.token('alice', 'patient'));
+      try {
+        const first = await call(socket, 'message.send', {
+          conversationId: 'c-slow',
+          id: 'slow-0001',
+          text: 'once',
+        });
+        expect(first).toMatchObject({ ok: true, data: { seq: 1 } });
+        const edit = await call(socket, 'message.edit', {
+          conversationId: 'c-slow',
+          id: 'slow-0002',
+          targetSeq: 1,
+          text: 'twice',
+        });
+        expect(edit).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+        for (let i = 0; i < 3; i++)
+          expect(
+            await call(socket, 'message.send', {
+              conversationId: 'c-slow',
+              id: 'slow-0001',
+              text: 'once',
+            }),
+          ).toEqual(first);
+        // A new message is still held to the rate, and a resend with other text is no resend.
+        for (const [id, text] of [
+          ['slow-0003', 'new'],
+          ['slow-0001', 'other text'],
+        ] as const)
+          expect(
+            await call(socket, 'message.send', { conversationId: 'c-slow', id, text }),
+          ).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      } finally {
+        socket.close();
+      }
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('messages written while offline wait in the outbox and go out by themselves on reconnect', async () => {
     const alice = client('alice', 'patient');
     const aliceChat = alice.conversation('c-1');
