@@ -246,10 +246,14 @@ export const ApiRedeliverResult = z.object({
 // ---------------------------------------------------------------------------------------------
 // Sessions
 
+/**
+ * What a token id (`jti`) may be: 1 to 255 printable ASCII characters without spaces. The relay
+ * refuses a token whose id the host API could not name to revoke it.
+ */
+export const TOKEN_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
 /** A token id (`jti`) as the host minted it. */
-export const TokenId = z
-  .string()
-  .check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/));
+export const TokenId = z.string().check(z.regex(TOKEN_ID_PATTERN));
 
 /** Signs a token out: the relay refuses it from now on and ends the sessions that carry it. */
 export const ApiTokenRevoke = z.object({

@@ -14,7 +14,9 @@ import { z } from 'zod';
 import {
   DisplayName,
   Role,
+  TOKEN_ID_PATTERN,
   UserId,
+  hasVisibleText,
   isWellFormedText,
   normalizeDisplayName,
   type ErrorCode,
@@ -84,9 +86,19 @@ const UserClaims = z.object({
   /** When the person signed in to the host (OpenID Connect); recorded with a consent signature. */
   auth_time: z.number().optional(),
   /** Break-glass: why this provider needs a conversation they are not a member of. */
-  break_glass: z.string().trim().min(10).max(500).refine(isWellFormedText).optional(),
-  /** The token's id; the host signs a session out by revoking it (host API). */
-  jti: z.string().min(1).max(255).optional(),
+  break_glass: z
+    .string()
+    .trim()
+    .min(10)
+    .max(500)
+    .refine(isWellFormedText)
+    .refine(hasVisibleText, 'must say why, in visible characters')
+    .optional(),
+  /** The token's id; the host signs a session out by revoking it (host API), so it must fit there. */
+  jti: z
+    .string()
+    .regex(TOKEN_ID_PATTERN, 'must be 1 to 255 printable ASCII characters without spaces')
+    .optional(),
   /** How the person signed in (OpenID Connect, RFC 8176 names): checked where MFA is required. */
   amr: z.array(z.string().max(64)).max(32).optional(),
   acr: z.string().max(255).optional(),

@@ -2,12 +2,14 @@
 // normalises names at the token boundary, refuses only what has nothing visible left, and never
 // emits a webhook its own schemas (and so `verifyWebhook`) would refuse.
 import fc from 'fast-check';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisplayName, type WebhookEvent } from '@carethread/shared';
 import {
   call,
   connectAs,
   connectOutcome,
+  makeTenant,
   ok,
   startRelay,
   waitFor,
@@ -119,5 +121,48 @@ describe('display names from tokens', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('other claims from the host', () => {
+  it('refuse a token id the host API could not revoke', async () => {
+    for (const jti of ['é-1', 'has space', 'tab\there']) {
+      const token = await relay.token('dr-jti', 'provider', { jti });
+      expect(await connectOutcome(relay.url, { token, protocol: PROTOCOL_VERSION }), jti).toBe(
+        'UNAUTHENTICATED',
+      );
+    }
+    const token = await relay.token('dr-jti', 'provider', { jti: 'session-0001' });
+    expect(await connectOutcome(relay.url, { token, protocol: PROTOCOL_VERSION })).toBe(
+      'connected',
+    );
+  });
+
+  it('refuse a break-glass reason with nothing visible in it', async () => {
+    const tenant = await makeTenant('glass', { breakGlass: { enabled: true, minutes: 5 } });
+    const node = await startRelay({ tenants: [tenant.config], devTenant: false });
+    try {
+      const mint = (reason: string) =>
+        new SignJWT({ name: 'Dr. House', role: 'provider', break_glass: reason })
+          .setProtectedHeader({ alg: 'ES256', kid: tenant.kid, typ: 'JWT' })
+          .setIssuer(tenant.config.issuer)
+          .setAudience(tenant.config.audience)
+          .setSubject('dr-house')
+          .setIssuedAt()
+          .setExpirationTime('10m')
+          .sign(tenant.key);
+      const outcome = (reason: string) =>
+        mint(reason).then((token) =>
+          connectOutcome(
+            node.url,
+            { token, protocol: PROTOCOL_VERSION },
+            { extraHeaders: { origin: 'https://glass.portal.example' } },
+          ),
+        );
+      expect(await outcome('\u200B'.repeat(12))).toBe('UNAUTHENTICATED');
+      expect(await outcome('Unconscious patient in the ER')).toBe('connected');
+    } finally {
+      await node.close();
+    }
   });
 });
