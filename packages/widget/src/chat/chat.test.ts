@@ -150,11 +150,12 @@ describe('<carethread-chat>', () => {
     const { id } = await careConversation();
     const element = await chatAs(id, 'mallory', 'family');
     await waitUntil(() => shadow(element).querySelector('.banner[data-state="ended"]'));
-    expect(texts(element, '.banner')[0]).to.contain('You do not have access to this conversation');
+    // Answered like a conversation that does not exist: the page learns nothing of it.
+    expect(texts(element, '.banner')[0]).to.contain('you are not one of its participants');
     expect(shadow(element).querySelector('[part="log"]')).to.equal(null);
     const input = shadow(element).querySelector('textarea') as HTMLTextAreaElement;
     expect(input.disabled).to.equal(true);
-    expect(texts(element, '.reason')[0]).to.contain('You do not have access');
+    expect(texts(element, '.reason')[0]).to.contain('does not exist, or you are not');
     await expect(element).to.be.accessible();
   });
 

@@ -29,10 +29,12 @@ function sentence(code: ErrorCode): string | undefined {
         'You do not have access to this conversation. Ask your care team if you think you should.',
         { id: 'error-forbidden' },
       );
+    // The relay answers a conversation that is not yours exactly like one that is not there.
     case 'NOT_FOUND':
-      return msg('This conversation does not exist. Check the link or ask your care team.', {
-        id: 'error-not-found',
-      });
+      return msg(
+        'This conversation does not exist, or you are not one of its participants. Check the link or ask your care team.',
+        { id: 'error-not-found' },
+      );
     case 'RATE_LIMITED':
       return msg('You are sending too quickly. Wait a moment and try again.', {
         id: 'error-rate-limited',

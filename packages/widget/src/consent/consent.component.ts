@@ -19,6 +19,19 @@ import type SignaturePad from 'signature_pad';
 import { loadSignaturePad } from './signature-pad.js';
 import { consentStyles } from './consent.styles.js';
 
+/**
+ * A refusal as the consent element says it. The relay answers a request of someone else's
+ * conversation like one that does not exist, so NOT_FOUND speaks of both.
+ */
+function consentErrorText(error: ErrorBody | undefined): string {
+  return error?.code === 'NOT_FOUND'
+    ? msg(
+        'This consent request does not exist, or it is not addressed to you. Check the link or ask your care team.',
+        { id: 'error-consent-not-found' },
+      )
+    : errorText(error);
+}
+
 /** Fired after the signer signed; `detail` is the record, its hash and the receipt. */
 export type ConsentSignedEvent = CustomEvent<ConsentSignResult>;
 
@@ -302,7 +315,7 @@ export class CareThreadConsent extends RelayElement {
         >${msg('Until', { id: 'consent-ask-until' })}
         <input type="date" name="until" required value=${nextYear}
       /></label>
-      ${this.error ? html`<p class="error" role="alert">${errorText(this.error)}</p>` : nothing}
+      ${this.error ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>` : nothing}
       <button class="primary" type="submit">
         ${msg('Ask for consent', { id: 'consent-ask' })}
       </button>
@@ -519,7 +532,7 @@ export class CareThreadConsent extends RelayElement {
                 </button>`
             : nothing
         }
-        ${this.error ? html`<p class="error" role="alert">${errorText(this.error)}</p>` : nothing}
+        ${this.error ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>` : nothing}
         <button part="sign" class="primary" type="submit" ?disabled=${busy}>
           ${msg('Sign and submit', { id: 'consent-sign' })}
         </button>
@@ -665,10 +678,12 @@ export class CareThreadConsent extends RelayElement {
     else if (this.phase === 'ask' || this.phase === 'asked') body = this.renderAsk();
     else if (this.phase === 'list')
       body = html`${
-        this.error ? html`<p class="error" role="alert">${errorText(this.error)}</p>` : nothing
+        this.error
+          ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>`
+          : nothing
       }${this.renderList()}`;
     else if (this.phase === 'failed' || !view)
-      body = html`<p class="error" role="alert">${errorText(this.error)}</p>`;
+      body = html`<p class="error" role="alert">${consentErrorText(this.error)}</p>`;
     else if (this.phase === 'form' || this.phase === 'sending') body = this.renderForm(view);
     else body = this.renderOutcome();
     const recipients = view?.request.recipients

@@ -141,7 +141,8 @@ describe('<carethread-consent>', () => {
     expect($(element, '[part="sign"]').textContent.trim()).to.equal('Firmar y enviar');
     await expect(element).to.be.accessible();
     const stranger = await consentAs(requestId, 'mallory');
-    expect($(stranger, '[role="alert"]').textContent).to.contain('do not have access');
+    // Answered like a request that does not exist: the page learns nothing of it.
+    expect($(stranger, '[role="alert"]').textContent).to.contain('not addressed to you');
   });
 
   it("lists the reader's consents and revokes one after a signed confirmation", async () => {

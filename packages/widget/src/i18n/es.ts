@@ -80,8 +80,10 @@ export const templates = {
     'Su organización exige un inicio de sesión con varios factores para este chat. Vuelva a iniciar sesión con su segundo factor y recargue la página.',
   'error-forbidden':
     'No tiene acceso a esta conversación. Pregunte a su equipo de atención si cree que debería tenerlo.',
+  'error-consent-not-found':
+    'Esta solicitud de consentimiento no existe, o no está dirigida a usted. Revise el enlace o pregunte a su equipo de atención.',
   'error-not-found':
-    'Esta conversación no existe. Revise el enlace o pregunte a su equipo de atención.',
+    'Esta conversación no existe, o usted no participa en ella. Revise el enlace o pregunte a su equipo de atención.',
   'error-rate-limited': 'Está enviando demasiado rápido. Espere un momento e inténtelo de nuevo.',
   'error-too-large': 'Ese mensaje es demasiado largo. Acórtelo o divídalo en varios mensajes.',
   'error-unsupported-file-type':
