@@ -55,3 +55,15 @@ export const Text = z.string().check(z.minLength(1), z.maxLength(MAX_TEXT_LENGTH
 
 export const Role = z.enum(['patient', 'family', 'provider', 'staff']);
 export type Role = z.infer<typeof Role>;
+
+/**
+ * The role a participant acts in: the narrower of their token's role and the role the
+ * conversation gives them, so neither can widen what the other allows. Family is the narrowest
+ * (it reads only under consent), then patient, then the care team. The chat service's access
+ * checks and the store's append decision both decide with it.
+ */
+export function actingRole(tokenRole: Role, storedRole: Role): Role {
+  if (tokenRole === 'family' || storedRole === 'family') return 'family';
+  if (tokenRole === 'patient' || storedRole === 'patient') return 'patient';
+  return storedRole;
+}

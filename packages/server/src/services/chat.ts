@@ -3,6 +3,7 @@
 import {
   CONVERSATION_NOT_FOUND,
   HISTORY_PAGE_MAX,
+  actingRole,
   hasVisibleText,
   type AttachmentView,
   SYNC_PAGE_MAX,
@@ -41,18 +42,13 @@ import type { PresenceTracker } from './presence.js';
 
 const CARE_TEAM: readonly Role[] = ['provider', 'staff'];
 
-/**
- * The role a participant acts in: the narrower of the token's role and the role the conversation
- * gives them, so a stored role can never widen what a token allows (nor the other way round).
- * Family is the narrowest (it reads only under consent), then patient, then the care team.
- */
-export function actingRole(tokenRole: Role, storedRole: Role): Role {
-  if (tokenRole === 'family' || storedRole === 'family') return 'family';
-  if (tokenRole === 'patient' || storedRole === 'patient') return 'patient';
-  return storedRole;
-}
-
 const notYoursOrNotThere = () => new RelayError('NOT_FOUND', CONVERSATION_NOT_FOUND);
+
+/** When a reader's access ends by itself, and why. */
+export interface AccessEnd {
+  until: string;
+  reason: 'consent' | 'breakglass';
+}
 
 export interface ChatServiceDeps {
   store: Store;
@@ -230,10 +226,23 @@ export function createChatService({
   async function open(
     identity: Identity,
     conversationId: string,
-  ): Promise<{ snapshot: ConversationSnapshot; accessVersion: number }> {
+  ): Promise<{ snapshot: ConversationSnapshot; accessVersion: number; until: AccessEnd | null }> {
     const conversation = await store.getConversation(identity.tenantId, conversationId);
     if (!conversation) throw notYoursOrNotThere();
     const { reader: member, breakGlass } = await requireReader(identity, conversationId);
+    // Access that runs out by itself: break-glass at its token's end, family at its consent's.
+    let until: AccessEnd | null = null;
+    if (breakGlass && identity.breakGlass)
+      until = { until: identity.breakGlass.until.toISOString(), reason: 'breakglass' };
+    else if (member.role === 'family') {
+      const grant = await store.activeGrant(
+        identity.tenantId,
+        conversationId,
+        identity.userId,
+        now().toISOString(),
+      );
+      if (grant) until = { until: grant.expiresAt, reason: 'consent' };
+    }
     const participants = await store.listParticipants(identity.tenantId, conversationId);
     if (breakGlass && identity.breakGlass)
       // Recorded with the host told (webhook), before anything of the conversation is shown.
@@ -262,6 +271,7 @@ export function createChatService({
         you: { userId: member.userId, role: member.role },
       },
       accessVersion: conversation.accessVersion,
+      until,
     };
   }
 
@@ -412,28 +422,6 @@ export function createChatService({
     requireMember,
     view,
     open,
-
-    /**
-     * Until when a family member's consent, or a provider's break-glass token, lets them read;
-     * null for members whose access does not run out by itself.
-     */
-    async accessUntil(
-      identity: Identity,
-      conversationId: string,
-    ): Promise<{ until: string; reason: 'consent' | 'breakglass' } | null> {
-      if (identity.host) return null;
-      const member = await store.getParticipant(identity.tenantId, conversationId, identity.userId);
-      if (identity.breakGlass && identity.role === 'provider' && !member)
-        return { until: identity.breakGlass.until.toISOString(), reason: 'breakglass' };
-      if (!member || actingRole(identity.role, member.role) !== 'family') return null;
-      const grant = await store.activeGrant(
-        identity.tenantId,
-        conversationId,
-        identity.userId,
-        now().toISOString(),
-      );
-      return grant ? { until: grant.expiresAt, reason: 'consent' } : null;
-    },
 
     async createConversation(
       identity: Identity,

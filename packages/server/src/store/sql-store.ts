@@ -17,7 +17,7 @@ import type {
   WebhookEventType,
   AuditAction,
 } from '@carethread/shared';
-import { shownName } from '@carethread/shared';
+import { actingRole, shownName } from '@carethread/shared';
 import {
   decideAppend,
   entryAudit,
@@ -566,15 +566,19 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
       .where('removed_at', 'is', null)
       .execute();
     // Family members write only under a consent in effect when the message was accepted; a
-    // family token is held to that whatever role the store gives the person (ADR 13).
-    const familyTokens = new Set(
-      requests
-        .filter(({ request }) => request.sender.role === 'family')
-        .map(({ request }) => key(request.conversationId, request.sender.userId)),
+    // family token is held to that whatever role the store gives the person (`actingRole`).
+    const storedRoles = new Map(
+      members.map((m) => [key(m.conversation_id, m.user_id), m.role as Role]),
     );
-    const familyPairs = members
-      .filter((m) => m.role === 'family' || familyTokens.has(key(m.conversation_id, m.user_id)))
-      .map((m) => [m.conversation_id, m.user_id]);
+    const actsAsFamily = ({ conversationId, sender }: AppendRequest) => {
+      const stored = storedRoles.get(key(conversationId, sender.userId));
+      return stored !== undefined && actingRole(sender.role, stored) === 'family';
+    };
+    const familyPairs = uniqueTuples(
+      requests
+        .filter(({ request }) => actsAsFamily(request))
+        .map(({ request }) => [request.conversationId, request.sender.userId]),
+    );
     const granted = new Set<string>();
     if (familyPairs.length > 0) {
       const at = requests.reduce((min, { request }) => (request.at < min ? request.at : min), '~');
@@ -588,14 +592,11 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
         .execute();
       for (const g of grants) granted.add(key(g.conversation_id, g.recipient_id));
     }
-    const storedRoles = new Map(members.map((m) => [key(m.conversation_id, m.user_id), m.role]));
     /** Whether the sender of `request` may write, must first be named by a consent, or neither. */
-    const membership = ({ conversationId, sender }: AppendRequest) => {
-      const pair = key(conversationId, sender.userId);
-      const stored = storedRoles.get(pair);
-      if (stored === undefined) return { isMember: false, needsConsent: false };
-      const family = stored === 'family' || sender.role === 'family';
-      const admitted = !family || granted.has(pair);
+    const membership = (request: AppendRequest) => {
+      const pair = key(request.conversationId, request.sender.userId);
+      if (!storedRoles.has(pair)) return { isMember: false, needsConsent: false };
+      const admitted = !actsAsFamily(request) || granted.has(pair);
       return { isMember: admitted, needsConsent: !admitted };
     };
 

@@ -3,6 +3,7 @@
 // batched VALUES queries with Kysely (bench:store: ~34 -> ~20 µs of CPU per message at batch 50).
 // The rules are the shared `decideAppend`, so this path and the portable one answer alike.
 import type Sqlite from 'better-sqlite3';
+import { actingRole, type Role } from '@carethread/shared';
 import { decideAppend, entryAudit, type AppendFacts, type EntryRow } from './append-rules.js';
 import { auditRow, GENESIS_HASH } from './chain.js';
 import type { Keyring } from './keyring.js';
@@ -103,7 +104,7 @@ export function createSqliteAppender(
         membership =
           role === undefined
             ? 'none'
-            : (role !== 'family' && sender.role !== 'family') ||
+            : actingRole(sender.role, role as Role) !== 'family' ||
                 grantInEffect.get(tenantId, conversationId, sender.userId, request.at) !== undefined
               ? 'member'
               : 'needs-consent';

@@ -864,8 +864,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         leave(socket, conversationId);
         throw error;
       }
-      const { snapshot, accessVersion } = opened;
-      const until = await chat.accessUntil(socket.data.identity, conversationId);
+      const { snapshot, accessVersion, until } = opened;
       enter(socket, conversationId, accessVersion);
       if (until) endAccessAt(socket, conversationId, until);
       // Who is online, read again now that this socket is in the room: a change after this point

@@ -5,12 +5,20 @@
 // episode and once at recovery, and writes resume by themselves once space is freed. With SQLite,
 // reads keep answering meanwhile (their audit entries go to the released disk reserve).
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { chownSync, statSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +31,7 @@ import {
   seedConversation,
   startRelay,
   waitFor,
+  type RawSocket,
   type TestRelay,
 } from '../helpers.js';
 import { describeWithServices } from '../needs-services.js';
@@ -68,6 +77,20 @@ const logLines = (relay: TestRelay) =>
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as LogLine);
+
+/**
+ * Sends messages of `text` until the relay refuses one (20 at most): a commit grows the
+ * write-ahead log, so a few sends may find room left in its last block. Acked ids go to `acked`.
+ */
+async function sendUntilRefused(socket: RawSocket, text: string, acked: string[]) {
+  for (let i = 0; i < 20; i++) {
+    const id = `full-${String(i).padStart(4, '0')}`;
+    const ack = await call(socket, 'message.send', { conversationId: 'c-1', id, text });
+    if (!ack.ok) return ack.error;
+    acked.push(id);
+  }
+  return undefined;
+}
 
 const required = process.env.CARETHREAD_REQUIRE_SERVICES === '1';
 
@@ -124,15 +147,8 @@ describe('a full disk under the embedded store', () => {
     // written in the room the released reserve makes.
     const first = await call(alice, 'history.page', { conversationId: 'c-1' });
     expect(first.ok && first.data.messages.map((m) => m.id)).toEqual(['before-0001']);
-    // A commit grows the write-ahead log; a few sends at most find room left in its last block.
     const text = 'x'.repeat(3000);
-    let refused: { code: string; message: string } | undefined;
-    for (let i = 0; i < 20 && !refused; i++) {
-      const id = `full-${String(i).padStart(4, '0')}`;
-      const ack = await call(alice, 'message.send', { conversationId: 'c-1', id, text });
-      if (ack.ok) acked.push(id);
-      else refused = ack.error;
-    }
+    const refused = await sendUntilRefused(alice, text, acked);
     expect(refused?.code).toBe('UNAVAILABLE');
     // More refusals in the same episode: still one log line.
     for (let i = 0; i < 3; i++) {
@@ -230,13 +246,7 @@ describeWithServices('a full disk under PostgreSQL', ['DATABASE_URL'], ({ DATABA
     const filler = path.join(folder, 'filler');
     fillDisk(filler);
     const text = 'x'.repeat(3000);
-    let refused: { code: string; message: string } | undefined;
-    for (let i = 0; i < 20 && !refused; i++) {
-      const id = `full-${String(i).padStart(4, '0')}`;
-      const ack = await call(alice, 'message.send', { conversationId: 'c-1', id, text });
-      if (ack.ok) acked.push(id);
-      else refused = ack.error;
-    }
+    const refused = await sendUntilRefused(alice, text, acked);
     expect(refused?.code).toBe('UNAVAILABLE');
     expect(refused?.message).toContain('disk is full');
     const again = await call(alice, 'message.send', { conversationId: 'c-1', id: 'again', text });
