@@ -14,10 +14,11 @@ import { createApiKeyLookup, hashApiKey, loadOrCreateDevApiKey } from './api/key
 import { fhirRoutes } from './api/fhir-routes.js';
 import { hostApiRoutes } from './api/routes.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
-import type { RelayConfig, TenantConfig } from './config.js';
+import type { RelayConfig } from './config.js';
+import type { TenantConfig } from './core/settings.js';
 import { createLogger } from './logger.js';
 import { generatedKeyFile, loadMasterKeys, type LoadedMasterKeys } from './master-keys.js';
-import { createMetrics, registerWebhookBacklog, timedStore } from './metrics.js';
+import { createMetrics, registerWebhookBacklog, timedStore } from './transport/metrics.js';
 import { createConsentPdfSealer } from './consent/pdf.js';
 import { loadReceiptSigner } from './consent/receipts.js';
 import { createConsentService } from './consent/requests.js';

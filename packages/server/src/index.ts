@@ -14,8 +14,8 @@ export {
   ConfigError,
   type RelayConfig,
   type RelayConfigInput,
-  type TenantConfig,
 } from './config.js';
+export type { TenantConfig } from './core/settings.js';
 export { mintToken, type MintOptions, type Identity } from './auth/tokens.js';
 export { generateApiKey, hashApiKey } from './api/keys.js';
 export {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RelayConfig } from './config.js';
 import { ConfigError } from './config.js';
-import { createFileOnce } from './data-files.js';
+import { createFileOnce } from './core/data-files.js';
 import { masterKey, type MasterKey, type MasterKeys } from './store/keyring.js';
 
 export interface LoadedMasterKeys {

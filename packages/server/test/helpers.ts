@@ -25,12 +25,8 @@ import { generateApiKey, hashApiKey, loadOrCreateDevApiKey } from '../src/api/ke
 import { DEV_AUDIENCE, DEV_ISSUER } from '../src/auth/dev-tenant.js';
 import { mintToken } from '../src/auth/tokens.js';
 import { REDACTED_PATHS } from '../src/logger.js';
-import {
-  TenantFiles,
-  parseConfig,
-  type RelayConfigInput,
-  type TenantConfig,
-} from '../src/config.js';
+import { parseConfig, type RelayConfigInput } from '../src/config.js';
+import { TenantFiles, type TenantConfig } from '../src/core/settings.js';
 import { loadMasterKeys } from '../src/master-keys.js';
 import { createKeyring, masterKey, rowAad, type MasterKeys } from '../src/store/keyring.js';
 import type { Database } from '../src/store/schema.js';

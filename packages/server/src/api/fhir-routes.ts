@@ -12,7 +12,7 @@ import { communicationFromEntry, communicationSearchset } from '../fhir/communic
 import { patientCollectionBundle } from '../fhir/bundle.js';
 import { fhirId } from '../fhir/ids.js';
 import type { ChatService } from '../services/chat.js';
-import { RelayError } from '../services/errors.js';
+import { RelayError } from '../core/errors.js';
 import type { Store, StoredEntry } from '../store/types.js';
 import { route, type RawBody, type RouteSpec } from './route.js';
 

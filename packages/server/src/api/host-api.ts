@@ -16,9 +16,9 @@ import {
 } from '@carethread/shared';
 import type { z } from 'zod/mini';
 import { hostIdentity } from '../auth/tokens.js';
-import { canonicalJson } from '../consent/canonical.js';
-import { RelayError } from '../services/errors.js';
-import type { RelayMetrics } from '../metrics.js';
+import { canonicalJson } from '../core/canonical.js';
+import { RelayError } from '../core/errors.js';
+import type { RelayMetrics } from '../transport/metrics.js';
 import type { AccessLog } from '../services/audit.js';
 import type { Store } from '../store/types.js';
 import type { ApiPrincipal } from './keys.js';

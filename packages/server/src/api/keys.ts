@@ -3,8 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TenantConfig } from '../config.js';
-import { createFileOnce } from '../data-files.js';
+import type { TenantConfig } from '../core/settings.js';
+import { createFileOnce } from '../core/data-files.js';
 
 /** Keys start with this, so secret scanners and people can tell what one is. */
 export const API_KEY_PREFIX = 'ctk_';

@@ -1,8 +1,8 @@
 // The development tenant: an ES256 key pair created in the data folder on first use, so that
 // `pnpm relay` and `pnpm carethread token` work with zero configuration. Never for production.
 import path from 'node:path';
-import type { TenantConfig, TenantFiles, TenantLimits, WebhookEndpoint } from '../config.js';
-import { loadOrCreateSigningKey, type SigningKey } from '../keys.js';
+import type { TenantConfig, TenantFiles, TenantLimits, WebhookEndpoint } from '../core/settings.js';
+import { loadOrCreateSigningKey, type SigningKey } from '../core/signing-key.js';
 
 export const DEV_TENANT_ID = 'dev';
 export const DEV_ISSUER = 'carethread-dev';

@@ -21,7 +21,7 @@ import {
   normalizeDisplayName,
   type ErrorCode,
 } from '@carethread/shared';
-import type { TenantConfig } from '../config.js';
+import type { TenantConfig } from '../core/settings.js';
 
 /** Who a verified token says the user is. Everything here comes from a signature we checked. */
 export interface Identity {

@@ -12,7 +12,7 @@ import forge from 'node-forge';
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import type { ConsentRecordView, TemplateVersionView } from '@carethread/shared';
 import type { ConsentEventRecord } from '../store/types.js';
-import { createFileOnce } from '../data-files.js';
+import { createFileOnce } from '../core/data-files.js';
 
 interface SealKeyFile {
   p12: string;

@@ -3,8 +3,8 @@
 // recompute the record hash from it.
 import path from 'node:path';
 import { CompactSign, compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
-import { loadOrCreateSigningKey, type SigningKey } from '../keys.js';
-import { canonicalHash, canonicalJson } from './canonical.js';
+import { loadOrCreateSigningKey, type SigningKey } from '../core/signing-key.js';
+import { canonicalHash, canonicalJson } from '../core/canonical.js';
 
 export const RECEIPT_TYPE = 'carethread-consent-receipt+jws';
 

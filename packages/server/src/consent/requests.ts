@@ -17,9 +17,9 @@ import {
 } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
 import type { ChatService } from '../services/chat.js';
-import { RelayError } from '../services/errors.js';
+import { RelayError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
-import { canonicalHash } from './canonical.js';
+import { canonicalHash } from '../core/canonical.js';
 import type { ConsentPdfSealer } from './pdf.js';
 import type { ReceiptSigner } from './receipts.js';
 

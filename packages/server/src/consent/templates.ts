@@ -7,9 +7,9 @@ import {
   type TemplateVersionView,
 } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
-import { RelayError } from '../services/errors.js';
+import { RelayError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
-import { canonicalHash } from './canonical.js';
+import { canonicalHash } from '../core/canonical.js';
 
 /** The hashed content: exactly the publishable fields, so extra keys can never change a hash. */
 function contentOf(input: ConsentTemplateContent): ConsentTemplateContent {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createFileOnce } from '../data-files.js';
+import { createFileOnce } from '../core/data-files.js';
 
 /** Loads `<dataDir>/relay/file-link-key`, creating it on first use. */
 export function loadFileLinkKey(dataDir: string): Buffer {

@@ -5,7 +5,7 @@
 import type { AuditAction } from '@carethread/shared';
 import type { NewAuditEvent, Store } from '../store/types.js';
 import { createBatcher } from './batcher.js';
-import { RelayError } from './errors.js';
+import { RelayError } from '../core/errors.js';
 
 export interface AccessEntry {
   actorId: string;

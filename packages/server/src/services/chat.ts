@@ -26,7 +26,7 @@ import {
   type SyncResult,
 } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
-import type { TenantLimits } from '../config.js';
+import type { TenantLimits } from '../core/settings.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -37,7 +37,7 @@ import type {
 } from '../store/types.js';
 import type { AccessLog } from './audit.js';
 import { createBatcher } from './batcher.js';
-import { RelayError } from './errors.js';
+import { RelayError } from '../core/errors.js';
 import type { PresenceTracker } from './presence.js';
 
 const CARE_TEAM: readonly Role[] = ['provider', 'staff'];

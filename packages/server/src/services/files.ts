@@ -5,7 +5,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import type { ErrorCode } from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
-import type { TenantFiles } from '../config.js';
+import type { TenantFiles } from '../core/settings.js';
 import { MetadataError } from '../files/heic.js';
 import { openStream, sealStream, fileBinding } from '../files/seal.js';
 import { sniff, SNIFF_BYTES } from '../files/sniff.js';
@@ -15,7 +15,7 @@ import type { FileType } from '../files/types.js';
 import type { FileRecord, Store } from '../store/types.js';
 import type { AccessLog } from './audit.js';
 import type { ChatService } from './chat.js';
-import { RelayError } from './errors.js';
+import { RelayError } from '../core/errors.js';
 import { createUploadLimits } from './upload-limits.js';
 
 /** A file as its uploader and its readers see it. */

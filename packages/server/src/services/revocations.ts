@@ -1,7 +1,7 @@
 // Signed-out sessions: the token ids (`jti`) a host revoked through the host API, kept in the
 // store so every relay node refuses them, and forgotten once the token could not be used anyway.
-import type { TenantConfig } from '../config.js';
-import { RelayError } from './errors.js';
+import type { TenantConfig } from '../core/settings.js';
+import { RelayError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 
 export interface RevocationServiceDeps {

@@ -1,7 +1,7 @@
 // How much one person may upload (ADR 16, issue 8): uploads started per minute, uploads in
 // progress at once and bytes per hour, from the tenant's `files` settings, counted on this node.
-import type { TenantFiles } from '../config.js';
-import { RelayError } from './errors.js';
+import type { TenantFiles } from '../core/settings.js';
+import { RelayError } from '../core/errors.js';
 import { KeyedRateLimiter } from './rate-limit.js';
 
 /** An admitted upload: released once its body was read or refused, with the bytes it sent. */

@@ -1,7 +1,7 @@
 // Checks the hash chains the store writes, from their entries alone: a tenant's audit trail and a
 // consent request's events. After a restore from backup (or any time) a whole chain that verifies
 // shows nothing was altered, removed or reordered; the first entry that does not says where.
-import { canonicalHash } from '../consent/canonical.js';
+import { canonicalHash } from '../core/canonical.js';
 import type { AuditEventRecord, ConsentEventRecord } from './types.js';
 
 /** The hash before the first entry of every chain. */

@@ -1,7 +1,7 @@
 // What the PostgreSQL store does when the database connection fails: which errors mean "the
 // database cannot be reached" (answered UNAVAILABLE, never INTERNAL), when a transaction may be run
 // again by the store itself, and the sentence a client gets when a COMMIT's outcome is unknown.
-import { RelayError } from '../services/errors.js';
+import { RelayError } from '../core/errors.js';
 import type { AppendRequest, AppendResult, Store } from './types.js';
 
 /** Socket errors of a dropped or refused connection. */

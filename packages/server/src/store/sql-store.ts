@@ -37,7 +37,7 @@ import {
   type OutboxRow,
   breakGlassEvent,
 } from './outbox.js';
-import { canonicalHash } from '../consent/canonical.js';
+import { canonicalHash } from '../core/canonical.js';
 import type {
   ConsentEventsTable,
   ConsentRequestsTable,

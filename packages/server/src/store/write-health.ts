@@ -14,7 +14,7 @@ import {
   writeSync,
 } from 'node:fs';
 import type { Logger } from 'pino';
-import { RelayError } from '../services/errors.js';
+import { RelayError } from '../core/errors.js';
 import type { Store } from './types.js';
 
 /** Codes of a write refused for lack of space: SQLite, PostgreSQL (53100 disk_full), errno. */

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import type { ServerOptions } from 'socket.io';
 import type { RelayConfig } from '../config.js';
-import type { RelayMetrics } from '../metrics.js';
+import type { RelayMetrics } from './metrics.js';
 
 export interface ClusterFanOut {
   adapter: ServerOptions['adapter'];

@@ -16,7 +16,7 @@ import {
 import { originAllowed } from '../auth/origins.js';
 import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
 import { statusOfCode } from '../api/route.js';
-import { RelayError } from '../services/errors.js';
+import { RelayError } from '../core/errors.js';
 import { fileHeaders, type FileService } from '../services/files.js';
 
 /** What a shown file name may hold: printable, no path separators. */

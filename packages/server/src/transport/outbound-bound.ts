@@ -5,7 +5,7 @@
 // connection is cut; the client catches up by `sync` when it reconnects, as after any drop.
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
-import type { RelayMetrics } from '../metrics.js';
+import type { RelayMetrics } from './metrics.js';
 
 interface EnginePacket {
   data?: unknown;

@@ -33,12 +33,13 @@ import {
 } from '@carethread/shared';
 import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
 import { originAllowed } from '../auth/origins.js';
-import type { RelayConfig, TenantConfig } from '../config.js';
+import type { RelayConfig } from '../config.js';
+import type { TenantConfig } from '../core/settings.js';
 import type { Admission, ChatService } from '../services/chat.js';
 import type { RevocationService } from '../services/revocations.js';
 import type { ConsentService } from '../consent/requests.js';
 import type { TemplateService } from '../consent/templates.js';
-import { RelayError } from '../services/errors.js';
+import { RelayError } from '../core/errors.js';
 import {
   memberOf,
   type PresenceChange,
@@ -48,7 +49,7 @@ import {
 import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
 import { coalesceFlushedFrames } from './coalesce-writes.js';
 import { boundOutboundQueues } from './outbound-bound.js';
-import type { RelayMetrics } from '../metrics.js';
+import type { RelayMetrics } from './metrics.js';
 import type { AccessLog } from '../services/audit.js';
 
 export interface SocketData {

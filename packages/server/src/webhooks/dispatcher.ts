@@ -7,14 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebhookEvent } from '@carethread/shared';
-import type { RelayConfig, TenantConfig, WebhookEndpoint } from '../config.js';
+import type { TenantConfig, WebhookDelivery, WebhookEndpoint } from '../core/settings.js';
 import type { OutboxEvent, Store } from '../store/types.js';
 import { signWebhook } from './signature.js';
 
 export interface WebhookDispatcherDeps {
   store: Store;
   tenants: readonly TenantConfig[];
-  delivery: RelayConfig['webhookDelivery'];
+  delivery: WebhookDelivery;
   logger: Logger;
   now?: () => Date;
   random?: () => number;

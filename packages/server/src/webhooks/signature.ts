@@ -3,9 +3,9 @@
 // refuse replays outside a tolerance window; `verifyWebhook` does both checks.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookEvent } from '@carethread/shared';
+import { WEBHOOK_SECRET_MIN_LENGTH } from '../core/webhook-secret.js';
 
-/** The shortest webhook secret the relay's config accepts, and so the shortest `verifyWebhook` takes. */
-export const WEBHOOK_SECRET_MIN_LENGTH = 32;
+export { WEBHOOK_SECRET_MIN_LENGTH };
 
 /** The header value for `body` sent at `timestamp` (unix seconds). */
 export function signWebhook(secret: string, body: string, timestamp: number): string {

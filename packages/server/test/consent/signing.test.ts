@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import Sqlite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsentRequestCreate, ConsentRequestView, ConsentSign } from '@carethread/shared';
-import { canonicalHash, canonicalJson } from '../../src/consent/canonical.js';
+import { canonicalHash, canonicalJson } from '../../src/core/canonical.js';
 import { verifyReceipt } from '../../src/consent/receipts.js';
 import { call, connectAs, ok, startRelay, type RawSocket, type TestRelay } from '../helpers.js';
 import { familyDisclosureTemplate } from './fixtures.js';

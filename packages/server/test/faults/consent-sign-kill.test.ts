@@ -16,7 +16,7 @@ import type { JSONWebKeySet } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type Ack, type ConsentSign } from '@carethread/shared';
 import { loadOrCreateDevApiKey } from '../../src/api/keys.js';
-import { canonicalHash, canonicalJson } from '../../src/consent/canonical.js';
+import { canonicalHash, canonicalJson } from '../../src/core/canonical.js';
 import { verifyReceipt } from '../../src/consent/receipts.js';
 import { verifyConsentEventChain } from '../../src/store/chain.js';
 import { createKeyring, rowAad, type MasterKeys } from '../../src/store/keyring.js';

@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetryable, type MessageView } from '@carethread/shared';
-import { RelayError } from '../../src/services/errors.js';
+import { RelayError } from '../../src/core/errors.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import type { AppendRequest, Store } from '../../src/store/types.js';
 import type { CareThreadClient } from '@carethread/widget/client';

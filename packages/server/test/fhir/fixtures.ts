@@ -12,7 +12,7 @@ import {
   type ConsentTemplateContent,
   type TemplateVersionView,
 } from '@carethread/shared';
-import { canonicalHash } from '../../src/consent/canonical.js';
+import { canonicalHash } from '../../src/core/canonical.js';
 import { createConsentPdfSealer } from '../../src/consent/pdf.js';
 import { loadReceiptSigner, type ReceiptSigner } from '../../src/consent/receipts.js';
 import type {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
-import { createFileOnce } from '../../src/data-files.js';
+import { createFileOnce } from '../../src/core/data-files.js';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -29,7 +29,7 @@ it('creates a file once, readable by its owner only, and leaves no temporary fil
 it('lets exactly one of eight processes racing for the same file win, and keeps its contents whole', async () => {
   const file = path.join(freshFolder(), 'race.json');
   // The compiled module, as relay processes run it.
-  const module = fileURLToPath(new URL('../../dist/src/data-files.js', import.meta.url));
+  const module = fileURLToPath(new URL('../../dist/src/core/data-files.js', import.meta.url));
   const racers = Array.from({ length: 8 }, (_, i) => {
     const contents = JSON.stringify({ racer: i, padding: 'x'.repeat(60_000) });
     const child = spawn(

@@ -2,8 +2,8 @@
 // their latency, errors by stable code, store latency by method, and the webhook backlog. Labels
 // are event names, codes, methods and ids of tenants and endpoints: never people or text.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { TenantConfig } from './config.js';
-import type { Store } from './store/types.js';
+import type { TenantConfig } from '../core/settings.js';
+import type { Store } from '../store/types.js';
 
 export type RelayMetrics = ReturnType<typeof createMetrics>;
 
