@@ -1,7 +1,6 @@
 // The conversation rules: who may create, read and write what. Every transport path goes
 // through here, and every read and write checks membership against the store, not against rooms.
 import {
-  CONVERSATION_NOT_FOUND,
   HISTORY_PAGE_MAX,
   actingRole,
   hasVisibleText,
@@ -21,7 +20,6 @@ import {
   type ParticipantInput,
   type ParticipantRemove,
   type ParticipantView,
-  type Role,
   type Sync,
   type SyncResult,
 } from '@carethread/shared';
@@ -37,12 +35,9 @@ import type {
 } from '../store/types.js';
 import type { AccessLog } from './audit.js';
 import { createBatcher } from './batcher.js';
+import { CARE_TEAM, createConversationAccess, notYoursOrNotThere } from './conversation-access.js';
 import { RelayError } from '../core/errors.js';
 import type { PresenceTracker } from './presence.js';
-
-const CARE_TEAM: readonly Role[] = ['provider', 'staff'];
-
-const notYoursOrNotThere = () => new RelayError('NOT_FOUND', CONVERSATION_NOT_FOUND);
 
 /** When a reader's access ends by itself, and why. */
 export interface AccessEnd {
@@ -103,6 +98,11 @@ export function createChatService({
     },
   );
 
+  const { requireMember, requireReader, requireCareTeamMember } = createConversationAccess({
+    store,
+    now,
+  });
+
   function view(record: ParticipantRecord): ParticipantView {
     return {
       userId: record.userId,
@@ -113,109 +113,6 @@ export function createChatService({
       readSeq: record.readSeq,
       online: presence.isOnline(record.tenantId, record.conversationId, record.userId),
     };
-  }
-
-  /** The host's back end reads and manages every conversation of its tenant, as the care team. */
-  async function hostAsMember(
-    identity: Identity,
-    conversationId: string,
-  ): Promise<ParticipantRecord> {
-    const conversation = await store.getConversation(identity.tenantId, conversationId);
-    if (!conversation) throw new RelayError('NOT_FOUND', 'This conversation does not exist.');
-    return {
-      tenantId: identity.tenantId,
-      conversationId,
-      userId: identity.userId,
-      role: 'staff',
-      displayName: identity.displayName,
-      relationship: null,
-      title: null,
-      readSeq: 0,
-      addedAt: conversation.createdAt,
-    };
-  }
-
-  /**
-   * The access check of every read and write: the caller must be an active participant, and is
-   * returned in the role they act in (`actingRole`). Someone else's conversation answers exactly
-   * like a missing one (NOT_FOUND, the same sentence), so no answer tells an outsider it exists.
-   */
-  async function requireMember(
-    identity: Identity,
-    conversationId: string,
-  ): Promise<ParticipantRecord> {
-    if (identity.host) return hostAsMember(identity, conversationId);
-    const participant = await store.getParticipant(
-      identity.tenantId,
-      conversationId,
-      identity.userId,
-    );
-    if (!participant) {
-      // A provider under break-glass may read the conversation, so may know it exists: they hear
-      // why a write is refused. Everyone else gets the answer a missing conversation gets.
-      if (identity.breakGlass && (await store.getConversation(identity.tenantId, conversationId)))
-        throw new RelayError(
-          'FORBIDDEN',
-          'Break-glass access lets you read this conversation, not write in it or change who is in it.',
-        );
-      throw notYoursOrNotThere();
-    }
-    const role = actingRole(identity.role, participant.role);
-    // Family members take part only while the patient's consent naming them is in effect.
-    if (
-      role === 'family' &&
-      !(await store.activeGrant(
-        identity.tenantId,
-        conversationId,
-        identity.userId,
-        now().toISOString(),
-      ))
-    ) {
-      throw new RelayError('CONSENT_REQUIRED');
-    }
-    return { ...participant, role };
-  }
-
-  /**
-   * The access check of reads (open, history, catch-up): a member, or a provider under an
-   * unexpired break-glass token, who reads without being one (writes still need membership).
-   */
-  async function requireReader(
-    identity: Identity,
-    conversationId: string,
-  ): Promise<{ reader: ParticipantRecord; breakGlass: boolean }> {
-    try {
-      return { reader: await requireMember(identity, conversationId), breakGlass: false };
-    } catch (error) {
-      const emergency = identity.breakGlass;
-      if (!(error instanceof RelayError && error.code === 'FORBIDDEN' && emergency)) throw error;
-      if (now() >= emergency.until)
-        throw new RelayError(
-          'FORBIDDEN',
-          'Your break-glass access has ended. Ask for a new one if you still need this conversation.',
-        );
-      return {
-        reader: {
-          tenantId: identity.tenantId,
-          conversationId,
-          userId: identity.userId,
-          role: identity.role,
-          displayName: identity.displayName,
-          relationship: null,
-          title: identity.title,
-          readSeq: 0,
-          addedAt: now().toISOString(),
-        },
-        breakGlass: true,
-      };
-    }
-  }
-
-  async function requireCareTeamMember(identity: Identity, conversationId: string): Promise<void> {
-    const member = await requireMember(identity, conversationId);
-    if (!CARE_TEAM.includes(member.role) || !(identity.host || CARE_TEAM.includes(identity.role))) {
-      throw new RelayError('FORBIDDEN', 'Only the care team can change who is in a conversation.');
-    }
   }
 
   /**
