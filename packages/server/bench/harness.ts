@@ -1,7 +1,10 @@
 // What the relay benchmarks share: relay children (one process each), tokens, clients, the
 // steady-rate load of one step, the search for the highest sustained rate, and table helpers.
 // Method as in ../shared/TOOLCHAIN.md ("Benchmarking on 2 cores").
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -13,6 +16,7 @@ import type { ChildOptions, ChildStats, Mode } from './server-child.js';
 /**
  * The flags both benchmarks take: `--clients N --room N --runs N --quick`, and `--rate N` (one
  * fixed rate instead of the search) and `--only <name>` (one configuration) for profiling.
+ * `--against <git ref>` (bench:relay) also runs the relay as built at that commit, in the same run.
  */
 export function benchArgs(defaultRuns: number) {
   const { values } = parseArgs({
@@ -23,6 +27,7 @@ export function benchArgs(defaultRuns: number) {
       quick: { type: 'boolean', default: false },
       rate: { type: 'string' },
       only: { type: 'string' },
+      against: { type: 'string' },
     },
   });
   return {
@@ -32,6 +37,7 @@ export function benchArgs(defaultRuns: number) {
     quick: values.quick,
     rate: values.rate === undefined ? undefined : Number(values.rate),
     only: values.only,
+    against: values.against,
     step: {
       warmMs: values.quick ? 1000 : 2000,
       measureMs: values.quick ? 2000 : 3000,
@@ -98,24 +104,57 @@ export interface RelayChild {
   stop(): Promise<void>;
 }
 
+/**
+ * The benchmark's relay child as built at another commit, for measuring a change against the
+ * commit before it in one run: a detached worktree in a temporary folder, installed from the pnpm
+ * store (no network) and compiled. `remove` deletes the worktree.
+ */
+export function buildAtCommit(ref: string): {
+  commit: string;
+  childScript: string;
+  remove(): void;
+} {
+  const git = (args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  const repo = git(['rev-parse', '--show-toplevel']);
+  const commit = git(['rev-parse', '--short', `${ref}^{commit}`]);
+  const folder = mkdtempSync(path.join(tmpdir(), 'carethread-bench-'));
+  const run = (command: string, args: string[], cwd: string) =>
+    execFileSync(command, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+  const remove = () => {
+    run('git', ['worktree', 'remove', '--force', folder], repo);
+    rmSync(folder, { recursive: true, force: true });
+  };
+  try {
+    process.stderr.write(`building the relay at ${commit} in ${folder}\n`);
+    run('git', ['worktree', 'add', '--detach', folder, commit], repo);
+    run('pnpm', ['install', '--frozen-lockfile', '--offline'], folder);
+    run('pnpm', ['exec', 'tsc', '--build', 'packages/server'], folder);
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  return {
+    commit,
+    childScript: path.join(folder, 'packages/server/dist/bench/server-child.js'),
+    remove,
+  };
+}
+
 export function startChild(
   mode: Mode,
   options: ChildOptions = { publicJwk: {} },
+  childScript = fileURLToPath(new URL('./server-child.js', import.meta.url)),
 ): Promise<RelayChild> {
-  const child = fork(
-    fileURLToPath(new URL('./server-child.js', import.meta.url)),
-    [mode, JSON.stringify(options)],
-    {
-      // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each relay child, for finding where time goes.
-      execArgv: [
-        '--expose-gc',
-        ...(process.env.BENCH_CPU_PROF
-          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-          : []),
-      ],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
+  const child = fork(childScript, [mode, JSON.stringify(options)], {
+    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each relay child, for finding where time goes.
+    execArgv: [
+      '--expose-gc',
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
+    ],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const stats = () =>
     new Promise<ChildStats>((resolve) => {

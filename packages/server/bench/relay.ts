@@ -1,9 +1,12 @@
 // `pnpm bench:relay`: the same load against a bare Socket.IO relay that only broadcasts and
 // against the CareThread relay, in one run. For each: the highest steady send rate with p99
 // delivery latency under 100 ms and at least 97% delivered, its latency, server CPU and memory per
-// connection; then the ratios. Method as in ../shared/TOOLCHAIN.md ("Benchmarking on 2 cores").
+// connection; then the ratios. `--against <git ref>` adds the relay as built at that commit, so a
+// change is measured against the commit before it in the same run (`--against HEAD~1`).
+// Method as in ../shared/TOOLCHAIN.md ("Benchmarking on 2 cores").
 import {
   benchArgs,
+  buildAtCommit,
   benchTenant,
   connect,
   createConversations,
@@ -35,8 +38,15 @@ interface RunResult {
 
 const { publicJwk, auth } = await benchTenant();
 
-async function run(mode: Mode): Promise<RunResult> {
-  const relay = await startChild(mode, { publicJwk });
+/** A relay to measure: its kind, and the build of another commit when it is the baseline. */
+interface Configuration {
+  label: string;
+  mode: Mode;
+  childScript?: string;
+}
+
+async function run({ label, mode, childScript }: Configuration): Promise<RunResult> {
+  const relay = await startChild(mode, { publicJwk }, childScript);
   try {
     if (mode === 'carethread')
       await createConversations(
@@ -60,12 +70,12 @@ async function run(mode: Mode): Promise<RunResult> {
     const rssPerConnection = (connected.rss - before.rss) / CLIENTS;
 
     const step = (rate: number) => load.step(rate, args.step);
-    const log = (r: StepResult) => process.stderr.write(formatStep(mode, r));
+    const log = (r: StepResult) => process.stderr.write(formatStep(label, r));
     if (args.rate) {
       const result = await step(args.rate);
       log(result);
       process.stderr.write(
-        `  ${mode}: RSS per connection ${(rssPerConnection / 1024).toFixed(1)} KB\n`,
+        `  ${label}: RSS per connection ${(rssPerConnection / 1024).toFixed(1)} KB\n`,
       );
       load.close();
       return { best: result, rssPerConnection };
@@ -77,20 +87,32 @@ async function run(mode: Mode): Promise<RunResult> {
       log,
     });
     load.close();
-    if (!best) throw new Error(`${mode}: not even ${START_RATE} messages/s was sustained`);
+    if (!best) throw new Error(`${label}: not even ${START_RATE} messages/s was sustained`);
     return { best, rssPerConnection };
   } finally {
     await relay.stop();
   }
 }
 
-const results: Record<Mode, RunResult[]> = { bare: [], carethread: [] };
-for (let r = 0; r < RUNS; r++) {
-  for (const mode of ['bare', 'carethread'] as const) {
-    if (args.only && args.only !== mode) continue;
-    process.stderr.write(`run ${String(r + 1)}/${String(RUNS)}: ${mode}\n`);
-    results[mode].push(await run(mode));
+const baseline = args.against === undefined ? undefined : buildAtCommit(args.against);
+const configurations: Configuration[] = [
+  { label: 'bare', mode: 'bare' },
+  ...(baseline
+    ? [{ label: `at ${baseline.commit}`, mode: 'carethread' as const, ...baseline }]
+    : []),
+  { label: 'carethread', mode: 'carethread' },
+];
+const results = new Map<Configuration, RunResult[]>(configurations.map((c) => [c, []]));
+try {
+  for (let r = 0; r < RUNS; r++) {
+    for (const configuration of configurations) {
+      if (args.only && args.only !== configuration.label) continue;
+      process.stderr.write(`run ${String(r + 1)}/${String(RUNS)}: ${configuration.label}\n`);
+      results.get(configuration)?.push(await run(configuration));
+    }
   }
+} finally {
+  baseline?.remove();
 }
 
 if (args.only) process.exit(0); // profiling run: the step lines above are the result
@@ -105,15 +127,25 @@ const rows: [string, (r: RunResult) => number, (v: number) => string][] = [
   ['client CPU at that rate', (r) => r.best.clientCpu, pct],
   ['RSS per connection (KB)', (r) => r.rssPerConnection, kb],
 ];
+const [bare, ...relays] = configurations.map((c) => results.get(c) ?? []);
+const [current] = relays.slice(-1);
+const previous = relays.length > 1 ? relays[0] : undefined;
+const ratio = (a: RunResult[] = [], b: RunResult[] = [], pick: (r: RunResult) => number) =>
+  (median(a.map(pick)) / median(b.map(pick))).toFixed(2);
 const lines = [
   `Relay benchmark: ${String(CLIENTS)} clients in conversations of ${String(ROOM)}, ${String(RUNS)} run(s) each, median [range]`,
   '',
-  '| measure | bare Socket.IO | CareThread | CareThread / bare |',
-  '| --- | --- | --- | --- |',
+  previous
+    ? `| measure | bare Socket.IO | CareThread at ${baseline?.commit ?? ''} | CareThread | CareThread / bare | CareThread / at ${baseline?.commit ?? ''} |`
+    : '| measure | bare Socket.IO | CareThread | CareThread / bare |',
+  previous ? '| --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- |',
   ...rows.map(([name, pick, format]) => {
-    const bare = results.bare.map(pick);
-    const care = results.carethread.map(pick);
-    return `| ${name} | ${summary(bare, format)} | ${summary(care, format)} | ${(median(care) / median(bare)).toFixed(2)} |`;
+    const cells = [bare, ...relays].map((r = []) => summary(r.map(pick), format));
+    const ratios = [
+      ratio(current, bare, pick),
+      ...(previous ? [ratio(current, previous, pick)] : []),
+    ];
+    return `| ${name} | ${[...cells, ...ratios].join(' | ')} |`;
   }),
   '',
   'Sustained = p99 delivery latency under 100 ms and at least 97% of deliveries made.',
