@@ -4,14 +4,8 @@
 // Content (messages and edits) goes to a room per access version, so a node that has not heard
 // of a revocation yet still cannot deliver what was written after it (ADR 13).
 import { randomUUID } from 'node:crypto';
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
-import type { Socket as NetSocket } from 'node:net';
-import type { Logger } from 'pino';
-import { decodeJwt } from 'jose';
-import { Server, type ServerOptions, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import {
-  HandshakeAuth,
-  SUPPORTED_PROTOCOL_VERSIONS,
   clientEvents,
   describeIssues,
   errorBody,
@@ -19,76 +13,29 @@ import {
   isOnlyTooBig,
   type Ack,
   type ClientEventName,
-  type ClientToServerEvents,
   type ConsentRequestView,
   type ErrorBody,
   type ErrorCode,
   type MessageView,
   type ParticipantView,
-  type RequestOf,
-  type ResponseOf,
   type ServerEventName,
   type ServerPayloadOf,
   type ServerToClientEvents,
 } from '@carethread/shared';
-import { AuthError, type Identity, type TokenVerifier } from '../auth/tokens.js';
-import { originAllowed } from '../auth/origins.js';
-import type { RelayConfig } from '../config.js';
-import type { TenantConfig } from '../core/settings.js';
-import type { Admission, ChatService } from '../services/chat.js';
-import type { RevocationService } from '../services/revocations.js';
-import type { ConsentService } from '../consent/requests.js';
-import type { TemplateService } from '../consent/templates.js';
+import { AuthError, type Identity } from '../auth/tokens.js';
+import type { Admission } from '../services/chat.js';
 import { RelayError } from '../core/errors.js';
-import {
-  memberOf,
-  type PresenceChange,
-  type PresenceMember,
-  type PresenceTracker,
-} from '../services/presence.js';
-import { KeyedRateLimiter, TokenBucket } from '../services/rate-limit.js';
+import { memberOf, type PresenceChange } from '../services/presence.js';
+import { KeyedRateLimiter } from '../services/rate-limit.js';
 import { coalesceFlushedFrames } from './coalesce-writes.js';
 import { boundOutboundQueues } from './outbound-bound.js';
-import type { RelayMetrics } from './metrics.js';
-import type { AccessLog } from '../services/audit.js';
+import type { Handler, RelayServer, RelaySocket, SocketTransportDeps } from './socket/context.js';
+import { clientAddress, createHandshake } from './socket/handshake.js';
 
-export interface SocketData {
-  identity: Identity;
-  /**
-   * Conversations this socket has opened (joined for delivery and counted for presence), each
-   * with the access version its access was checked at.
-   */
-  open: Map<string, number>;
-  timers: NodeJS.Timeout[];
-  /** For a family member: when each open conversation's consent ends. */
-  consentTimers: Map<string, NodeJS.Timeout>;
-  packets: TokenBucket;
-  /** When the person last made a request of their own (ms since the epoch). */
-  lastActive: number;
-  idleTimer: NodeJS.Timeout | undefined;
-  /** The token ids (`jti`) this socket has signed in with, at connect and at each refresh. */
-  tokenIds: Set<string>;
-  /** When this socket was last told (relay.error) that a packet without an ack was refused. */
-  limitNoticeAt: number;
-  /** Packets refused over the rate in the current second, and when that second began. */
-  refused: { count: number; since: number };
-}
-
-/** What relay nodes tell each other (through the adapter, when there are several). */
-interface InterNodeEvents {
-  /** A person's access to a conversation ended: their sockets on every node stop following it. */
-  'access.ended': (change: { tenantId: string; userId: string; conversationId: string }) => void;
-  /** A node's sockets opened or closed a conversation for a user (first or last view). */
-  'presence.delta': (delta: { node: string; member: PresenceMember; online: boolean }) => void;
-  /** A node's whole presence set, sent as a heartbeat, on start and at shutdown (empty). */
-  'presence.state': (state: { node: string; members: PresenceMember[] }) => void;
-}
+export type { ConsentChange, SocketData, SocketTransportDeps } from './socket/context.js';
 
 /** How often a node sends its presence set; a node silent for three beats is forgotten. */
 const PRESENCE_HEARTBEAT_MS = 5_000;
-
-type RelayServer = Server<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
-type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
 
 /** Everyone following a conversation: signals (typing, presence, receipts, participants). */
 export const conversationRoom = (tenantId: string, conversationId: string) =>
@@ -114,8 +61,6 @@ const LIMIT_NOTICE_MS = 1000;
  * client but a flood: it is disconnected, and its reconnections meet the connection limits.
  */
 const FLOOD_FACTOR = 10;
-/** How long an address refused as a flood has its new connections closed on accept. */
-const FLOOD_COOL_OFF_MS = 1_000;
 /** How long before token expiry the client is asked for a fresh token. */
 const EXPIRY_WARNING_MS = 60_000;
 /** setTimeout cannot wait longer than this. */
@@ -131,62 +76,11 @@ const PASSIVE_EVENTS: ReadonlySet<ClientEventName> = new Set([
   'receipt.read',
 ]);
 
-export interface SocketTransportDeps {
-  httpServer: HttpServer;
-  config: RelayConfig;
-  tenants: readonly TenantConfig[];
-  verifier: TokenVerifier;
-  chat: ChatService;
-  templates: TemplateService;
-  consents: ConsentService;
-  /** Told of every consent state change, after it committed (the host integration listens). */
-  onConsentChange: (change: ConsentChange) => void;
-  presence: PresenceTracker;
-  /** Connections, refusals and consent steps are recorded here. */
-  accessLog: AccessLog;
-  /** Which token ids the host revoked: this node's sockets are checked every revocationCheckMs. */
-  revocations: Pick<RevocationService, 'revokedAmong'>;
-  logger: Logger;
-  metrics: RelayMetrics;
-  isShuttingDown: () => boolean;
-  /** Shares fan-out between relay nodes (the Redis Streams adapter); in-memory when omitted. */
-  adapter?: ServerOptions['adapter'];
-}
-
-class HandshakeError extends Error {
-  readonly data: ErrorBody;
-  constructor(code: ErrorCode, message?: string) {
-    const body = errorBody(code, message);
-    super(body.message);
-    this.data = body;
-  }
-}
-
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
-type Handler<E extends ClientEventName> = (
-  socket: RelaySocket,
-  payload: RequestOf<E>,
-) => Promise<ResponseOf<E>>;
-
 /** A participant as added by the chat service, and whether it changed who may read what. */
 export interface ParticipantAdded {
   participant: ParticipantView;
   roleChanged: boolean;
   lostAccess: boolean;
-}
-
-/** A consent request's new state, as the relay tells the host. */
-export interface ConsentChange {
-  tenantId: string;
-  request: ConsentRequestView;
 }
 
 export interface SocketTransport {
@@ -214,27 +108,7 @@ export interface SocketTransport {
 export function attachSocketTransport(deps: SocketTransportDeps): SocketTransport {
   const { config, tenants, verifier, chat, templates, consents, presence, logger, metrics } = deps;
   const { accessLog } = deps;
-  const tenantByIssuer = new Map(tenants.map((t) => [t.issuer, t.id]));
-
-  /** A refused connection, in the audit trail of the tenant its token names (if any). */
-  function auditRefusal(token: unknown, code: ErrorCode, address: string): void {
-    if (typeof token !== 'string') return;
-    let issuer: unknown;
-    try {
-      issuer = decodeJwt(token).iss;
-    } catch {
-      return; // not a JWT: no tenant to tell
-    }
-    const tenantId = typeof issuer === 'string' ? tenantByIssuer.get(issuer) : undefined;
-    // The token did not verify, so its subject is not trusted as the actor.
-    if (tenantId)
-      accessLog.note(tenantId, {
-        actorId: 'unverified',
-        action: 'session.refused',
-        detail: { code, address },
-      });
-  }
-
+  const handshake = createHandshake(deps);
   /** A consent step, recorded before its answer leaves. */
   const auditConsent = (
     socket: RelaySocket,
@@ -248,34 +122,6 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       subjectId: request.patientId,
       detail: { requestId: request.requestId },
     });
-  const anyTenantOrigins = tenants.flatMap((t) => t.allowedOrigins);
-  const connectionLimiter = new KeyedRateLimiter(
-    config.limits.connectionsPerMinutePerAddress / 60,
-    config.limits.connectionsPerMinutePerAddress,
-  );
-  /**
-   * Attempts to open a session, counted before any WebSocket handshake. The limiter above answers
-   * with RATE_LIMITED, but only after the upgrade and Socket.IO's connect; an address going on at
-   * twice its allowance is a flood, refused here with a bare HTTP 400 for a fraction of the cost.
-   */
-  const attemptLimiter = new KeyedRateLimiter(
-    (2 * config.limits.connectionsPerMinutePerAddress) / 60,
-    2 * config.limits.connectionsPerMinutePerAddress,
-  );
-  /**
-   * Addresses refused as a flood, until when. Their new TCP connections are closed on accept,
-   * before any HTTP is read: the cheapest refusal there is. Behind a proxy every connection comes
-   * from the proxy, so this only applies when the relay sees clients' own addresses.
-   */
-  const floodingUntil = new Map<string, number>();
-  if (!config.trustProxy)
-    deps.httpServer.on('connection', (tcp: NetSocket) => {
-      const address = tcp.remoteAddress ?? 'unknown';
-      const until = floodingUntil.get(address);
-      if (until === undefined) return;
-      if (until > Date.now()) tcp.destroy();
-      else floodingUntil.delete(address);
-    });
   const sendLimiters = new Map(
     tenants.map((t) => [t.id, new KeyedRateLimiter(t.limits.sendPerSecond, t.limits.sendBurst)]),
   );
@@ -287,49 +133,9 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     maxHttpBufferSize: config.limits.maxPacketBytes,
     // Connection state recovery would replay packets before authorisation runs; catch-up goes
     // through `sync` instead (see ../shared/SECURITY.md), so it stays off.
-    cors: {
-      origin: (origin, callback) => {
-        callback(null, origin === undefined || originAllowed(anyTenantOrigins, origin));
-      },
-    },
-    // Runs on every new engine.io session, polling and WebSocket alike (cors does not cover WebSocket).
-    allowRequest: (req, callback) => {
-      const origin = req.headers.origin;
-      if (origin !== undefined && !originAllowed(anyTenantOrigins, origin)) {
-        logger.warn({ origin }, 'refused connection from an origin no tenant allows');
-        callback(errorBody('FORBIDDEN_ORIGIN').message, false);
-        return;
-      }
-      callback(null, true);
-    },
+    ...handshake.options,
   });
-
-  // Runs before engine.io looks at a request. A new session counts against the address's attempts
-  // (the origin check follows in allowRequest). allowRequest runs only when a session opens, so a
-  // session's later requests (polls, the upgrade to a WebSocket) are held to the origin rule here,
-  // or a session opened from an allowed origin could be upgraded from another one.
-  io.engine.use((req: IncomingMessage, _res: unknown, next: (error?: Error) => void) => {
-    const origin = req.headers.origin;
-    const ofSession = /[?&]sid=/.test(req.url ?? '');
-    if (!ofSession) {
-      const address = clientAddress(req, config.trustProxy);
-      if (attemptLimiter.take(address)) next();
-      else {
-        const now = Date.now();
-        if (floodingUntil.size > 10_000)
-          for (const [known, until] of floodingUntil) if (until <= now) floodingUntil.delete(known);
-        floodingUntil.set(address, now + FLOOD_COOL_OFF_MS);
-        next(new Error(errorBody('RATE_LIMITED').message));
-      }
-      return;
-    }
-    if (origin !== undefined && !originAllowed(anyTenantOrigins, origin)) {
-      logger.warn({ origin }, 'refused a request of a session from an origin no tenant allows');
-      next(new Error(errorBody('FORBIDDEN_ORIGIN').message));
-      return;
-    }
-    next();
-  });
+  handshake.guard(io);
 
   coalesceFlushedFrames(io);
   boundOutboundQueues(io, config.limits.maxQueuedBytesPerSocket, { logger, metrics });
@@ -406,93 +212,6 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   }, PRESENCE_HEARTBEAT_MS);
   presenceHeartbeat.unref();
   sendPresenceState();
-
-  io.use((socket, next) => {
-    void (async () => {
-      const req = socket.request;
-      const address = clientAddress(req, config.trustProxy);
-      if (!connectionLimiter.take(address))
-        throw new HandshakeError(
-          'RATE_LIMITED',
-          'Too many connections from your network. Wait a minute and try again.',
-        );
-      if (deps.isShuttingDown())
-        throw new HandshakeError(
-          'UNAVAILABLE',
-          'The relay is restarting. Your connection will be retried.',
-        );
-      if ('token' in socket.handshake.query || 'access_token' in socket.handshake.query) {
-        throw new HandshakeError(
-          'UNAUTHENTICATED',
-          'Send the token in the Socket.IO auth payload, never in the URL.',
-        );
-      }
-      const auth = HandshakeAuth.safeParse(socket.handshake.auth);
-      if (!auth.success) {
-        const raw = socket.handshake.auth as Record<string, unknown>;
-        if (typeof raw.token !== 'string' || raw.token.length === 0)
-          throw new HandshakeError(
-            'UNAUTHENTICATED',
-            'No sign-in token was sent. Provide one in the auth payload.',
-          );
-        if (Number.isInteger(raw.protocol))
-          throw new HandshakeError(
-            'UNAUTHENTICATED',
-            'The sign-in token was refused: it is longer than a token can be.',
-          );
-        throw new HandshakeError(
-          'UNSUPPORTED_VERSION',
-          `The client did not say which protocol version it speaks. This relay supports version ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`,
-        );
-      }
-      if (!SUPPORTED_PROTOCOL_VERSIONS.includes(auth.data.protocol)) {
-        throw new HandshakeError(
-          'UNSUPPORTED_VERSION',
-          `Protocol version ${auth.data.protocol} is not supported; this relay speaks version ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}. Update the chat client.`,
-        );
-      }
-      const { identity, tenant } = await verifier.verify(auth.data.token);
-      const origin = req.headers.origin;
-      if (origin !== undefined && !originAllowed(tenant.allowedOrigins, origin)) {
-        throw new HandshakeError('FORBIDDEN_ORIGIN');
-      }
-      socket.data = {
-        identity,
-        open: new Map(),
-        timers: [],
-        consentTimers: new Map(),
-        packets: new TokenBucket(
-          config.limits.packetsPerSecond,
-          config.limits.packetsPerSecond * 4,
-        ),
-        lastActive: Date.now(),
-        idleTimer: undefined,
-        tokenIds: new Set(identity.tokenId === null ? [] : [identity.tokenId]),
-        limitNoticeAt: 0,
-        refused: { count: 0, since: 0 },
-      };
-    })().then(
-      () => {
-        next();
-      },
-      (error: unknown) => {
-        const { token } = socket.handshake.auth as { token?: unknown };
-        const address = clientAddress(socket.request, config.trustProxy);
-        if (error instanceof HandshakeError) {
-          auditRefusal(token, error.data.code, address);
-          next(error);
-          return;
-        }
-        if (error instanceof AuthError) {
-          auditRefusal(token, error.code, address);
-          next(new HandshakeError(error.code, error.message));
-          return;
-        }
-        logger.error({ err: error }, 'handshake failed');
-        next(new HandshakeError('INTERNAL'));
-      },
-    );
-  });
 
   function armExpiry(socket: RelaySocket): void {
     for (const timer of socket.data.timers) clearTimeout(timer);
@@ -1118,16 +837,6 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     });
   });
 
-  io.engine.on(
-    'connection_error',
-    (error: { code: number; message: string; req: IncomingMessage }) => {
-      logger.debug(
-        { code: error.code, reason: error.message, origin: error.req.headers.origin },
-        'engine refused a connection',
-      );
-    },
-  );
-
   return {
     io,
     announceConsent,
@@ -1140,8 +849,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       clearInterval(revocationCheck);
       // The other nodes stop counting this node's people as online at once.
       if (clustered) io.serverSideEmit('presence.state', { node: nodeId, members: [] });
-      connectionLimiter.close();
-      attemptLimiter.close();
+      handshake.close();
       for (const limiter of sendLimiters.values()) limiter.close();
       for (const socket of io.sockets.sockets.values()) {
         socket.emit(
