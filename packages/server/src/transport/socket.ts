@@ -1,9 +1,5 @@
-// The Socket.IO transport: the handshake checks (origin, protocol version, token), one packet
-// dispatcher that validates every event against the shared schemas, and delivery to rooms.
-// Rooms only deliver; every read and write is authorised by the chat service against the store.
-// Content (messages and edits) goes to a room per access version, so a node that has not heard
-// of a revocation yet still cannot deliver what was written after it (ADR 13).
-import { randomUUID } from 'node:crypto';
+// The Socket.IO transport: the handshake checks (./socket/handshake.ts), one packet dispatcher
+// that validates every event against the shared schemas, and delivery to rooms (./socket/rooms.ts).
 import { Server } from 'socket.io';
 import {
   clientEvents,
@@ -14,38 +10,35 @@ import {
   type Ack,
   type ClientEventName,
   type ConsentRequestView,
-  type ErrorBody,
   type ErrorCode,
   type MessageView,
-  type ParticipantView,
-  type ServerEventName,
-  type ServerPayloadOf,
-  type ServerToClientEvents,
 } from '@carethread/shared';
 import { AuthError, type Identity } from '../auth/tokens.js';
 import type { Admission } from '../services/chat.js';
 import { RelayError } from '../core/errors.js';
-import { memberOf, type PresenceChange } from '../services/presence.js';
 import { KeyedRateLimiter } from '../services/rate-limit.js';
 import { coalesceFlushedFrames } from './coalesce-writes.js';
 import { boundOutboundQueues } from './outbound-bound.js';
-import type { Handler, RelayServer, RelaySocket, SocketTransportDeps } from './socket/context.js';
+import type {
+  Handler,
+  RelayServer,
+  RelaySocket,
+  SocketTransportDeps,
+  TransportContext,
+} from './socket/context.js';
 import { clientAddress, createHandshake } from './socket/handshake.js';
+import {
+  contentRoom,
+  conversationRoom,
+  createRooms,
+  tokenRoom,
+  userRoom,
+  type ParticipantAdded,
+} from './socket/rooms.js';
 
 export type { ConsentChange, SocketData, SocketTransportDeps } from './socket/context.js';
+export { conversationRoom, type ParticipantAdded } from './socket/rooms.js';
 
-/** How often a node sends its presence set; a node silent for three beats is forgotten. */
-const PRESENCE_HEARTBEAT_MS = 5_000;
-
-/** Everyone following a conversation: signals (typing, presence, receipts, participants). */
-export const conversationRoom = (tenantId: string, conversationId: string) =>
-  `t:${tenantId}:c:${conversationId}`;
-/** Followers whose access was checked at `accessVersion`: the conversation's content. */
-const contentRoom = (tenantId: string, conversationId: string, accessVersion: number) =>
-  `t:${tenantId}:c:${conversationId}:v:${String(accessVersion)}`;
-const userRoom = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId}`;
-/** The sockets signed in with one token id: what a revocation ends. */
-const tokenRoom = (tenantId: string, tokenId: string) => `t:${tenantId}:j:${tokenId}`;
 /** A socket remembers this many of its token ids (one per refresh); older ones are forgotten. */
 const MAX_TOKEN_IDS = 16;
 /** Token ids asked about in one store query by the revocation check. */
@@ -75,13 +68,6 @@ const PASSIVE_EVENTS: ReadonlySet<ClientEventName> = new Set([
   'sync',
   'receipt.read',
 ]);
-
-/** A participant as added by the chat service, and whether it changed who may read what. */
-export interface ParticipantAdded {
-  participant: ParticipantView;
-  roleChanged: boolean;
-  lostAccess: boolean;
-}
 
 export interface SocketTransport {
   io: RelayServer;
@@ -136,82 +122,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     ...handshake.options,
   });
   handshake.guard(io);
+  const ctx: TransportContext = { ...deps, io };
 
   coalesceFlushedFrames(io);
   boundOutboundQueues(io, config.limits.maxQueuedBytesPerSocket, { logger, metrics });
-
-  // With several nodes (an adapter), they tell each other about access and presence; alone, the
-  // in-memory adapter has nobody to tell (and warns when asked).
-  const clustered = deps.adapter !== undefined;
-  const nodeId = randomUUID();
-  /** Every socket of this node is in this room: how a broadcast says "the other nodes only". */
-  const thisNode = `node:${nodeId}`;
-
-  /**
-   * Emits to everyone in `rooms` (but `except`) on every node. This node's sockets get it at
-   * once; the adapter's own broadcast would first wait for Redis to take it, so a slow or paused
-   * Redis would hold up delivery on the very node that has the socket.
-   */
-  function emitTo<E extends ServerEventName>(
-    rooms: string | string[],
-    event: E,
-    payload: ServerPayloadOf<E>,
-    except: string[] = [],
-  ): void {
-    const args = [payload] as Parameters<ServerToClientEvents[E]>;
-    io.local
-      .to(rooms)
-      .except(except)
-      .emit(event, ...args);
-    if (clustered)
-      io.to(rooms)
-        .except([...except, thisNode])
-        .emit(event, ...args);
-  }
-
-  /** Tells this node's followers of a conversation that someone came or went (cluster-wide). */
-  function announcePresence({ tenantId, conversationId, userId, online }: PresenceChange): void {
-    io.local
-      .to(conversationRoom(tenantId, conversationId))
-      .emit('presence', { conversationId, userId, online });
-  }
-
-  function sharePresence(
-    tenantId: string,
-    conversationId: string,
-    userId: string,
-    online: boolean,
-  ) {
-    if (!clustered) return;
-    io.serverSideEmit('presence.delta', {
-      node: nodeId,
-      member: memberOf(tenantId, conversationId, userId),
-      online,
-    });
-  }
-
-  io.on('presence.delta', ({ node, member, online }) => {
-    for (const change of presence.applyRemote(node, member, online, Date.now()))
-      announcePresence(change);
-  });
-  io.on('presence.state', ({ node, members }) => {
-    const newNode = !presence.knowsNode(node);
-    for (const change of presence.replaceRemote(node, members, Date.now()))
-      announcePresence(change);
-    // A node we had not heard from (just started): it learns our set now, not at our next beat.
-    if (newNode) sendPresenceState();
-  });
-  function sendPresenceState(): void {
-    if (clustered)
-      io.serverSideEmit('presence.state', { node: nodeId, members: presence.localMembers() });
-  }
-  const presenceHeartbeat = setInterval(() => {
-    sendPresenceState();
-    for (const change of presence.expireRemote(Date.now() - 3 * PRESENCE_HEARTBEAT_MS))
-      announcePresence(change);
-  }, PRESENCE_HEARTBEAT_MS);
-  presenceHeartbeat.unref();
-  sendPresenceState();
+  const rooms = createRooms(ctx);
 
   function armExpiry(socket: RelaySocket): void {
     for (const timer of socket.data.timers) clearTimeout(timer);
@@ -325,38 +240,6 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   const revocationCheck = setInterval(() => void checkRevocations(), config.revocationCheckMs);
   revocationCheck.unref();
 
-  /** Follows a conversation whose access was just checked at `accessVersion` (again: moves up). */
-  function enter(socket: RelaySocket, conversationId: string, accessVersion: number): void {
-    const { identity } = socket.data;
-    const checkedAt = socket.data.open.get(conversationId);
-    if (checkedAt === accessVersion) return;
-    socket.data.open.set(conversationId, accessVersion);
-    void socket.join(contentRoom(identity.tenantId, conversationId, accessVersion));
-    if (checkedAt !== undefined) {
-      void socket.leave(contentRoom(identity.tenantId, conversationId, checkedAt));
-      return;
-    }
-    void socket.join(conversationRoom(identity.tenantId, conversationId));
-    const { shared, change } = presence.enter(identity.tenantId, conversationId, identity.userId);
-    if (shared) sharePresence(identity.tenantId, conversationId, identity.userId, true);
-    if (change) announcePresence(change);
-  }
-
-  function leave(socket: RelaySocket, conversationId: string): void {
-    const { identity } = socket.data;
-    clearTimeout(socket.data.consentTimers.get(conversationId));
-    socket.data.consentTimers.delete(conversationId);
-    const checkedAt = socket.data.open.get(conversationId);
-    if (checkedAt === undefined) return;
-    socket.data.open.delete(conversationId);
-    const room = conversationRoom(identity.tenantId, conversationId);
-    void socket.leave(room);
-    void socket.leave(contentRoom(identity.tenantId, conversationId, checkedAt));
-    const { shared, change } = presence.leave(identity.tenantId, conversationId, identity.userId);
-    if (shared) sharePresence(identity.tenantId, conversationId, identity.userId, false);
-    if (change) announcePresence(change);
-  }
-
   /**
    * Takes one of the sender's send tokens. Over the rate, the write is still answered if it is a
    * resend of what is stored (its first ack), and refused as RATE_LIMITED otherwise.
@@ -372,42 +255,6 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     };
   }
 
-  /** This node's sockets of one person stop following a conversation (no message to them). */
-  function leaveLocally(tenantId: string, userId: string, conversationId: string): void {
-    for (const id of io.of('/').adapter.rooms.get(userRoom(tenantId, userId)) ?? []) {
-      const socket = io.sockets.sockets.get(id);
-      if (socket) leave(socket, conversationId);
-    }
-  }
-  io.on('access.ended', ({ tenantId, userId, conversationId }) => {
-    leaveLocally(tenantId, userId, conversationId);
-  });
-
-  /**
-   * After a commit that narrowed who may read a conversation (it raised the access version):
-   * the people who lost access stop following it on this node at once and on the others as soon
-   * as they hear, and every follower is asked to open it again, which checks their access afresh
-   * and puts them on the new version's content room. Nodes that have not heard yet hold their
-   * sockets on the old version's room, where nothing written after the change is sent.
-   */
-  function accessNarrowed(
-    tenantId: string,
-    conversationId: string,
-    losers: readonly string[],
-    reason?: ErrorBody,
-  ): void {
-    for (const userId of losers) {
-      leaveLocally(tenantId, userId, conversationId);
-      if (clustered) io.serverSideEmit('access.ended', { tenantId, userId, conversationId });
-      emitTo(userRoom(tenantId, userId), 'participant.removed', {
-        conversationId,
-        userId,
-        ...(reason ? { reason } : {}),
-      });
-    }
-    emitTo(conversationRoom(tenantId, conversationId), 'access.changed', { conversationId });
-  }
-
   /** A socket leaves the conversation when the consent or break-glass access it read under ends. */
   function endAccessAt(
     socket: RelaySocket,
@@ -421,7 +268,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       setTimeout(() => {
         socket.data.consentTimers.delete(conversationId);
         if (!socket.data.open.has(conversationId)) return;
-        leave(socket, conversationId);
+        rooms.leave(socket, conversationId);
         socket.emit('participant.removed', {
           conversationId,
           userId: socket.data.identity.userId,
@@ -437,82 +284,17 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     );
   }
 
-  /** Tells everyone following the conversation (the care team's widgets) about a state change. */
-  function announceConsent(tenantId: string, request: ConsentRequestView): void {
-    // The conversation's followers; the recipients, who are not in it until consent is given; and
-    // the patient and signer wherever they are signed in (their consent lists).
-    emitTo(
-      [
-        conversationRoom(tenantId, request.conversationId),
-        ...[request.patientId, request.signerId, ...request.recipients.map((r) => r.userId)].map(
-          (userId) => userRoom(tenantId, userId),
-        ),
-      ],
-      'consent.updated',
-      request,
-    );
-    deps.onConsentChange({ tenantId, request });
-    logger.info(
-      { tenantId, requestId: request.requestId, state: request.state },
-      'consent request updated',
-    );
-  }
-
-  function announceMessage(tenantId: string, entry: MessageView, accessVersion: number): void {
-    emitTo(contentRoom(tenantId, entry.conversationId, accessVersion), 'message', entry);
-  }
-
-  function announceParticipantAdded(
-    tenantId: string,
-    conversationId: string,
-    { participant, roleChanged, lostAccess }: ParticipantAdded,
-  ): void {
-    emitTo(conversationRoom(tenantId, conversationId), 'participant.added', {
-      conversationId,
-      participant,
-    });
-    if (!roleChanged) return;
-    if (!lostAccess) {
-      accessNarrowed(tenantId, conversationId, []);
-      return;
-    }
-    accessNarrowed(
-      tenantId,
-      conversationId,
-      [participant.userId],
-      errorBody(
-        'CONSENT_REQUIRED',
-        "Your role in this conversation changed. You can read it again once the patient's consent names you.",
-      ),
-    );
-  }
-
-  function announceParticipantRemoved(
-    tenantId: string,
-    conversationId: string,
-    userId: string,
-  ): void {
-    // The others see the person leave; the person's own sockets hear it through their user room.
-    emitTo(
-      conversationRoom(tenantId, conversationId),
-      'participant.removed',
-      { conversationId, userId },
-      [userRoom(tenantId, userId)],
-    );
-    accessNarrowed(tenantId, conversationId, [userId]);
-  }
-
   const handlers: { [E in ClientEventName]: Handler<E> } = {
     'consent.request': async (socket, payload) => {
       const request = await consents.request(socket.data.identity, payload);
-      announceConsent(socket.data.identity.tenantId, request);
+      rooms.announceConsent(socket.data.identity.tenantId, request);
       return request;
     },
 
     'consent.view': async (socket, { requestId }) => {
       const { view, viewedNow } = await consents.view(socket.data.identity, requestId);
       await auditConsent(socket, 'consent.viewed', view.request);
-      if (viewedNow) announceConsent(socket.data.identity.tenantId, view.request);
+      if (viewedNow) rooms.announceConsent(socket.data.identity.tenantId, view.request);
       return view;
     },
 
@@ -523,13 +305,13 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         userAgent: socket.handshake.headers['user-agent'] ?? '',
       });
       await auditConsent(socket, 'consent.signed', request);
-      announceConsent(socket.data.identity.tenantId, request);
+      rooms.announceConsent(socket.data.identity.tenantId, request);
       return result;
     },
 
     'consent.decline': async (socket, { requestId, reason }) => {
       const request = await consents.decline(socket.data.identity, requestId, reason);
-      announceConsent(socket.data.identity.tenantId, request);
+      rooms.announceConsent(socket.data.identity.tenantId, request);
       return request;
     },
 
@@ -540,14 +322,14 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         'CONSENT_REQUIRED',
         'The patient withdrew their consent to share this conversation with you.',
       );
-      accessNarrowed(
+      rooms.accessNarrowed(
         tenantId,
         request.conversationId,
         request.recipients.map((r) => r.userId),
         reason,
       );
       await auditConsent(socket, 'consent.revoked', request);
-      announceConsent(tenantId, request);
+      rooms.announceConsent(tenantId, request);
       return request;
     },
 
@@ -581,11 +363,11 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         opened = await chat.open(socket.data.identity, conversationId);
       } catch (error) {
         // Opening again after access narrowed: refused now, so stop following it here too.
-        leave(socket, conversationId);
+        rooms.leave(socket, conversationId);
         throw error;
       }
       const { snapshot, accessVersion, until } = opened;
-      enter(socket, conversationId, accessVersion);
+      rooms.enter(socket, conversationId, accessVersion);
       if (until) endAccessAt(socket, conversationId, until);
       // Who is online, read again now that this socket is in the room: a change after this point
       // reaches it as an event, one before it (while the snapshot was being read) is counted here.
@@ -596,7 +378,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     },
 
     'conversation.close': (socket, { conversationId }) => {
-      leave(socket, conversationId);
+      rooms.leave(socket, conversationId);
       return Promise.resolve({});
     },
 
@@ -606,13 +388,13 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
     'participant.add': async (socket, payload) => {
       const added = await chat.addParticipant(socket.data.identity, payload);
-      announceParticipantAdded(socket.data.identity.tenantId, payload.conversationId, added);
+      rooms.announceParticipantAdded(socket.data.identity.tenantId, payload.conversationId, added);
       return added.participant;
     },
 
     'participant.remove': async (socket, { conversationId, userId }) => {
       await chat.removeParticipant(socket.data.identity, { conversationId, userId });
-      announceParticipantRemoved(socket.data.identity.tenantId, conversationId, userId);
+      rooms.announceParticipantRemoved(socket.data.identity.tenantId, conversationId, userId);
       return {};
     },
 
@@ -624,7 +406,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       );
       if (!duplicate) {
         metrics.messages.inc({ kind: 'message' });
-        announceMessage(socket.data.identity.tenantId, entry, accessVersion);
+        rooms.announceMessage(socket.data.identity.tenantId, entry, accessVersion);
       }
       return { id: entry.id, seq: entry.seq, sentAt: entry.sentAt };
     },
@@ -637,7 +419,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       );
       if (!duplicate) {
         metrics.messages.inc({ kind: 'edit' });
-        emitTo(
+        rooms.emitTo(
           contentRoom(socket.data.identity.tenantId, entry.conversationId, accessVersion),
           'message.edited',
           entry,
@@ -654,7 +436,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       );
       if (!duplicate) {
         metrics.messages.inc({ kind: 'delete' });
-        emitTo(
+        rooms.emitTo(
           contentRoom(socket.data.identity.tenantId, entry.conversationId, accessVersion),
           'message.edited',
           entry,
@@ -670,7 +452,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     typing: async (socket, { conversationId, typing }) => {
       const { identity } = socket.data;
       await chat.requireMember(identity, conversationId);
-      emitTo(
+      rooms.emitTo(
         conversationRoom(identity.tenantId, conversationId),
         'typing',
         { conversationId, userId: identity.userId, typing },
@@ -682,7 +464,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     'receipt.read': async (socket, { conversationId, seq }) => {
       const { identity } = socket.data;
       const readSeq = await chat.markRead(identity, conversationId, seq);
-      emitTo(conversationRoom(identity.tenantId, conversationId), 'receipt', {
+      rooms.emitTo(conversationRoom(identity.tenantId, conversationId), 'receipt', {
         conversationId,
         userId: identity.userId,
         readSeq,
@@ -811,7 +593,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     });
     void socket.join([
       userRoom(identity.tenantId, identity.userId),
-      thisNode,
+      rooms.thisNode,
       ...[...socket.data.tokenIds].map((id) => tokenRoom(identity.tenantId, id)),
     ]);
     armExpiry(socket);
@@ -829,7 +611,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       for (const timer of socket.data.timers) clearTimeout(timer);
       clearTimeout(socket.data.idleTimer);
       for (const timer of socket.data.consentTimers.values()) clearTimeout(timer);
-      for (const conversationId of [...socket.data.open.keys()]) leave(socket, conversationId);
+      for (const conversationId of [...socket.data.open.keys()])
+        rooms.leave(socket, conversationId);
       logger.debug(
         { tenant: identity.tenantId, user: identity.userId, sid: socket.id, reason },
         'disconnected',
@@ -839,16 +622,14 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
   return {
     io,
-    announceConsent,
-    announceMessage,
-    announceParticipantAdded,
-    announceParticipantRemoved,
+    announceConsent: rooms.announceConsent,
+    announceMessage: rooms.announceMessage,
+    announceParticipantAdded: rooms.announceParticipantAdded,
+    announceParticipantRemoved: rooms.announceParticipantRemoved,
     endSessions,
     async close() {
-      clearInterval(presenceHeartbeat);
+      rooms.close();
       clearInterval(revocationCheck);
-      // The other nodes stop counting this node's people as online at once.
-      if (clustered) io.serverSideEmit('presence.state', { node: nodeId, members: [] });
       handshake.close();
       for (const limiter of sendLimiters.values()) limiter.close();
       for (const socket of io.sockets.sockets.values()) {
