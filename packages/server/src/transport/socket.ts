@@ -27,6 +27,7 @@ import type {
   TransportContext,
 } from './socket/context.js';
 import { clientAddress, createHandshake } from './socket/handshake.js';
+import { createLifecycle } from './socket/lifecycle.js';
 import {
   contentRoom,
   conversationRoom,
@@ -39,11 +40,6 @@ import {
 export type { ConsentChange, SocketData, SocketTransportDeps } from './socket/context.js';
 export { conversationRoom, type ParticipantAdded } from './socket/rooms.js';
 
-/** A socket remembers this many of its token ids (one per refresh); older ones are forgotten. */
-const MAX_TOKEN_IDS = 16;
-/** Token ids asked about in one store query by the revocation check. */
-const REVOCATION_CHECK_BATCH = 500;
-
 /**
  * A socket over its packet rate hears about refused packets that want no ack at most this often:
  * answering each one of a flood would cost the relay more than reading it.
@@ -54,10 +50,6 @@ const LIMIT_NOTICE_MS = 1000;
  * client but a flood: it is disconnected, and its reconnections meet the connection limits.
  */
 const FLOOD_FACTOR = 10;
-/** How long before token expiry the client is asked for a fresh token. */
-const EXPIRY_WARNING_MS = 60_000;
-/** setTimeout cannot wait longer than this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Requests the client makes by itself, which do not keep an unattended session alive: a token
  * refresh, catching up after a gap, and the read receipt the widget sends whenever a message
@@ -111,7 +103,6 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   const sendLimiters = new Map(
     tenants.map((t) => [t.id, new KeyedRateLimiter(t.limits.sendPerSecond, t.limits.sendBurst)]),
   );
-  const idleTimeoutsMs = new Map(tenants.map((t) => [t.id, t.idleTimeoutSeconds * 1000]));
 
   const io: RelayServer = new Server(deps.httpServer, {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
@@ -127,118 +118,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
   coalesceFlushedFrames(io);
   boundOutboundQueues(io, config.limits.maxQueuedBytesPerSocket, { logger, metrics });
   const rooms = createRooms(ctx);
-
-  function armExpiry(socket: RelaySocket): void {
-    for (const timer of socket.data.timers) clearTimeout(timer);
-    const remaining = socket.data.identity.expiresAt.getTime() - Date.now();
-    const warnIn = Math.max(0, remaining - Math.min(EXPIRY_WARNING_MS, remaining / 2));
-    socket.data.timers = [
-      setTimeout(
-        () => {
-          socket.emit('session.expiring', {
-            expiresAt: socket.data.identity.expiresAt.toISOString(),
-          });
-        },
-        Math.min(warnIn, MAX_TIMER_MS),
-      ),
-      setTimeout(
-        () => {
-          socket.emit('session.ended', errorBody('TOKEN_EXPIRED'));
-          socket.disconnect(true);
-        },
-        Math.min(Math.max(0, remaining), MAX_TIMER_MS),
-      ),
-    ];
-  }
-
-  /**
-   * Ends the session once the person has made no request of their own for the tenant's idle
-   * timeout. One timer per socket, re-armed for the remainder when it fires early, so a busy
-   * socket costs a timestamp per request rather than a timer.
-   */
-  function armIdle(socket: RelaySocket): void {
-    const timeoutMs = idleTimeoutsMs.get(socket.data.identity.tenantId) ?? 0;
-    if (timeoutMs <= 0) return;
-    const check = () => {
-      const idleMs = Date.now() - socket.data.lastActive;
-      if (idleMs < timeoutMs) {
-        socket.data.idleTimer = setTimeout(check, timeoutMs - idleMs);
-        return;
-      }
-      const { tenantId, userId } = socket.data.identity;
-      logger.info({ tenant: tenantId, user: userId, sid: socket.id }, 'idle session ended');
-      socket.emit('session.ended', errorBody('SESSION_IDLE'));
-      socket.disconnect(true);
-    };
-    socket.data.idleTimer = setTimeout(check, timeoutMs);
-  }
-
-  /** Puts the socket in the room of a token id it signed in with, forgetting the oldest past a few. */
-  function rememberTokenId(socket: RelaySocket, tokenId: string): void {
-    const { tenantId } = socket.data.identity;
-    const ids = socket.data.tokenIds;
-    ids.delete(tokenId);
-    ids.add(tokenId);
-    void socket.join(tokenRoom(tenantId, tokenId));
-    for (const old of ids) {
-      if (ids.size <= MAX_TOKEN_IDS) break;
-      ids.delete(old);
-      void socket.leave(tokenRoom(tenantId, old));
-    }
-  }
-
-  function endSessions(tenantId: string, tokenId: string): number {
-    const ids = [...(io.of('/').adapter.rooms.get(tokenRoom(tenantId, tokenId)) ?? [])];
-    let ended = 0;
-    for (const id of ids) {
-      const socket = io.sockets.sockets.get(id);
-      if (!socket) continue;
-      socket.emit(
-        'session.ended',
-        errorBody('UNAUTHENTICATED', 'This session was signed out. Sign in again to continue.'),
-      );
-      socket.disconnect(true);
-      ended++;
-    }
-    if (ended > 0) logger.info({ tenant: tenantId, sessions: ended }, 'ended revoked sessions');
-    return ended;
-  }
-
-  /**
-   * Asks the store which token ids of this node's sockets were revoked (by a call another node
-   * answered) and ends those sessions. The store decides, so it holds while Redis is down.
-   */
-  let checkingRevocations = false;
-  async function checkRevocations(): Promise<void> {
-    if (checkingRevocations) return;
-    checkingRevocations = true;
-    try {
-      const byTenant = new Map<string, Set<string>>();
-      for (const socket of io.sockets.sockets.values()) {
-        if (socket.data.tokenIds.size === 0) continue;
-        const { tenantId } = socket.data.identity;
-        const ids = byTenant.get(tenantId) ?? new Set();
-        for (const id of socket.data.tokenIds) ids.add(id);
-        byTenant.set(tenantId, ids);
-      }
-      for (const [tenantId, ids] of byTenant) {
-        const all = [...ids];
-        for (let i = 0; i < all.length; i += REVOCATION_CHECK_BATCH) {
-          const revoked = await deps.revocations.revokedAmong(
-            tenantId,
-            all.slice(i, i + REVOCATION_CHECK_BATCH),
-          );
-          for (const tokenId of revoked) endSessions(tenantId, tokenId);
-        }
-      }
-    } catch (error) {
-      logger.warn({ err: error }, 'revocation check failed; retrying at the next one');
-    } finally {
-      checkingRevocations = false;
-    }
-  }
-  const revocationCheck = setInterval(() => void checkRevocations(), config.revocationCheckMs);
-  revocationCheck.unref();
+  const lifecycle = createLifecycle(ctx, rooms);
 
   /**
    * Takes one of the sender's send tokens. Over the rate, the write is still answered if it is a
@@ -253,35 +133,6 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         'You are sending messages too quickly. Wait a moment; unsent messages are retried.',
       ),
     };
-  }
-
-  /** A socket leaves the conversation when the consent or break-glass access it read under ends. */
-  function endAccessAt(
-    socket: RelaySocket,
-    conversationId: string,
-    { until, reason }: { until: string; reason: 'consent' | 'breakglass' },
-  ): void {
-    clearTimeout(socket.data.consentTimers.get(conversationId));
-    const delay = Math.min(Math.max(0, Date.parse(until) - Date.now()), MAX_TIMER_MS);
-    socket.data.consentTimers.set(
-      conversationId,
-      setTimeout(() => {
-        socket.data.consentTimers.delete(conversationId);
-        if (!socket.data.open.has(conversationId)) return;
-        rooms.leave(socket, conversationId);
-        socket.emit('participant.removed', {
-          conversationId,
-          userId: socket.data.identity.userId,
-          reason:
-            reason === 'consent'
-              ? errorBody(
-                  'CONSENT_REQUIRED',
-                  "The patient's consent to share this conversation with you has expired.",
-                )
-              : errorBody('FORBIDDEN', 'Your break-glass access to this conversation has ended.'),
-        });
-      }, delay),
-    );
   }
 
   const handlers: { [E in ClientEventName]: Handler<E> } = {
@@ -368,7 +219,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       }
       const { snapshot, accessVersion, until } = opened;
       rooms.enter(socket, conversationId, accessVersion);
-      if (until) endAccessAt(socket, conversationId, until);
+      if (until) lifecycle.endAccessAt(socket, conversationId, until);
       // Who is online, read again now that this socket is in the room: a change after this point
       // reaches it as an event, one before it (while the snapshot was being read) is counted here.
       const { tenantId } = socket.data.identity;
@@ -492,8 +343,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
         );
       }
       socket.data.identity = next;
-      if (next.tokenId !== null) rememberTokenId(socket, next.tokenId);
-      armExpiry(socket);
+      if (next.tokenId !== null) lifecycle.rememberTokenId(socket, next.tokenId);
+      lifecycle.armExpiry(socket);
       return { expiresAt: next.expiresAt.toISOString() };
     },
   };
@@ -596,8 +447,8 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
       rooms.thisNode,
       ...[...socket.data.tokenIds].map((id) => tokenRoom(identity.tenantId, id)),
     ]);
-    armExpiry(socket);
-    armIdle(socket);
+    lifecycle.armExpiry(socket);
+    lifecycle.armIdle(socket);
     logger.debug({ tenant: identity.tenantId, user: identity.userId, sid: socket.id }, 'connected');
 
     // One dispatcher for every packet: the event name and payload are validated before any
@@ -608,9 +459,7 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
 
     socket.on('disconnect', (reason) => {
       metrics.connections.dec();
-      for (const timer of socket.data.timers) clearTimeout(timer);
-      clearTimeout(socket.data.idleTimer);
-      for (const timer of socket.data.consentTimers.values()) clearTimeout(timer);
+      lifecycle.disarm(socket);
       for (const conversationId of [...socket.data.open.keys()])
         rooms.leave(socket, conversationId);
       logger.debug(
@@ -626,10 +475,10 @@ export function attachSocketTransport(deps: SocketTransportDeps): SocketTranspor
     announceMessage: rooms.announceMessage,
     announceParticipantAdded: rooms.announceParticipantAdded,
     announceParticipantRemoved: rooms.announceParticipantRemoved,
-    endSessions,
+    endSessions: lifecycle.endSessions,
     async close() {
       rooms.close();
-      clearInterval(revocationCheck);
+      lifecycle.close();
       handshake.close();
       for (const limiter of sendLimiters.values()) limiter.close();
       for (const socket of io.sockets.sockets.values()) {
