@@ -1,5 +1,5 @@
 // The socket transport's shared shapes: what it is given, what each socket carries, what relay
-// nodes tell each other, and the context every module of the transport is handed (one a relay).
+// nodes tell each other, and the context every module of the transport is handed (built once).
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import type { Server, ServerOptions, Socket } from 'socket.io';
