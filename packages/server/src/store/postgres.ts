@@ -11,7 +11,8 @@ import {
   answerConnectionFailures,
   withConnectionRetry,
 } from './pg-faults.js';
-import { createSqlStore, type SqlEngine } from './sql-store.js';
+import { createSqlStore } from './sql-store.js';
+import type { SqlEngine } from './sql/shared.js';
 import type { Store } from './types.js';
 
 export interface PostgresOptions {

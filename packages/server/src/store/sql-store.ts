@@ -2,22 +2,24 @@
 // transaction (SQLite takes the write lock up front; PostgreSQL will lock conversation rows) and
 // may bring a faster write path for appends, which must follow the same `decideAppend` rules.
 import { randomBytes } from 'node:crypto';
-import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
-import type {
-  AttachmentView,
-  ConsentBlock,
-  ConsentRecipient,
-  ConsentRequestView,
-  ConsentState,
-  SignerCapacity,
-  MessageView,
-  Role,
-  TemplateKind,
-  TemplateVersionView,
-  WebhookEventType,
-  AuditAction,
+import {
+  actingRole,
+  shownName,
+  type AttachmentView,
+  type AuditAction,
+  type ConsentBlock,
+  type ConsentRecipient,
+  type ConsentRequestView,
+  type ConsentState,
+  type MessageView,
+  type Role,
+  type SignerCapacity,
+  type TemplateKind,
+  type TemplateVersionView,
+  type WebhookEventType,
 } from '@carethread/shared';
-import { actingRole, shownName } from '@carethread/shared';
+import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import { canonicalHash } from '../core/canonical.js';
 import {
   decideAppend,
   entryAudit,
@@ -26,76 +28,50 @@ import {
   type EntryRow,
   type TargetFacts,
 } from './append-rules.js';
-import { auditRow, GENESIS_HASH } from './chain.js';
+import type { AuditEventRecord } from './audit.js';
+import { GENESIS_HASH } from './chain.js';
+import type { ConsentEventInput, ConsentEventRecord } from './consent.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  ConversationRecord,
+  NewParticipant,
+  ParticipantRecord,
+} from './conversations.js';
+import type { FileRecord } from './files.js';
+import type { IdempotencyClaim } from './idempotency.js';
 import { rowAad, type Keyring } from './keyring.js';
-import { migrationProvider, type SqlDialectName } from './migrations.js';
+import { migrationProvider } from './migrations.js';
 import {
+  breakGlassEvent,
   consentEvent,
   messageEvent,
   participantAddedEvent,
   participantRemovedEvent,
   type OutboxRow,
-  breakGlassEvent,
 } from './outbox.js';
-import { canonicalHash } from '../core/canonical.js';
 import type {
   ConsentEventsTable,
   ConsentRequestsTable,
   ConsentTemplatesTable,
   ConversationsTable,
   Database,
-  EntriesTable,
   FilesTable,
   OutboxEventsTable,
   ParticipantsTable,
   WebhookDeadLettersTable,
 } from './schema.js';
-import type {
-  AppendRequest,
-  AppendResult,
-  ConsentEventInput,
-  ConsentEventRecord,
-  AuditEventRecord,
-  ConversationRecord,
-  DeadLetter,
-  FileRecord,
-  IdempotencyClaim,
-  NewParticipant,
-  OutboxEvent,
-  ParticipantRecord,
-  Store,
-  WebhookCursor,
-} from './types.js';
-
-export interface SqlEngine {
-  db: Kysely<Database>;
-  dialect: SqlDialectName;
-  /** The schema the tables live in, when not the default (PostgreSQL). */
-  schema?: string;
-  /** Runs `work` in a transaction that holds the write lock for the conversations it touches. */
-  writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
-  /**
-   * Where several writers share the database (PostgreSQL, several relay nodes): locks these
-   * conversations' rows until the transaction ends, so their sequence numbers stay gap-free.
-   * SQLite needs none: BEGIN IMMEDIATE already makes every write transaction the only one.
-   */
-  lockConversations?(
-    trx: Kysely<Database>,
-    tenantId: string,
-    conversationIds: string[],
-  ): Promise<void>;
-  /**
-   * Serialises a tenant's hash-chained audit entries and outbox events until the transaction ends,
-   * so the chain never forks and events commit in the order of their numbers.
-   */
-  lockTenant?(trx: Kysely<Database>, tenantId: string): Promise<void>;
-  /**
-   * An engine's own append path; without it, the portable batched-lookup path below is used. The
-   * store has made the tenants' data keys ready before it is called.
-   */
-  appendEntries?: Store['appendEntries'];
-  close(): Promise<void>;
-}
+import {
+  createSqlContext,
+  isDeleted,
+  narrowAccess,
+  openEntryRow,
+  sealEntryRow,
+  type SqlEngine,
+  type SqlStoreOptions,
+} from './sql/shared.js';
+import type { Store } from './types.js';
+import type { DeadLetter, OutboxEvent, WebhookCursor } from './webhooks.js';
 
 function toTemplateVersion(row: Selectable<ConsentTemplatesTable>): TemplateVersionView {
   return {
@@ -141,24 +117,6 @@ function toConsentEvent(row: Selectable<ConsentEventsTable>): ConsentEventRecord
     prevHash: row.prev_hash,
     hash: row.hash,
   };
-}
-
-/**
- * Raises a conversation's access version inside a transaction that narrows who may read it. The
- * update takes the conversation's row lock, which every append takes too, so an append committed
- * after this transaction sees the new version and one committed before it the old (ADR 13).
- */
-async function narrowAccess(
-  trx: Kysely<Database>,
-  tenantId: string,
-  conversationId: string,
-): Promise<void> {
-  await trx
-    .updateTable('conversations')
-    .set((eb) => ({ access_version: eb('access_version', '+', 1) }))
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', conversationId)
-    .execute();
 }
 
 function toConversation(
@@ -217,19 +175,6 @@ function entriesWithEdits(db: Kysely<Database>) {
     });
 }
 
-/** Correlated subquery: whether entry `e` (a message) was deleted by its sender. */
-function isDeleted(eb: ExpressionBuilder<Database & { e: EntriesTable }, 'e'>) {
-  return eb.exists(
-    eb
-      .selectFrom('entries as d')
-      .select('d.seq')
-      .whereRef('d.tenant_id', '=', 'e.tenant_id')
-      .whereRef('d.conversation_id', '=', 'e.conversation_id')
-      .whereRef('d.target_seq', '=', 'e.seq')
-      .where('d.kind', '=', 'delete'),
-  );
-}
-
 /** Correlated subquery: the newest sequence of conversation `c`, 0 when it has no entries. */
 function lastSeqOf(eb: ExpressionBuilder<Database & { c: ConversationsTable }, 'c'>) {
   return eb
@@ -267,41 +212,6 @@ function toOutboxEvent(keyring: Keyring, row: Selectable<OutboxEventsTable>): Ou
     time: row.occurred_at,
     data: JSON.parse(data) as Record<string, unknown>,
   };
-}
-
-/** An entry row with its text (and its latest correction's) and its attachments opened. */
-export function openEntryRow(keyring: Keyring, row: EntryRow): EntryRow {
-  const aad = (seq: number) => rowAad('entries.text', row.tenant_id, row.conversation_id, seq);
-  const attachmentsAad = rowAad('entries.attachments', row.tenant_id, row.conversation_id, row.seq);
-  return {
-    ...row,
-    text: keyring.open(row.tenant_id, aad(row.seq), row.text),
-    attachments:
-      row.attachments == null ? null : keyring.open(row.tenant_id, attachmentsAad, row.attachments),
-    ...(row.edited_text != null && row.edited_seq != null
-      ? { edited_text: keyring.open(row.tenant_id, aad(row.edited_seq), row.edited_text) }
-      : {}),
-  };
-}
-
-/** An entry row as stored: its text and attachments sealed to their place. */
-export function sealEntryRow(keyring: Keyring, row: EntryRow): EntryRow {
-  const aad = rowAad('entries.text', row.tenant_id, row.conversation_id, row.seq);
-  const attachmentsAad = rowAad('entries.attachments', row.tenant_id, row.conversation_id, row.seq);
-  return {
-    ...row,
-    text: keyring.seal(row.tenant_id, aad, row.text),
-    attachments:
-      row.attachments === null
-        ? null
-        : keyring.seal(row.tenant_id, attachmentsAad, row.attachments),
-  };
-}
-
-/** An outbox row as stored: its payload sealed to its event id. */
-export function sealOutboxRow(keyring: Keyring, row: OutboxRow): OutboxRow {
-  const aad = rowAad('outbox_events.data', row.tenant_id, row.event_id);
-  return { ...row, data: keyring.seal(row.tenant_id, aad, row.data) };
 }
 
 /** Dead letters with the event each one holds. */
@@ -384,19 +294,9 @@ function advanceCursor(db: Kysely<Database>, tenantId: string, endpointId: strin
     .execute();
 }
 
-export interface SqlStoreOptions {
-  /** Tenants with webhook endpoints: their changes are recorded in the outbox. */
-  outboxTenants?: readonly string[];
-  /** Seals and opens message text, consent records and webhook payloads (ADR 14). */
-  keyring: Keyring;
-}
-
 export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Store {
-  const { db } = engine;
-  const outboxTenants = new Set(options.outboxTenants ?? []);
-  const { keyring } = options;
-  /** Data keys are loaded (or made) outside transactions: sealing inside them is synchronous. */
-  const keysOf = (...tenantIds: string[]) => keyring.ready(tenantIds);
+  const context = createSqlContext(engine, options);
+  const { db, keyring, outboxTenants, keysOf, appendAudit, recordEvents } = context;
   const recordAad = (column: string, tenantId: string, requestId: string) =>
     rowAad(`consent_records.${column}`, tenantId, requestId);
   const idempotencyAad = (tenantId: string, key: string) =>
@@ -425,42 +325,6 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
       createdAt: row.created_at,
       completedAt: row.completed_at,
     };
-  }
-
-  /** Appends to the tenant's hash-chained audit trail inside `trx`, in the order given. */
-  async function appendAudit(
-    trx: Kysely<Database>,
-    tenantId: string,
-    ...entries: Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>[]
-  ): Promise<void> {
-    if (entries.length === 0) return;
-    await engine.lockTenant?.(trx, tenantId);
-    const last = await trx
-      .selectFrom('audit_events')
-      .select('hash')
-      .where('tenant_id', '=', tenantId)
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    let prevHash = last?.hash ?? GENESIS_HASH;
-    const rows = entries.map((entry) => {
-      const row = auditRow(tenantId, entry, prevHash);
-      prevHash = row.hash;
-      return row;
-    });
-    await trx.insertInto('audit_events').values(rows).execute();
-  }
-
-  /** Writes webhook events inside `trx`, for tenants that have endpoints. */
-  async function recordEvents(trx: Kysely<Database>, rows: readonly OutboxRow[]): Promise<void> {
-    const recorded = rows.filter((row) => outboxTenants.has(row.tenant_id));
-    for (const tenantId of new Set(recorded.map((row) => row.tenant_id)))
-      await engine.lockTenant?.(trx, tenantId);
-    if (recorded.length > 0)
-      await trx
-        .insertInto('outbox_events')
-        .values(recorded.map((row) => sealOutboxRow(keyring, row)))
-        .execute();
   }
 
   /** Appends an audit event chained to the request's previous one, inside `trx`. */

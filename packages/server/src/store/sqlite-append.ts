@@ -8,7 +8,7 @@ import { decideAppend, entryAudit, type AppendFacts, type EntryRow } from './app
 import { auditRow, GENESIS_HASH } from './chain.js';
 import type { Keyring } from './keyring.js';
 import { messageEvent, type OutboxRow } from './outbox.js';
-import { openEntryRow, sealEntryRow, sealOutboxRow } from './sql-store.js';
+import { openEntryRow, sealEntryRow, sealOutboxRow } from './sql/shared.js';
 import type { AppendRequest, AppendResult } from './types.js';
 
 export function createSqliteAppender(

@@ -6,7 +6,8 @@ import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import { createKeyring, type MasterKeys } from './keyring.js';
 import type { Database } from './schema.js';
 import { createSqliteAppender } from './sqlite-append.js';
-import { createSqlStore, type SqlEngine } from './sql-store.js';
+import { createSqlStore } from './sql-store.js';
+import type { SqlEngine } from './sql/shared.js';
 import type { Store } from './types.js';
 
 export interface SqliteOptions {
