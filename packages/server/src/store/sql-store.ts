@@ -7,7 +7,6 @@ import {
   type AuditAction,
   type MessageView,
   type Role,
-  type WebhookEventType,
 } from '@carethread/shared';
 import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import {
@@ -27,7 +26,7 @@ import type {
   ParticipantRecord,
 } from './conversations.js';
 import type { IdempotencyClaim } from './idempotency.js';
-import { rowAad, type Keyring } from './keyring.js';
+import { rowAad } from './keyring.js';
 import { migrationProvider } from './migrations.js';
 import {
   breakGlassEvent,
@@ -36,13 +35,7 @@ import {
   participantRemovedEvent,
   type OutboxRow,
 } from './outbox.js';
-import type {
-  ConversationsTable,
-  Database,
-  OutboxEventsTable,
-  ParticipantsTable,
-  WebhookDeadLettersTable,
-} from './schema.js';
+import type { ConversationsTable, Database, ParticipantsTable } from './schema.js';
 import { createConsentStore } from './sql/consent.js';
 import { createFileStore } from './sql/files.js';
 import {
@@ -54,8 +47,8 @@ import {
   type SqlEngine,
   type SqlStoreOptions,
 } from './sql/shared.js';
+import { createWebhookStore } from './sql/webhooks.js';
 import type { Store } from './types.js';
-import type { DeadLetter, OutboxEvent, WebhookCursor } from './webhooks.js';
 
 function toConversation(
   row: Selectable<ConversationsTable> & { last_seq: number | null },
@@ -136,70 +129,6 @@ function valuesList(tuples: (string | number)[][]) {
   return sql`values ${sql.join(tuples.map((t) => sql`(${sql.join(t.map(value))})`))}`;
 }
 
-function toOutboxEvent(keyring: Keyring, row: Selectable<OutboxEventsTable>): OutboxEvent {
-  const data = keyring.open(
-    row.tenant_id,
-    rowAad('outbox_events.data', row.tenant_id, row.event_id),
-    row.data,
-  );
-  return {
-    seq: row.seq,
-    id: row.event_id,
-    tenantId: row.tenant_id,
-    type: row.type as WebhookEventType,
-    time: row.occurred_at,
-    data: JSON.parse(data) as Record<string, unknown>,
-  };
-}
-
-/** Dead letters with the event each one holds. */
-function deadLetters(db: Kysely<Database>) {
-  return db
-    .selectFrom('webhook_dead_letters as d')
-    .innerJoin('outbox_events as o', 'o.seq', 'd.event_seq')
-    .selectAll('o')
-    .select(['d.endpoint_id', 'd.attempts', 'd.last_error', 'd.dead_at', 'd.redelivered_at']);
-}
-
-function toDeadLetter(
-  keyring: Keyring,
-  row: Selectable<OutboxEventsTable> &
-    Pick<
-      Selectable<WebhookDeadLettersTable>,
-      'endpoint_id' | 'attempts' | 'last_error' | 'dead_at' | 'redelivered_at'
-    >,
-): DeadLetter {
-  return {
-    endpointId: row.endpoint_id,
-    event: toOutboxEvent(keyring, row),
-    attempts: row.attempts,
-    lastError: row.last_error,
-    deadAt: row.dead_at,
-    redeliveredAt: row.redelivered_at,
-  };
-}
-
-async function readCursor(
-  db: Kysely<Database>,
-  tenantId: string,
-  endpointId: string,
-): Promise<WebhookCursor | undefined> {
-  const row = await db
-    .selectFrom('webhook_cursors')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('endpoint_id', '=', endpointId)
-    .executeTakeFirst();
-  return (
-    row && {
-      lastSeq: row.last_seq,
-      attempts: row.attempts,
-      nextAttemptAt: row.next_attempt_at,
-      firstFailedAt: row.first_failed_at,
-    }
-  );
-}
-
 /** A conversation with its newest sequence number, read through `db` or inside a transaction. */
 async function selectConversation(
   db: Kysely<Database>,
@@ -214,22 +143,6 @@ async function selectConversation(
     .where('c.id', '=', conversationId)
     .executeTakeFirst();
   return row && toConversation(row);
-}
-
-function advanceCursor(db: Kysely<Database>, tenantId: string, endpointId: string, seq: number) {
-  return db
-    .updateTable('webhook_cursors')
-    .set({
-      last_seq: seq,
-      attempts: 0,
-      next_attempt_at: null,
-      first_failed_at: null,
-      last_error: null,
-    })
-    .where('tenant_id', '=', tenantId)
-    .where('endpoint_id', '=', endpointId)
-    .where('last_seq', '<', seq)
-    .execute();
 }
 
 export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Store {
@@ -391,6 +304,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
   return {
     ...createConsentStore(context),
     ...createFileStore(context),
+    ...createWebhookStore(context),
     async migrate() {
       const migrator = new Migrator({
         db,
@@ -822,145 +736,6 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
       return Number(result.numDeletedRows);
     },
 
-    async outboxEventsAfter(tenantId, afterSeq, limit) {
-      await keysOf(tenantId);
-      const rows = await db
-        .selectFrom('outbox_events')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('seq', '>', afterSeq)
-        .orderBy('seq')
-        .limit(limit)
-        .execute();
-      return rows.map((row) => toOutboxEvent(keyring, row));
-    },
-
-    async webhookCursor(tenantId, endpointId) {
-      // Read without a write transaction: endpoints poll this every second.
-      const existing = await readCursor(db, tenantId, endpointId);
-      if (existing) return existing;
-      return engine.writeTransaction(async (trx): Promise<WebhookCursor> => {
-        const newest = await trx
-          .selectFrom('outbox_events')
-          .select((eb) => eb.fn.max('seq').as('seq'))
-          .where('tenant_id', '=', tenantId)
-          .executeTakeFirst();
-        await trx
-          .insertInto('webhook_cursors')
-          .values({ tenant_id: tenantId, endpoint_id: endpointId, last_seq: newest?.seq ?? 0 })
-          .onConflict((oc) => oc.columns(['tenant_id', 'endpoint_id']).doNothing())
-          .execute();
-        // Another node may have created it first: its cursor is the one.
-        const created = await readCursor(trx, tenantId, endpointId);
-        if (!created) throw new Error('A webhook cursor vanished while it was created.');
-        return created;
-      });
-    },
-
-    async countOutboxEventsAfter(tenantId, afterSeq) {
-      const row = await db
-        .selectFrom('outbox_events')
-        // PostgreSQL answers a count as a bigint string, SQLite as a number.
-        .select((eb) => eb.fn.countAll<number | string>().as('count'))
-        .where('tenant_id', '=', tenantId)
-        .where('seq', '>', afterSeq)
-        .executeTakeFirst();
-      return Number(row?.count ?? 0);
-    },
-
-    async leaseWebhookEndpoint(tenantId, endpointId, holder, now, until) {
-      const result = await db
-        .updateTable('webhook_cursors')
-        .set({ lease_holder: holder, lease_until: until })
-        .where('tenant_id', '=', tenantId)
-        .where('endpoint_id', '=', endpointId)
-        .where((eb) =>
-          eb.or([
-            eb('lease_holder', 'is', null),
-            eb('lease_holder', '=', holder),
-            eb('lease_until', '<=', now),
-          ]),
-        )
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
-    },
-
-    async releaseWebhookLease(tenantId, endpointId, holder) {
-      await db
-        .updateTable('webhook_cursors')
-        .set({ lease_holder: null, lease_until: null })
-        .where('tenant_id', '=', tenantId)
-        .where('endpoint_id', '=', endpointId)
-        .where('lease_holder', '=', holder)
-        .execute();
-    },
-
-    async advanceWebhookCursor(tenantId, endpointId, seq) {
-      await advanceCursor(db, tenantId, endpointId, seq);
-    },
-
-    async recordWebhookFailure(tenantId, endpointId, failure) {
-      await db
-        .updateTable('webhook_cursors')
-        .set({
-          attempts: failure.attempts,
-          next_attempt_at: failure.nextAttemptAt,
-          first_failed_at: failure.firstFailedAt,
-          last_error: failure.error,
-        })
-        .where('tenant_id', '=', tenantId)
-        .where('endpoint_id', '=', endpointId)
-        .execute();
-    },
-
-    deadLetterWebhook(tenantId, endpointId, event, attempts, error, at) {
-      return engine.writeTransaction(async (trx) => {
-        await trx
-          .insertInto('webhook_dead_letters')
-          .values({
-            tenant_id: tenantId,
-            endpoint_id: endpointId,
-            event_seq: event.seq,
-            event_id: event.id,
-            attempts,
-            last_error: error,
-            dead_at: at,
-            redelivered_at: null,
-          })
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-        await advanceCursor(trx, tenantId, endpointId, event.seq);
-      });
-    },
-
-    async listDeadLetters(tenantId, after, limit) {
-      await keysOf(tenantId);
-      let query = deadLetters(db).where('d.tenant_id', '=', tenantId);
-      if (after)
-        query = query.where((eb) =>
-          eb.or([
-            eb('d.endpoint_id', '>', after.endpointId),
-            eb.and([eb('d.endpoint_id', '=', after.endpointId), eb('d.event_seq', '>', after.seq)]),
-          ]),
-        );
-      const rows = await query
-        .orderBy('d.endpoint_id')
-        .orderBy('d.event_seq')
-        .limit(limit)
-        .execute();
-      return rows.map((row) => toDeadLetter(keyring, row));
-    },
-
-    async getDeadLetter(tenantId, endpointId, eventId) {
-      await keysOf(tenantId);
-      const row = await deadLetters(db)
-        .where('d.tenant_id', '=', tenantId)
-        .where('d.endpoint_id', '=', endpointId)
-        .where('d.event_id', '=', eventId)
-        .executeTakeFirst();
-      return row && toDeadLetter(keyring, row);
-    },
-
     dataKeys: () => keyring.status(),
     rewrapDataKeys: () => keyring.rewrap(),
 
@@ -1012,16 +787,6 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
         .where('kept_until', '<', before)
         .executeTakeFirst();
       return Number(result.numDeletedRows);
-    },
-
-    async markDeadLetterRedelivered(tenantId, endpointId, eventSeq, at) {
-      await db
-        .updateTable('webhook_dead_letters')
-        .set({ redelivered_at: at })
-        .where('tenant_id', '=', tenantId)
-        .where('endpoint_id', '=', endpointId)
-        .where('event_seq', '=', eventSeq)
-        .execute();
     },
   };
 }
