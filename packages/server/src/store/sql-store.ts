@@ -25,8 +25,6 @@ import type {
   NewParticipant,
   ParticipantRecord,
 } from './conversations.js';
-import type { IdempotencyClaim } from './idempotency.js';
-import { rowAad } from './keyring.js';
 import { migrationProvider } from './migrations.js';
 import {
   breakGlassEvent,
@@ -38,6 +36,7 @@ import {
 import type { ConversationsTable, Database, ParticipantsTable } from './schema.js';
 import { createConsentStore } from './sql/consent.js';
 import { createFileStore } from './sql/files.js';
+import { createIdempotencyStore } from './sql/idempotency.js';
 import {
   createSqlContext,
   isDeleted,
@@ -148,8 +147,6 @@ async function selectConversation(
 export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Store {
   const context = createSqlContext(engine, options);
   const { db, keyring, outboxTenants, keysOf, appendAudit, recordEvents } = context;
-  const idempotencyAad = (tenantId: string, key: string) =>
-    rowAad('api_idempotency.body', tenantId, key);
   async function appendForTenant(
     trx: Kysely<Database>,
     tenantId: string,
@@ -305,6 +302,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
     ...createConsentStore(context),
     ...createFileStore(context),
     ...createWebhookStore(context),
+    ...createIdempotencyStore(context),
     async migrate() {
       const migrator = new Migrator({
         db,
@@ -673,67 +671,6 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
       if (afterId !== undefined) query = query.where('c.id', '>', afterId);
       const rows = await query.orderBy('c.id').limit(limit).execute();
       return rows.map(toConversation);
-    },
-
-    async claimIdempotencyKey(tenantId, key, fingerprint, at) {
-      await keysOf(tenantId);
-      return engine.writeTransaction(async (trx): Promise<IdempotencyClaim> => {
-        // Insert-or-nothing first: of two nodes claiming the same key at once, one wins.
-        const inserted = await trx
-          .insertInto('api_idempotency')
-          .values({
-            tenant_id: tenantId,
-            key,
-            fingerprint,
-            status: null,
-            body: null,
-            created_at: at,
-          })
-          .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
-          .executeTakeFirst();
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return { state: 'claimed' };
-        const row = await trx
-          .selectFrom('api_idempotency')
-          .select(['fingerprint', 'status', 'body'])
-          .where('tenant_id', '=', tenantId)
-          .where('key', '=', key)
-          .executeTakeFirst();
-        if (!row) throw new Error('An idempotency key vanished while it was claimed.');
-        return row.status === null || row.body === null
-          ? { state: 'running', fingerprint: row.fingerprint }
-          : {
-              state: 'done',
-              fingerprint: row.fingerprint,
-              status: row.status,
-              body: keyring.open(tenantId, idempotencyAad(tenantId, key), row.body),
-            };
-      });
-    },
-
-    async completeIdempotencyKey(tenantId, key, status, body) {
-      await keysOf(tenantId);
-      await db
-        .updateTable('api_idempotency')
-        .set({ status, body: keyring.seal(tenantId, idempotencyAad(tenantId, key), body) })
-        .where('tenant_id', '=', tenantId)
-        .where('key', '=', key)
-        .execute();
-    },
-
-    async releaseIdempotencyKey(tenantId, key) {
-      await db
-        .deleteFrom('api_idempotency')
-        .where('tenant_id', '=', tenantId)
-        .where('key', '=', key)
-        .execute();
-    },
-
-    async expireIdempotencyKeys(before) {
-      const result = await db
-        .deleteFrom('api_idempotency')
-        .where('created_at', '<', before)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
     },
 
     dataKeys: () => keyring.status(),
