@@ -1,13 +1,7 @@
 // The Store contract written once in Kysely. Engines differ in how they open a write
 // transaction (SQLite takes the write lock up front; PostgreSQL will lock conversation rows) and
 // may bring a faster write path for appends, which must follow the same `decideAppend` rules.
-import {
-  actingRole,
-  shownName,
-  type AuditAction,
-  type MessageView,
-  type Role,
-} from '@carethread/shared';
+import { actingRole, shownName, type MessageView, type Role } from '@carethread/shared';
 import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import {
   decideAppend,
@@ -17,7 +11,6 @@ import {
   type EntryRow,
   type TargetFacts,
 } from './append-rules.js';
-import type { AuditEventRecord } from './audit.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -27,13 +20,13 @@ import type {
 } from './conversations.js';
 import { migrationProvider } from './migrations.js';
 import {
-  breakGlassEvent,
   messageEvent,
   participantAddedEvent,
   participantRemovedEvent,
   type OutboxRow,
 } from './outbox.js';
 import type { ConversationsTable, Database, ParticipantsTable } from './schema.js';
+import { createAuditStore } from './sql/audit.js';
 import { createConsentStore } from './sql/consent.js';
 import { createFileStore } from './sql/files.js';
 import { createIdempotencyStore } from './sql/idempotency.js';
@@ -303,6 +296,7 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
     ...createFileStore(context),
     ...createWebhookStore(context),
     ...createIdempotencyStore(context),
+    ...createAuditStore(context),
     async migrate() {
       const migrator = new Migrator({
         db,
@@ -617,49 +611,6 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
           });
         return selectConversation(trx, tenantId, conversationId);
       });
-    },
-
-    appendAuditEvents(events) {
-      if (events.length === 0) return Promise.resolve();
-      const byTenant = new Map<string, Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>[]>();
-      for (const { tenantId, ...entry } of events)
-        byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), entry]);
-      return engine.writeTransaction(async (trx) => {
-        // Tenants in sorted order, so two nodes never wait on each other's tenant locks in a cycle.
-        for (const tenantId of [...byTenant.keys()].sort()) {
-          const entries = byTenant.get(tenantId) ?? [];
-          await appendAudit(trx, tenantId, ...entries);
-          await recordEvents(
-            trx,
-            entries.flatMap((entry) => breakGlassEvent(tenantId, entry) ?? []),
-          );
-        }
-      });
-    },
-
-    async listAuditEvents(tenantId, { conversationId, userId }, afterSeq, limit) {
-      let query = db
-        .selectFrom('audit_events')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('seq', '>', afterSeq);
-      if (conversationId !== undefined) query = query.where('conversation_id', '=', conversationId);
-      if (userId !== undefined)
-        query = query.where((eb) =>
-          eb.or([eb('actor_id', '=', userId), eb('subject_id', '=', userId)]),
-        );
-      const rows = await query.orderBy('seq').limit(limit).execute();
-      return rows.map((row) => ({
-        seq: row.seq,
-        at: row.at,
-        actorId: row.actor_id,
-        action: row.action as AuditAction,
-        conversationId: row.conversation_id,
-        subjectId: row.subject_id,
-        detail: JSON.parse(row.detail) as AuditEventRecord['detail'],
-        prevHash: row.prev_hash,
-        hash: row.hash,
-      }));
     },
 
     async listConversations(tenantId, afterId, limit) {
