@@ -2,7 +2,7 @@
 // transaction (SQLite takes the write lock up front; PostgreSQL will lock conversation rows) and
 // may bring a faster write path for appends, which must follow the same `decideAppend` rules.
 import { actingRole, shownName, type MessageView, type Role } from '@carethread/shared';
-import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import {
   decideAppend,
   entryAudit,
@@ -18,7 +18,6 @@ import type {
   NewParticipant,
   ParticipantRecord,
 } from './conversations.js';
-import { migrationProvider } from './migrations.js';
 import {
   messageEvent,
   participantAddedEvent,
@@ -30,6 +29,7 @@ import { createAuditStore } from './sql/audit.js';
 import { createConsentStore } from './sql/consent.js';
 import { createFileStore } from './sql/files.js';
 import { createIdempotencyStore } from './sql/idempotency.js';
+import { createLifecycleStore } from './sql/lifecycle.js';
 import { createSessionStore } from './sql/sessions.js';
 import {
   createSqlContext,
@@ -293,39 +293,13 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
   }
 
   return {
+    ...createLifecycleStore(context),
     ...createConsentStore(context),
     ...createFileStore(context),
     ...createWebhookStore(context),
     ...createIdempotencyStore(context),
     ...createAuditStore(context),
     ...createSessionStore(context),
-    async migrate() {
-      const migrator = new Migrator({
-        db,
-        provider: migrationProvider(engine.dialect),
-        // Kysely looks for its own bookkeeping tables in any schema unless told which one.
-        ...(engine.schema ? { migrationTableSchema: engine.schema } : {}),
-        // Numbers are reserved per branch (0012 and 0013 land after 0014), so a database may
-        // meet a lower number after a higher one ran; each still runs once.
-        allowUnorderedMigrations: true,
-      });
-      const { error, results } = await migrator.migrateToLatest();
-      const failed = results?.find((r) => r.status === 'Error');
-      if (error !== undefined || failed) {
-        throw new Error(`Database migration ${failed?.migrationName ?? ''} failed`, {
-          cause: error,
-        });
-      }
-      // Fails here, at startup, when the configured master keys cannot open the data keys.
-      await keyring.load();
-    },
-
-    async ping() {
-      await sql`select 1`.execute(db);
-    },
-
-    close: () => engine.close(),
-
     createConversation(conversation, participants) {
       return engine.writeTransaction(async (trx) => {
         // Insert-or-nothing, so two nodes creating the same id at once cannot both succeed.
@@ -625,8 +599,5 @@ export function createSqlStore(engine: SqlEngine, options: SqlStoreOptions): Sto
       const rows = await query.orderBy('c.id').limit(limit).execute();
       return rows.map(toConversation);
     },
-
-    dataKeys: () => keyring.status(),
-    rewrapDataKeys: () => keyring.rewrap(),
   };
 }
