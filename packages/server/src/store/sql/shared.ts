@@ -1,6 +1,6 @@
 // What every domain's SQL (store/sql/<domain>.ts) is built on: the engine, the context, and what
 // several domains share (audit and outbox writes, narrowAccess, entry subqueries, row sealing).
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { EntryRow } from '../append-rules.js';
 import type { AuditEventRecord } from '../audit.js';
 import { auditRow, GENESIS_HASH } from '../chain.js';
@@ -8,8 +8,13 @@ import type { ConversationStore } from '../conversations.js';
 import { rowAad, type Keyring } from '../keyring.js';
 import type { SqlDialectName } from '../migrations.js';
 import type { OutboxRow } from '../outbox.js';
-import type { Database, EntriesTable } from '../schema.js';
+import type { ConversationsTable, Database, EntriesTable } from '../schema.js';
 
+/**
+ * What an engine brings. Engines differ in how they open a write transaction (SQLite takes the
+ * write lock up front; PostgreSQL locks conversation rows) and may bring a faster write path
+ * for appends, which must follow the same `decideAppend` rules.
+ */
 export interface SqlEngine {
   db: Kysely<Database>;
   dialect: SqlDialectName;
@@ -144,6 +149,15 @@ export function isDeleted(eb: ExpressionBuilder<Database & { e: EntriesTable }, 
       .whereRef('d.target_seq', '=', 'e.seq')
       .where('d.kind', '=', 'delete'),
   );
+}
+
+/** Correlated subquery: the newest sequence of conversation `c`, 0 when it has no entries. */
+export function lastSeqOf(eb: ExpressionBuilder<Database & { c: ConversationsTable }, 'c'>) {
+  return eb
+    .selectFrom('entries as e')
+    .select((eb) => eb.fn.coalesce(eb.fn.max('e.seq'), sql<number>`0`).as('last'))
+    .whereRef('e.tenant_id', '=', 'c.tenant_id')
+    .whereRef('e.conversation_id', '=', 'c.id');
 }
 
 /** An entry row with its text (and its latest correction's) and its attachments opened. */
