@@ -116,8 +116,10 @@ export interface ConversationStore {
     tenantId: string,
     conversationId: string,
   ): Promise<ConversationRecord | undefined>;
-  /** Conversations the user currently belongs to, newest activity first. */
-  /** The conversations a person takes part in, with their read mark and the role they have there. */
+  /**
+   * The conversations a person takes part in, with their read mark and the role they have there:
+   * the 500 started most recently, newest first.
+   */
   listConversationsOf(
     tenantId: string,
     userId: string,

@@ -2,7 +2,6 @@
 // the payloads of webhook events (packages/shared/src/webhooks.ts), built the same way by every
 // write path. Only tenants with webhook endpoints record events.
 import { randomUUID } from 'node:crypto';
-import type { AuditEventRecord } from './types.js';
 import type {
   ConsentRequestView,
   WebhookBreakGlassData,
@@ -12,7 +11,7 @@ import type {
   WebhookMessageData,
   WebhookParticipantData,
 } from '@carethread/shared';
-import type { AppendRequest, ParticipantRecord } from './types.js';
+import type { AppendRequest, AuditEventRecord, ParticipantRecord } from './types.js';
 
 /** One row for `outbox_events`, ready to insert. */
 export interface OutboxRow {

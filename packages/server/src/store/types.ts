@@ -1,5 +1,5 @@
 // The store contract: everything the relay persists goes through this interface, so an engine
-// (SQLite now, PostgreSQL next) is one implementation of it and one run of the contract tests.
+// (SQLite, PostgreSQL) is one implementation of it and one run of the contract tests.
 import type { AuditStore } from './audit.js';
 import type { ConsentStore } from './consent.js';
 import type { ConversationStore } from './conversations.js';
