@@ -16,21 +16,20 @@ import {
   type ResponseOf,
   type ServerToClientEvents,
 } from '@carethread/shared';
+import type {
+  ClientEvents,
+  ConnectionState,
+  RelayConnection,
+  UploadOptions,
+} from './connection.js';
 import { Conversation } from './conversation.js';
 import { Emitter } from './emitter.js';
+import { CareThreadError } from './errors.js';
 import { fail } from './fail.js';
 import { relayHttp, relayJson } from './files.js';
 import { newMessageId } from './ids.js';
 
 export type RelaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-/**
- * - `connecting`: first connection or a reconnection under way.
- * - `connected`: authenticated; requests flow.
- * - `offline`: the relay cannot be reached; the client keeps trying and queues messages.
- * - `ended`: the session is over (sign-in refused or expired without a fresh token); see `error`.
- */
-export type ConnectionState = 'connecting' | 'connected' | 'offline' | 'ended';
 
 export interface ClientOptions {
   /** The relay's base URL, e.g. "https://relay.example.org". */
@@ -45,31 +44,6 @@ export interface ClientOptions {
   reconnectDelayMs?: { min: number; max: number };
   /** Node only (browsers ignore it): extra HTTP headers for the handshake, e.g. behind a proxy. */
   extraHeaders?: Record<string, string>;
-}
-
-export interface UploadOptions {
-  /** The id to store it under; upload again with the same id to retry safely. Default: a new one. */
-  fileId?: string;
-  /** The name readers see (default: the File's name, else "file"). */
-  name?: string;
-  /** Called as bytes reach the relay (browsers only), with the count sent so far. */
-  onProgress?: (sent: number) => void;
-  signal?: AbortSignal;
-}
-
-export interface ClientEvents extends Record<string, unknown> {
-  state: { state: ConnectionState; error: ErrorBody | undefined };
-}
-
-/** Thrown (as a rejection) by every request that fails; `code` is the stable protocol code. */
-export class CareThreadError extends Error {
-  override name = 'CareThreadError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Codes after which reconnecting with the same token provider cannot help. */
@@ -94,7 +68,7 @@ function handshakeError(
   return fail('UNAVAILABLE', 'The chat relay cannot be reached. Retrying...');
 }
 
-export class CareThreadClient extends Emitter<ClientEvents> {
+export class CareThreadClient extends Emitter<ClientEvents> implements RelayConnection {
   /** The underlying Socket.IO socket, exposed for diagnostics; prefer the methods below. */
   readonly socket: RelaySocket;
   private currentState: ConnectionState = 'connecting';

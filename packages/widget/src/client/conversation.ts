@@ -13,8 +13,9 @@ import {
   type ResponseOf,
   type ServerPayloadOf,
 } from '@carethread/shared';
-import { CareThreadError, type CareThreadClient } from './client.js';
+import type { RelayConnection } from './connection.js';
 import { Emitter } from './emitter.js';
+import { CareThreadError } from './errors.js';
 import { fail } from './fail.js';
 import { newMessageId } from './ids.js';
 
@@ -111,7 +112,7 @@ export class Conversation extends Emitter<ConversationEvents> {
   private presenceWhileOpening: Map<string, boolean> | undefined;
 
   constructor(
-    private readonly client: CareThreadClient,
+    private readonly client: RelayConnection,
     readonly id: string,
   ) {
     super();

@@ -2,7 +2,7 @@
 // per download. Browsers use XMLHttpRequest, the one API that reports upload progress; Node (bots,
 // tests) uses fetch.
 import type { ErrorCode } from '@carethread/shared';
-import { CareThreadError } from './client.js';
+import { CareThreadError } from './errors.js';
 
 export interface HttpCall {
   method: 'GET' | 'POST' | 'PUT';

@@ -1,12 +1,7 @@
 // Public entry of @carethread/widget/client: the headless client for browsers and Node.
-export {
-  createClient,
-  CareThreadClient,
-  CareThreadError,
-  type ClientOptions,
-  type ConnectionState,
-  type UploadOptions,
-} from './client.js';
+export { createClient, CareThreadClient, type ClientOptions } from './client.js';
+export type { ConnectionState, UploadOptions } from './connection.js';
+export { CareThreadError } from './errors.js';
 export {
   Conversation,
   type ConversationEvents,
