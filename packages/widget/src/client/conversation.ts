@@ -1,9 +1,6 @@
-// One conversation as a client follows it: the ordered log (gap-free by sequence number), the
-// outbox of messages not yet acknowledged, and the people in it.
+// One conversation as a client follows it: the ordered log (gap-free by sequence number) and the
+// people in it. Messages written here wait in its outbox (outbox.ts) until the relay stores them.
 import {
-  MAX_ATTACHMENTS,
-  MAX_TEXT_LENGTH,
-  isRetryable,
   type ConversationSnapshot,
   type EditView,
   type Entry,
@@ -18,40 +15,7 @@ import { Emitter } from './emitter.js';
 import { CareThreadError } from './errors.js';
 import { fail } from './fail.js';
 import { newMessageId } from './ids.js';
-
-/**
- * - `queued`: waiting for the connection.
- * - `uploading`: its files are going up (see each file's `sent`); it can still be cancelled.
- * - `sending`: the message itself is on its way.
- * - `failed`: stopped; see `error`, then retry or discard.
- */
-export type OutboxState = 'queued' | 'uploading' | 'sending' | 'failed';
-
-/** A file of a message not yet sent. */
-export interface OutboxFile {
-  /** The id it is uploaded under; a retry uses it again, so nothing is stored twice. */
-  fileId: string;
-  name: string;
-  /** The type the browser declares; the relay decides from the content. */
-  type: string;
-  size: number;
-  /** Bytes the relay has received. */
-  sent: number;
-  /** True once the relay stored it. */
-  stored: boolean;
-}
-
-/** A message written here and not yet stored by the relay. */
-export interface OutboxItem {
-  id: string;
-  text: string;
-  /** Files to share with it: uploaded first, the message goes out once all are stored. */
-  files: OutboxFile[];
-  state: OutboxState;
-  /** Set when `state` is `failed`: why, with a sentence to show next to a retry button. */
-  error: ErrorBody | undefined;
-  createdAt: Date;
-}
+import { Outbox, type OutboxItem } from './outbox.js';
 
 export interface ConversationEvents extends Record<string, unknown> {
   /** A new message in sequence order (live or caught up). */
@@ -80,26 +44,11 @@ type LiveEvent =
   | 'participant.added'
   | 'participant.removed';
 
-const RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10_000];
-/** The wait before a message the relay refused for the sender's send rate goes again (not counted). */
-const RATE_LIMITED_DELAY_MS = 1000;
-
 export class Conversation extends Emitter<ConversationEvents> {
   /** Loaded messages by sequence number. */
   private readonly messagesBySeq = new Map<number, MessageView>();
   /** Entries that arrived ahead of a gap, waiting for the gap to be filled. */
   private readonly ahead = new Map<number, Entry>();
-  private readonly outboxItems = new Map<string, OutboxItem>();
-  /** The bytes of outbox files, kept until their message is stored or discarded. */
-  private readonly outboxBlobs = new Map<string, Blob>();
-  /** Stops an outbox item's upload under way, when it is discarded. */
-  private readonly uploadAborts = new Map<string, AbortController>();
-  /** Each outbox item's delivery under way, so a retry of one still going returns it. */
-  private readonly deliveries = new Map<string, Promise<MessageView>>();
-  /** The last delivery queued: the next one starts after it, so the store keeps the order written. */
-  private sendQueue: Promise<unknown> = Promise.resolve();
-  /** Ends the back-off of the delivery under way early, once its item leaves the outbox. */
-  private wake: ((id: string) => void) | undefined;
   private snapshotData: ConversationSnapshot | undefined;
   private lastAppliedSeq = 0;
   private oldestLoadedSeq: number | undefined;
@@ -110,12 +59,30 @@ export class Conversation extends Emitter<ConversationEvents> {
   private closedError: ErrorBody | undefined;
   /** Presence heard while an open is under way: it may be newer than the snapshot it answers. */
   private presenceWhileOpening: Map<string, boolean> | undefined;
+  /** Messages written here, delivered in the order written until the relay stores them. */
+  private readonly outgoing: Outbox;
 
   constructor(
     private readonly client: RelayConnection,
     readonly id: string,
   ) {
     super();
+    this.outgoing = new Outbox(client, {
+      id,
+      messages: this.messagesBySeq,
+      closed: () => this.closedError,
+      loaded: () => this.oldestLoadedSeq !== undefined,
+      open: () =>
+        this.open().catch((error: unknown) => {
+          this.handleAccessError(error);
+          throw error;
+        }),
+      catchUp: () => this.catchUp(),
+      sender: () => this.senderOfSelf(),
+      changed: () => {
+        this.emit('outbox', this.outbox);
+      },
+    });
   }
 
   /** Title, participants and their presence, as of the last open or change. */
@@ -130,7 +97,7 @@ export class Conversation extends Emitter<ConversationEvents> {
 
   /** Messages written here and not yet acknowledged, in the order written. */
   get outbox(): OutboxItem[] {
-    return [...this.outboxItems.values()];
+    return this.outgoing.list;
   }
 
   /** Highest sequence number up to which this client has every entry. */
@@ -186,27 +153,7 @@ export class Conversation extends Emitter<ConversationEvents> {
    * item then stays in the outbox as `failed`).
    */
   send(text: string, files: readonly Blob[] = []): Promise<MessageView> {
-    const item: OutboxItem = {
-      id: newMessageId(),
-      text,
-      files: files.map((blob) => {
-        const fileId = newMessageId();
-        this.outboxBlobs.set(fileId, blob);
-        return {
-          fileId,
-          name: (blob as Partial<File>).name || 'file',
-          type: blob.type,
-          size: blob.size,
-          sent: 0,
-          stored: false,
-        };
-      }),
-      state: 'queued',
-      error: undefined,
-      createdAt: new Date(),
-    };
-    this.outboxItems.set(item.id, item);
-    return this.enqueue(item);
+    return this.outgoing.add(text, files);
   }
 
   /**
@@ -214,16 +161,7 @@ export class Conversation extends Emitter<ConversationEvents> {
    * not uploaded again. For a message on its way, or stored already, resolves as its send does.
    */
   retry(id: string): Promise<MessageView> {
-    const item = this.outboxItems.get(id);
-    if (item?.state === 'failed') return this.enqueue(item);
-    const delivery = item && this.deliveries.get(id);
-    if (delivery) return delivery;
-    const stored = this.storedMessage(id);
-    return stored
-      ? Promise.resolve(stored)
-      : Promise.reject(
-          new CareThreadError('NOT_FOUND', 'That message is no longer waiting to be sent.'),
-        );
+    return this.outgoing.retry(id);
   }
 
   /**
@@ -231,12 +169,7 @@ export class Conversation extends Emitter<ConversationEvents> {
    * on its way (it may be stored already). Returns whether it was dropped.
    */
   discard(id: string): boolean {
-    const item = this.outboxItems.get(id);
-    if (!item || item.state === 'sending') return false;
-    this.forget(item);
-    this.uploadAborts.get(id)?.abort(new CareThreadError('CONFLICT', 'The message was cancelled.'));
-    this.emit('outbox', this.outbox);
-    return true;
+    return this.outgoing.discard(id);
   }
 
   /** Corrects one of your messages; the original stays in the record. */
@@ -317,9 +250,7 @@ export class Conversation extends Emitter<ConversationEvents> {
     this.snapshotData = undefined;
     this.messagesBySeq.clear();
     this.ahead.clear();
-    for (const item of this.outbox) this.forget(item);
-    for (const upload of this.uploadAborts.values())
-      upload.abort(new CareThreadError(error.code, error.message));
+    this.outgoing.end(error);
     this.oldestLoadedSeq = undefined;
     this.lastAppliedSeq = 0;
     this.moreHistory = true;
@@ -440,11 +371,7 @@ export class Conversation extends Emitter<ConversationEvents> {
     this.lastAppliedSeq = entry.seq;
     if (entry.kind === 'message') {
       this.messagesBySeq.set(entry.seq, entry);
-      const sent = this.outboxItems.get(entry.id);
-      if (sent) {
-        this.forget(sent);
-        this.emit('outbox', this.outbox);
-      }
+      this.outgoing.stored(entry.id);
       this.emit('message', entry);
       return;
     }
@@ -491,174 +418,6 @@ export class Conversation extends Emitter<ConversationEvents> {
     }
   }
 
-  /** Queues `item` behind the deliveries before it; one that fails does not hold up the rest. */
-  private enqueue(item: OutboxItem): Promise<MessageView> {
-    item.state = 'queued';
-    item.error = undefined;
-    this.emit('outbox', this.outbox);
-    const delivery = this.sendQueue.then(() => this.deliver(item));
-    this.sendQueue = delivery.catch(() => undefined);
-    this.deliveries.set(item.id, delivery);
-    return delivery;
-  }
-
-  /** One of the loaded messages by the id its sender gave it. */
-  private storedMessage(id: string): MessageView | undefined {
-    return [...this.messagesBySeq.values()].find((message) => message.id === id);
-  }
-
-  private async deliver(item: OutboxItem): Promise<MessageView> {
-    if (item.text.length > MAX_TEXT_LENGTH) {
-      return this.fail(
-        item,
-        new CareThreadError(
-          'TOO_LARGE',
-          `That message is too long: at most ${MAX_TEXT_LENGTH} characters.`,
-        ),
-      );
-    }
-    if (item.files.length > MAX_ATTACHMENTS) {
-      return this.fail(
-        item,
-        new CareThreadError('TOO_LARGE', `A message can share at most ${MAX_ATTACHMENTS} files.`),
-      );
-    }
-    for (let attempt = 0; ; attempt++) {
-      // Stored already (its ack was lost and catch-up brought it), or discarded or closed meanwhile.
-      const entry = this.storedMessage(item.id);
-      if (entry) return entry;
-      if (!this.outboxItems.has(item.id)) {
-        const why = this.closedError ?? fail('CONFLICT', 'The message was cancelled.');
-        throw new CareThreadError(why.code, why.message);
-      }
-      if (!this.client.socket.connected) {
-        // Stays queued and goes out with the same id once the connection is back.
-        item.state = 'queued';
-        this.emit('outbox', this.outbox);
-        await new Promise<void>((resolve) => {
-          const off = this.client.on('state', ({ state }) => {
-            if (state === 'connected' || state === 'ended') {
-              off();
-              resolve();
-            }
-          });
-        });
-        if (this.client.state === 'ended')
-          return this.fail(
-            item,
-            new CareThreadError(
-              'UNAUTHENTICATED',
-              'The session ended before the message was sent.',
-            ),
-          );
-        // An outage is not the message's fault: its retries start afresh.
-        attempt = -1;
-        continue;
-      }
-      try {
-        // A conversation never opened is opened first: the message is stored in it, and catch-up
-        // (which only an open conversation can apply) brings it back.
-        if (this.oldestLoadedSeq === undefined)
-          await this.open().catch((error: unknown) => {
-            this.handleAccessError(error);
-            throw error;
-          });
-        for (const file of item.files) if (!file.stored) await this.upload(item, file);
-        item.state = 'sending';
-        this.emit('outbox', this.outbox);
-        const ack = await this.client.request('message.send', {
-          conversationId: this.id,
-          id: item.id,
-          text: item.text,
-          ...(item.files.length > 0 ? { attachments: item.files.map((f) => f.fileId) } : {}),
-        });
-        const stored = this.messagesBySeq.get(ack.seq);
-        if (this.outboxItems.has(item.id)) {
-          this.forget(item);
-          this.emit('outbox', this.outbox);
-        }
-        if (stored) return stored;
-        // The live copy has not arrived yet (or was skipped by a gap); catch-up brings it.
-        await this.catchUp().catch(() => undefined);
-        return (
-          this.messagesBySeq.get(ack.seq) ?? {
-            kind: 'message',
-            conversationId: this.id,
-            seq: ack.seq,
-            id: item.id,
-            sender: this.senderOfSelf(),
-            text: item.text,
-            sentAt: ack.sentAt,
-            editedAt: null,
-            ...(item.files.length > 0
-              ? {
-                  attachments: item.files.map(({ fileId, name, type, size }) => ({
-                    fileId,
-                    name,
-                    contentType: type,
-                    size,
-                  })),
-                }
-              : {}),
-          }
-        );
-      } catch (error) {
-        // Stored after all, discarded, or closed: the loop's first lines settle it.
-        if (!this.outboxItems.has(item.id)) continue;
-        const failure =
-          error instanceof CareThreadError ? error : new CareThreadError('INTERNAL', String(error));
-        // The sender's rate is the relay's to pace, not a fault of the message: wait, uncounted.
-        const limited = failure.code === 'RATE_LIMITED' && item.state === 'sending';
-        if (limited) attempt--;
-        const delay = limited ? RATE_LIMITED_DELAY_MS : RETRY_DELAYS_MS[attempt];
-        if (!isRetryable(failure.code) || delay === undefined) return this.fail(item, failure);
-        await new Promise<void>((resolve) => {
-          this.wake = (id) => {
-            if (id === item.id) resolve();
-          };
-          setTimeout(resolve, delay);
-        });
-        this.wake = undefined;
-      }
-    }
-  }
-
-  /** Uploads one file of `item` under its id, so a retry after any failure is safe. */
-  private async upload(item: OutboxItem, file: OutboxFile): Promise<void> {
-    const blob = this.outboxBlobs.get(file.fileId);
-    if (!blob) throw new CareThreadError('NOT_FOUND', 'That file is no longer here to send.');
-    const controller = new AbortController();
-    this.uploadAborts.set(item.id, controller);
-    item.state = 'uploading';
-    file.sent = 0;
-    this.emit('outbox', this.outbox);
-    try {
-      const stored = await this.client.uploadFile(this.id, blob, {
-        fileId: file.fileId,
-        name: file.name,
-        signal: controller.signal,
-        onProgress: (sent) => {
-          file.sent = sent;
-          this.emit('outbox', this.outbox);
-        },
-      });
-      // What the relay kept: the type it recognised, the size without image metadata.
-      Object.assign(file, { type: stored.contentType, size: stored.size, sent: stored.size });
-      file.stored = true;
-      this.emit('outbox', this.outbox);
-    } finally {
-      this.uploadAborts.delete(item.id);
-    }
-  }
-
-  /** Takes an item out of the outbox, with the bytes of its files. */
-  private forget(item: OutboxItem): void {
-    this.outboxItems.delete(item.id);
-    this.deliveries.delete(item.id);
-    this.wake?.(item.id);
-    for (const file of item.files) this.outboxBlobs.delete(file.fileId);
-  }
-
   private senderOfSelf(): MessageView['sender'] {
     const you = this.snapshotData?.you;
     const participant = this.snapshotData?.participants.find((p) => p.userId === you?.userId);
@@ -667,12 +426,5 @@ export class Conversation extends Emitter<ConversationEvents> {
       role: you?.role ?? 'patient',
       displayName: participant?.displayName ?? '',
     };
-  }
-
-  private fail(item: OutboxItem, error: CareThreadError): never {
-    item.state = 'failed';
-    item.error = { code: error.code, message: error.message };
-    this.emit('outbox', this.outbox);
-    throw error;
   }
 }
