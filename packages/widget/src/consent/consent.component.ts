@@ -3,7 +3,6 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { msg, str } from '@lit/localize';
 import type {
-  ConsentBlock,
   ConsentRequestView,
   ParticipantView,
   ConsentSignResult,
@@ -15,8 +14,9 @@ import { themeStyles } from '../base/theme.styles.js';
 import { errorText } from '../chat/messages.js';
 import { CareThreadError, createClient, type CareThreadClient } from '../client/index.js';
 import { newMessageId } from '../client/ids.js';
-import type SignaturePad from 'signature_pad';
-import { loadSignaturePad } from './signature-pad.js';
+import { renderBlock } from './consent-blocks.js';
+import { renderConsentList, type ConsentList } from './consent-list.js';
+import { DrawnSignatureController } from './drawn-signature.js';
 import { consentStyles } from './consent.styles.js';
 
 /**
@@ -101,11 +101,9 @@ export class CareThreadConsent extends RelayElement {
   /** In "ask" mode: the conversation's patient and family members. */
   private people: ParticipantView[] = [];
   private revoking: string | undefined;
-  /** How the signer signs: typed name (the keyboard path) or drawn with pointer, pen or touch. */
-  private method: 'typed' | 'drawn' = 'typed';
-  private pad: SignaturePad | undefined;
-  /** The canvas the pad is being loaded for, so one load serves one drawing surface. */
-  private padCanvas: HTMLCanvasElement | undefined;
+  private readonly signing = new DrawnSignatureController(this, (error) => {
+    this.show('form', error);
+  });
 
   constructor() {
     super();
@@ -136,53 +134,6 @@ export class CareThreadConsent extends RelayElement {
   }
 
   // --- handlers ------------------------------------------------------------------------------
-
-  protected override updated(): void {
-    // The drawing surface exists only while "draw" is chosen; attach the pad to it once.
-    const canvas = this.renderRoot.querySelector('canvas') ?? undefined;
-    if (canvas === this.padCanvas) return;
-    this.pad?.off();
-    this.pad = undefined;
-    this.padCanvas = canvas;
-    if (canvas) void this.attachPad(canvas);
-  }
-
-  private async attachPad(canvas: HTMLCanvasElement): Promise<void> {
-    let Pad: typeof SignaturePad;
-    try {
-      Pad = await loadSignaturePad();
-    } catch {
-      this.method = 'typed';
-      this.show(
-        'form',
-        new CareThreadError(
-          'UNAVAILABLE',
-          msg('The signature box could not load. Type your name to sign, or try again later.', {
-            id: 'consent-pad-unavailable',
-          }),
-        ),
-      );
-      return;
-    }
-    if (canvas !== this.padCanvas) return; // "type" was chosen again meanwhile
-    const ratio = Math.max(window.devicePixelRatio, 1);
-    canvas.width = canvas.offsetWidth * ratio;
-    canvas.height = canvas.offsetHeight * ratio;
-    canvas.getContext('2d')?.scale(ratio, ratio);
-    this.pad = new Pad(canvas, {
-      penColor: getComputedStyle(this).getPropertyValue('color') || '#000',
-    });
-    canvas.removeAttribute('aria-busy');
-  }
-
-  private choose(method: 'typed' | 'drawn'): void {
-    this.method = method;
-    this.requestUpdate();
-  }
-
-  private clearDrawing(): void {
-    this.pad?.clear();
-  }
 
   private stop(): void {
     this.client?.close();
@@ -368,9 +319,8 @@ export class CareThreadConsent extends RelayElement {
       answers[block.id] =
         block.input === 'checkbox' ? data.has(`field-${block.id}`) : text(`field-${block.id}`);
     }
-    const name = text('signature').trim();
-    const pad = this.pad;
-    if (this.method === 'drawn' && (!pad || pad.isEmpty())) {
+    const signature = this.signing.signature(text('signature').trim());
+    if (!signature) {
       this.show(
         'form',
         new CareThreadError(
@@ -382,10 +332,6 @@ export class CareThreadConsent extends RelayElement {
       );
       return;
     }
-    const signature =
-      this.method === 'drawn' && pad
-        ? { method: 'drawn' as const, name, image: pad.toDataURL('image/png') }
-        : { method: 'typed' as const, name };
     this.show('sending');
     try {
       this.signed = await client.request('consent.sign', {
@@ -429,46 +375,6 @@ export class CareThreadConsent extends RelayElement {
 
   // --- rendering -----------------------------------------------------------------------------
 
-  private renderBlock(block: ConsentBlock): TemplateResult {
-    switch (block.type) {
-      case 'heading':
-        return html`<h3>${block.text}</h3>`;
-      case 'paragraph':
-        return html`<p>${block.text}</p>`;
-      case 'list':
-        return html`<ul>
-          ${block.items.map((item) => html`<li>${item}</li>`)}
-        </ul>`;
-      case 'acknowledgement':
-        return html`<label class="check"
-          ><input type="checkbox" name="ack" value=${block.id} required /> ${block.text}</label
-        >`;
-      case 'field': {
-        const name = `field-${block.id}`;
-        if (block.input === 'checkbox')
-          return html`<label class="check"
-            ><input type="checkbox" name=${name} ?required=${block.required} />
-            ${block.label}</label
-          >`;
-        return html`<label class="field"
-          >${block.label}
-          ${
-            block.input === 'choice'
-              ? html`<select name=${name} ?required=${block.required}>
-                  <option value="">${msg('Choose…', { id: 'consent-choose' })}</option>
-                  ${(block.options ?? []).map((option) => html`<option>${option}</option>`)}
-                </select>`
-              : html`<input
-                  type=${block.input === 'date' ? 'date' : 'text'}
-                  name=${name}
-                  ?required=${block.required}
-                />`
-          }</label
-        >`;
-      }
-    }
-  }
-
   private renderForm(view: ConsentViewResult): TemplateResult {
     const busy = this.phase === 'sending';
     return html`<form @submit=${this.onSign}>
@@ -482,7 +388,7 @@ export class CareThreadConsent extends RelayElement {
       </fieldset>
       <fieldset part="form">
         <legend>${msg('2. The form', { id: 'consent-step-form' })}</legend>
-        ${view.template.blocks.map((block) => this.renderBlock(block))}
+        ${view.template.blocks.map((block) => renderBlock(block))}
       </fieldset>
       <fieldset part="signature">
         <legend>${msg('3. Signature', { id: 'consent-step-signature' })}</legend>
@@ -491,47 +397,7 @@ export class CareThreadConsent extends RelayElement {
           >${msg('Type your full name to sign', { id: 'consent-typed-name' })}
           <input name="signature" autocomplete="name" required maxlength="200"
         /></label>
-        <div
-          class="methods"
-          role="radiogroup"
-          aria-label=${msg('How to sign', { id: 'consent-method' })}
-        >
-          <label class="check"
-            ><input
-              type="radio"
-              name="method"
-              ?checked=${this.method === 'typed'}
-              @change=${() => {
-                this.choose('typed');
-              }}
-            />
-            ${msg('My typed name is my signature', { id: 'consent-method-typed' })}</label
-          >
-          <label class="check"
-            ><input
-              type="radio"
-              name="method"
-              ?checked=${this.method === 'drawn'}
-              @change=${() => {
-                this.choose('drawn');
-              }}
-            />
-            ${msg('Also draw my signature', { id: 'consent-method-drawn' })}</label
-          >
-        </div>
-        ${
-          this.method === 'drawn'
-            ? html`<canvas
-                  class="pad"
-                  aria-busy="true"
-                  role="img"
-                  aria-label=${msg('Signature box: draw with a mouse, pen or finger', { id: 'consent-pad' })}
-                ></canvas>
-                <button type="button" @click=${this.clearDrawing}>
-                  ${msg('Clear and redo', { id: 'consent-pad-clear' })}
-                </button>`
-            : nothing
-        }
+        ${this.signing.render()}
         ${this.error ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>` : nothing}
         <button part="sign" class="primary" type="submit" ?disabled=${busy}>
           ${msg('Sign and submit', { id: 'consent-sign' })}
@@ -589,83 +455,21 @@ export class CareThreadConsent extends RelayElement {
     </div>`;
   }
 
-  private renderList(): TemplateResult {
-    const date = new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium' });
-    const states: Record<string, string> = {
-      requested: msg('waiting for your signature', { id: 'consent-state-requested' }),
-      viewed: msg('waiting for your signature', { id: 'consent-state-requested' }),
-      signed: msg('in effect', { id: 'consent-state-signed' }),
-      declined: msg('declined', { id: 'consent-state-declined' }),
-      revoked: msg('revoked', { id: 'consent-state-revoked' }),
-      expired: msg('expired', { id: 'consent-state-expired' }),
-      cancelled: msg('withdrawn by your care team', { id: 'consent-state-cancelled' }),
+  /** What the list of consents shows and what its buttons do, as of this render. */
+  private consentList(): ConsentList {
+    return {
+      consents: this.consents,
+      locale: this.locale,
+      revoking: this.revoking,
+      review: (requestId) => {
+        this.request = requestId;
+      },
+      startRevoking: (requestId) => {
+        this.revoking = requestId;
+        this.requestUpdate();
+      },
+      revoke: (event) => void this.onRevoke(event),
     };
-    if (this.consents.length === 0)
-      return html`<p>${msg('You have no consents.', { id: 'consent-none' })}</p>`;
-    return html`<ul class="consents">
-      ${this.consents.map(
-        (c) =>
-          html`<li>
-            <p>
-              <strong>${c.recipients.map((r) => r.displayName).join(', ')}</strong> —
-              ${states[c.state]}
-              ${
-                // The end date says how long a consent runs (or ran); a request that never took
-                // effect, or one withdrawn early, has none to show.
-                c.state === 'declined' || c.state === 'revoked' || c.state === 'cancelled'
-                  ? nothing
-                  : html`(${msg(str`until ${date.format(new Date(c.expiresAt))}`, {
-                      id: 'consent-list-until',
-                    })})`
-              }
-            </p>
-            ${
-              c.state === 'requested' || c.state === 'viewed'
-                ? html`<button
-                    type="button"
-                    @click=${() => {
-                      this.request = c.requestId;
-                    }}
-                  >
-                    ${msg('Review and sign', { id: 'consent-review' })}
-                  </button>`
-                : nothing
-            }
-            ${
-              c.state === 'signed' && this.revoking !== c.requestId
-                ? html`<button
-                    type="button"
-                    @click=${() => {
-                      this.revoking = c.requestId;
-                      this.requestUpdate();
-                    }}
-                  >
-                    ${msg('Revoke…', { id: 'consent-revoke-open' })}
-                  </button>`
-                : nothing
-            }
-            ${
-              this.revoking === c.requestId
-                ? html`<form class="confirm" @submit=${this.onRevoke}>
-                    <p>
-                      ${msg(
-                        'Revoking stops sharing at once. What was already shared stays shared. Type your name to sign the revocation.',
-                        { id: 'consent-revoke-explain' },
-                      )}
-                    </p>
-                    <label class="field"
-                      >${msg('Your full name', { id: 'consent-revoke-name' })}
-                      <input name="confirm-name" autocomplete="name" required maxlength="200"
-                    /></label>
-                    <button class="primary" type="submit">
-                      ${msg('Revoke this consent', { id: 'consent-revoke' })}
-                    </button>
-                  </form>`
-                : nothing
-            }
-          </li>`,
-      )}
-    </ul>`;
   }
 
   protected override render(): TemplateResult {
@@ -681,7 +485,7 @@ export class CareThreadConsent extends RelayElement {
         this.error
           ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>`
           : nothing
-      }${this.renderList()}`;
+      }${renderConsentList(this.consentList())}`;
     else if (this.phase === 'failed' || !view)
       body = html`<p class="error" role="alert">${consentErrorText(this.error)}</p>`;
     else if (this.phase === 'form' || this.phase === 'sending') body = this.renderForm(view);
