@@ -115,7 +115,12 @@ describe('<carethread-chat> connection and session', () => {
       timeout: 15000,
     });
     await waitUntil(() => texts(element, '.message .text').includes('Waiting for you'), 'not open');
-    expect(shadow(element).querySelector('textarea')?.disabled).to.equal(false);
+    // The history shows before the catch-up after it ends, and the box opens for writing then:
+    // under load that is a moment later, so wait for it rather than read it at once.
+    await waitUntil(
+      () => shadow(element).querySelector('textarea')?.disabled === false,
+      'the message box stayed disabled',
+    );
   });
 
   it('refreshes a token that is about to expire without the reader noticing', async () => {
