@@ -19,7 +19,10 @@ import type { ChildOptions, ChildStats, Mode } from './server-child.js';
  * `--against <git ref>` (bench:relay) also runs the relay as built at that commit, in the same run.
  */
 export function benchArgs(defaultRuns: number) {
+  // `pnpm bench:relay -- --quick` passes the `--` on; it only separates pnpm's flags from ours.
+  const argv = process.argv.slice(2);
   const { values } = parseArgs({
+    args: argv[0] === '--' ? argv.slice(1) : argv,
     options: {
       clients: { type: 'string', default: '200' },
       room: { type: 'string', default: '4' },
