@@ -1,6 +1,7 @@
 // Spanish translations of every CareThread string, keyed by message id (@lit/localize runtime
-// format). Keep in step with the msg() calls; a test checks that no id is missing.
+// format), the chat's and the common ones here and <carethread-consent>'s in es-consent.ts.
 import { str } from '@lit/localize';
+import { consentTemplates } from './es-consent.js';
 
 export const templates = {
   'config-title': 'Este chat no puede iniciarse.',
@@ -89,52 +90,5 @@ export const templates = {
   'error-unsupported-file-type':
     'Este tipo de archivo no se puede compartir aquí. Envíe un PDF, una imagen (PNG, JPEG, HEIC) o un archivo de texto sin formato.',
   'error-unavailable': 'El chat no está disponible en este momento. Inténtelo de nuevo en breve.',
-  'consent-choose': 'Elija…',
-  'consent-step-disclosure': '1. Registros electrónicos',
-  'consent-accept-disclosure': 'Acepto usar registros y firmas electrónicos.',
-  'consent-step-form': '2. El formulario',
-  'consent-step-signature': '3. Firma',
-  'consent-typed-name': 'Escriba su nombre completo para firmar',
-  'consent-sign': 'Firmar y enviar',
-  'consent-decline-open': 'Rechazar esta solicitud',
-  'consent-decline-reason': 'Motivo (opcional)',
-  'consent-decline': 'Rechazar',
-  'consent-signed': 'Firmado. La copia está abajo; el recibo prueba qué firmó y cuándo.',
-  'consent-declined': 'Rechazó esta solicitud. No se compartió nada.',
-  'consent-closed': str`Esta solicitud está ${0} y ya no se puede firmar.`,
-  'consent-record': 'Registro',
-  'consent-pdf': 'Descargar el PDF firmado',
-  'consent-loading': 'Cargando el formulario…',
-  'consent-title': 'Formulario de consentimiento',
-  'consent-summary': str`Comparte su conversación de atención con ${0}.`,
-  'consent-until': str`Hasta el ${0}.`,
-  'consent-draw-empty': 'Dibuje su firma en el recuadro, o elija escribirla.',
-  'consent-method': 'Cómo firmar',
-  'consent-method-typed': 'Mi nombre escrito es mi firma',
-  'consent-method-drawn': 'Dibujar también mi firma',
-  'consent-pad': 'Recuadro de firma: dibuje con el ratón, un lápiz o el dedo',
-  'consent-pad-unavailable':
-    'No se pudo cargar el recuadro de firma. Escriba su nombre para firmar o inténtelo más tarde.',
-  'consent-pad-clear': 'Borrar y rehacer',
-  'consent-state-requested': 'esperando su firma',
-  'consent-state-signed': 'en vigor',
-  'consent-state-declined': 'rechazado',
-  'consent-state-revoked': 'revocado',
-  'consent-state-expired': 'vencido',
-  'consent-state-cancelled': 'retirado por su equipo de atención',
-  'consent-none': 'No tiene consentimientos.',
-  'consent-list-until': str`hasta el ${0}`,
-  'consent-review': 'Revisar y firmar',
-  'consent-revoke-open': 'Revocar…',
-  'consent-revoke-explain':
-    'Revocar deja de compartir de inmediato. Lo que ya se compartió sigue compartido. Escriba su nombre para firmar la revocación.',
-  'consent-revoke-name': 'Su nombre completo',
-  'consent-revoke': 'Revocar este consentimiento',
-  'consent-list-title': 'Sus consentimientos',
-  'consent-asked': str`Solicitado. ${0} encontrará la solicitud en el portal.`,
-  'consent-ask-recipients': str`Compartir con (familia de ${0})`,
-  'consent-ask-purpose': 'Propósito',
-  'consent-ask-until': 'Hasta',
-  'consent-ask': 'Pedir consentimiento',
-  'consent-ask-again': 'Pedir de nuevo',
+  ...consentTemplates,
 };
