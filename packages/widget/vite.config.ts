@@ -1,6 +1,6 @@
 // Builds the script-tag file dist/carethread.js: one self-registering, versioned IIFE with Lit,
-// the client and the translations inside, so a host page needs nothing else (the drawn-signature
-// pad, loaded on demand, is the one file served beside it).
+// the client and the English strings inside. Two files are served beside it and loaded only on
+// demand: the drawn-signature pad and the Spanish strings (vite.lazy.config.ts).
 import { readFileSync } from 'node:fs';
 import minifyHtmlLiterals from '@lit-labs/rollup-plugin-minify-html-literals';
 import { defineConfig, type Plugin } from 'vite';
@@ -9,7 +9,13 @@ const { version } = JSON.parse(readFileSync(new URL('package.json', import.meta.
   version: string;
 };
 
-/** Dependency modules the widget never runs, replaced by stubs to keep the script-tag file small. */
+/**
+ * The folder carethread.js was loaded from, where its lazily loaded files are imported from under
+ * the same CSP `script-src`. The script's own address can only be read while it first runs.
+ */
+const SCRIPT_BASE = 'const base = document.currentScript?.src || location.href;';
+
+/** Modules replaced in the script-tag build: ones the widget never runs, and lazily loaded ones. */
 const STUBS: { module: RegExp; code: string }[] = [
   {
     // engine.io-client's transport table names WebTransport, so tree-shaking keeps it (~0.9 KB
@@ -18,13 +24,17 @@ const STUBS: { module: RegExp; code: string }[] = [
     code: 'export class WT {}',
   },
   {
-    // signature_pad (~4.9 KB gzip) is only for signers who draw: the script-tag build loads it
-    // from carethread-signature-pad.js beside carethread.js (vite.signature-pad.config.ts), under
-    // the same CSP `script-src`. The script's own address can only be read while it first runs.
+    // signature_pad (~4.9 KB gzip) is only for signers who draw (vite.lazy.config.ts).
     module: /src[\\/]consent[\\/]signature-pad\.ts$/,
-    code: `const base = document.currentScript?.src || location.href;
-      export const loadSignaturePad = () =>
-        import(new URL('carethread-signature-pad.js', base).href).then((m) => m.default);`,
+    code: `${SCRIPT_BASE} export const loadSignaturePad = () =>
+      import(new URL('carethread-signature-pad.js', base).href).then((m) => m.default);`,
+  },
+  {
+    // A language's strings (Spanish: ~2.4 KB gzip and growing) are only for its readers:
+    // carethread-<locale>.js (vite.lazy.config.ts).
+    module: /src[\\/]i18n[\\/]load-translations\.ts$/,
+    code: `${SCRIPT_BASE} export const loadTranslations = (locale) =>
+      import(new URL('carethread-' + locale + '.js', base).href);`,
   },
   {
     // Binary attachments (Blob, ArrayBuffer) in packets; the protocol is JSON only (~0.3 KB gzip).
@@ -60,7 +70,8 @@ export default defineConfig({
       fileName: () => 'carethread.js',
     },
     rollupOptions: {
-      output: { banner: `/*! @carethread/widget ${version} Apache-2.0 */` },
+      // After minification: the minifier drops a `banner`.
+      output: { postBanner: `/*! @carethread/widget ${version} Apache-2.0 */` },
     },
   },
 });

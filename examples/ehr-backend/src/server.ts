@@ -22,8 +22,18 @@ import { createWebhookReceiver } from './webhooks.js';
 const TOKEN_TTL_SECONDS = 10 * 60;
 const SESSION_TTL_MS = 8 * 3600 * 1000;
 const SESSION_COOKIE = 'ehr_session';
-/** The script-tag build of the widget, as a host would copy it or load it from a CDN. */
-const WIDGET_SCRIPT = createRequire(import.meta.url).resolve('@carethread/widget/carethread.js');
+/**
+ * The script-tag build of the widget, as a host would copy it or load it from a CDN: the script
+ * and the files it loads from beside itself when needed (the drawn-signature pad, the Spanish
+ * strings).
+ */
+const resolveWidget = createRequire(import.meta.url).resolve;
+const WIDGET_FILES = new Map(
+  ['carethread.js', 'carethread-signature-pad.js', 'carethread-es.js'].map((name) => [
+    `/${name}`,
+    resolveWidget(`@carethread/widget/${name}`),
+  ]),
+);
 const STYLESHEET = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public/ehr.css');
 
 export interface EhrOptions {
@@ -208,9 +218,10 @@ export function createEhrApp(options: EhrOptions): RequestListener {
       return;
     }
 
-    if (pathname === '/carethread.js') {
+    const widgetFile = WIDGET_FILES.get(pathname);
+    if (widgetFile) {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...pageHeaders });
-      createReadStream(WIDGET_SCRIPT).pipe(res);
+      createReadStream(widgetFile).pipe(res);
       return;
     }
     if (pathname === '/favicon.ico') {

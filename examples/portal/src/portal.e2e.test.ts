@@ -2,7 +2,7 @@
 // script tag, served under its strict CSP with Trusted Types, talking to a real relay that is
 // stopped and restarted.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -240,6 +240,43 @@ describe('example portal', () => {
     expect(
       await strict.evaluate(() => (globalThis as { violations?: string[] }).violations),
     ).toEqual([]);
+  });
+
+  it('loads the Spanish strings from beside the script under the strict policy, and stays English without them', async () => {
+    const violations: string[] = [];
+    const hostPage = (folder: string) =>
+      `<!doctype html><html lang="es"><head><title>Host</title><link rel="icon" href="/favicon.svg">
+        <script src="${folder}/carethread.js"></script></head><body>
+        <carethread-chat server="http://localhost:${String(relayPort)}" conversation="c-demo"
+          token-url="/carethread/token?persona=alice"></carethread-chat></body></html>`;
+    writeFileSync(path.join(webRoot, 'strict-es.html'), hostPage(''));
+    const spanish = await openPortal('strict-es');
+    spanish.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) violations.push(message.text());
+    });
+    const loaded: string[] = [];
+    spanish.on('response', (response) => loaded.push(new URL(response.url()).pathname));
+    await spanish.goto(`${portalUrl}/strict-es.html`);
+    await spanish.getByRole('textbox', { name: 'Mensaje', exact: true }).waitFor();
+    await spanish.getByRole('log', { name: 'Mensajes' }).waitFor();
+    expect(loaded).toContain('/carethread-es.js');
+    expect(violations).toEqual([]);
+
+    // A host that copied carethread.js alone: the chat works in English and the console says
+    // which file to serve. The portal serves its web folder, where no Spanish file is.
+    const alone = path.join(webRoot, 'alone');
+    mkdirSync(alone, { recursive: true });
+    copyFileSync(
+      createRequire(import.meta.url).resolve('@carethread/widget/carethread.js'),
+      path.join(alone, 'carethread.js'),
+    );
+    writeFileSync(path.join(webRoot, 'alone.html'), hostPage('/alone'));
+    const before = problems.length;
+    const english = await openPortal('alone');
+    await english.goto(`${portalUrl}/alone.html`);
+    await english.getByRole('textbox', { name: 'Message', exact: true }).waitFor();
+    const logged = problems.splice(before);
+    expect(logged.join('\n')).toContain('Serve carethread-es.js from the folder of carethread.js');
   });
 
   it('renders the XSS corpus inert under the strict policy: nothing runs, no violation', async () => {

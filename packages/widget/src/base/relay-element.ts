@@ -3,7 +3,7 @@
 // the element, the console and an event instead of leaving a blank box.
 import { LitElement } from 'lit';
 import { updateWhenLocaleChanges } from '@lit/localize';
-import { languageOf, useLocaleFor } from '../i18n/localization.js';
+import { activeLocale, languageOf, supportedLocale, useLocaleFor } from '../i18n/localization.js';
 
 /** Fired when the element cannot start: a configuration mistake the host must fix. */
 export type ConfigErrorEvent = CustomEvent<{ message: string }>;
@@ -102,8 +102,13 @@ export abstract class RelayElement extends LitElement {
   }
 
   private followLanguage(): void {
-    void useLocaleFor(languageOf(this)).then((locale) => {
+    const tag = languageOf(this);
+    // While another language's strings load, the element is hidden (theme.styles.ts) rather
+    // than showing, and announcing, English to a reader who does not read it.
+    this.toggleAttribute('data-locale-loading', supportedLocale(tag) !== activeLocale());
+    void useLocaleFor(tag).then((locale) => {
       this.locale = locale;
+      this.removeAttribute('data-locale-loading');
       this.requestUpdate();
     });
   }

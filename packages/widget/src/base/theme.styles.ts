@@ -25,6 +25,10 @@ export const themeStyles = css`
   :host([hidden]) {
     display: none;
   }
+  /* relay-element.ts: the reader's language is still loading. */
+  :host([data-locale-loading]) {
+    visibility: hidden;
+  }
   :host([theme='light']) {
     color-scheme: light;
   }

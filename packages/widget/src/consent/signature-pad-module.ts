@@ -1,2 +1,2 @@
-// The entry of dist/carethread-signature-pad.js (vite.signature-pad.config.ts).
+// The entry of dist/carethread-signature-pad.js (vite.lazy.config.ts).
 export { default } from 'signature_pad';

@@ -1,20 +1,19 @@
-// One localization setup for every CareThread element (@lit/localize, runtime mode). The
-// translations are bundled, so the script-tag file needs no other files; each element picks its
-// locale from its `lang` attribute, then the nearest ancestor's, then the page's.
+// One localization setup for every CareThread element (@lit/localize, runtime mode). English is
+// built in; the other languages' strings load on first use (load-translations.ts), so readers
+// of one language never download another's. Each element picks its locale from its `lang`
+// attribute, then the nearest ancestor's, then the page's.
 import { configureLocalization } from '@lit/localize';
-import { templates as es } from './es.js';
+import { loadTranslations } from './load-translations.js';
 
 export const SOURCE_LOCALE = 'en';
 export const TARGET_LOCALES = ['es'] as const;
-export type Locale = typeof SOURCE_LOCALE | (typeof TARGET_LOCALES)[number];
-
-// Bundled, not fetched: the script-tag file must work alone.
-const modules = { es: { templates: es } };
+export type TargetLocale = (typeof TARGET_LOCALES)[number];
+export type Locale = typeof SOURCE_LOCALE | TargetLocale;
 
 const { getLocale, setLocale } = configureLocalization({
   sourceLocale: SOURCE_LOCALE,
   targetLocales: TARGET_LOCALES,
-  loadLocale: (locale) => Promise.resolve(modules[locale as keyof typeof modules]),
+  loadLocale: (locale) => loadTranslations(locale as TargetLocale),
 });
 
 /** The supported locale for a BCP 47 tag: "es-MX" -> "es"; anything unsupported -> "en". */
@@ -32,11 +31,25 @@ export function languageOf(element: Element): string {
 }
 
 /**
- * Switches the page's CareThread elements to the locale for `tag`. Lit localize keeps one locale
- * per page, so the elements on one page share it; the last element to ask decides.
+ * Switches the page's CareThread elements to the locale for `tag` and returns the locale in
+ * effect. Lit localize keeps one locale per page, so the elements on one page share it; the last
+ * element to ask decides. When a language's strings cannot be loaded (the host did not serve
+ * carethread-es.js beside carethread.js), the elements stay in English and the console says why.
  */
 export async function useLocaleFor(tag: string): Promise<Locale> {
   const locale = supportedLocale(tag);
-  if (getLocale() !== locale) await setLocale(locale);
-  return locale;
+  try {
+    // Also when `locale` is already active: a switch to another one may still be loading, and
+    // asking again makes this the last word.
+    await setLocale(locale);
+  } catch (error) {
+    console.error(
+      `CareThread: the "${locale}" strings could not be loaded, so the elements stay in English. Serve carethread-${locale}.js from the folder of carethread.js.`,
+      error,
+    );
+  }
+  return getLocale() as Locale;
 }
+
+/** The locale the page's CareThread elements show now. */
+export const activeLocale = (): Locale => getLocale() as Locale;
