@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { name: 'widget', include: ['src/client/**/*.test.ts'], passWithNoTests: true },
+  test: {
+    name: 'widget',
+    include: ['src/client/**/*.test.ts', 'src/i18n/**/*.test.ts'],
+    passWithNoTests: true,
+  },
 });
