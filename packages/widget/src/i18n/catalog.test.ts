@@ -15,7 +15,8 @@ function sourceMessages(): Map<string, string> {
   const call =
     /msg\(\s*(?:str)?(`(?:[^`\\]|\\.)*`|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*,\s*\{\s*id:\s*'([^']+)'/g;
   const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter(
-    (file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.startsWith('i18n'),
+    (file) =>
+      file.endsWith('.ts') && !file.endsWith('.test.ts') && !/(^|\/)es(-[a-z]+)?\.ts$/.test(file),
   );
   for (const file of files) {
     const text = readFileSync(path.join(src, file), 'utf8');

@@ -2,6 +2,7 @@
 // format), the chat's and the common ones here and <carethread-consent>'s in es-consent.ts.
 import { str } from '@lit/localize';
 import { consentTemplates } from './es-consent.js';
+import { vocabularyTemplates } from './es-vocabulary.js';
 
 export const templates = {
   'config-title': 'Este chat no puede iniciarse.',
@@ -91,4 +92,5 @@ export const templates = {
     'Este tipo de archivo no se puede compartir aquí. Envíe un PDF, una imagen (PNG, JPEG, HEIC) o un archivo de texto sin formato.',
   'error-unavailable': 'El chat no está disponible en este momento. Inténtelo de nuevo en breve.',
   ...consentTemplates,
+  ...vocabularyTemplates,
 };
