@@ -16,7 +16,8 @@ export const personas: readonly Persona[] = [
   { sub: 'dr-rivera', name: 'Dr. Sam Rivera', role: 'provider', title: 'Therapist' },
 ];
 
-export const DEMO_CONVERSATION = { id: 'c-demo', title: 'Alice — family support' };
+// Named after the patient: a title the host writes once reads the same in every reader's language.
+export const DEMO_CONVERSATION = { id: 'c-demo', title: 'Alice Moreno' };
 
 export function personaById(sub: string | undefined): Persona | undefined {
   return personas.find((p) => p.sub === sub);

@@ -8,6 +8,19 @@ const only = params.get('persona');
 document.documentElement.lang = lang;
 if (theme === 'dark') document.documentElement.classList.add('dark');
 
+// The portal's own words in Spanish, as a host's page would be (the elements translate
+// themselves): `data-es` replaces an element's text, `data-es-<attribute>` an attribute.
+if (lang === 'es') {
+  document.title = 'Sunrise Recovery — Mensajes';
+  for (const element of document.querySelectorAll<HTMLElement>('*')) {
+    for (const { name, value } of [...element.attributes]) {
+      if (name === 'data-es') element.textContent = value;
+      else if (name.startsWith('data-es-'))
+        element.setAttribute(name.slice('data-es-'.length), value);
+    }
+  }
+}
+
 function optionLink(id: string, key: string, value: string | null, label: string): void {
   const link = document.getElementById(id) as HTMLAnchorElement;
   const next = new URLSearchParams(params);
@@ -31,7 +44,9 @@ optionLink(
 
 for (const pane of document.querySelectorAll<HTMLElement>('.pane')) {
   if (only && pane.dataset.persona !== only) pane.remove();
-  else if (theme === 'dark') pane.querySelector('carethread-chat')?.setAttribute('theme', 'dark');
+  else if (theme === 'dark')
+    for (const element of pane.querySelectorAll('carethread-chat, carethread-consent'))
+      element.setAttribute('theme', 'dark');
 }
 
 // When the therapist asks, Alice's consent element opens the request (a real portal would notify
