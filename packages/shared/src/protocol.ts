@@ -34,6 +34,7 @@ import {
   UserId,
   wellFormed,
 } from './primitives.js';
+import { EventView } from './system-entries.js';
 
 export {
   ClientMessageId,
@@ -134,8 +135,8 @@ export const EditView = z
   );
 export type EditView = z.infer<typeof EditView>;
 
-/** One entry of a conversation's ordered log. */
-export const Entry = z.discriminatedUnion('kind', [MessageView, EditView]);
+/** One entry of a conversation's ordered log: a message, a correction, or a system entry. */
+export const Entry = z.discriminatedUnion('kind', [MessageView, EditView, EventView]);
 export type Entry = z.infer<typeof Entry>;
 
 export const ConversationSnapshot = z.object({
@@ -159,6 +160,7 @@ export const ConversationSummary = z.discriminatedUnion('access', [
     conversationId: ConversationId,
     access: z.literal('open'),
     title: Label,
+    /** Sequence of the newest message or correction: what may be unread (events do not count). */
     lastSeq: Seq,
     readSeq: Seq,
   }),
@@ -252,6 +254,11 @@ export type HistoryPage = z.infer<typeof HistoryPage>;
 export const HistoryPageResult = z.object({
   /** Oldest first. Edits are already applied to the text. */
   messages: z.array(MessageView),
+  /**
+   * The system entries among them that the reader may see, oldest first; `limit` counts messages
+   * and events together.
+   */
+  events: z.array(EventView),
   hasMore: z.boolean(),
 });
 export type HistoryPageResult = z.infer<typeof HistoryPageResult>;
@@ -263,8 +270,12 @@ export const Sync = z.object({
 });
 export type Sync = z.infer<typeof Sync>;
 export const SyncResult = z.object({
-  /** Every entry after `afterSeq`, ascending and gap-free, up to the limit. */
+  /**
+   * Every entry after `afterSeq` that the reader may see, ascending, up to the limit. Numbers skip
+   * the entries the reader may not see (a family member does not see a consent's steps).
+   */
   entries: z.array(Entry),
+  /** The page holds every entry the reader may see up to this sequence: catch up from here. */
   lastSeq: Seq,
   hasMore: z.boolean(),
 });
@@ -367,6 +378,8 @@ export const serverEvents = {
   message: MessageView,
   /** A correction or, with `deleted: true`, a deletion. */
   'message.edited': EditView,
+  /** A system entry: someone joined, left or changed role, or a consent changed state. */
+  'conversation.event': EventView,
   typing: TypingEvent,
   receipt: ReceiptEvent,
   presence: PresenceEvent,
