@@ -77,7 +77,9 @@ const AUDIT_ACTION = {
 } as const;
 
 /** The audit entry of a stored message or correction: ids and numbers, never its text. */
-export function entryAudit(row: EntryRow): Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'> {
+export function entryAudit(
+  row: EntryRow & { kind: keyof typeof AUDIT_ACTION },
+): Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'> {
   return {
     at: row.created_at,
     actorId: row.sender_id,
@@ -112,9 +114,13 @@ export interface AppendFacts {
 
 export type TargetFacts = Pick<EntryRow, 'kind' | 'sender_id'> & { deleted: boolean };
 
+/** A row an append inserts: a message or a correction, never a system entry. */
+export type AppendedRow = EntryRow & { kind: AppendRequest['kind'] };
+
 /** Either the final answer (refusal or duplicate) or the row to insert and what it returns. */
 export type AppendDecision =
-  { insert: false; result: AppendResult } | { insert: true; row: EntryRow; result: AppendResult };
+  | { insert: false; result: AppendResult }
+  | { insert: true; row: AppendedRow; result: AppendResult };
 
 function refuse(
   code: 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT' | 'CONSENT_REQUIRED' | 'ARCHIVED',
@@ -214,6 +220,7 @@ export function decideAppend(request: AppendRequest, facts: AppendFacts): Append
       target_seq: targetSeq,
       created_at: request.at,
       attachments,
+      audience: null,
     },
     result: {
       ok: true,

@@ -1,11 +1,13 @@
 // The consent part of the Store contract, with its records: templates, requests and their events,
-// signed records and their PDFs, grants, revocation and expiry. Its SQL: sql/consent.ts.
+// signed records and their PDFs, grants, revocation and expiry, and the system entries of each
+// step. Its SQL: sql/consent.ts.
 import type {
   ConsentRequestView,
   ConsentState,
   ConsentTemplateContent,
   TemplateVersionView,
 } from '@carethread/shared';
+import type { WrittenEvent } from './conversations.js';
 
 /** A template version to publish: content, its hash, and who publishes it when. */
 export interface NewTemplateVersion {
@@ -116,4 +118,14 @@ export interface ConsentStore {
   ): Promise<{ requestId: string; expiresAt: string } | undefined>;
   /** The audit trail of a request, oldest first. */
   listConsentEvents(tenantId: string, requestId: string): Promise<ConsentEventRecord[]>;
+  /**
+   * The system entry that reported the request reaching `state` (each step is written into its
+   * conversation's log in the step's transaction; `viewed` is not), with the conversation's
+   * access version now: what the transport delivers after the commit.
+   */
+  consentEntry(
+    tenantId: string,
+    requestId: string,
+    state: ConsentState,
+  ): Promise<WrittenEvent | undefined>;
 }

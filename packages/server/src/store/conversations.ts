@@ -3,7 +3,9 @@
 import type {
   AttachmentView,
   EditView,
+  Entry,
   ErrorCode,
+  EventView,
   MessageView,
   Role,
   Sender,
@@ -63,10 +65,28 @@ export type AppendRequest = {
   | { kind: 'delete'; targetSeq: number; text: '' }
 );
 
+/** What an append stores: a message or a correction of one. */
 export type StoredEntry = MessageView | EditView;
 
 /** Who an entry is read for: a participant, or the record the host keeps (ADR 16). */
 export type EntryView = 'reader' | 'record';
+
+/**
+ * Who a conversation's log, system entries included, is read for. `family`: a family member, who
+ * sees no system entry about a consent; `reader`: the patient or the care team, who see every
+ * entry; in both, a deleted message is empty and without files. `record`: the record the host
+ * keeps (ADR 16): every entry, deleted messages whole.
+ */
+export type LogView = 'family' | EntryView;
+
+/**
+ * A system entry as its transaction wrote it, with the conversation's access version after that
+ * transaction: the content room it is delivered to (ADR 13).
+ */
+export interface WrittenEvent {
+  entry: EventView;
+  accessVersion: number;
+}
 
 /** The view of a request once stored under `seq`: what a fresh append returns. */
 export function entryFromRequest(request: AppendRequest, seq: number): StoredEntry {
@@ -118,7 +138,8 @@ export interface ConversationStore {
   ): Promise<ConversationRecord | undefined>;
   /**
    * The conversations a person takes part in, with their read mark and the role they have there:
-   * the 500 started most recently, newest first.
+   * the 500 started most recently, newest first. `lastSeq` is that of the newest message or
+   * correction, what may be unread: system entries do not count.
    */
   listConversationsOf(
     tenantId: string,
@@ -135,7 +156,9 @@ export interface ConversationStore {
   /**
    * Adds a participant, or brings back one that was removed, with the details given. Giving an
    * active participant another role narrows access like a removal (the access version rises, in
-   * the same transaction); `replacedRole` is the role they had then, null otherwise.
+   * the same transaction); `replacedRole` is the role they had then, null otherwise. A join or a
+   * role change is written into the log in the same transaction (`event`); new details of an
+   * active participant in the same role are not (null).
    */
   addParticipant(
     tenantId: string,
@@ -143,15 +166,22 @@ export interface ConversationStore {
     participant: NewParticipant,
     at: string,
     actorId: string,
-  ): Promise<{ participant: ParticipantRecord; replacedRole: Role | null }>;
-  /** Marks a participant removed (the row stays for the record); false when not an active member. */
+  ): Promise<{
+    participant: ParticipantRecord;
+    replacedRole: Role | null;
+    event: WrittenEvent | null;
+  }>;
+  /**
+   * Marks a participant removed (the row stays for the record) and writes the removal into the
+   * log, in one transaction; undefined (and nothing written) when not an active member.
+   */
   removeParticipant(
     tenantId: string,
     conversationId: string,
     userId: string,
     at: string,
     actorId: string,
-  ): Promise<boolean>;
+  ): Promise<WrittenEvent | undefined>;
   /** Raises the participant's read mark (never lowers it) and returns the resulting mark. */
   markRead(tenantId: string, conversationId: string, userId: string, seq: number): Promise<number>;
 
@@ -161,13 +191,17 @@ export interface ConversationStore {
    * its conversation. Results come back in request order, only after the commit.
    */
   appendEntries(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
-  /** Messages (edits applied) older than `beforeSeq`, newest page first, returned oldest first. */
+  /**
+   * Messages (edits applied) and the system entries `view` may see, older than `beforeSeq`: the
+   * newest `limit` of them together, each list oldest first. `view` is 'family' when omitted.
+   */
   history(
     tenantId: string,
     conversationId: string,
     beforeSeq: number | undefined,
     limit: number,
-  ): Promise<{ messages: MessageView[]; hasMore: boolean }>;
+    view?: 'family' | 'reader',
+  ): Promise<{ messages: MessageView[]; events: EventView[]; hasMore: boolean }>;
   /** Archives a conversation (once; later calls keep the first time); undefined when unknown. */
   archiveConversation(
     tenantId: string,
@@ -190,8 +224,10 @@ export interface ConversationStore {
   storedRepeat(request: AppendRequest): Promise<StoredEntry | undefined>;
 
   /**
-   * Every entry after `afterSeq`, ascending. As readers see them, deleted messages are empty and
-   * without files; as the record (host export, FHIR), they keep both and carry `deletedAt`.
+   * Every message and correction after `afterSeq`, ascending (the log without its system
+   * entries: what FHIR Communications are made of). As readers see them, deleted messages are
+   * empty and without files; as the record (host export, FHIR), they keep both and carry
+   * `deletedAt`.
    */
   entriesAfter(
     tenantId: string,
@@ -201,4 +237,18 @@ export interface ConversationStore {
     /** 'reader' when omitted. */
     view?: EntryView,
   ): Promise<{ entries: StoredEntry[]; hasMore: boolean }>;
+  /** How many messages and corrections follow `afterSeq`: a FHIR search's total. */
+  countEntriesAfter(tenantId: string, conversationId: string, afterSeq: number): Promise<number>;
+  /**
+   * The log after `afterSeq` as `view` may see it, system entries included, ascending: those of
+   * the next `limit` entries `view` may see. `lastSeq` is the newest of the `limit` (the page holds
+   * all `view` may see up to it), or `afterSeq` when there are none: catch up from there.
+   */
+  logAfter(
+    tenantId: string,
+    conversationId: string,
+    afterSeq: number,
+    limit: number,
+    view: LogView,
+  ): Promise<{ entries: Entry[]; hasMore: boolean; lastSeq: number }>;
 }

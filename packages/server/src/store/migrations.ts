@@ -404,6 +404,13 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0016_entry_audience': {
+      async up(db: Kysely<unknown>) {
+        // System entries (issue 17) a family member may not read (a consent's steps) say so here,
+        // so that reads filter them in SQL; null for every other entry.
+        await db.schema.alterTable('entries').addColumn('audience', 'text').execute();
+      },
+    },
   };
 }
 

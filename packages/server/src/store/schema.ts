@@ -31,8 +31,11 @@ export interface EntriesTable {
   tenant_id: string;
   conversation_id: string;
   seq: number;
-  /** A deletion is a correction whose text is empty; the message row it targets is kept. */
-  kind: 'message' | 'edit' | 'delete';
+  /**
+   * A deletion is a correction whose text is empty; the message row it targets is kept. An event
+   * is a system entry (issue 17): no sender (empty id, role and name), its event as JSON in `text`.
+   */
+  kind: 'message' | 'edit' | 'delete' | 'event';
   client_id: string;
   sender_id: string;
   /** Role and name as they were when the entry was written. */
@@ -45,6 +48,8 @@ export interface EntriesTable {
   created_at: string;
   /** JSON of the message's AttachmentViews, sealed like `text` (ADR 16); null without files. */
   attachments: string | null;
+  /** Who reads the entry: null, every reader; 'patient-and-care-team', not family members. */
+  audience: string | null;
 }
 
 export interface ConsentTemplatesTable {

@@ -54,9 +54,9 @@ export function createSqliteAppender(
   );
   const insert = database.prepare<EntryRow>(
     `insert into entries (tenant_id, conversation_id, seq, kind, client_id, sender_id, sender_role,
-       sender_name, text, target_seq, created_at, attachments)
+       sender_name, text, target_seq, created_at, attachments, audience)
      values (@tenant_id, @conversation_id, @seq, @kind, @client_id, @sender_id, @sender_role,
-       @sender_name, @text, @target_seq, @created_at, @attachments)`,
+       @sender_name, @text, @target_seq, @created_at, @attachments, @audience)`,
   );
 
   const recordEvent = database.prepare<OutboxRow>(

@@ -36,9 +36,11 @@ export {
   type ConversationRecord,
   type ConversationStore,
   type EntryView,
+  type LogView,
   type NewParticipant,
   type ParticipantRecord,
   type StoredEntry,
+  type WrittenEvent,
 } from './conversations.js';
 export type { FileClaim, FileRecord, FileStore } from './files.js';
 export type { IdempotencyClaim, IdempotencyStore } from './idempotency.js';

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Sender } from '@carethread/shared';
 import { verifyAuditChain } from '../../src/store/chain.js';
 import type { AppendRequest, Store } from '../../src/store/types.js';
+import { systemEntryContract } from './system-entries-contract.js';
 
 const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
 const patient = { userId: 'alice', role: 'patient' as const, displayName: 'Alice' };
@@ -52,6 +53,7 @@ export function describeStoreContract(
     afterEach(async () => {
       await cleanup();
     });
+    systemEntryContract(() => store);
 
     it('keeps a file uploading until its attempt completes; a crashed attempt is taken over', async () => {
       const claim = (attempt: string, uploaderId = 'alice', tenantId = 't1') =>
@@ -203,7 +205,7 @@ export function describeStoreContract(
     });
 
     it('checks membership at write time: a removed participant can no longer write', async () => {
-      expect(await store.removeParticipant('t1', 'c1', 'alice', at(2), 'dr')).toBe(true);
+      expect(await store.removeParticipant('t1', 'c1', 'alice', at(2), 'dr')).toBeDefined();
       const [result] = await store.appendEntries([message('c1', 'id-removed1', 'x')]);
       expect(result).toMatchObject({ ok: false, code: 'NOT_FOUND' });
       expect(await store.getParticipant('t1', 'c1', 'alice')).toBeUndefined();

@@ -2,7 +2,13 @@
 // each batch's facts read with one row-value lookup per kind, then decided by `decideAppend`.
 import { actingRole, type Role } from '@carethread/shared';
 import { sql, type Kysely } from 'kysely';
-import { decideAppend, entryAudit, type EntryRow, type TargetFacts } from '../append-rules.js';
+import {
+  decideAppend,
+  entryAudit,
+  type AppendedRow,
+  type EntryRow,
+  type TargetFacts,
+} from '../append-rules.js';
 import type { AppendRequest, AppendResult } from '../conversations.js';
 import { messageEvent, type OutboxRow } from '../outbox.js';
 import type { Database } from '../schema.js';
@@ -132,7 +138,7 @@ export async function appendForTenant(
       targets.set(key(row.conversation_id, row.seq), { ...row, deleted: Boolean(deleted) });
   }
 
-  const inserts: EntryRow[] = [];
+  const inserts: AppendedRow[] = [];
   const events: OutboxRow[] = [];
   for (const { index, request } of requests) {
     const { conversationId, sender, clientId } = request;

@@ -22,6 +22,7 @@ import type {
   Database,
 } from '../schema.js';
 import { narrowAccess, type SqlContext } from './shared.js';
+import { appendConsentEntry, findConsentEntry } from './system-entries.js';
 
 function toTemplateVersion(row: Selectable<ConsentTemplatesTable>): TemplateVersionView {
   return {
@@ -136,8 +137,10 @@ export function createConsentStore(context: SqlContext): ConsentStore {
       .where('tenant_id', '=', tenantId)
       .where('request_id', '=', requestId)
       .execute();
-    await appendConsentEvent(trx, tenantId, requestId, event);
     const moved = toConsentRequest({ ...row, state: to, updated_at: event.at });
+    // Told in the conversation's log, in this transaction (before the tenant's outbox lock).
+    await appendConsentEntry(context, trx, tenantId, moved, row.state as ConsentState, event);
+    await appendConsentEvent(trx, tenantId, requestId, event);
     await recordEvents(trx, [consentEvent(tenantId, moved)]);
     return moved;
   }
@@ -226,6 +229,7 @@ export function createConsentStore(context: SqlContext): ConsentStore {
           if (!theirs) throw new Error('A consent request vanished while it was created.');
           return { request: toConsentRequest(theirs), created: false };
         }
+        await appendConsentEntry(context, trx, tenantId, request, 'requested', event);
         await appendConsentEvent(trx, tenantId, request.requestId, event);
         await recordEvents(trx, [consentEvent(tenantId, request)]);
         return { request, created: true };
@@ -422,6 +426,11 @@ export function createConsentStore(context: SqlContext): ConsentStore {
         .limit(1)
         .executeTakeFirst();
       return row && { requestId: row.request_id, expiresAt: row.expires_at };
+    },
+
+    async consentEntry(tenantId, requestId, state) {
+      await keysOf(tenantId);
+      return findConsentEntry(context, tenantId, requestId, state);
     },
 
     async listConsentEvents(tenantId, requestId) {

@@ -1,7 +1,7 @@
 // The SQL of the conversations part of the Store contract (conversations.ts), for both engines:
 // conversations, participants, read marks, archiving, and appending and reading entries.
-import { shownName, type MessageView, type Role } from '@carethread/shared';
-import type { Kysely, Selectable } from 'kysely';
+import { shownName, type EventView, type MessageView, type Role } from '@carethread/shared';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { repeats, toEntry } from '../append-rules.js';
 import type {
   AppendRequest,
@@ -15,6 +15,7 @@ import { participantAddedEvent, participantRemovedEvent } from '../outbox.js';
 import type { ConversationsTable, Database, ParticipantsTable } from '../schema.js';
 import { appendForTenant } from './append.js';
 import { lastSeqOf, narrowAccess, openEntryRow, type SqlContext } from './shared.js';
+import { actorOf, appendSystemEntry, familyReads, readEntry, readsRow } from './system-entries.js';
 
 function toConversation(
   row: Selectable<ConversationsTable> & { last_seq: number | null },
@@ -146,7 +147,12 @@ export function createConversationStore(context: SqlContext): ConversationStore 
           join.onRef('c.tenant_id', '=', 'p.tenant_id').onRef('c.id', '=', 'p.conversation_id'),
         )
         .selectAll('c')
-        .select((eb) => ['p.read_seq', 'p.role', lastSeqOf(eb).as('last_seq')])
+        // What may be unread: the newest message or correction; system entries do not count.
+        .select((eb) => [
+          'p.read_seq',
+          'p.role',
+          lastSeqOf(eb).where('e.kind', '!=', 'event').as('last_seq'),
+        ])
         .where('p.tenant_id', '=', tenantId)
         .where('p.user_id', '=', userId)
         .where('p.removed_at', 'is', null)
@@ -229,6 +235,28 @@ export function createConversationStore(context: SqlContext): ConversationStore 
         const added = toParticipant(row);
         // A new role is a narrowing for whoever read under the old one: sockets re-check.
         if (replacedRole) await narrowAccess(trx, tenantId, conversationId);
+        // Told in the log: a join, or a role change; new details in the same role are not news.
+        const { userId, role, displayName, relationship, title } = added;
+        const participantView = { userId, role, displayName, relationship, title };
+        const by = await actorOf(trx, tenantId, conversationId, actorId);
+        const event =
+          active && !replacedRole
+            ? null
+            : await appendSystemEntry(
+                context,
+                trx,
+                tenantId,
+                conversationId,
+                at,
+                replacedRole
+                  ? {
+                      type: 'participant.role-changed',
+                      participant: participantView,
+                      previousRole: replacedRole,
+                      by,
+                    }
+                  : { type: 'participant.added', participant: participantView, by },
+              );
         await recordEvents(trx, [participantAddedEvent(added, at)]);
         await appendAudit(trx, tenantId, {
           at,
@@ -238,35 +266,42 @@ export function createConversationStore(context: SqlContext): ConversationStore 
           subjectId: added.userId,
           detail: { role: added.role, ...(replacedRole ? { previousRole: replacedRole } : {}) },
         });
-        return { participant: added, replacedRole };
+        return { participant: added, replacedRole, event };
       });
     },
 
     async removeParticipant(tenantId, conversationId, userId, at, actorId) {
       await keysOf(tenantId);
       return engine.writeTransaction(async (trx) => {
-        const result = await trx
+        // The conversation's lock first, as appends and the entry below take it (ADR 13).
+        await engine.lockConversations?.(trx, tenantId, [conversationId]);
+        const row = await trx
           .updateTable('participants')
           .set({ removed_at: at })
           .where('tenant_id', '=', tenantId)
           .where('conversation_id', '=', conversationId)
           .where('user_id', '=', userId)
           .where('removed_at', 'is', null)
+          .returningAll()
           .executeTakeFirst();
-        const removed = Number(result.numUpdatedRows) > 0;
-        if (removed) {
-          await narrowAccess(trx, tenantId, conversationId);
-          await recordEvents(trx, [participantRemovedEvent(tenantId, conversationId, userId, at)]);
-          await appendAudit(trx, tenantId, {
-            at,
-            actorId,
-            action: 'participant.removed',
-            conversationId,
-            subjectId: userId,
-            detail: {},
-          });
-        }
-        return removed;
+        if (!row) return undefined;
+        await narrowAccess(trx, tenantId, conversationId);
+        const { role, displayName, relationship, title } = toParticipant(row);
+        const event = await appendSystemEntry(context, trx, tenantId, conversationId, at, {
+          type: 'participant.removed',
+          participant: { userId, role, displayName, relationship, title },
+          by: await actorOf(trx, tenantId, conversationId, actorId),
+        });
+        await recordEvents(trx, [participantRemovedEvent(tenantId, conversationId, userId, at)]);
+        await appendAudit(trx, tenantId, {
+          at,
+          actorId,
+          action: 'participant.removed',
+          conversationId,
+          subjectId: userId,
+          detail: {},
+        });
+        return event;
       });
     },
 
@@ -309,23 +344,28 @@ export function createConversationStore(context: SqlContext): ConversationStore 
       });
     },
 
-    async history(tenantId, conversationId, beforeSeq, limit) {
+    async history(tenantId, conversationId, beforeSeq, limit, view = 'family') {
       await keysOf(tenantId);
       let query = entriesWithEdits(db)
         .where('e.tenant_id', '=', tenantId)
         .where('e.conversation_id', '=', conversationId)
-        .where('e.kind', '=', 'message');
+        .where('e.kind', 'in', ['message', 'event'])
+        .$if(view === 'family', (qb) => qb.where(familyReads));
       if (beforeSeq !== undefined) query = query.where('e.seq', '<', beforeSeq);
       const rows = await query
         .orderBy('e.seq', 'desc')
         .limit(limit + 1)
         .execute();
       const hasMore = rows.length > limit;
-      const messages = rows
+      const page = rows
         .slice(0, limit)
         .reverse()
-        .map((row) => toEntry(openEntryRow(keyring, row), 'reader')) as MessageView[];
-      return { messages, hasMore };
+        .map((row) => readEntry(openEntryRow(keyring, row), view));
+      return {
+        messages: page.filter((entry): entry is MessageView => entry.kind === 'message'),
+        events: page.filter((entry): entry is EventView => entry.kind === 'event'),
+        hasMore,
+      };
     },
 
     archiveConversation(tenantId, conversationId, at, actorId) {
@@ -382,12 +422,47 @@ export function createConversationStore(context: SqlContext): ConversationStore 
         .where('e.tenant_id', '=', tenantId)
         .where('e.conversation_id', '=', conversationId)
         .where('e.seq', '>', afterSeq)
+        .where('e.kind', '!=', 'event')
         .orderBy('e.seq', 'asc')
         .limit(limit + 1)
         .execute();
       return {
         entries: rows.slice(0, limit).map((row) => toEntry(openEntryRow(keyring, row), view)),
         hasMore: rows.length > limit,
+      };
+    },
+
+    async countEntriesAfter(tenantId, conversationId, afterSeq) {
+      const row = await db
+        .selectFrom('entries')
+        // PostgreSQL counts in bigint, which its driver reads as a string.
+        .select(sql<string | number>`count(*)`.as('count'))
+        .where('tenant_id', '=', tenantId)
+        .where('conversation_id', '=', conversationId)
+        .where('seq', '>', afterSeq)
+        .where('kind', '!=', 'event')
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+
+    async logAfter(tenantId, conversationId, afterSeq, limit, view) {
+      await keysOf(tenantId);
+      // The next `limit` entries of the log, then those `view` may see: the page says how far it
+      // reached even when it had to leave out every one of them.
+      const rows = await entriesWithEdits(db)
+        .where('e.tenant_id', '=', tenantId)
+        .where('e.conversation_id', '=', conversationId)
+        .where('e.seq', '>', afterSeq)
+        .orderBy('e.seq', 'asc')
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      return {
+        entries: page
+          .filter((row) => readsRow(view, row))
+          .map((row) => readEntry(openEntryRow(keyring, row), view)),
+        hasMore: rows.length > limit,
+        lastSeq: page.at(-1)?.seq ?? afterSeq,
       };
     },
   };
