@@ -132,6 +132,7 @@ export class CareThreadClient extends Emitter<ClientEvents> implements RelayConn
     for (const event of [
       'message',
       'message.edited',
+      'conversation.event',
       'typing',
       'receipt',
       'presence',

@@ -1,10 +1,11 @@
-// One conversation as a client follows it: the ordered log (gap-free by sequence number) and the
-// people in it. Messages written here wait in its outbox (outbox.ts) until the relay stores them.
+// One conversation as a client follows it: the ordered log (by sequence number, with no gap but
+// the entries the reader may not see) and the people in it. Messages written here wait in its outbox (outbox.ts) until the relay stores them.
 import {
   type ConversationSnapshot,
   type EditView,
   type Entry,
   type ErrorBody,
+  type EventView,
   type MessageView,
   type ParticipantView,
   type ResponseOf,
@@ -22,8 +23,10 @@ export interface ConversationEvents extends Record<string, unknown> {
   message: MessageView;
   /** A message's text was corrected. */
   edit: { message: MessageView; edit: EditView };
-  /** Older messages were loaded at the top. */
+  /** Older messages (and the system entries among them) were loaded at the top. */
   history: MessageView[];
+  /** A system entry (someone joined or left, a consent changed) in sequence order. */
+  event: EventView;
   typing: ServerPayloadOf<'typing'>;
   receipt: ServerPayloadOf<'receipt'>;
   presence: ServerPayloadOf<'presence'>;
@@ -38,6 +41,7 @@ export interface ConversationEvents extends Record<string, unknown> {
 type LiveEvent =
   | 'message'
   | 'message.edited'
+  | 'conversation.event'
   | 'typing'
   | 'receipt'
   | 'presence'
@@ -47,6 +51,8 @@ type LiveEvent =
 export class Conversation extends Emitter<ConversationEvents> {
   /** Loaded messages by sequence number. */
   private readonly messagesBySeq = new Map<number, MessageView>();
+  /** Loaded system entries by sequence number. */
+  private readonly eventsBySeq = new Map<number, EventView>();
   /** Entries that arrived ahead of a gap, waiting for the gap to be filled. */
   private readonly ahead = new Map<number, Entry>();
   private snapshotData: ConversationSnapshot | undefined;
@@ -95,6 +101,11 @@ export class Conversation extends Emitter<ConversationEvents> {
     return [...this.messagesBySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
+  /** Loaded system entries, oldest first: place them among `messages` by `seq`. */
+  get events(): EventView[] {
+    return [...this.eventsBySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
   /** Messages written here and not yet acknowledged, in the order written. */
   get outbox(): OutboxItem[] {
     return this.outgoing.list;
@@ -136,8 +147,7 @@ export class Conversation extends Emitter<ConversationEvents> {
       beforeSeq: this.oldestLoadedSeq,
       limit,
     });
-    for (const message of page.messages) this.messagesBySeq.set(message.seq, message);
-    this.oldestLoadedSeq = page.messages[0]?.seq ?? this.oldestLoadedSeq;
+    this.oldestLoadedSeq = this.keepPage(page) ?? this.oldestLoadedSeq;
     this.moreHistory = page.hasMore;
     this.emit('history', page.messages);
     return page.messages;
@@ -249,6 +259,7 @@ export class Conversation extends Emitter<ConversationEvents> {
     this.closedError = error;
     this.snapshotData = undefined;
     this.messagesBySeq.clear();
+    this.eventsBySeq.clear();
     this.ahead.clear();
     this.outgoing.end(error);
     this.oldestLoadedSeq = undefined;
@@ -262,6 +273,7 @@ export class Conversation extends Emitter<ConversationEvents> {
     switch (event) {
       case 'message':
       case 'message.edited':
+      case 'conversation.event':
         this.accept(payload as Entry);
         return;
       case 'typing':
@@ -324,8 +336,7 @@ export class Conversation extends Emitter<ConversationEvents> {
         beforeSeq: snapshot.lastSeq + 1,
         limit: options.historyPage ?? 50,
       });
-      for (const message of page.messages) this.messagesBySeq.set(message.seq, message);
-      this.oldestLoadedSeq = page.messages[0]?.seq ?? snapshot.lastSeq + 1;
+      this.oldestLoadedSeq = this.keepPage(page) ?? snapshot.lastSeq + 1;
       this.moreHistory = page.hasMore;
       this.lastAppliedSeq = Math.max(this.lastAppliedSeq, snapshot.lastSeq);
       this.emit('history', page.messages);
@@ -333,6 +344,14 @@ export class Conversation extends Emitter<ConversationEvents> {
     await this.catchUp();
     this.emit('opened', snapshot);
     return snapshot;
+  }
+
+  /** Keeps a history page's messages and events; the oldest sequence it holds. */
+  private keepPage(page: ResponseOf<'history.page'>): number | undefined {
+    for (const message of page.messages) this.messagesBySeq.set(message.seq, message);
+    for (const event of page.events) this.eventsBySeq.set(event.seq, event);
+    const oldest = Math.min(page.messages[0]?.seq ?? Infinity, page.events[0]?.seq ?? Infinity);
+    return oldest === Infinity ? undefined : oldest;
   }
 
   private setSnapshot(snapshot: ConversationSnapshot): void {
@@ -359,6 +378,12 @@ export class Conversation extends Emitter<ConversationEvents> {
       return;
     }
     this.apply(entry);
+    this.applyAhead();
+  }
+
+  /** Applies the entries waiting ahead that now follow on; drops those already covered. */
+  private applyAhead(): void {
+    for (const seq of this.ahead.keys()) if (seq <= this.lastAppliedSeq) this.ahead.delete(seq);
     let next = this.ahead.get(this.lastAppliedSeq + 1);
     while (next) {
       this.ahead.delete(next.seq);
@@ -369,6 +394,11 @@ export class Conversation extends Emitter<ConversationEvents> {
 
   private apply(entry: Entry): void {
     this.lastAppliedSeq = entry.seq;
+    if (entry.kind === 'event') {
+      this.eventsBySeq.set(entry.seq, entry);
+      this.emit('event', entry);
+      return;
+    }
     if (entry.kind === 'message') {
       this.messagesBySeq.set(entry.seq, entry);
       this.outgoing.stored(entry.id);
@@ -395,9 +425,14 @@ export class Conversation extends Emitter<ConversationEvents> {
             conversationId: this.id,
             afterSeq: this.lastAppliedSeq,
           });
-          for (const entry of page.entries) this.accept(entry);
-          // Not open (or closed meanwhile): nothing was applied, so asking again would loop.
-          if (!page.hasMore || this.oldestLoadedSeq === undefined) break;
+          // Not open (or closed meanwhile): nothing is applied, so asking again would loop.
+          if (this.oldestLoadedSeq === undefined) break;
+          // The page holds every entry this reader may see up to its `lastSeq`: the numbers it
+          // skips are entries they may not (a family member does not see a consent's steps).
+          for (const entry of page.entries) if (entry.seq > this.lastAppliedSeq) this.apply(entry);
+          this.lastAppliedSeq = Math.max(this.lastAppliedSeq, page.lastSeq);
+          this.applyAhead();
+          if (!page.hasMore) break;
         }
       } finally {
         this.catchingUp = undefined;
