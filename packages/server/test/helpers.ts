@@ -14,6 +14,7 @@ import {
   type Ack,
   type ClientEventName,
   type ClientToServerEvents,
+  type Entry,
   type RequestOf,
   type ResponseOf,
   type Role,
@@ -362,6 +363,10 @@ export async function grantConsent(
     for (const socket of [staff, provider, patient]) socket.close();
   }
 }
+
+/** The texts of a page's messages and corrections, leaving out its system entries. */
+export const textsOf = (entries: readonly Entry[]): string[] =>
+  entries.flatMap((entry) => (entry.kind === 'event' ? [] : [entry.text]));
 
 /** Resolves when `predicate` holds, polling every 10 ms; rejects after `timeoutMs`. */
 export async function waitFor(

@@ -132,11 +132,12 @@ export function conversationRoutes({
       success: { status: 204, description: 'Removed. The record keeps who had access when.' },
       errors: ['NOT_FOUND'],
       handler: async ({ identity, params }) => {
-        await chat.removeParticipant(identity, params);
+        const event = await chat.removeParticipant(identity, params);
         transport.announceParticipantRemoved(
           identity.tenantId,
           params.conversationId,
           params.userId,
+          event,
         );
         return undefined;
       },
@@ -183,7 +184,7 @@ export function conversationRoutes({
       path: '/api/v1/conversations/{conversationId}/entries',
       operationId: 'listEntries',
       summary:
-        'Every entry of a conversation in sequence order (messages, corrections and deletions), for archiving',
+        'Every entry of a conversation in sequence order (messages, corrections, deletions and system entries), for archiving',
       tag: 'Conversations',
       params: ConversationPath,
       query: PageQuery,
@@ -195,16 +196,16 @@ export function conversationRoutes({
       errors: ['NOT_FOUND'],
       handler: async ({ identity, params, query }) => {
         await chat.requireMember(identity, params.conversationId);
-        const { entries, hasMore } = await store.entriesAfter(
+        const { entries, hasMore, lastSeq } = await store.logAfter(
           identity.tenantId,
           params.conversationId,
           decodeCursor(query.cursor, 0) ?? 0,
           Math.min(query.limit ?? DEFAULT_PAGE, API_PAGE_MAX),
-          // The host's archive is the record: a deleted message keeps its text and files here.
+          // The host's archive is the record: a deleted message keeps its text and files here,
+          // and every system entry is in it (the organisation reads consent steps too).
           'record',
         );
-        const last = entries.at(-1);
-        return { items: entries, next: hasMore && last ? encodeCursor(last.seq) : null };
+        return { items: entries, next: hasMore ? encodeCursor(lastSeq) : null };
       },
     }),
   ];

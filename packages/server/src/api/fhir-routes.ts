@@ -179,7 +179,9 @@ export function fhirRoutes({ store, chat, consents }: FhirRouteDeps): RouteSpec[
         const conversation = await store.getConversation(tenantId, query.conversation);
         const afterSeq = query.seq ? Number(query.seq.slice(2)) : 0;
         const count = query._count ?? 50;
-        const { entries } = await store.entriesAfter(
+        // Messages and corrections: the log's system entries are no Communications (a consent's
+        // steps are its Consent resource).
+        const { entries, hasMore } = await store.entriesAfter(
           tenantId,
           query.conversation,
           afterSeq,
@@ -199,7 +201,8 @@ export function fhirRoutes({ store, chat, consents }: FhirRouteDeps): RouteSpec[
             entries,
             afterSeq,
             count,
-            lastSeq: conversation?.lastSeq ?? 0,
+            lastSeq: hasMore ? (conversation?.lastSeq ?? 0) : (entries.at(-1)?.seq ?? afterSeq),
+            total: await store.countEntriesAfter(tenantId, query.conversation, afterSeq),
           }),
         );
       },

@@ -115,8 +115,13 @@ export interface CommunicationPage {
   afterSeq: number;
   /** The page size asked for (`_count`). */
   count: number;
-  /** The conversation's newest sequence number. */
+  /** The newest sequence number the search reaches: entries remain after this page below it. */
   lastSeq: number;
+  /**
+   * How many entries the search matches; `lastSeq - afterSeq` when omitted, which holds for a log
+   * of messages and corrections alone (system entries take numbers too).
+   */
+  total?: number;
 }
 
 function searchUrl(page: CommunicationPage, afterSeq: number): string {
@@ -129,8 +134,8 @@ function searchUrl(page: CommunicationPage, afterSeq: number): string {
 }
 
 /**
- * The searchset Bundle of one page of a conversation. Sequence numbers are gap-free from 1, so
- * the search `seq > afterSeq` matches `lastSeq - afterSeq` entries: that is `total`. Links: `self`,
+ * The searchset Bundle of one page of a conversation. `total` is what the search `seq > afterSeq`
+ * matches: given, or `lastSeq - afterSeq` (numbers are gap-free from 1). Links: `self`,
  * `first`, `previous` when not on the first page, `next` while entries remain after this page.
  *
  * @example
@@ -154,7 +159,7 @@ export function communicationSearchset(page: CommunicationPage): Bundle<Communic
   return {
     resourceType: 'Bundle',
     type: 'searchset',
-    total: Math.max(0, page.lastSeq - page.afterSeq),
+    total: page.total ?? Math.max(0, page.lastSeq - page.afterSeq),
     link,
     entry: page.entries.map((entry) => {
       const resource = communicationFromEntry({

@@ -3,6 +3,7 @@
 import {
   HISTORY_PAGE_MAX,
   actingRole,
+  type ConsentRequestView,
   hasVisibleText,
   type AttachmentView,
   SYNC_PAGE_MAX,
@@ -20,6 +21,7 @@ import {
   type ParticipantInput,
   type ParticipantRemove,
   type ParticipantView,
+  type Role,
   type Sync,
   type SyncResult,
 } from '@carethread/shared';
@@ -32,6 +34,7 @@ import type {
   ParticipantRecord,
   Store,
   StoredEntry,
+  WrittenEvent,
 } from '../store/types.js';
 import type { AccessLog } from './audit.js';
 import { createBatcher } from './batcher.js';
@@ -71,6 +74,9 @@ export interface Appended<Entry extends StoredEntry = StoredEntry> {
   /** The conversation's access version when the entry committed: who may be told of it (ADR 13). */
   accessVersion: number;
 }
+
+/** How a reader acting in `role` reads the log: a family member sees no consent step. */
+const logViewOf = (role: Role) => (role === 'family' ? 'family' : 'reader');
 
 function toNewParticipant(input: ParticipantInput): NewParticipant {
   return {
@@ -386,14 +392,20 @@ export function createChatService({
      * Adds a participant, or changes an active one's role. A role change narrows access like a
      * removal (the store raises the access version): `roleChanged` tells the transport to make
      * every follower check again, and `lostAccess` that the person may no longer read at all
-     * (now family, with no consent naming them).
+     * (now family, with no consent naming them). `event` is the join or role change as the log
+     * tells it (null for new details in the same role).
      */
     async addParticipant(
       identity: Identity,
       input: ParticipantAdd,
-    ): Promise<{ participant: ParticipantView; roleChanged: boolean; lostAccess: boolean }> {
+    ): Promise<{
+      participant: ParticipantView;
+      roleChanged: boolean;
+      lostAccess: boolean;
+      event: WrittenEvent | null;
+    }> {
       await requireCareTeamMember(identity, input.conversationId);
-      const { participant, replacedRole } = await store.addParticipant(
+      const { participant, replacedRole, event } = await store.addParticipant(
         identity.tenantId,
         input.conversationId,
         toNewParticipant(input.participant),
@@ -409,10 +421,16 @@ export function createChatService({
           participant.userId,
           now().toISOString(),
         ));
-      return { participant: view(participant), roleChanged: replacedRole !== null, lostAccess };
+      return {
+        participant: view(participant),
+        roleChanged: replacedRole !== null,
+        lostAccess,
+        event,
+      };
     },
 
-    async removeParticipant(identity: Identity, input: ParticipantRemove): Promise<void> {
+    /** Removes a participant; the removal as the log tells it. */
+    async removeParticipant(identity: Identity, input: ParticipantRemove): Promise<WrittenEvent> {
       await requireCareTeamMember(identity, input.conversationId);
       const removed = await store.removeParticipant(
         identity.tenantId,
@@ -423,7 +441,15 @@ export function createChatService({
       );
       if (!removed)
         throw new RelayError('NOT_FOUND', 'That person is not a participant of this conversation.');
+      return removed;
     },
+
+    /**
+     * The system entry of the step a consent request just took, for the transport to deliver
+     * after the commit; undefined for a step the log does not tell (`viewed`).
+     */
+    consentEntry: (tenantId: string, request: ConsentRequestView) =>
+      store.consentEntry(tenantId, request.requestId, request.state),
 
     async send(
       identity: Identity,
@@ -483,31 +509,32 @@ export function createChatService({
     },
 
     async history(identity: Identity, input: HistoryPage): Promise<HistoryPageResult> {
-      const { breakGlass } = await requireReader(identity, input.conversationId);
+      const { reader, breakGlass } = await requireReader(identity, input.conversationId);
       const limit = Math.min(input.limit ?? 50, HISTORY_PAGE_MAX);
       const page = await store.history(
         identity.tenantId,
         input.conversationId,
         input.beforeSeq,
         limit,
+        logViewOf(reader.role),
       );
-      await recordRead(identity, input.conversationId, 'history', page.messages, breakGlass);
+      const read = [...page.messages, ...page.events].sort((a, b) => a.seq - b.seq);
+      await recordRead(identity, input.conversationId, 'history', read, breakGlass);
       return page;
     },
 
     async sync(identity: Identity, input: Sync): Promise<SyncResult> {
-      const { breakGlass } = await requireReader(identity, input.conversationId);
+      const { reader, breakGlass } = await requireReader(identity, input.conversationId);
       const limit = Math.min(input.limit ?? SYNC_PAGE_MAX, SYNC_PAGE_MAX);
-      const { entries, hasMore } = await store.entriesAfter(
+      const page = await store.logAfter(
         identity.tenantId,
         input.conversationId,
         input.afterSeq,
         limit,
-        'reader',
+        logViewOf(reader.role),
       );
-      const lastSeq = entries.at(-1)?.seq ?? input.afterSeq;
-      await recordRead(identity, input.conversationId, 'sync', entries, breakGlass);
-      return { entries, hasMore, lastSeq };
+      await recordRead(identity, input.conversationId, 'sync', page.entries, breakGlass);
+      return page;
     },
 
     async markRead(identity: Identity, conversationId: string, seq: number): Promise<number> {

@@ -2,6 +2,7 @@
 // lifecycle, and one packet dispatcher that routes each event to its domain's handlers.
 import { Server } from 'socket.io';
 import { errorBody, type ConsentRequestView, type MessageView } from '@carethread/shared';
+import type { WrittenEvent } from '../store/types.js';
 import { coalesceFlushedFrames } from './coalesce-writes.js';
 import { boundOutboundQueues } from './outbound-bound.js';
 import type { RelayServer, SocketTransportDeps, TransportContext } from './socket/context.js';
@@ -29,8 +30,16 @@ export interface SocketTransport {
    * UNAUTHENTICATED); returns how many. Other nodes find theirs at their next revocation check.
    */
   endSessions(tenantId: string, tokenId: string): number;
-  /** Tells the followers that someone left, and stops delivering to that person's sockets. */
-  announceParticipantRemoved(tenantId: string, conversationId: string, userId: string): void;
+  /**
+   * Tells the followers that someone left (and the log's entry of it), and stops delivering to
+   * that person's sockets.
+   */
+  announceParticipantRemoved(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+    event: WrittenEvent,
+  ): void;
   /** Disconnects every socket and stops the limiters' timers. */
   close(): Promise<void>;
 }

@@ -17,7 +17,7 @@ import { PROTOCOL_VERSION, type Role } from '@carethread/shared';
 import { loadOrCreateDevApiKey } from '../../src/api/keys.js';
 import { DEV_AUDIENCE, DEV_ISSUER, loadDevSigningKey } from '../../src/auth/dev-tenant.js';
 import { mintToken } from '../../src/auth/tokens.js';
-import { ok, waitFor, type RawSocket } from '../helpers.js';
+import { ok, textsOf, waitFor, type RawSocket } from '../helpers.js';
 import { describeWithServices } from '../needs-services.js';
 
 const relayBin = fileURLToPath(new URL('../../bin/carethread-relay.js', import.meta.url));
@@ -461,7 +461,7 @@ describeWithServices(
       ];
       await ok(onFirst, 'message.send', { conversationId: 'c-shared', id: 'shared-1', text: 'hi' });
       const synced = await ok(onSecond, 'sync', { conversationId: 'c-shared', afterSeq: 0 });
-      expect(synced.entries.map((e) => e.text)).toEqual(['hi']);
+      expect(textsOf(synced.entries)).toEqual(['hi']);
     });
 
     // Live delivery between nodes goes through the Redis fan-out (REDIS_URL, ADR 13).

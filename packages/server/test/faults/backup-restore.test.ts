@@ -121,7 +121,8 @@ describeWithServices(
           await ok(doctor, 'message.edit', {
             conversationId: conversations[0] ?? '',
             id: 'backup-edit-001',
-            targetSeq: 1,
+            // The first message (the seeded consent's steps come before it).
+            targetSeq: acked.get('backup-msg-000') ?? 0,
             text: 'note corrected',
           });
           const [consent] = (await ok(alice, 'consent.list', {})).requests;

@@ -16,7 +16,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ConsentTemplateContent } from '@carethread/shared';
 import type { RelayConfigInput } from '../../src/config.js';
 import { verifyReceipt } from '../../src/consent/receipts.js';
-import { call, connectAs, ok, seedConversation, startRelay, waitFor } from '../helpers.js';
+import { call, connectAs, ok, seedConversation, startRelay, textsOf, waitFor } from '../helpers.js';
 import type { TestRelay } from '../helpers.js';
 import { familyDisclosureTemplate } from '../consent/fixtures.js';
 import { describeWithServices } from '../needs-services.js';
@@ -125,7 +125,7 @@ async function expectReadable(relay: TestRelay, written: { receipt: string; pdf:
     expect(history.messages.map((m) => m.text)).toEqual([EDIT_TEXT, HOST_TEXT]);
     const synced = await ok(doctor, 'sync', { conversationId: 'c-secret', afterSeq: 0 });
     // Sync shows a message with its correction applied, then the correction itself.
-    expect(synced.entries.map((e) => e.text)).toEqual([EDIT_TEXT, EDIT_TEXT, HOST_TEXT]);
+    expect(textsOf(synced.entries)).toEqual([EDIT_TEXT, EDIT_TEXT, HOST_TEXT]);
     const pdf = await ok(doctor, 'consent.pdf', { requestId: 'req-secret' });
     expect(pdf.pdf).toBe(written.pdf);
   } finally {
@@ -270,14 +270,11 @@ describe('encryption at rest on SQLite', () => {
 
     // The relay is still up, and everything else reads and writes.
     const fine = await ok(alice, 'sync', { conversationId: 'c-fine', afterSeq: 0 });
-    expect(fine.entries.map((e) => e.text)).toEqual(['text of fine-001']);
+    expect(textsOf(fine.entries)).toEqual(['text of fine-001']);
     await ok(alice, 'message.send', { conversationId: 'c-fine', id: 'fine-002', text: 'still ok' });
     setText(1, first);
     const restored = await ok(alice, 'sync', { conversationId: 'c-tamper', afterSeq: 0 });
-    expect(restored.entries.map((e) => e.text)).toEqual([
-      'text of tamper-001',
-      'text of tamper-002',
-    ]);
+    expect(textsOf(restored.entries)).toEqual(['text of tamper-001', 'text of tamper-002']);
   });
 
   it('refuses to start with a master key that does not open the data keys, naming the key', async () => {
@@ -317,7 +314,7 @@ describe('encryption at rest on SQLite', () => {
       reader.close();
     });
     const { entries } = await ok(reader, 'sync', { conversationId: 'c-keys', afterSeq: 0 });
-    expect(entries.map((e) => e.text)).toEqual(['sealed']);
+    expect(textsOf(entries)).toEqual(['sealed']);
   });
 
   it('rotates the master key while a relay keeps running; the old key can then be removed', async () => {
@@ -395,7 +392,7 @@ describe('encryption at rest on SQLite', () => {
       reader.close();
     });
     const { entries } = await ok(reader, 'sync', { conversationId: 'c-rotate', afterSeq: 0 });
-    expect(entries.map((e) => e.text)).toEqual([
+    expect(textsOf(entries)).toEqual([
       'old',
       ...Array.from({ length: n }, (_, i) => `during ${String(i + 1)}`),
       'new',

@@ -13,6 +13,7 @@ import {
   ok,
   seedConversation,
   startRelay,
+  textsOf,
 } from '../helpers.js';
 import { describeStoreContract } from './contract.js';
 
@@ -79,7 +80,7 @@ describeWithServices('PostgreSQL store', ['DATABASE_URL'], ({ DATABASE_URL: url 
       try {
         const alice = await connectAs(second, await second.token('alice', 'patient'));
         const synced = await ok(alice, 'sync', { conversationId: 'c-pg', afterSeq: 0 });
-        expect(synced.entries.map((e) => e.text)).toEqual([
+        expect(textsOf(synced.entries)).toEqual([
           'Stored in PostgreSQL 1',
           'Stored in PostgreSQL 2',
           'Stored in PostgreSQL 3',

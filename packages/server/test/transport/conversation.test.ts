@@ -16,6 +16,8 @@ import {
 
 let relay: TestRelay;
 const clients: CareThreadClient[] = [];
+/** Bob's consent, given while seeding c-1, is its first two entries (system entries, issue 17). */
+const SEEDED = 2;
 function client(
   sub: string,
   role: Parameters<typeof clientFor>[2],
@@ -55,7 +57,7 @@ describe('two participants', () => {
 
     const stored = await aliceChat.send('Hi Bob, the family session is on Thursday.');
     expect(stored).toMatchObject({
-      seq: 1,
+      seq: SEEDED + 1,
       sender: { userId: 'alice', displayName: 'Alice', role: 'patient' },
     });
     await bobChat.send('Thanks, I will be there.');
@@ -66,8 +68,8 @@ describe('two participants', () => {
     );
     for (const chat of [aliceChat, bobChat]) {
       expect(chat.messages.map((m) => [m.seq, m.sender.userId, m.text])).toEqual([
-        [1, 'alice', 'Hi Bob, the family session is on Thursday.'],
-        [2, 'bob', 'Thanks, I will be there.'],
+        [SEEDED + 1, 'alice', 'Hi Bob, the family session is on Thursday.'],
+        [SEEDED + 2, 'bob', 'Thanks, I will be there.'],
       ]);
       expect(chat.outbox).toEqual([]);
     }
@@ -83,8 +85,8 @@ describe('two participants', () => {
     const sent = await aliceChat.send('See you at 3pm');
     await aliceChat.edit(sent.seq, 'See you at 4pm');
     await waitFor(() => bobChat.messages[0]?.editedAt != null, 5000, 'edit to arrive');
-    expect(bobChat.messages[0]).toMatchObject({ seq: 1, text: 'See you at 4pm' });
-    expect(await rawEntries(relay.dataDir, 'c-1')).toEqual([
+    expect(bobChat.messages[0]).toMatchObject({ seq: SEEDED + 1, text: 'See you at 4pm' });
+    expect((await rawEntries(relay.dataDir, 'c-1')).filter((e) => e.kind !== 'event')).toEqual([
       { kind: 'message', text: 'See you at 3pm' },
       { kind: 'edit', text: 'See you at 4pm' },
     ]);
@@ -162,15 +164,16 @@ describe('two participants', () => {
 
     await aliceChat.send('one');
     await aliceChat.send('two');
-    await waitFor(() => bobChat.lastSeq === 2, 5000, 'bob to catch up');
-    expect(await bobChat.markRead()).toBe(2);
+    await waitFor(() => bobChat.lastSeq === SEEDED + 2, 5000, 'bob to catch up');
+    expect(await bobChat.markRead()).toBe(SEEDED + 2);
     await waitFor(
-      () => aliceChat.snapshot?.participants.find((p) => p.userId === 'bob')?.readSeq === 2,
+      () =>
+        aliceChat.snapshot?.participants.find((p) => p.userId === 'bob')?.readSeq === SEEDED + 2,
       5000,
       'receipt',
     );
     // A read mark cannot run ahead of the conversation.
-    expect(await bobChat.markRead(1000)).toBe(2);
+    expect(await bobChat.markRead(1000)).toBe(SEEDED + 2);
 
     await bobChat.close();
     await waitFor(() => presence.length === 2, 5000, 'offline presence');
@@ -185,14 +188,16 @@ describe('two participants', () => {
     const bob = client('bob', 'family');
     const bobChat = bob.conversation('c-1');
     await bobChat.open({ historyPage: 10 });
-    expect(bobChat.messages.map((m) => m.seq)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    const seqs = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => SEEDED + from + i);
+    expect(bobChat.messages.map((m) => m.seq)).toEqual(seqs(21, 30));
     const older = await bobChat.loadOlder(15);
-    expect(older.map((m) => m.seq)).toEqual([
-      6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
-    ]);
+    expect(older.map((m) => m.seq)).toEqual(seqs(6, 20));
+    // The oldest page: the rest, without the consent's entries, which a family member never sees.
     await bobChat.loadOlder(15);
     expect(bobChat.hasMoreHistory).toBe(false);
-    expect(bobChat.messages.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(bobChat.messages.map((m) => m.seq)).toEqual(seqs(1, 30));
+    expect(bobChat.events).toEqual([]);
   });
 });
 
@@ -205,7 +210,7 @@ describe('delivery guarantees', () => {
     const bobChat = bob.conversation('c-1');
     await bobChat.open();
     await aliceChat.send('before the outage');
-    await waitFor(() => bobChat.lastSeq === 1, 5000, 'first message');
+    await waitFor(() => bobChat.lastSeq === SEEDED + 1, 5000, 'first message');
 
     const received: number[] = [];
     bobChat.on('message', (m) => received.push(m.seq));
@@ -213,8 +218,8 @@ describe('delivery guarantees', () => {
     await waitFor(() => bob.state === 'offline', 5000, 'bob offline');
     for (let i = 1; i <= 200; i++) await aliceChat.send(`missed ${i}`);
     bob.socket.connect();
-    await waitFor(() => bobChat.lastSeq === 201, 10_000, 'catch-up to 201');
-    expect(received).toEqual(Array.from({ length: 200 }, (_, i) => i + 2));
+    await waitFor(() => bobChat.lastSeq === SEEDED + 201, 10_000, 'catch-up to 201');
+    expect(received).toEqual(Array.from({ length: 200 }, (_, i) => SEEDED + i + 2));
     expect(bobChat.messages.map((m) => m.text).slice(1)).toEqual(
       Array.from({ length: 200 }, (_, i) => `missed ${i + 1}`),
     );
@@ -230,15 +235,15 @@ describe('delivery guarantees', () => {
     const order: number[] = [];
     bobChat.on('message', (m) => order.push(m.seq));
     await aliceChat.send('one');
-    await waitFor(() => bobChat.lastSeq === 1, 5000, 'first');
+    await waitFor(() => bobChat.lastSeq === SEEDED + 1, 5000, 'first');
     // Lose one live delivery, as a lagging or restarting adapter would.
     const room = 't:dev:c:c-1';
     relay.relay.io.in(bob.socket.id!).socketsLeave(room);
     await aliceChat.send('two (lost live)');
     relay.relay.io.in(bob.socket.id!).socketsJoin(room);
     await aliceChat.send('three');
-    await waitFor(() => bobChat.lastSeq === 3, 5000, 'gap filled');
-    expect(order).toEqual([1, 2, 3]);
+    await waitFor(() => bobChat.lastSeq === SEEDED + 3, 5000, 'gap filled');
+    expect(order).toEqual([1, 2, 3].map((n) => SEEDED + n));
     expect(bobChat.messages.map((m) => m.text)).toEqual(['one', 'two (lost live)', 'three']);
   });
 
@@ -255,7 +260,7 @@ describe('delivery guarantees', () => {
       );
     socket.close();
     expect(new Set(acks.map((a) => JSON.stringify(a))).size).toBe(1);
-    expect(acks[0]).toMatchObject({ ok: true, data: { id: 'resend-0001', seq: 1 } });
+    expect(acks[0]).toMatchObject({ ok: true, data: { id: 'resend-0001', seq: SEEDED + 1 } });
     const { entries } = await relay.relay.store.entriesAfter('dev', 'c-1', 0, 100);
     expect(entries).toHaveLength(1);
   });
@@ -321,8 +326,8 @@ describe('delivery guarantees', () => {
     alice.socket.connect();
     const stored = await Promise.all(pending);
     expect(stored.map((m) => [m.seq, m.text])).toEqual([
-      [1, 'queued 1'],
-      [2, 'queued 2'],
+      [SEEDED + 1, 'queued 1'],
+      [SEEDED + 2, 'queued 2'],
     ]);
     expect(aliceChat.outbox).toEqual([]);
   });
@@ -350,12 +355,12 @@ describe('delivery guarantees', () => {
     const stored = await aliceChat.send('Sent without opening first');
     expect(syncs).toBeLessThanOrEqual(2);
     expect(stored).toMatchObject({
-      seq: 521,
+      seq: SEEDED + 521,
       text: 'Sent without opening first',
       sender: { userId: 'alice', displayName: 'Alice', role: 'patient' },
     });
     // Opened by the send: it follows the conversation from here on.
-    expect(aliceChat.snapshot?.lastSeq).toBeGreaterThanOrEqual(520);
+    expect(aliceChat.snapshot?.lastSeq).toBeGreaterThanOrEqual(SEEDED + 520);
     expect(aliceChat.messages.at(-1)).toEqual(stored);
     expect(aliceChat.outbox).toEqual([]);
   }, 30_000);

@@ -1,11 +1,13 @@
 // Rooms and fan-out: the room names, following a conversation (enter, leave), delivery on every
 // node (emitTo, announce*), and what relay nodes tell each other about access and presence.
 // Rooms only deliver; every read and write is authorised by the chat service against the store.
-// Content (messages and edits) goes to a room per access version, so a node that has not heard
-// of a revocation yet still cannot deliver what was written after it (ADR 13).
+// Content (messages, edits, system entries) goes to a room per access version, so a node that
+// has not heard of a revocation yet still cannot deliver what was written after it (ADR 13); a
+// consent's steps only to its care room, where the patient and the care team are (never family).
 import { randomUUID } from 'node:crypto';
 import {
   errorBody,
+  mayReadEvent,
   type ConsentRequestView,
   type ErrorBody,
   type MessageView,
@@ -14,6 +16,7 @@ import {
   type ServerPayloadOf,
   type ServerToClientEvents,
 } from '@carethread/shared';
+import type { WrittenEvent } from '../../store/types.js';
 import { memberOf, type PresenceChange } from '../../services/presence.js';
 import type { RelaySocket, TransportContext } from './context.js';
 
@@ -26,6 +29,9 @@ export const conversationRoom = (tenantId: string, conversationId: string) =>
 /** Followers whose access was checked at `accessVersion`: the conversation's content. */
 export const contentRoom = (tenantId: string, conversationId: string, accessVersion: number) =>
   `t:${tenantId}:c:${conversationId}:v:${String(accessVersion)}`;
+/** The content room's patient and care team: what family members may not read (a consent's steps). */
+export const careRoom = (tenantId: string, conversationId: string, accessVersion: number) =>
+  `${contentRoom(tenantId, conversationId, accessVersion)}:care`;
 export const userRoom = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId}`;
 /** The sockets signed in with one token id: what a revocation ends. */
 export const tokenRoom = (tenantId: string, tokenId: string) => `t:${tenantId}:j:${tokenId}`;
@@ -35,11 +41,20 @@ export interface ParticipantAdded {
   participant: ParticipantView;
   roleChanged: boolean;
   lostAccess: boolean;
+  /** The join or role change as the log tells it; null when the log tells nothing. */
+  event: WrittenEvent | null;
 }
 
 export type Rooms = ReturnType<typeof createRooms>;
 
-export function createRooms({ io, adapter, presence, onConsentChange, logger }: TransportContext) {
+export function createRooms({
+  io,
+  adapter,
+  chat,
+  presence,
+  onConsentChange,
+  logger,
+}: TransportContext) {
   // With several nodes (an adapter), they tell each other about access and presence; alone, the
   // in-memory adapter has nobody to tell (and warns when asked).
   const clustered = adapter !== undefined;
@@ -113,21 +128,36 @@ export function createRooms({ io, adapter, presence, onConsentChange, logger }: 
   presenceHeartbeat.unref();
   sendPresenceState();
 
-  /** Follows a conversation whose access was just checked at `accessVersion` (again: moves up). */
-  function enter(socket: RelaySocket, conversationId: string, accessVersion: number): void {
+  /**
+   * Follows a conversation whose access was just checked at `accessVersion` (again: moves up);
+   * `care`: the reader is the patient or in the care team, who read a consent's steps.
+   */
+  function enter(
+    socket: RelaySocket,
+    conversationId: string,
+    accessVersion: number,
+    care: boolean,
+  ): void {
     const { identity } = socket.data;
     const checkedAt = socket.data.open.get(conversationId);
     if (checkedAt === accessVersion) return;
     socket.data.open.set(conversationId, accessVersion);
     void socket.join(contentRoom(identity.tenantId, conversationId, accessVersion));
+    if (care) void socket.join(careRoom(identity.tenantId, conversationId, accessVersion));
     if (checkedAt !== undefined) {
-      void socket.leave(contentRoom(identity.tenantId, conversationId, checkedAt));
+      leaveContent(socket, conversationId, checkedAt);
       return;
     }
     void socket.join(conversationRoom(identity.tenantId, conversationId));
     const { shared, change } = presence.enter(identity.tenantId, conversationId, identity.userId);
     if (shared) sharePresence(identity.tenantId, conversationId, identity.userId, true);
     if (change) announcePresence(change);
+  }
+
+  function leaveContent(socket: RelaySocket, conversationId: string, accessVersion: number): void {
+    const { tenantId } = socket.data.identity;
+    void socket.leave(contentRoom(tenantId, conversationId, accessVersion));
+    void socket.leave(careRoom(tenantId, conversationId, accessVersion));
   }
 
   function leave(socket: RelaySocket, conversationId: string): void {
@@ -139,7 +169,7 @@ export function createRooms({ io, adapter, presence, onConsentChange, logger }: 
     socket.data.open.delete(conversationId);
     const room = conversationRoom(identity.tenantId, conversationId);
     void socket.leave(room);
-    void socket.leave(contentRoom(identity.tenantId, conversationId, checkedAt));
+    leaveContent(socket, conversationId, checkedAt);
     const { shared, change } = presence.leave(identity.tenantId, conversationId, identity.userId);
     if (shared) sharePresence(identity.tenantId, conversationId, identity.userId, false);
     if (change) announcePresence(change);
@@ -200,6 +230,27 @@ export function createRooms({ io, adapter, presence, onConsentChange, logger }: 
       { tenantId, requestId: request.requestId, state: request.state },
       'consent request updated',
     );
+    // The step as the conversation's log tells it, read back after the commit that wrote it.
+    chat.consentEntry(tenantId, request).then(
+      (written) => {
+        if (written) announceEvent(tenantId, written);
+      },
+      (error: unknown) => {
+        logger.warn(
+          { err: error, tenantId, requestId: request.requestId },
+          'a consent step was stored but not delivered live; readers see it when they catch up',
+        );
+      },
+    );
+  }
+
+  /**
+   * Delivers a system entry to the readers checked at the access version it committed at (or
+   * later): a consent's steps to the care room only, where family members never are.
+   */
+  function announceEvent(tenantId: string, { entry, accessVersion }: WrittenEvent): void {
+    const room = mayReadEvent(entry.event, 'family') ? contentRoom : careRoom;
+    emitTo(room(tenantId, entry.conversationId, accessVersion), 'conversation.event', entry);
   }
 
   function announceMessage(tenantId: string, entry: MessageView, accessVersion: number): void {
@@ -209,12 +260,13 @@ export function createRooms({ io, adapter, presence, onConsentChange, logger }: 
   function announceParticipantAdded(
     tenantId: string,
     conversationId: string,
-    { participant, roleChanged, lostAccess }: ParticipantAdded,
+    { participant, roleChanged, lostAccess, event }: ParticipantAdded,
   ): void {
     emitTo(conversationRoom(tenantId, conversationId), 'participant.added', {
       conversationId,
       participant,
     });
+    if (event) announceEvent(tenantId, event);
     if (!roleChanged) return;
     if (!lostAccess) {
       accessNarrowed(tenantId, conversationId, []);
@@ -235,7 +287,9 @@ export function createRooms({ io, adapter, presence, onConsentChange, logger }: 
     tenantId: string,
     conversationId: string,
     userId: string,
+    event: WrittenEvent,
   ): void {
+    announceEvent(tenantId, event);
     // The others see the person leave; the person's own sockets hear it through their user room.
     emitTo(
       conversationRoom(tenantId, conversationId),

@@ -52,7 +52,7 @@ export function conversationHandlers(
         throw error;
       }
       const { snapshot, accessVersion, until } = opened;
-      rooms.enter(socket, conversationId, accessVersion);
+      rooms.enter(socket, conversationId, accessVersion, snapshot.you.role !== 'family');
       if (until) lifecycle.endAccessAt(socket, conversationId, until);
       // Who is online, read again now that this socket is in the room: a change after this point
       // reaches it as an event, one before it (while the snapshot was being read) is counted here.
@@ -78,8 +78,13 @@ export function conversationHandlers(
     },
 
     'participant.remove': async (socket, { conversationId, userId }) => {
-      await chat.removeParticipant(socket.data.identity, { conversationId, userId });
-      rooms.announceParticipantRemoved(socket.data.identity.tenantId, conversationId, userId);
+      const event = await chat.removeParticipant(socket.data.identity, { conversationId, userId });
+      rooms.announceParticipantRemoved(
+        socket.data.identity.tenantId,
+        conversationId,
+        userId,
+        event,
+      );
       return {};
     },
 
