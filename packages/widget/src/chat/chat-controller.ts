@@ -6,6 +6,7 @@ import {
   type AttachmentView,
   type ConversationSnapshot,
   type ErrorBody,
+  type EventView,
   type MessageView,
   type ParticipantView,
 } from '@carethread/shared';
@@ -75,6 +76,11 @@ export class ChatController implements ReactiveController {
 
   get me(): string | undefined {
     return this.snapshot?.you.userId;
+  }
+
+  /** Loaded system entries, oldest first; none once access ended. */
+  get events(): EventView[] {
+    return this.closed ? [] : (this.conversation?.events ?? []);
   }
 
   hostConnected(): void {
@@ -196,6 +202,7 @@ export class ChatController implements ReactiveController {
         update();
         this.hooks.liveMessage(message);
       }),
+      conversation.on('event', update),
       conversation.on('edit', () => {
         this.messages = conversation.messages;
         update();

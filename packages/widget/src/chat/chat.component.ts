@@ -12,6 +12,7 @@ import { errorText } from './messages.js';
 import { renderHeader, renderTyping } from './participants.js';
 import { themeStyles } from '../base/theme.styles.js';
 import { chatStyles } from './chat.styles.js';
+import { systemEntryStyles } from './system-entry.js';
 
 /** Fired when the element cannot start: a configuration mistake the host must fix. */
 export type ChatConfigErrorEvent = ConfigErrorEvent;
@@ -50,6 +51,7 @@ const NEAR_TOP_PX = 40;
  * @csspart banner - Connection and session messages.
  * @csspart log - The scrolling list of messages.
  * @csspart message - One message.
+ * @csspart system-entry - A line the conversation tells itself: someone joined, a consent changed.
  * @csspart own-message - One message written by the reader.
  * @csspart jump - The "jump to latest" button.
  * @csspart composer - The message form.
@@ -72,7 +74,7 @@ const NEAR_TOP_PX = 40;
  * @cssproperty --carethread-height - Height of the chat (default 32rem).
  */
 export class CareThreadChat extends RelayElement {
-  static override styles = [themeStyles, chatStyles];
+  static override styles = [themeStyles, chatStyles, systemEntryStyles];
 
   static override properties = {
     ...RelayElement.properties,

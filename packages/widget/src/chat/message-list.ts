@@ -9,6 +9,7 @@ import { renderAttachments, renderOutboxFile, type SharedFiles } from './attachm
 import type { ChatController } from './chat-controller.js';
 import { errorText } from './messages.js';
 import { roleLabel } from './participants.js';
+import { renderSystemEntry, withEvents } from './system-entry.js';
 import { linkify, timelineItems } from './timeline.js';
 
 /** What the list shows and what its buttons do; the chat element provides it at each render. */
@@ -37,7 +38,7 @@ export function renderLog(list: MessageList): TemplateResult {
   const { messages, outbox, readSeqAtOpen, loaded, loadingOlder, conversation } = list.chat;
   const me = list.chat.me;
   const firstUnread = messages.find((m) => m.seq > readSeqAtOpen && m.sender.userId !== me)?.seq;
-  const items = timelineItems(messages, firstUnread);
+  const items = timelineItems(withEvents(messages, list.chat.events), firstUnread);
   return html`<div
     part="log"
     class="log"
@@ -79,7 +80,9 @@ export function renderLog(list: MessageList): TemplateResult {
             ? html`<div class="unread-marker" role="separator">
                 ${msg('New messages', { id: 'new-messages' })}
               </div>`
-            : renderMessage(list, item.message, item.startsRun, timeFormat),
+            : item.kind === 'event'
+              ? renderSystemEntry(item.entry, locale, timeFormat)
+              : renderMessage(list, item.message, item.startsRun, timeFormat),
     )}
     ${
       outbox.length > 0

@@ -1,6 +1,6 @@
 // The pure layout helpers: day headings, runs by sender, the unread line, and safe links.
 import { expect } from '@open-wc/testing';
-import type { MessageView } from '@carethread/shared';
+import type { EventView, MessageView } from '@carethread/shared';
 import { linkify, timelineItems } from './timeline.js';
 
 function message(seq: number, sender: string, sentAt: Date): MessageView {
@@ -47,6 +47,39 @@ describe('timelineItems', () => {
     expect(items.map((item) => item.kind)).to.deep.equal(['day', 'message', 'unread', 'message']);
     const last = items.at(-1);
     expect(last?.kind === 'message' && last.startsRun).to.equal(true);
+  });
+
+  it('gives a system entry a line of its own, by its time, after which a run starts again', () => {
+    const now = new Date(2026, 10, 20, 9, 0);
+    const joined: EventView = {
+      kind: 'event',
+      conversationId: 'c',
+      seq: 2,
+      at: new Date(2026, 10, 21, 9, 0).toISOString(),
+      event: {
+        type: 'participant.added',
+        participant: {
+          userId: 'carol',
+          role: 'family',
+          displayName: 'Carol',
+          relationship: null,
+          title: null,
+        },
+        by: null,
+      },
+    };
+    const log: (MessageView | EventView)[] = [
+      message(1, 'bob', now),
+      joined,
+      message(3, 'bob', now),
+    ];
+    const items = timelineItems(log, undefined);
+    expect(
+      items.map((item) =>
+        item.kind === 'message' ? `${item.kind}${item.startsRun ? '*' : ''}` : item.kind,
+      ),
+    ).to.deep.equal(['day', 'message*', 'day', 'event', 'day', 'message*']);
+    expect(items[3]?.key).to.equal('event-2');
   });
 });
 

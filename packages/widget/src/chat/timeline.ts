@@ -1,12 +1,13 @@
 // Pure helpers that turn a conversation's messages into what the chat shows: timeline rows (day
 // headings, runs of messages by one sender, the unread line) and text split into safe links.
-import type { MessageView } from '@carethread/shared';
+import type { EventView, MessageView } from '@carethread/shared';
 
 /** One row of the rendered timeline; `key` stays the same for the same row across renders. */
 export type TimelineItem =
   | { kind: 'day'; key: string; date: Date }
   | { kind: 'unread'; key: 'unread' }
-  | { kind: 'message'; key: string; message: MessageView; startsRun: boolean };
+  | { kind: 'message'; key: string; message: MessageView; startsRun: boolean }
+  | { kind: 'event'; key: string; entry: EventView };
 
 function localDay(date: Date): string {
   const month = String(date.getMonth() + 1).padStart(2, '0');
@@ -22,7 +23,7 @@ function localDay(date: Date): string {
  * `repeat` keeps each message's DOM node when older pages are added above.
  */
 export function timelineItems(
-  messages: readonly MessageView[],
+  messages: readonly (MessageView | EventView)[],
   firstUnreadSeq: number | undefined,
   runGapMs = 5 * 60_000,
 ): TimelineItem[] {
@@ -30,7 +31,7 @@ export function timelineItems(
   let previous: MessageView | undefined;
   let currentDay = '';
   for (const message of messages) {
-    const sent = new Date(message.sentAt);
+    const sent = new Date(message.kind === 'event' ? message.at : message.sentAt);
     const day = localDay(sent);
     if (day !== currentDay) {
       currentDay = day;
@@ -40,6 +41,12 @@ export function timelineItems(
         date: new Date(sent.getFullYear(), sent.getMonth(), sent.getDate()),
       });
       previous = undefined;
+    }
+    // A system entry (someone joined, a consent step) is a line of its own and ends a run.
+    if (message.kind === 'event') {
+      items.push({ kind: 'event', key: `event-${String(message.seq)}`, entry: message });
+      previous = undefined;
+      continue;
     }
     let startsRun =
       previous?.sender.userId !== message.sender.userId ||

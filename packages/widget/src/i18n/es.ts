@@ -93,4 +93,18 @@ export const templates = {
   'error-unavailable': 'El chat no está disponible en este momento. Inténtelo de nuevo en breve.',
   ...consentTemplates,
   ...vocabularyTemplates,
+  // The conversation's system entries (issue 17), worded in chat/system-entry.ts.
+  'event-joined': str`${0} se unió a la conversación`,
+  'event-left': str`${0} dejó la conversación`,
+  'event-role-patient': str`${0} ahora es paciente`,
+  'event-role-family': str`${0} ahora es familiar`,
+  'event-role-care-team': str`${0} ahora forma parte del equipo de atención`,
+  'event-care-team': 'El equipo de atención',
+  'event-consent-requested': str`${0} pidió a ${1} que compartiera esta conversación con ${2}`,
+  'event-consent-signed': str`${0} compartió esta conversación con ${1} hasta el ${2}`,
+  'event-consent-declined': str`${0} no aceptó compartir esta conversación con ${1}`,
+  'event-consent-revoked': str`${0} dejó de compartir esta conversación con ${1}`,
+  'event-consent-expired': str`Esta conversación dejó de compartirse con ${0} el ${1}`,
+  'event-consent-request-expired': str`Venció la solicitud de compartir esta conversación con ${0}`,
+  'event-consent-cancelled': str`${0} retiró la solicitud de compartir esta conversación con ${1}`,
 };
