@@ -42,7 +42,7 @@ describe('system entries in <carethread-chat>', () => {
     // A reload, in Spanish: the same lines from history, in the reader's language.
     const again = await chatAs(id, patient, 'patient', 'es');
     await waitUntil(() => lines(again).length === 3, 'the lines are not there after a reload');
-    await waitUntil(() => lines(again)[1] === 'Carol Moreno (mother) se unió a la conversación');
+    await waitUntil(() => lines(again)[1] === 'Carol Moreno (madre) se unió a la conversación');
     expect(lines(again)[0]).to.equal(
       'Dr. Rivera pidió a Alice Moreno que compartiera esta conversación con Bob Moreno',
     );
@@ -54,6 +54,6 @@ describe('system entries in <carethread-chat>', () => {
     // Bob, now consented, sees the join: the consent steps are not his to see.
     const bob = await chatAs(id, `bob-${id}`, 'family', 'es');
     await waitUntil(() => lines(bob).length > 0, 'the join is not shown to the family');
-    expect(lines(bob)).to.deep.equal(['Carol Moreno (mother) se unió a la conversación']);
+    expect(lines(bob)).to.deep.equal(['Carol Moreno (madre) se unió a la conversación']);
   });
 });

@@ -2,6 +2,7 @@
 // worded here in the reader's language from the ids and stored names the relay sends.
 import { css, html, type TemplateResult } from 'lit';
 import { msg, str } from '@lit/localize';
+import { careTitleLabel, relationshipLabel } from '../i18n/vocabulary.js';
 import type {
   ConversationEvent,
   EventParticipant,
@@ -13,11 +14,13 @@ import type {
 export const withEvents = (messages: readonly MessageView[], events: readonly EventView[]) =>
   [...messages, ...events].sort((a, b) => a.seq - b.seq);
 
-/** "Bob Moreno (brother)": a name with the relationship or title the conversation stores. */
-const who = (p: EventParticipant) =>
-  p.relationship || p.title
-    ? `${p.displayName} (${p.relationship ?? p.title ?? ''})`
-    : p.displayName;
+/** "Bob Moreno (brother)": a name with the relationship or title, a common term translated. */
+const who = (p: EventParticipant) => {
+  const label = p.relationship
+    ? relationshipLabel(p.relationship)
+    : p.title && careTitleLabel(p.title);
+  return label ? `${p.displayName} (${label})` : p.displayName;
+};
 
 /** The sentence for `event` in the current locale. */
 export function eventText(event: ConversationEvent, locale: string): string {
