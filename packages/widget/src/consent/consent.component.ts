@@ -11,26 +11,15 @@ import type {
 } from '@carethread/shared';
 import { RelayElement } from '../base/relay-element.js';
 import { themeStyles } from '../base/theme.styles.js';
-import { errorText } from '../chat/messages.js';
 import { CareThreadError, createClient, type CareThreadClient } from '../client/index.js';
 import { newMessageId } from '../client/ids.js';
-import { renderBlock } from './consent-blocks.js';
+import { renderAsk } from './consent-ask.js';
+import { consentErrorText } from './consent-checks.js';
+import { renderSignForm } from './consent-form.js';
 import { renderConsentList, type ConsentList } from './consent-list.js';
+import { renderOutcome } from './consent-receipt.js';
 import { DrawnSignatureController } from './drawn-signature.js';
 import { consentStyles } from './consent.styles.js';
-
-/**
- * A refusal as the consent element says it. The relay answers a request of someone else's
- * conversation like one that does not exist, so NOT_FOUND speaks of both.
- */
-function consentErrorText(error: ErrorBody | undefined): string {
-  return error?.code === 'NOT_FOUND'
-    ? msg(
-        'This consent request does not exist, or it is not addressed to you. Check the link or ask your care team.',
-        { id: 'error-consent-not-found' },
-      )
-    : errorText(error);
-}
 
 /** Fired after the signer signed; `detail` is the record, its hash and the receipt. */
 export type ConsentSignedEvent = CustomEvent<ConsentSignResult>;
@@ -228,51 +217,6 @@ export class CareThreadConsent extends RelayElement {
     }
   }
 
-  private renderAsk(): TemplateResult {
-    const patient = this.people.find((p) => p.role === 'patient')?.displayName ?? '';
-    if (this.phase === 'asked')
-      return html`<p role="status">
-        ${msg(str`Asked. ${patient} will find the request in the portal.`, { id: 'consent-asked' })}
-        <button
-          type="button"
-          @click=${() => {
-            this.show('ask');
-          }}
-        >
-          ${msg('Ask again', { id: 'consent-ask-again' })}
-        </button>
-      </p>`;
-    const nextYear = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
-    return html`<form @submit=${this.onAsk}>
-      <fieldset>
-        <legend>
-          ${msg(str`Share with (family of ${patient})`, { id: 'consent-ask-recipients' })}
-        </legend>
-        ${this.people
-          .filter((p) => p.role === 'family')
-          .map(
-            (p) =>
-              html`<label class="check"
-                ><input type="checkbox" name="recipient" value=${p.userId} checked />
-                ${p.relationship ? `${p.displayName} (${p.relationship})` : p.displayName}</label
-              >`,
-          )}
-      </fieldset>
-      <label class="field"
-        >${msg('Purpose', { id: 'consent-ask-purpose' })}
-        <input name="purpose" required maxlength="1000"
-      /></label>
-      <label class="field"
-        >${msg('Until', { id: 'consent-ask-until' })}
-        <input type="date" name="until" required value=${nextYear}
-      /></label>
-      ${this.error ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>` : nothing}
-      <button class="primary" type="submit">
-        ${msg('Ask for consent', { id: 'consent-ask' })}
-      </button>
-    </form>`;
-  }
-
   private async onRevoke(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     const requestId = this.revoking;
@@ -375,86 +319,6 @@ export class CareThreadConsent extends RelayElement {
 
   // --- rendering -----------------------------------------------------------------------------
 
-  private renderForm(view: ConsentViewResult): TemplateResult {
-    const busy = this.phase === 'sending';
-    return html`<form @submit=${this.onSign}>
-      <fieldset part="disclosure">
-        <legend>${msg('1. Electronic records', { id: 'consent-step-disclosure' })}</legend>
-        ${view.disclosure.text.split('\n').map((line) => html`<p>${line}</p>`)}
-        <label class="check"
-          ><input type="checkbox" name="disclosure" required />
-          ${msg('I agree to use electronic records and signatures.', { id: 'consent-accept-disclosure' })}</label
-        >
-      </fieldset>
-      <fieldset part="form">
-        <legend>${msg('2. The form', { id: 'consent-step-form' })}</legend>
-        ${view.template.blocks.map((block) => renderBlock(block))}
-      </fieldset>
-      <fieldset part="signature">
-        <legend>${msg('3. Signature', { id: 'consent-step-signature' })}</legend>
-        <p class="meaning">${view.meaning}</p>
-        <label class="field"
-          >${msg('Type your full name to sign', { id: 'consent-typed-name' })}
-          <input name="signature" autocomplete="name" required maxlength="200"
-        /></label>
-        ${this.signing.render()}
-        ${this.error ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>` : nothing}
-        <button part="sign" class="primary" type="submit" ?disabled=${busy}>
-          ${msg('Sign and submit', { id: 'consent-sign' })}
-        </button>
-      </fieldset>
-      <details>
-        <summary>${msg('Decline this request', { id: 'consent-decline-open' })}</summary>
-        <label class="field" for="decline-reason"
-          >${msg('Reason (optional)', { id: 'consent-decline-reason' })}</label
-        >
-        <textarea id="decline-reason" maxlength="500"></textarea>
-        <button type="button" ?disabled=${busy} @click=${this.onDecline}>
-          ${msg('Decline', { id: 'consent-decline' })}
-        </button>
-      </details>
-    </form>`;
-  }
-
-  private renderOutcome(): TemplateResult {
-    const state = this.phase === 'declined' ? 'declined' : this.view?.request.state;
-    const text =
-      this.phase === 'signed' || state === 'signed'
-        ? msg('Signed. A copy is below; the receipt proves what you signed and when.', {
-            id: 'consent-signed',
-          })
-        : state === 'declined'
-          ? msg('You declined this request. Nothing was shared.', { id: 'consent-declined' })
-          : msg(str`This request is ${state ?? ''} and can no longer be signed.`, {
-              id: 'consent-closed',
-            });
-    return html`<div part="receipt" class="receipt" role="status">
-      <p>${text}</p>
-      ${
-        this.signed
-          ? html`<p class="hash">
-              ${msg('Record', { id: 'consent-record' })}: <code>${this.signed.recordHash}</code>
-            </p>`
-          : nothing
-      }
-      ${
-        this.pdfUrl
-          ? html`<a href=${this.pdfUrl} download="consent-${this.request}.pdf"
-              >${msg('Download the signed PDF', { id: 'consent-pdf' })}</a
-            >`
-          : nothing
-      }
-      <button
-        type="button"
-        @click=${() => {
-          this.request = '';
-        }}
-      >
-        ${msg('Your consents', { id: 'consent-list-title' })}
-      </button>
-    </div>`;
-  }
-
   /** What the list of consents shows and what its buttons do, as of this render. */
   private consentList(): ConsentList {
     return {
@@ -479,7 +343,16 @@ export class CareThreadConsent extends RelayElement {
     if (problem) body = html`<p role="alert">${problem}</p>`;
     else if (this.phase === 'loading')
       body = html`<p>${msg('Loading the form…', { id: 'consent-loading' })}</p>`;
-    else if (this.phase === 'ask' || this.phase === 'asked') body = this.renderAsk();
+    else if (this.phase === 'ask' || this.phase === 'asked')
+      body = renderAsk({
+        people: this.people,
+        asked: this.phase === 'asked',
+        error: this.error,
+        submit: (event) => void this.onAsk(event),
+        again: () => {
+          this.show('ask');
+        },
+      });
     else if (this.phase === 'list')
       body = html`${
         this.error
@@ -488,8 +361,26 @@ export class CareThreadConsent extends RelayElement {
       }${renderConsentList(this.consentList())}`;
     else if (this.phase === 'failed' || !view)
       body = html`<p class="error" role="alert">${consentErrorText(this.error)}</p>`;
-    else if (this.phase === 'form' || this.phase === 'sending') body = this.renderForm(view);
-    else body = this.renderOutcome();
+    else if (this.phase === 'form' || this.phase === 'sending')
+      body = renderSignForm({
+        view,
+        busy: this.phase === 'sending',
+        error: this.error,
+        signing: this.signing,
+        sign: (event) => void this.onSign(event),
+        decline: () => void this.onDecline(),
+      });
+    else
+      body = renderOutcome({
+        requestId: this.request,
+        state:
+          this.phase === 'signed' || this.phase === 'declined' ? this.phase : view.request.state,
+        signed: this.signed,
+        pdfUrl: this.pdfUrl,
+        toList: () => {
+          this.request = '';
+        },
+      });
     const recipients = view?.request.recipients
       .map((r) => (r.relationship ? `${r.displayName} (${r.relationship})` : r.displayName))
       .join(', ');
