@@ -1,48 +1,54 @@
-// What the signer reads once a request is answered or closed: after signing, the receipt and the
-// signed PDF; after a decline, that nothing was shared; otherwise where the request stands.
-import { html, nothing, type TemplateResult } from 'lit';
+// What the signer reads once a request is answered or closed: after signing, who may read until
+// when and the signed copy (whose audit page carries the record's hash); after a decline, what an earlier
+// consent still shares and how to stop it; otherwise where the request stands.
+import { html, type TemplateResult } from 'lit';
 import { msg, str } from '@lit/localize';
-import type { ConsentSignResult, ConsentState } from '@carethread/shared';
+import type { ConsentRequestView } from '@carethread/shared';
+import { longDate, people, renderPdfLink, status } from './consent-facts.js';
 
 /** What the outcome shows; the consent element provides it at each render. */
 export interface Outcome {
-  readonly requestId: string;
-  readonly state: ConsentState | undefined;
-  /** Just signed here: the record and its receipt. */
-  readonly signed: ConsentSignResult | undefined;
+  readonly request: ConsentRequestView;
   readonly pdfUrl: string | undefined;
+  /** After a decline: the reader's consents still in effect for the same people. */
+  readonly stillShared: readonly ConsentRequestView[];
+  readonly locale: string;
   /** Goes to the reader's consents. */
   readonly toList: () => void;
 }
 
+/** The outcome's sentences, spoken by the live region as they are shown. */
+export function outcomeText({ request, stillShared, locale }: Outcome): string {
+  if (request.state === 'signed')
+    return msg(
+      str`${people(request.recipients)} can read your care conversation until ${longDate(request.expiresAt, locale)}. You can revoke this at any time under “Your consents”.`,
+      { id: 'consent-signed-text' },
+    );
+  if (request.state !== 'declined') return status(request, locale);
+  if (stillShared.length === 0) return msg('Nothing was shared.', { id: 'consent-nothing-shared' });
+  return [
+    ...stillShared.map((c) =>
+      msg(
+        str`Your earlier consent still lets ${people(c.recipients)} read your care conversation until ${longDate(c.expiresAt, locale)}.`,
+        { id: 'consent-still-shared' },
+      ),
+    ),
+    msg('To stop it, revoke it under “Your consents”.', { id: 'consent-how-to-stop' }),
+  ].join(' ');
+}
+
 export function renderOutcome(outcome: Outcome): TemplateResult {
-  const { state, signed } = outcome;
-  const text =
-    state === 'signed'
-      ? msg('Signed. A copy is below; the receipt proves what you signed and when.', {
-          id: 'consent-signed',
-        })
-      : state === 'declined'
-        ? msg('You declined this request. Nothing was shared.', { id: 'consent-declined' })
-        : msg(str`This request is ${state ?? ''} and can no longer be signed.`, {
-            id: 'consent-closed',
-          });
-  return html`<div part="receipt" class="receipt" role="status">
-    <p>${text}</p>
-    ${
-      signed
-        ? html`<p class="hash">
-            ${msg('Record', { id: 'consent-record' })}: <code>${signed.recordHash}</code>
-          </p>`
-        : nothing
-    }
-    ${
-      outcome.pdfUrl
-        ? html`<a href=${outcome.pdfUrl} download="consent-${outcome.requestId}.pdf"
-            >${msg('Download the signed PDF', { id: 'consent-pdf' })}</a
-          >`
-        : nothing
-    }
+  const { request } = outcome;
+  const heading =
+    request.state === 'signed'
+      ? msg('You signed this form', { id: 'consent-signed' })
+      : request.state === 'declined'
+        ? msg('You declined this request', { id: 'consent-declined' })
+        : msg('This request can no longer be signed.', { id: 'consent-closed' });
+  return html`<div part="receipt" class="receipt">
+    <h3 tabindex="-1">${heading}</h3>
+    <p>${outcomeText(outcome)}</p>
+    ${renderPdfLink(request, outcome.pdfUrl)}
     <button type="button" @click=${outcome.toList}>
       ${msg('Your consents', { id: 'consent-list-title' })}
     </button>
