@@ -10,7 +10,7 @@ export async function signConsentForm(consent: Locator): Promise<void> {
   await consent.getByLabel('I am signing as').selectOption('The patient');
   await consent.getByLabel('Type your full name to sign').fill('Alice Moreno');
   await consent.getByRole('button', { name: 'Sign and submit' }).click();
-  await consent.getByRole('link', { name: 'Download the signed PDF' }).waitFor();
+  await consent.getByRole('link', { name: 'Download the signed copy (PDF)' }).waitFor();
 }
 
 /** The therapist asks Alice, from the consent element in the therapist's pane. */

@@ -1,36 +1,36 @@
-// <carethread-consent>: review and e-sign one consent request. This module only declares the
-// class; `consent.ts` registers the tag.
+// <carethread-consent>: review and e-sign one consent request, list and revoke one's consents, or
+// ask for a consent as the care team. This module only declares the class and moves between the
+// steps; each step renders in its own module, and `consent.ts` registers the tag.
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { msg, str } from '@lit/localize';
+import { msg } from '@lit/localize';
 import type {
   ConsentRequestView,
-  ParticipantView,
   ConsentSignResult,
   ConsentViewResult,
   ErrorBody,
+  ParticipantView,
 } from '@carethread/shared';
 import { RelayElement } from '../base/relay-element.js';
 import { themeStyles } from '../base/theme.styles.js';
-import { errorText } from '../chat/messages.js';
 import { CareThreadError, createClient, type CareThreadClient } from '../client/index.js';
 import { newMessageId } from '../client/ids.js';
-import { renderBlock } from './consent-blocks.js';
-import { renderConsentList, type ConsentList } from './consent-list.js';
+import { askedHeading, patientName, readAsk, renderAsk } from './consent-ask.js';
+import {
+  consentErrorText,
+  fromBase64,
+  markInvalid,
+  missing,
+  nameInToken,
+  nameProblems,
+  textOf,
+  type Problem,
+} from './consent-checks.js';
+import { people, renderFacts, status, wasSigned } from './consent-facts.js';
+import { renderSignForm } from './consent-form.js';
+import { renderConsentList } from './consent-list.js';
+import { outcomeText, renderOutcome, type Outcome } from './consent-receipt.js';
 import { DrawnSignatureController } from './drawn-signature.js';
 import { consentStyles } from './consent.styles.js';
-
-/**
- * A refusal as the consent element says it. The relay answers a request of someone else's
- * conversation like one that does not exist, so NOT_FOUND speaks of both.
- */
-function consentErrorText(error: ErrorBody | undefined): string {
-  return error?.code === 'NOT_FOUND'
-    ? msg(
-        'This consent request does not exist, or it is not addressed to you. Check the link or ask your care team.',
-        { id: 'error-consent-not-found' },
-      )
-    : errorText(error);
-}
 
 /** Fired after the signer signed; `detail` is the record, its hash and the receipt. */
 export type ConsentSignedEvent = CustomEvent<ConsentSignResult>;
@@ -51,8 +51,12 @@ type Phase =
  * Shows one consent request to the person asked to sign it: the electronic-records disclosure to
  * accept, the form with its acknowledgements and fields, what the signature means, and a typed
  * signature with an explicit "Sign and submit", or a decline with an optional reason. After
- * signing: the receipt and the signed PDF. Without `request` it lists the reader's consents (with
- * revocation); with `conversation` and `template` instead, the care team asks for a consent.
+ * signing: the receipt and the signed PDF. Without `request` it lists the reader's consents, with
+ * their signed copies and revocation; with `conversation` and `template` instead, the care team
+ * asks for a consent and follows the request as the patient answers.
+ *
+ * Focus moves to the heading or first field of each new step, and one polite live region
+ * announces outcomes.
  *
  * @summary Review and e-sign a consent form.
  *
@@ -71,7 +75,20 @@ type Phase =
  * @csspart form - The consent's own content.
  * @csspart signature - The signature step.
  * @csspart sign - The "Sign and submit" button.
- * @csspart receipt - What is shown after signing.
+ * @csspart receipt - What follows an answer: the receipt, a decline, the care team's request.
+ *
+ * @cssproperty --carethread-font-family - Font of the element (default: the page's).
+ * @cssproperty --carethread-font-size - Base font size (default 1rem).
+ * @cssproperty --carethread-accent - Accent colour: buttons, links, focus ring.
+ * @cssproperty --carethread-accent-contrast - Text on the accent colour.
+ * @cssproperty --carethread-background - Background of the element and its fields.
+ * @cssproperty --carethread-surface - Background of buttons and the signature box.
+ * @cssproperty --carethread-text - Main text colour.
+ * @cssproperty --carethread-muted - Secondary text colour (hints, field borders).
+ * @cssproperty --carethread-border - Border colour.
+ * @cssproperty --carethread-danger - Colour of errors, required markers and revocation.
+ * @cssproperty --carethread-danger-contrast - Text on the danger colour (the "Revoke this consent" button).
+ * @cssproperty --carethread-radius - Corner radius of the element.
  */
 export class CareThreadConsent extends RelayElement {
   static override styles = [themeStyles, consentStyles];
@@ -93,16 +110,29 @@ export class CareThreadConsent extends RelayElement {
   private client: CareThreadClient | undefined;
   private phase: Phase = 'loading';
   private view: ConsentViewResult | undefined;
-  private signed: ConsentSignResult | undefined;
-  private pdfUrl: string | undefined;
+  /** Why the element could not load (phase `failed`). */
   private error: ErrorBody | undefined;
+  /** What is wrong with the step's form: its error summary. */
+  private problems: Problem[] = [];
+  /** What the live region says. */
+  private said = '';
+  /** Where focus goes once the step `[0]` has rendered: a selector in the shadow root. */
+  private focusNext: [Phase, string] | undefined;
+  /** The signed-in person's name, from their token. */
+  private signerName: string | undefined;
   /** Without a `request`: the reader's consents, and the one being revoked. */
   private consents: ConsentRequestView[] = [];
-  /** In "ask" mode: the conversation's patient and family members. */
-  private people: ParticipantView[] = [];
   private revoking: string | undefined;
+  /** Links to signed copies by request id, made as they arrive. */
+  private readonly pdfs = new Map<string, string>();
+  /** After a decline: the reader's consents still in effect for the same people. */
+  private stillShared: ConsentRequestView[] = [];
+  /** In "ask" mode: the conversation's patient and family members, and the latest request. */
+  private people: ParticipantView[] = [];
+  private asked: ConsentRequestView | undefined;
   private readonly signing = new DrawnSignatureController(this, (error) => {
-    this.show('form', error);
+    this.problems = [{ text: error.message }];
+    this.requestUpdate();
   });
 
   constructor() {
@@ -133,171 +163,218 @@ export class CareThreadConsent extends RelayElement {
     }
   }
 
+  protected override updated(): void {
+    const [phase, selector] = this.focusNext ?? [];
+    const target =
+      phase === this.phase && selector
+        ? this.renderRoot.querySelector<HTMLElement>(selector)
+        : null;
+    if (!target) return;
+    this.focusNext = undefined;
+    target.focus();
+  }
+
   // --- handlers ------------------------------------------------------------------------------
 
   private stop(): void {
     this.client?.close();
     this.client = undefined;
     this.view = undefined;
-    this.signed = undefined;
-    if (this.pdfUrl) URL.revokeObjectURL(this.pdfUrl);
-    this.pdfUrl = undefined;
+    for (const url of this.pdfs.values()) URL.revokeObjectURL(url);
+    this.pdfs.clear();
   }
 
-  private show(phase: Phase, error?: unknown): void {
+  private show(phase: Phase): void {
     this.phase = phase;
-    this.error =
-      error === undefined
-        ? undefined
-        : error instanceof CareThreadError
-          ? { code: error.code, message: error.message }
-          : {
-              code: 'UNAVAILABLE',
-              message: error instanceof Error ? error.message : 'Unavailable',
-            };
+    this.problems = [];
     this.requestUpdate();
   }
 
+  private fail(error: unknown): void {
+    // Without a code, the sentence for "unavailable".
+    this.error = error instanceof CareThreadError ? error : undefined;
+    // Focus that was on its way to the step goes to the title above the refusal.
+    if (this.focusNext) this.focusNext = ['failed', 'h2'];
+    this.show('failed');
+  }
+
+  /** Says `text` in the live region. */
+  private announce(text: string): void {
+    this.said = text;
+    this.requestUpdate();
+  }
+
+  /** Moves focus to `selector` once `phase` has rendered. */
+  private focusAfter(phase: Phase, selector: string): void {
+    this.focusNext = [phase, selector];
+    this.requestUpdate();
+  }
+
+  /**
+   * Shows `problems` in the summary of `form` and takes focus there; true when there are any, so
+   * that the submit stops.
+   */
+  private refused(form: HTMLFormElement, problems: Problem[]): boolean {
+    markInvalid(form, problems);
+    this.problems = problems;
+    if (problems.length > 0) this.focusAfter(this.phase, '.error-summary');
+    this.requestUpdate();
+    return problems.length > 0;
+  }
+
+  /** A refusal of the relay as an entry of the summary; a name refused belongs to `nameField`. */
+  private relayProblem(error: unknown, nameField: string): Problem {
+    const body = error instanceof CareThreadError ? error : undefined;
+    return {
+      text: consentErrorText(body, this.signerName, this.phase === 'ask'),
+      ...((body?.code as string | undefined) === 'SIGNER_NAME_MISMATCH' && { field: nameField }),
+    };
+  }
+
+  private readonly focusField = (id: string): void => {
+    (this.renderRoot as ShadowRoot).getElementById(id)?.focus();
+  };
+
   private async load(): Promise<void> {
-    const client = createClient({ url: this.server, tokenProvider: this.tokenSource });
+    const tokens = this.tokenSource;
+    const client = createClient({
+      url: this.server,
+      tokenProvider: async () => {
+        const token = await tokens();
+        this.signerName = nameInToken(token);
+        return token;
+      },
+    });
     this.client = client;
-    // A request made or changed elsewhere shows up in the list at once.
-    client.socket.on('consent.updated', () => {
+    client.socket.on('consent.updated', (request) => {
+      // A request made or changed elsewhere shows up in the list at once.
       if (this.phase === 'list') void this.loadList();
+      this.follow(request);
     });
     this.show('loading');
-    if (!this.request && this.conversation && this.template) {
-      try {
-        const { participants } = await client.request('conversation.open', {
-          conversationId: this.conversation,
-        });
-        this.people = participants;
-        this.show('ask');
-      } catch (error) {
-        this.show('failed', error);
-      }
-      return;
-    }
-    if (!this.request) {
-      await this.loadList();
-      return;
-    }
     try {
-      this.view = await client.request('consent.view', { requestId: this.request });
-      const { state } = this.view.request;
-      if (state === 'signed') await this.loadPdf();
-      this.show(state === 'requested' || state === 'viewed' ? 'form' : 'closed');
+      if (!this.request && this.conversation && this.template) {
+        const [{ participants }, { requests }] = await Promise.all([
+          client.request('conversation.open', { conversationId: this.conversation }),
+          client.request('consent.list', { conversationId: this.conversation }),
+        ]);
+        this.people = participants;
+        this.asked = requests
+          .filter((r) => r.templateId === this.template)
+          .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt))[0];
+        this.show(this.asked ? 'asked' : 'ask');
+      } else if (!this.request) {
+        await this.loadList();
+      } else {
+        this.view = await client.request('consent.view', { requestId: this.request });
+        const { state } = this.view.request;
+        if (wasSigned(this.view.request)) void this.loadPdf(this.request);
+        if (state === 'declined') await this.findStillShared();
+        this.show(state === 'requested' || state === 'viewed' ? 'form' : 'closed');
+      }
     } catch (error) {
-      this.show('failed', error);
+      this.fail(error);
     }
+  }
+
+  /** The care team's latest request changed: show it, and say where it stands now. */
+  private follow(request: ConsentRequestView): void {
+    const asked = this.asked;
+    if (request.requestId !== asked?.requestId) return;
+    const patient = patientName(this.people);
+    const now = status(request, this.locale, patient);
+    if (this.phase === 'asked' && now !== status(asked, this.locale, patient))
+      this.announce(`${askedHeading(this.people)}: ${now}`);
+    this.asked = request;
+    this.requestUpdate();
   }
 
   private async loadList(): Promise<void> {
     try {
       this.consents = (await this.client?.request('consent.list', {}))?.requests ?? [];
-      this.show('list');
+      for (const consent of this.consents)
+        if (wasSigned(consent)) void this.loadPdf(consent.requestId);
+      this.phase = 'list';
+      this.requestUpdate();
     } catch (error) {
-      this.show('failed', error);
+      this.fail(error);
     }
+  }
+
+  /** Fetches the signed copy of `requestId` once; without it, its link is left out. */
+  private async loadPdf(requestId: string): Promise<void> {
+    const client = this.client;
+    if (!client || this.pdfs.has(requestId)) return;
+    try {
+      const { pdf } = await client.request('consent.pdf', { requestId });
+      if (client !== this.client) return; // another request or reader meanwhile
+      const blob = new Blob([fromBase64(pdf)], { type: 'application/pdf' });
+      this.pdfs.set(requestId, URL.createObjectURL(blob));
+      this.requestUpdate();
+    } catch {
+      // The rest stands on its own; only the link is missing.
+    }
+  }
+
+  /** The reader's consents in effect that share this request's conversation with its people. */
+  private async findStillShared(): Promise<void> {
+    const request = this.view?.request;
+    if (!request || !this.client) return;
+    const { requests } = await this.client.request('consent.list', {});
+    this.stillShared = requests.filter(
+      (c) =>
+        c.state === 'signed' &&
+        c.conversationId === request.conversationId &&
+        c.recipients.some((r) => request.recipients.some((q) => q.userId === r.userId)),
+    );
   }
 
   private async onAsk(event: SubmitEvent): Promise<void> {
     event.preventDefault();
-    const data = new FormData(event.target as HTMLFormElement);
+    const form = event.target as HTMLFormElement;
+    const { problems, recipients, purpose, expiresAt } = readAsk(form);
     const patient = this.people.find((p) => p.role === 'patient');
-    const purpose = data.get('purpose');
-    const until = data.get('until');
-    if (!this.client || !patient || typeof purpose !== 'string' || typeof until !== 'string')
-      return;
+    if (this.refused(form, problems) || !this.client || !patient) return;
     try {
       const request = await this.client.request('consent.request', {
         requestId: newMessageId(),
         templateId: this.template,
         conversationId: this.conversation,
         patientId: patient.userId,
-        recipients: data.getAll('recipient').filter((v): v is string => typeof v === 'string'),
-        purpose: purpose.trim(),
-        expiresAt: new Date(`${until}T23:59:59`).toISOString(),
+        recipients,
+        purpose,
+        expiresAt,
       });
+      this.asked = request;
       this.show('asked');
+      this.focusAfter('asked', '[part="receipt"] h3');
+      this.announce(status(request, this.locale, patient.displayName));
       this.dispatchEvent(
         new CustomEvent('carethread-requested', { detail: request, bubbles: true, composed: true }),
       );
     } catch (error) {
-      this.show('ask', error);
+      this.refused(form, [this.relayProblem(error, '')]);
     }
-  }
-
-  private renderAsk(): TemplateResult {
-    const patient = this.people.find((p) => p.role === 'patient')?.displayName ?? '';
-    if (this.phase === 'asked')
-      return html`<p role="status">
-        ${msg(str`Asked. ${patient} will find the request in the portal.`, { id: 'consent-asked' })}
-        <button
-          type="button"
-          @click=${() => {
-            this.show('ask');
-          }}
-        >
-          ${msg('Ask again', { id: 'consent-ask-again' })}
-        </button>
-      </p>`;
-    const nextYear = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
-    return html`<form @submit=${this.onAsk}>
-      <fieldset>
-        <legend>
-          ${msg(str`Share with (family of ${patient})`, { id: 'consent-ask-recipients' })}
-        </legend>
-        ${this.people
-          .filter((p) => p.role === 'family')
-          .map(
-            (p) =>
-              html`<label class="check"
-                ><input type="checkbox" name="recipient" value=${p.userId} checked />
-                ${p.relationship ? `${p.displayName} (${p.relationship})` : p.displayName}</label
-              >`,
-          )}
-      </fieldset>
-      <label class="field"
-        >${msg('Purpose', { id: 'consent-ask-purpose' })}
-        <input name="purpose" required maxlength="1000"
-      /></label>
-      <label class="field"
-        >${msg('Until', { id: 'consent-ask-until' })}
-        <input type="date" name="until" required value=${nextYear}
-      /></label>
-      ${this.error ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>` : nothing}
-      <button class="primary" type="submit">
-        ${msg('Ask for consent', { id: 'consent-ask' })}
-      </button>
-    </form>`;
   }
 
   private async onRevoke(event: SubmitEvent): Promise<void> {
     event.preventDefault();
+    const form = event.target as HTMLFormElement;
     const requestId = this.revoking;
-    const name = new FormData(event.target as HTMLFormElement).get('confirm-name');
-    if (!requestId || !this.client || typeof name !== 'string') return;
+    const name = textOf(new FormData(form), 'confirm-name').trim();
+    const problems = [...missing(form), ...nameProblems(name, this.signerName, 'confirm-name')];
+    if (this.refused(form, problems) || !requestId || !this.client) return;
     try {
-      await this.client.request('consent.revoke', {
+      const revoked = await this.client.request('consent.revoke', {
         requestId,
-        signature: { method: 'typed', name: name.trim() },
+        signature: { method: 'typed', name },
       });
       this.revoking = undefined;
+      this.focusAfter('list', `[data-id="${requestId}"] h3`);
+      this.announce(`${people(revoked.recipients)}: ${status(revoked, this.locale)}`);
       await this.loadList();
     } catch (error) {
-      this.show('list', error);
-    }
-  }
-
-  private async loadPdf(): Promise<void> {
-    if (!this.client) return;
-    try {
-      const { pdf } = await this.client.request('consent.pdf', { requestId: this.request });
-      const bytes = Uint8Array.from(atob(pdf), (c) => c.charCodeAt(0));
-      this.pdfUrl = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
-    } catch {
-      // The receipt stands on its own; the PDF link is only left out.
+      this.refused(form, [this.relayProblem(error, 'confirm-name')]);
     }
   }
 
@@ -308,193 +385,163 @@ export class CareThreadConsent extends RelayElement {
     if (!view || !client) return;
     const form = event.target as HTMLFormElement;
     const data = new FormData(form);
-    /** Text of a form control; files never appear in this form. */
-    const text = (name: string) => {
-      const value = data.get(name);
-      return typeof value === 'string' ? value : '';
-    };
+    const text = (name: string) => textOf(data, name);
+    const typed = text('signature').trim();
+    const problems = [...missing(form), ...nameProblems(typed, this.signerName, 'signature')];
+    const signature = this.signing.signature(typed);
+    if (problems.length === 0 && !signature)
+      problems.push({
+        text: msg('Draw your signature in the box, or choose to type it.', {
+          id: 'consent-draw-empty',
+        }),
+      });
+    if (this.refused(form, problems) || !signature) return;
     const answers: Record<string, string | boolean> = {};
     for (const block of view.template.blocks) {
       if (block.type !== 'field') continue;
       answers[block.id] =
         block.input === 'checkbox' ? data.has(`field-${block.id}`) : text(`field-${block.id}`);
     }
-    const signature = this.signing.signature(text('signature').trim());
-    if (!signature) {
-      this.show(
-        'form',
-        new CareThreadError(
-          'VALIDATION',
-          msg('Draw your signature in the box, or choose to type it.', {
-            id: 'consent-draw-empty',
-          }),
-        ),
-      );
-      return;
-    }
     this.show('sending');
     try {
-      this.signed = await client.request('consent.sign', {
+      const signed = await client.request('consent.sign', {
         requestId: view.request.requestId,
         disclosureHash: view.disclosure.hash,
         acknowledgements: data.getAll('ack').filter((v): v is string => typeof v === 'string'),
         answers,
         signature,
       });
-      await this.loadPdf();
-      this.show('signed');
+      this.view = {
+        ...view,
+        request: { ...view.request, state: 'signed', updatedAt: signed.record.signedAt },
+      };
+      void this.loadPdf(view.request.requestId);
+      this.answered('signed');
       this.dispatchEvent(
-        new CustomEvent('carethread-signed', {
-          detail: this.signed,
-          bubbles: true,
-          composed: true,
-        }),
+        new CustomEvent('carethread-signed', { detail: signed, bubbles: true, composed: true }),
       );
     } catch (error) {
-      this.show('form', error);
+      this.show('form');
+      this.refused(form, [this.relayProblem(error, 'signature')]);
     }
   }
 
   private async onDecline(): Promise<void> {
+    const view = this.view;
     const client = this.client;
-    if (!client) return;
+    if (!view || !client) return;
     const reason = this.renderRoot
       .querySelector<HTMLTextAreaElement>('#decline-reason')
       ?.value.trim();
+    const form = this.renderRoot.querySelector('form');
     this.show('sending');
     try {
-      await client.request('consent.decline', {
-        requestId: this.request,
+      const request = await client.request('consent.decline', {
+        requestId: view.request.requestId,
         ...(reason ? { reason } : {}),
       });
-      this.show('declined');
+      this.view = { ...view, request };
+      await this.findStillShared().catch(() => undefined);
+      this.answered('declined');
     } catch (error) {
-      this.show('form', error);
+      this.show('form');
+      if (form) this.refused(form, [this.relayProblem(error, 'signature')]);
     }
+  }
+
+  /** The signer answered: the outcome takes focus and its sentences are spoken. */
+  private answered(phase: 'signed' | 'declined'): void {
+    this.show(phase);
+    this.focusAfter(phase, '[part="receipt"] h3');
+    const outcome = this.outcome();
+    if (outcome) this.announce(outcomeText(outcome));
   }
 
   // --- rendering -----------------------------------------------------------------------------
 
-  private renderForm(view: ConsentViewResult): TemplateResult {
-    const busy = this.phase === 'sending';
-    return html`<form @submit=${this.onSign}>
-      <fieldset part="disclosure">
-        <legend>${msg('1. Electronic records', { id: 'consent-step-disclosure' })}</legend>
-        ${view.disclosure.text.split('\n').map((line) => html`<p>${line}</p>`)}
-        <label class="check"
-          ><input type="checkbox" name="disclosure" required />
-          ${msg('I agree to use electronic records and signatures.', { id: 'consent-accept-disclosure' })}</label
-        >
-      </fieldset>
-      <fieldset part="form">
-        <legend>${msg('2. The form', { id: 'consent-step-form' })}</legend>
-        ${view.template.blocks.map((block) => renderBlock(block))}
-      </fieldset>
-      <fieldset part="signature">
-        <legend>${msg('3. Signature', { id: 'consent-step-signature' })}</legend>
-        <p class="meaning">${view.meaning}</p>
-        <label class="field"
-          >${msg('Type your full name to sign', { id: 'consent-typed-name' })}
-          <input name="signature" autocomplete="name" required maxlength="200"
-        /></label>
-        ${this.signing.render()}
-        ${this.error ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>` : nothing}
-        <button part="sign" class="primary" type="submit" ?disabled=${busy}>
-          ${msg('Sign and submit', { id: 'consent-sign' })}
-        </button>
-      </fieldset>
-      <details>
-        <summary>${msg('Decline this request', { id: 'consent-decline-open' })}</summary>
-        <label class="field" for="decline-reason"
-          >${msg('Reason (optional)', { id: 'consent-decline-reason' })}</label
-        >
-        <textarea id="decline-reason" maxlength="500"></textarea>
-        <button type="button" ?disabled=${busy} @click=${this.onDecline}>
-          ${msg('Decline', { id: 'consent-decline' })}
-        </button>
-      </details>
-    </form>`;
-  }
-
-  private renderOutcome(): TemplateResult {
-    const state = this.phase === 'declined' ? 'declined' : this.view?.request.state;
-    const text =
-      this.phase === 'signed' || state === 'signed'
-        ? msg('Signed. A copy is below; the receipt proves what you signed and when.', {
-            id: 'consent-signed',
-          })
-        : state === 'declined'
-          ? msg('You declined this request. Nothing was shared.', { id: 'consent-declined' })
-          : msg(str`This request is ${state ?? ''} and can no longer be signed.`, {
-              id: 'consent-closed',
-            });
-    return html`<div part="receipt" class="receipt" role="status">
-      <p>${text}</p>
-      ${
-        this.signed
-          ? html`<p class="hash">
-              ${msg('Record', { id: 'consent-record' })}: <code>${this.signed.recordHash}</code>
-            </p>`
-          : nothing
-      }
-      ${
-        this.pdfUrl
-          ? html`<a href=${this.pdfUrl} download="consent-${this.request}.pdf"
-              >${msg('Download the signed PDF', { id: 'consent-pdf' })}</a
-            >`
-          : nothing
-      }
-      <button
-        type="button"
-        @click=${() => {
+  private outcome(): Outcome | undefined {
+    const request = this.view?.request;
+    return (
+      request && {
+        request,
+        pdfUrl: this.pdfs.get(request.requestId),
+        stillShared: this.stillShared,
+        locale: this.locale,
+        toList: () => {
           this.request = '';
-        }}
-      >
-        ${msg('Your consents', { id: 'consent-list-title' })}
-      </button>
-    </div>`;
+          this.focusAfter('list', 'h2');
+        },
+      }
+    );
   }
 
-  /** What the list of consents shows and what its buttons do, as of this render. */
-  private consentList(): ConsentList {
-    return {
-      consents: this.consents,
-      locale: this.locale,
-      revoking: this.revoking,
-      review: (requestId) => {
-        this.request = requestId;
-      },
-      startRevoking: (requestId) => {
-        this.revoking = requestId;
-        this.requestUpdate();
-      },
-      revoke: (event) => void this.onRevoke(event),
-    };
+  private renderBody(): TemplateResult | typeof nothing {
+    const problem = this.configProblem();
+    if (problem) return html`<p role="alert">${problem}</p>`;
+    const { phase, view } = this;
+    if (phase === 'loading')
+      return html`<p>${msg('Loading the form…', { id: 'consent-loading' })}</p>`;
+    if (phase === 'ask' || phase === 'asked')
+      return renderAsk({
+        people: this.people,
+        asked: this.asked,
+        showAsked: phase === 'asked',
+        problems: this.problems,
+        locale: this.locale,
+        submit: (event) => void this.onAsk(event),
+        again: () => {
+          this.show('ask');
+          this.focusAfter('ask', 'form input');
+        },
+        focusField: this.focusField,
+      });
+    if (phase === 'list')
+      return renderConsentList({
+        consents: this.consents,
+        locale: this.locale,
+        revoking: this.revoking,
+        problems: this.problems,
+        pdfs: this.pdfs,
+        review: (requestId) => {
+          this.request = requestId;
+          this.focusAfter('form', 'h2');
+        },
+        startRevoking: (requestId) => {
+          this.revoking = requestId;
+          this.problems = [];
+          this.focusAfter('list', '#confirm-name');
+        },
+        stopRevoking: () => {
+          this.focusAfter('list', `[data-id="${this.revoking ?? ''}"] .danger`);
+          this.revoking = undefined;
+          this.problems = [];
+        },
+        revoke: (event) => void this.onRevoke(event),
+        focusField: this.focusField,
+      });
+    if (phase === 'failed' || !view)
+      return html`<p class="error" role="alert">
+        ${consentErrorText(this.error, this.signerName, !!this.conversation)}
+      </p>`;
+    if (phase === 'form' || phase === 'sending')
+      return renderSignForm({
+        view,
+        busy: phase === 'sending',
+        problems: this.problems,
+        signing: this.signing,
+        locale: this.locale,
+        sign: (event) => void this.onSign(event),
+        decline: () => void this.onDecline(),
+        focusField: this.focusField,
+      });
+    const outcome = this.outcome();
+    return outcome ? renderOutcome(outcome) : nothing;
   }
 
   protected override render(): TemplateResult {
-    const problem = this.configProblem();
-    const view = this.view;
-    let body: TemplateResult | typeof nothing = nothing;
-    if (problem) body = html`<p role="alert">${problem}</p>`;
-    else if (this.phase === 'loading')
-      body = html`<p>${msg('Loading the form…', { id: 'consent-loading' })}</p>`;
-    else if (this.phase === 'ask' || this.phase === 'asked') body = this.renderAsk();
-    else if (this.phase === 'list')
-      body = html`${
-        this.error
-          ? html`<p class="error" role="alert">${consentErrorText(this.error)}</p>`
-          : nothing
-      }${renderConsentList(this.consentList())}`;
-    else if (this.phase === 'failed' || !view)
-      body = html`<p class="error" role="alert">${consentErrorText(this.error)}</p>`;
-    else if (this.phase === 'form' || this.phase === 'sending') body = this.renderForm(view);
-    else body = this.renderOutcome();
-    const recipients = view?.request.recipients
-      .map((r) => (r.relationship ? `${r.displayName} (${r.relationship})` : r.displayName))
-      .join(', ');
+    const view = this.request ? this.view : undefined;
     return html`<section part="base" class="consent" aria-labelledby="title">
-      <h2 id="title">
+      <h2 id="title" tabindex="-1" lang=${view?.template.language ?? nothing}>
         ${
           this.request
             ? (view?.template.title ?? msg('Consent form', { id: 'consent-title' }))
@@ -503,21 +550,8 @@ export class CareThreadConsent extends RelayElement {
               : msg('Your consents', { id: 'consent-list-title' })
         }
       </h2>
-      ${
-        view
-          ? html`<p class="summary">
-              ${msg(str`Shares your care conversation with ${recipients ?? ''}.`, {
-                id: 'consent-summary',
-              })}
-              ${view.request.purpose}
-              ${msg(
-                str`Until ${new Intl.DateTimeFormat(this.locale, { dateStyle: 'long' }).format(new Date(view.request.expiresAt))}.`,
-                { id: 'consent-until' },
-              )}
-            </p>`
-          : nothing
-      }
-      ${body}
+      ${view ? renderFacts(view.request, this.locale, true) : nothing} ${this.renderBody()}
+      <p class="visually-hidden" role="status">${this.said}</p>
     </section>`;
   }
 }

@@ -17,12 +17,56 @@ export const consentStyles = css`
     font-size: 1em;
   }
   .summary,
-  .hash {
+  .hint {
     color: var(--_muted);
     font-size: 0.9em;
   }
-  .hash {
-    overflow-wrap: anywhere;
+  /* Labelled lines: the term, then its value beside it. */
+  dl {
+    display: grid;
+    grid-template-columns: max-content 1fr;
+    gap: 0.1rem 0.75rem;
+    margin: 0.25rem 0 0.75rem;
+  }
+  dt {
+    font-weight: 600;
+  }
+  dd {
+    margin: 0;
+  }
+  .consents {
+    padding: 0;
+    list-style: none;
+  }
+  .consents > li {
+    padding: 0.5rem 0;
+    border-top: 1px solid var(--_border);
+  }
+  /* Required: a visible star; screen readers hear aria-required instead. */
+  .req::after {
+    content: ' *' / '';
+    color: var(--_danger);
+  }
+  .error-summary {
+    margin: 0 0 1rem;
+    padding: 0.5rem 1rem;
+    border: 2px solid var(--_danger);
+    border-radius: 0.5rem;
+  }
+  .error-summary ul {
+    margin: 0;
+    padding-left: 1.25rem;
+  }
+  /* Block, so that a wrapped entry keeps its bullet on its first line. */
+  button.link {
+    all: unset;
+    display: block;
+    color: var(--_danger);
+    text-decoration: underline;
+    cursor: pointer;
+  }
+  [aria-invalid='true'] {
+    outline: 2px solid var(--_danger);
   }
   fieldset {
     margin: 0 0 1rem;
@@ -72,8 +116,12 @@ export const consentStyles = css`
     border: 1px dashed var(--_muted);
     border-radius: 0.5rem;
   }
-  .meaning {
+  .meaning,
+  .state {
     font-weight: 600;
+  }
+  .state {
+    margin: 0;
   }
   button {
     margin-top: 0.5rem;
@@ -91,6 +139,15 @@ export const consentStyles = css`
     border-color: var(--_accent);
     font-weight: 600;
   }
+  button.danger {
+    color: var(--_danger);
+    border-color: var(--_danger);
+  }
+  button.primary.danger {
+    /* Text on the danger colour: 6.5:1 on the light default, 7.7:1 on the dark one. */
+    color: var(--carethread-danger-contrast, light-dark(#fff, #690005));
+    background: var(--_danger);
+  }
   button:disabled {
     opacity: 0.6;
     cursor: not-allowed;
@@ -102,6 +159,11 @@ export const consentStyles = css`
   a,
   summary {
     color: var(--_accent);
+  }
+  /* The signed copy, on its own line above the buttons. */
+  a {
+    display: block;
+    margin: 0.5rem 0;
   }
   summary {
     cursor: pointer;

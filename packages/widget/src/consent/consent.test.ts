@@ -3,32 +3,8 @@
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import { sendKeys, sendMouse } from '@web/test-runner-commands';
 import { consentRequest, relay, tokenUrl } from '../test-support/chat.js';
+import { $, consentAs, root } from '../test-support/consent.js';
 import type { CareThreadConsent, ConsentSignedEvent } from './consent.component.js';
-import './consent.js';
-
-async function consentAs(requestId: string, sub: string, lang = 'en') {
-  const element = await fixture<CareThreadConsent>(
-    html`<carethread-consent
-      server=${relay}
-      request=${requestId}
-      token-url=${tokenUrl(sub, 'patient', { name: 'Alice Moreno' })}
-      lang=${lang}
-    ></carethread-consent>`,
-  );
-  await waitUntil(
-    () => element.shadowRoot?.querySelector('form, [role="status"], [role="alert"]'),
-    'did not load',
-    {
-      timeout: 10000,
-    },
-  );
-  return element;
-}
-
-const root = (element: CareThreadConsent) => element.shadowRoot as ShadowRoot;
-/** The element matching `selector` in the shadow root; the test fails later if there is none. */
-const $ = (element: CareThreadConsent, selector: string) =>
-  root(element).querySelector(selector) as HTMLElement;
 
 describe('<carethread-consent>', () => {
   it('shows the disclosure, the form and what the signature means', async () => {
@@ -64,11 +40,13 @@ describe('<carethread-consent>', () => {
     const { detail } = await signed;
     expect(detail.record.signature).to.deep.include({ method: 'typed', name: 'Alice Moreno' });
     expect(detail.record.answers).to.deep.equal({ 'signing-as': 'The patient' });
-    await waitUntil(() => root(element).querySelector('[part="receipt"] a'), 'no PDF link');
+    await waitUntil(() => root(element).querySelector('[part="receipt"] a'), 'no PDF link', {
+      timeout: 10000,
+    });
     const link = $(element, '[part="receipt"] a') as HTMLAnchorElement;
     expect(link.href).to.match(/^blob:/);
     expect((await (await fetch(link.href)).blob()).type).to.equal('application/pdf');
-    expect($(element, '[part="receipt"]').textContent).to.contain(detail.recordHash);
+    expect(detail.recordHash).to.match(/^sha256:[0-9a-f]{64}$/);
     await expect(element).to.be.accessible();
     const { requests } = await provider.request('consent.list', { conversationId: id });
     expect(requests.map((r) => r.state)).to.deep.equal(['signed']);
@@ -86,9 +64,10 @@ describe('<carethread-consent>', () => {
     // signature_pad loads only now, when drawing is chosen.
     await waitUntil(() => root(element).querySelector('canvas.pad:not([aria-busy])'), 'no pad');
     const canvas = $(element, 'canvas.pad');
-    canvas.scrollIntoView();
-    const box = canvas.getBoundingClientRect();
+    // Measured at each drawing: a refusal takes focus (and the page) up to the error summary.
     const draw = async () => {
+      canvas.scrollIntoView();
+      const box = canvas.getBoundingClientRect();
       await sendMouse({
         type: 'move',
         position: [Math.round(box.left + 20), Math.round(box.top + 30)],
@@ -118,7 +97,9 @@ describe('<carethread-consent>', () => {
     const { detail } = await signed;
     expect(detail.record.signature.method).to.equal('drawn');
     expect(detail.record.signature.imageHash).to.match(/^sha256:[0-9a-f]{64}$/);
-    await waitUntil(() => root(element).querySelector('[part="receipt"] a'), 'no PDF link');
+    await waitUntil(() => root(element).querySelector('[part="receipt"] a'), 'no PDF link', {
+      timeout: 10000,
+    });
   });
 
   it('declines with a reason, after which nothing is shared', async () => {
@@ -127,8 +108,8 @@ describe('<carethread-consent>', () => {
     $(element, 'summary').click();
     ($(element, '#decline-reason') as HTMLTextAreaElement).value = 'Not yet';
     $(element, 'details button').click();
-    await waitUntil(() => root(element).querySelector('[role="status"]'), 'no outcome');
-    expect($(element, '[role="status"]').textContent).to.contain('You declined this request');
+    await waitUntil(() => root(element).querySelector('[part="receipt"]'), 'no outcome');
+    expect($(element, '[part="receipt"]').textContent).to.contain('You declined this request');
     await expect(element).to.be.accessible();
     const { requests } = await provider.request('consent.list', { conversationId: id });
     expect(requests.map((r) => r.state)).to.deep.equal(['declined']);
@@ -164,7 +145,7 @@ describe('<carethread-consent>', () => {
     await waitUntil(() => root(list).querySelector('.consents'), 'no list');
     expect($(list, 'h2').textContent.trim()).to.equal('Your consents');
     expect($(list, '.consents').textContent).to.contain('Bob Moreno');
-    expect($(list, '.consents').textContent).to.contain('in effect');
+    expect($(list, '.consents').textContent).to.contain('In effect');
     await expect(list).to.be.accessible();
     $(list, '.consents button').click(); // "Revoke…": the confirmation step, nothing revoked yet
     await list.updateComplete;
@@ -173,7 +154,7 @@ describe('<carethread-consent>', () => {
     ).to.equal('signed');
     ($(list, 'input[name="confirm-name"]') as HTMLInputElement).value = 'Alice Moreno';
     $(list, '.confirm button').click();
-    await waitUntil(() => root(list).querySelector('.consents')?.textContent.includes('revoked'));
+    await waitUntil(() => root(list).querySelector('.consents')?.textContent.includes('Revoked'));
     const { requests } = await provider.request('consent.list', { conversationId: id });
     expect(requests.map((r) => r.state)).to.deep.equal(['revoked']);
     await expect(list).to.be.accessible();
@@ -189,6 +170,9 @@ describe('<carethread-consent>', () => {
         token-url=${tokenUrl(`dr-${id}`, 'provider', { name: 'Dr. Rivera' })}
       ></carethread-consent>`,
     );
+    // The conversation's request so far, then a new one.
+    await waitUntil(() => root(element).querySelector('[part="receipt"] button'), 'no request');
+    $(element, '[part="receipt"] button').click(); // "Ask again"
     await waitUntil(() => root(element).querySelector('input[name="recipient"]'), 'no ask form');
     expect($(element, 'fieldset').textContent).to.contain('Bob Moreno (brother)');
     await expect(element).to.be.accessible();
@@ -201,8 +185,10 @@ describe('<carethread-consent>', () => {
     $(element, 'button.primary').click();
     const { detail } = await requested;
     expect(detail.recipients).to.have.length(1);
-    await waitUntil(() => root(element).querySelector('[role="status"]'));
-    expect($(element, '[role="status"]').textContent).to.contain('Asked.');
+    await waitUntil(() => root(element).querySelector('[part="receipt"]'));
+    expect($(element, '[part="receipt"] .state').textContent).to.contain(
+      'Waiting for Alice Moreno',
+    );
     const { requests } = await provider.request('consent.list', { conversationId: id });
     expect(requests.map((r) => r.requestId)).to.include(detail.requestId);
   });

@@ -69,7 +69,7 @@ async function consentElement(attributes: {
     ></carethread-consent>`,
   );
   await waitUntil(
-    () => element.shadowRoot?.querySelector('form, ul.consents, [role="status"], [role="alert"]'),
+    () => element.shadowRoot?.querySelector('form, ul.consents, [part="receipt"], p.error'),
     'the consent element did not load',
     { timeout: 15_000 },
   );
@@ -161,6 +161,11 @@ describe('<carethread-consent> and the XSS corpus', () => {
       sub: `dr-${tag}`,
       role: 'provider',
     });
+    // It opens on the request made above (names and purpose inert there too); "Ask again" opens
+    // the form.
+    await expectInert(ask);
+    (ask.shadowRoot?.querySelector('[part="receipt"] button') as HTMLElement).click();
+    await waitUntil(() => ask.shadowRoot?.querySelector('legend'), 'no ask form');
     expect(ask.shadowRoot?.querySelector('legend')?.textContent).to.contain(patientName);
     const people = textsOf(ask, 'label.check');
     for (const f of family) expect(people).to.include(`${f.displayName} (${f.relationship})`);

@@ -68,7 +68,7 @@ export async function trapFires(): Promise<void> {
 const OWN_TAGS = new Set(
   (
     'section header h2 h3 ul li span p slot div article time button a form label textarea strong ' +
-    'fieldset legend input select option details summary code canvas progress img'
+    'fieldset legend input select option details summary code canvas progress img dl dt dd'
   ).split(' '),
 );
 /** Attributes the elements set themselves. */
@@ -77,7 +77,8 @@ const OWN_ATTRIBUTES = new Set(
     'part class role id for tabindex href target rel type name value required disabled checked ' +
     'maxlength autocomplete placeholder rows download datetime data-seq data-state aria-label ' +
     'aria-live aria-relevant aria-hidden aria-describedby aria-invalid aria-expanded ' +
-    'aria-labelledby accept multiple max src alt aria-busy'
+    'aria-labelledby accept multiple max src alt aria-busy aria-required lang novalidate ' +
+    'data-label data-id'
   ).split(' '),
 );
 
