@@ -5,6 +5,7 @@ export * from './consent.js';
 export * from './constants.js';
 export * from './errors.js';
 export * from './protocol.js';
+export * from './signature-name.js';
 export * from './text.js';
 export * from './issues.js';
 export * from './webhooks.js';
