@@ -7,6 +7,7 @@ import {
   ConsentRequestCreate,
   ConsentRequestId,
   ConsentRequestView,
+  ConsentRevocationView,
   ConsentState,
   TemplateId,
   TemplateVersionView,
@@ -199,6 +200,8 @@ export const ApiConsentRecord = z.object({
   recordHash: z.string(),
   /** Compact JWS (ES256) whose payload is the canonical record; verify with the relay's JWKS. */
   receipt: z.string(),
+  /** Once revoked: the revocation, with the typed name; its hash is in the `revoked` event. */
+  revocation: z.optional(ConsentRevocationView),
 });
 export type ApiConsentRecord = z.infer<typeof ApiConsentRecord>;
 

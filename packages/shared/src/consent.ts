@@ -160,6 +160,9 @@ export function templateProblems(content: ConsentTemplateContent): string[] {
 // Signature requests, signing and receipts
 
 /** Chosen by whoever creates the request (a UUID in practice); the idempotency key. */
+/** How a typed signature name matched the signer's name (see `matchSignatureName`). */
+const NameMatch = z.enum(['exact', 'normalized']);
+
 export const ConsentRequestId = z
   .string()
   .check(z.minLength(8), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
@@ -260,6 +263,11 @@ export const ELECTRONIC_RECORDS_DISCLOSURE = [
 
 export const ConsentViewResult = z.object({
   request: ConsentRequestView,
+  /**
+   * The reader's own name from their token: what a typed signature name (signing or revoking) is
+   * checked against, with `matchSignatureName`.
+   */
+  signatureName: z.string(),
   template: TemplateVersionView,
   disclosure: z.object({ text: z.string(), hash: z.string() }),
   /** What signing means, shown above the signature and stored in the record. */
@@ -308,9 +316,17 @@ export const ConsentRecordView = z.object({
   answers: z.record(BlockId, z.union([z.string(), z.boolean()])),
   signature: z.object({
     method: z.enum(['typed', 'drawn']),
+    /** The name as the signer typed it. */
     name: Label,
     /** For a drawn signature: SHA-256 of the PNG; the image is kept with the record. */
     imageHash: z.nullable(z.string()),
+    /**
+     * The signer's name from their token that `name` was checked against (`matchSignatureName`).
+     * Absent from records signed before names were checked.
+     */
+    checkedAgainst: z.optional(Label),
+    /** How `name` matched `checkedAgainst`. */
+    match: z.optional(NameMatch),
   }),
   signedAt: IsoTime,
   ip: z.string(),
@@ -339,6 +355,31 @@ export const ConsentRevoke = z.object({
   signature: z.object({ method: z.literal('typed'), name: DisplayName }),
 });
 export type ConsentRevoke = z.infer<typeof ConsentRevoke>;
+
+/**
+ * A revocation as the relay keeps it beside the signed record: who revoked, when, and the typed
+ * name with what it was checked against. Its hash is in the `revoked` audit event.
+ */
+export const ConsentRevocationView = z.object({
+  requestId: ConsentRequestId,
+  revokedBy: z.object({
+    tenantId: z.string(),
+    userId: UserId,
+    role: z.string(),
+    displayName: Label,
+    authTime: z.nullable(IsoTime),
+  }),
+  revokedAt: IsoTime,
+  signature: z.object({
+    method: z.literal('typed'),
+    name: Label,
+    checkedAgainst: Label,
+    match: NameMatch,
+  }),
+  ip: z.string(),
+  userAgent: z.string(),
+});
+export type ConsentRevocationView = z.infer<typeof ConsentRevocationView>;
 
 export const ConsentPdfResult = z.object({
   /** The sealed PDF, base64; the same bytes every time once made. */

@@ -10,6 +10,7 @@ import {
   ApiTemplatePublishResult,
   ApiTemplateVersionPage,
   type ConsentRecordView,
+  type ConsentRevocationView,
   ConsentRequestPath,
   ConsentRequestView,
   PageQuery,
@@ -142,7 +143,7 @@ export function consentRoutes({
       method: 'GET',
       path: '/api/v1/consent-requests/{requestId}/record',
       operationId: 'getConsentRecord',
-      summary: 'The signed record, its hash and its receipt',
+      summary: 'The signed record, its hash and its receipt, and the revocation once revoked',
       tag: 'Consent',
       params: ConsentRequestPath,
       success: { status: 200, description: 'The signed record.', schema: ApiConsentRecord },
@@ -151,10 +152,12 @@ export function consentRoutes({
         await requestOf(identity, params.requestId);
         const stored = await store.getConsentRecord(identity.tenantId, params.requestId);
         if (!stored) throw new RelayError('NOT_FOUND', 'This consent has not been signed.');
+        const revocation = await store.getConsentRevocation(identity.tenantId, params.requestId);
         return {
           record: JSON.parse(stored.canonical) as ConsentRecordView,
           recordHash: stored.recordHash,
           receipt: stored.receipt,
+          ...(revocation ? { revocation: JSON.parse(revocation) as ConsentRevocationView } : {}),
         };
       },
     }),

@@ -3,12 +3,15 @@
 import { createHash } from 'node:crypto';
 import {
   ELECTRONIC_RECORDS_DISCLOSURE,
+  matchSignatureName,
   signatureMeaning,
+  type SignatureNameMatch,
   type ConsentPdfResult,
   type ConsentRecipient,
   type ConsentRecordView,
   type ConsentRequestCreate,
   type ConsentRequestView,
+  type ConsentRevocationView,
   type ConsentSign,
   type ConsentSignResult,
   type ConsentState,
@@ -19,7 +22,7 @@ import type { Identity } from '../auth/tokens.js';
 import type { ChatService } from '../services/chat.js';
 import { RelayError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
-import { canonicalHash } from '../core/canonical.js';
+import { canonicalHash, canonicalJson } from '../core/canonical.js';
 import type { ConsentPdfSealer } from './pdf.js';
 import type { ReceiptSigner } from './receipts.js';
 
@@ -70,6 +73,20 @@ function answerProblems(template: TemplateVersionView, input: ConsentSign): stri
     if (wrong) problems.push(`"${field.label}" has an answer of the wrong kind.`);
   }
   return problems;
+}
+
+/**
+ * How the typed name matches the name in the person's token; a name that is not theirs is refused
+ * with the name to type, which is the person's own.
+ */
+function requireOwnName(identity: Identity, typed: string): SignatureNameMatch {
+  const match = matchSignatureName(typed, identity.displayName);
+  if (!match)
+    throw new RelayError(
+      'SIGNER_NAME_MISMATCH',
+      `Type your full name as your care team has it: ${identity.displayName}.`,
+    );
+  return match;
 }
 
 /** Whether a repeated create asks for the same thing as the stored request (a safe retry). */
@@ -272,6 +289,7 @@ export function createConsentService({
       return {
         view: {
           request,
+          signatureName: identity.displayName,
           template,
           disclosure: { text: ELECTRONIC_RECORDS_DISCLOSURE, hash: DISCLOSURE_HASH },
           meaning: signatureMeaning(request.capacity, await patientName(identity, request)),
@@ -306,8 +324,9 @@ export function createConsentService({
       if (!template) throw new RelayError('INTERNAL', 'The template of this request is missing.');
       const problems = answerProblems(template, input);
       if (problems.length > 0) throw new RelayError('VALIDATION', problems.join(' '));
-
       const { signature } = input;
+      const match = requireOwnName(identity, signature.name);
+
       const record: ConsentRecordView = {
         requestId: request.requestId,
         templateId: request.templateId,
@@ -337,6 +356,8 @@ export function createConsentService({
             signature.method === 'drawn'
               ? `sha256:${createHash('sha256').update(signature.image).digest('hex')}`
               : null,
+          checkedAgainst: identity.displayName,
+          match,
         },
         signedAt,
         ip: context.ip,
@@ -411,7 +432,12 @@ export function createConsentService({
     },
 
     /** The patient or the signer withdraws a signed consent; it ends at once, for every recipient. */
-    async revoke(identity: Identity, requestId: string, typedName: string) {
+    async revoke(
+      identity: Identity,
+      requestId: string,
+      typedName: string,
+      context: SigningContext,
+    ) {
       const request = await requestOf(identity, requestId);
       if (identity.userId !== request.patientId && identity.userId !== request.signerId) {
         throw new RelayError(
@@ -422,13 +448,44 @@ export function createConsentService({
       if (request.state !== 'signed') {
         throw new RelayError('CONFLICT', `This consent is ${request.state}, not in effect.`);
       }
-      const revoked = await store.revokeConsent(identity.tenantId, requestId, {
-        type: 'revoked',
-        at: now().toISOString(),
-        actorId: identity.userId,
-        // The typed name is the signature of the revocation; the audit keeps its hash only.
-        detail: { signature: canonicalHash(typedName), method: 'typed' },
-      });
+      const match = requireOwnName(identity, typedName);
+      const revocation: ConsentRevocationView = {
+        requestId,
+        revokedBy: {
+          tenantId: identity.tenantId,
+          userId: identity.userId,
+          role: identity.role,
+          displayName: identity.displayName,
+          authTime: identity.authTime?.toISOString() ?? null,
+        },
+        revokedAt: now().toISOString(),
+        signature: {
+          method: 'typed',
+          name: typedName,
+          checkedAgainst: identity.displayName,
+          match,
+        },
+        ip: context.ip,
+        userAgent: context.userAgent.slice(0, 500),
+      };
+      const revoked = await store.revokeConsent(
+        identity.tenantId,
+        requestId,
+        {
+          type: 'revoked',
+          at: revocation.revokedAt,
+          actorId: identity.userId,
+          // The typed name is the signature of the revocation: it is kept with the record, and
+          // the audit, which holds no names, keeps hashes only.
+          detail: {
+            signature: canonicalHash(typedName),
+            method: 'typed',
+            match,
+            revocationHash: canonicalHash(revocation),
+          },
+        },
+        canonicalJson(revocation),
+      );
       if (!revoked) throw new RelayError('CONFLICT', 'This consent changed meanwhile.');
       return revoked;
     },

@@ -404,6 +404,13 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0016_consent_revocation': {
+      async up(db: Kysely<unknown>) {
+        // The revocation of a signed consent (who, when, the typed name and what it was checked
+        // against), canonical JSON sealed like the record; the `revoked` event holds its hash.
+        await db.schema.alterTable('consent_records').addColumn('revocation', 'text').execute();
+      },
+    },
   };
 }
 

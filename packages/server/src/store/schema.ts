@@ -90,6 +90,8 @@ export interface ConsentRecordsTable {
   receipt: string;
   signature_image: string | null;
   pdf: string | null;
+  /** The revocation's canonical JSON, once revoked. */
+  revocation: string | null;
 }
 
 export interface ConsentEventsTable {

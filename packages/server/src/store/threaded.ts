@@ -147,6 +147,7 @@ export async function createThreadedSqliteStore(
     getConsentRecord: (...args) => call('getConsentRecord', ...args),
     listConsentEvents: (...args) => call('listConsentEvents', ...args),
     revokeConsent: (...args) => call('revokeConsent', ...args),
+    getConsentRevocation: (...args) => call('getConsentRevocation', ...args),
     activeGrant: (...args) => call('activeGrant', ...args),
     expireDueConsents: (...args) => call('expireDueConsents', ...args),
     getConsentPdf: (...args) => call('getConsentPdf', ...args),

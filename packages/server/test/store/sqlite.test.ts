@@ -88,6 +88,7 @@ describe('SQLite engine', () => {
       '0013_audit_by_person',
       '0014_data_keys',
       '0015_files',
+      '0016_consent_revocation',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });
