@@ -9,6 +9,7 @@ import {
   ConsentRequestView,
   ConsentRevocationView,
   ConsentState,
+  ReaderLanguage,
   TemplateId,
   TemplateVersionView,
 } from './consent.js';
@@ -193,6 +194,10 @@ export const ApiConsentCancel = z.object({
   reason: z.optional(z.string().check(z.maxLength(500), wellFormed())),
 });
 export type ApiConsentCancel = z.infer<typeof ApiConsentCancel>;
+
+/** The reader's language for a request's form: the closest one the template has is returned. */
+export const ApiConsentFormQuery = z.object({ language: z.optional(ReaderLanguage) });
+export type ApiConsentFormQuery = z.infer<typeof ApiConsentFormQuery>;
 
 export const ApiConsentRecord = z.object({
   record: ConsentRecordView,

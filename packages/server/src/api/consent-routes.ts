@@ -2,6 +2,7 @@
 // sealed PDF, receipt and events. The consent services hold the rules.
 import {
   ApiConsentCancel,
+  ApiConsentFormQuery,
   ApiConsentEventPage,
   ApiConsentRecord,
   ApiConsentRequestCreate,
@@ -13,6 +14,7 @@ import {
   type ConsentRevocationView,
   ConsentRequestPath,
   ConsentRequestView,
+  ConsentViewResult,
   PageQuery,
   TemplatePath,
   TemplatePublish,
@@ -121,6 +123,24 @@ export function consentRoutes({
       success: { status: 200, description: 'The request.', schema: ConsentRequestView },
       errors: ['NOT_FOUND'],
       handler: ({ identity, params }) => requestOf(identity, params.requestId),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/consent-requests/{requestId}/form',
+      operationId: 'getConsentForm',
+      summary:
+        "The request's form in the language closest to `language` (the same tag, else the same primary language, else the template's default), with the electronic-records disclosure and what signing means in that language",
+      tag: 'Consent',
+      params: ConsentRequestPath,
+      query: ApiConsentFormQuery,
+      success: {
+        status: 200,
+        description: 'The form, and the language it is in.',
+        schema: ConsentViewResult,
+      },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params, query }) =>
+        (await consents.view(identity, params.requestId, query.language)).view,
     }),
     route({
       method: 'POST',

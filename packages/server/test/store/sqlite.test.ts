@@ -89,6 +89,7 @@ describe('SQLite engine', () => {
       '0014_data_keys',
       '0015_files',
       '0016_consent_revocation',
+      '0017_consent_template_translations',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import type {
   ConsentState,
   SignerCapacity,
   TemplateKind,
+  TemplateText,
   TemplateVersionView,
 } from '@carethread/shared';
 import type { Kysely, Selectable } from 'kysely';
@@ -31,6 +32,9 @@ function toTemplateVersion(row: Selectable<ConsentTemplatesTable>): TemplateVers
     language: row.language,
     title: row.title,
     blocks: JSON.parse(row.blocks) as ConsentBlock[],
+    ...(row.translations === null
+      ? {}
+      : { translations: JSON.parse(row.translations) as TemplateText[] }),
     hash: row.hash,
     publishedAt: row.published_at,
     publishedBy: row.published_by,
@@ -181,6 +185,7 @@ export function createConsentStore(context: SqlContext): ConsentStore {
           language: content.language,
           title: content.title,
           blocks: JSON.stringify(content.blocks),
+          translations: content.translations?.length ? JSON.stringify(content.translations) : null,
           hash,
           published_at: publishedAt,
           published_by: publishedBy,

@@ -39,8 +39,8 @@ export function consentHandlers(
       return request;
     },
 
-    'consent.view': async (socket, { requestId }) => {
-      const { view, viewedNow } = await consents.view(socket.data.identity, requestId);
+    'consent.view': async (socket, { requestId, language }) => {
+      const { view, viewedNow } = await consents.view(socket.data.identity, requestId, language);
       await auditConsent(socket, 'consent.viewed', view.request);
       if (viewedNow) rooms.announceConsent(socket.data.identity.tenantId, view.request);
       return view;
