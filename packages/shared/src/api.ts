@@ -7,7 +7,9 @@ import {
   ConsentRequestCreate,
   ConsentRequestId,
   ConsentRequestView,
+  ConsentRevocationView,
   ConsentState,
+  ReaderLanguage,
   TemplateId,
   TemplateVersionView,
 } from './consent.js';
@@ -193,12 +195,18 @@ export const ApiConsentCancel = z.object({
 });
 export type ApiConsentCancel = z.infer<typeof ApiConsentCancel>;
 
+/** The reader's language for a request's form: the closest one the template has is returned. */
+export const ApiConsentFormQuery = z.object({ language: z.optional(ReaderLanguage) });
+export type ApiConsentFormQuery = z.infer<typeof ApiConsentFormQuery>;
+
 export const ApiConsentRecord = z.object({
   record: ConsentRecordView,
   /** sha256 of the canonical record (RFC 8785). */
   recordHash: z.string(),
   /** Compact JWS (ES256) whose payload is the canonical record; verify with the relay's JWKS. */
   receipt: z.string(),
+  /** Once revoked: the revocation, with the typed name; its hash is in the `revoked` event. */
+  revocation: z.optional(ConsentRevocationView),
 });
 export type ApiConsentRecord = z.infer<typeof ApiConsentRecord>;
 

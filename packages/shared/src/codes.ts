@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'TOO_LARGE',
   'UNSUPPORTED_FILE_TYPE',
+  /** A typed signature name (signing or revoking a consent) is not the signer's name. */
+  'SIGNER_NAME_MISMATCH',
   'CONFLICT',
   'ARCHIVED',
   'UNAVAILABLE',
@@ -49,6 +51,8 @@ export const errorSentences: Record<Code, string> = {
   TOO_LARGE: 'That message is too long. Shorten it or split it into several messages.',
   UNSUPPORTED_FILE_TYPE:
     'This kind of file cannot be shared here. Send a PDF, a picture (PNG, JPEG, HEIC) or a plain text file.',
+  SIGNER_NAME_MISMATCH:
+    'The name you typed is not the name your care team has for you. Type your full name as it appears on your account.',
   CONFLICT: 'That change clashes with an earlier one. Reload the conversation and try again.',
   ARCHIVED:
     'This conversation has been closed by the care team. You can still read it, but new messages cannot be sent.',

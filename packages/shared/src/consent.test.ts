@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConsentTemplateContent,
-  DISCLOSURE_ELEMENTS,
-  missingDisclosureElements,
-  templateProblems,
-} from './consent.js';
+import { ConsentTemplateContent, DISCLOSURE_ELEMENTS } from './consent.js';
+import { missingDisclosureElements, templateProblems } from './consent-templates.js';
 
 const base: ConsentTemplateContent = {
   templateId: 'x',

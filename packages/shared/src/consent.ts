@@ -29,21 +29,6 @@ export const DISCLOSURE_ELEMENTS = [
 export const DisclosureElement = z.enum(DISCLOSURE_ELEMENTS);
 export type DisclosureElement = z.infer<typeof DisclosureElement>;
 
-/** What each element means, for the refusal that lists what a template lacks. */
-export const disclosureElementSentences: Record<DisclosureElement, string> = {
-  discloser: 'who discloses the information (the program)',
-  recipients: 'to whom (each recipient by name and relationship)',
-  information: 'what information, described specifically',
-  'substance-use': 'whether substance-use treatment information is included',
-  purpose: 'the purpose of the disclosure',
-  expiry: 'an expiry date or event',
-  revocation: 'the right to revoke in writing, how to do it, and the reliance exception',
-  'treatment-conditioning': 'whether treatment depends on signing',
-  redisclosure: 'whether recipients may redisclose (under Part 2: that they may not)',
-  'copy-to-signer': 'that the signer gets a copy',
-  'signer-capacity': "the signer's capacity and proof of authority when signing for someone else",
-};
-
 /** Template ids are chosen by the host, like conversation ids. */
 export const TemplateId = z
   .string()
@@ -85,14 +70,35 @@ export type ConsentBlock = z.infer<typeof ConsentBlock>;
 export const TemplateKind = z.enum(['disclosure-authorization', 'general']);
 export type TemplateKind = z.infer<typeof TemplateKind>;
 
-/** What a host publishes: the content whose canonical form is hashed. */
-export const ConsentTemplateContent = z.object({
-  templateId: TemplateId,
-  kind: TemplateKind,
-  /** BCP 47 language of the text, e.g. "en" or "es-US". */
-  language: z.string().check(z.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/)),
+/** The BCP 47 language of a form's text, e.g. "en" or "es-US". */
+export const LanguageTag = z.string().check(z.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/));
+/**
+ * The language a reader asks for (`navigator.language`, a page's `lang`), in any case: the relay
+ * answers with the form's closest language.
+ */
+export const ReaderLanguage = z
+  .string()
+  .check(z.maxLength(35), z.regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/));
+
+/** A form's text in one language: its title and blocks. */
+export const TemplateText = z.object({
+  language: LanguageTag,
   title: Label,
   blocks: z.array(ConsentBlock).check(z.minLength(1), z.maxLength(500)),
+});
+export type TemplateText = z.infer<typeof TemplateText>;
+
+/** What a host publishes: the content whose canonical form is hashed, every language included. */
+export const ConsentTemplateContent = z.extend(TemplateText, {
+  templateId: TemplateId,
+  kind: TemplateKind,
+  /**
+   * The same form in other languages. Each has exactly the structure of the default text (the
+   * same blocks in the same order, with the same ids, `covers`, field inputs, `required` and
+   * numbers of options and list items), so every language states every required element; the
+   * relay checks it at publish time (`templateProblems`).
+   */
+  translations: z.optional(z.array(TemplateText).check(z.maxLength(20))),
 });
 export type ConsentTemplateContent = z.infer<typeof ConsentTemplateContent>;
 
@@ -119,47 +125,13 @@ export type TemplateVersions = z.infer<typeof TemplateVersions>;
 export const TemplateVersionsResult = z.object({ versions: z.array(TemplateVersionView) });
 export type TemplateVersionsResult = z.infer<typeof TemplateVersionsResult>;
 
-/** Disclosure elements no block of `content` covers; empty for other kinds of template. */
-export function missingDisclosureElements(content: ConsentTemplateContent): DisclosureElement[] {
-  if (content.kind !== 'disclosure-authorization') return [];
-  const covered = new Set(content.blocks.flatMap((block) => block.covers ?? []));
-  return DISCLOSURE_ELEMENTS.filter((element) => !covered.has(element));
-}
-
-/**
- * Everything wrong with a template beyond its shape, as sentences: missing disclosure elements,
- * answer ids used twice, choice fields without real options. Empty when it may be published.
- */
-export function templateProblems(content: ConsentTemplateContent): string[] {
-  const problems: string[] = [];
-  const missing = missingDisclosureElements(content);
-  if (missing.length > 0) {
-    problems.push(
-      `A disclosure authorization must state ${missing
-        .map((element) => `${disclosureElementSentences[element]} [${element}]`)
-        .join('; ')}.`,
-    );
-  }
-  const ids = content.blocks.flatMap((block) =>
-    block.type === 'acknowledgement' || block.type === 'field' ? [block.id] : [],
-  );
-  const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
-  if (repeated.length > 0) problems.push(`Answer ids must be unique: ${repeated.join(', ')}.`);
-  for (const block of content.blocks) {
-    if (block.type !== 'field') continue;
-    const options = block.options ?? [];
-    if (block.input === 'choice' && new Set(options).size < 2)
-      problems.push(`The choice field "${block.id}" needs at least two different options.`);
-    if (block.input !== 'choice' && options.length > 0)
-      problems.push(`Only choice fields have options; "${block.id}" is a ${block.input} field.`);
-  }
-  return problems;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Signature requests, signing and receipts
 
 /** Chosen by whoever creates the request (a UUID in practice); the idempotency key. */
+/** How a typed signature name matched the signer's name (see `matchSignatureName`). */
+const NameMatch = z.enum(['exact', 'normalized']);
+
 export const ConsentRequestId = z
   .string()
   .check(z.minLength(8), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
@@ -247,21 +219,37 @@ export type ConsentRequestView = z.infer<typeof ConsentRequestView>;
 export const ConsentRef = z.object({ requestId: ConsentRequestId });
 export type ConsentRef = z.infer<typeof ConsentRef>;
 
-/**
- * The electronic-records disclosure (ESIGN §101(c), UETA) the signer accepts before signing; its
- * hash goes into the record, so the record says which text was accepted.
- */
-export const ELECTRONIC_RECORDS_DISCLOSURE = [
-  'You agree to receive and sign this form electronically. An electronic signature has the same effect as signing on paper.',
-  'You may ask your care team for a paper copy of this form, and sign on paper instead, at no cost.',
-  'You may withdraw this agreement to use electronic records at any time by telling your care team; it does not affect forms already signed.',
-  'To read and keep this record you need a current web browser and a way to open or print a PDF file.',
-].join('\n');
+export const ConsentView = z.object({
+  requestId: ConsentRequestId,
+  /**
+   * The reader's language. The form comes in its closest language: the same tag, else the same
+   * primary language ("es-MX" reads "es"), else the template's default.
+   */
+  language: z.optional(ReaderLanguage),
+});
+export type ConsentView = z.infer<typeof ConsentView>;
 
 export const ConsentViewResult = z.object({
   request: ConsentRequestView,
+  /** The language of the text returned, which `consent.sign` names as the one shown. */
+  language: LanguageTag,
+  /** Every language the form is offered in, its default first. */
+  languages: z.array(LanguageTag),
+  /**
+   * The reader's own name from their token: what a typed signature name (signing or revoking) is
+   * checked against, with `matchSignatureName`.
+   */
+  signatureName: z.string(),
+  /**
+   * The template version with its text (`language`, `title`, `blocks`) in `language` and without
+   * `translations`; `hash` is the version's, over every language.
+   */
   template: TemplateVersionView,
-  disclosure: z.object({ text: z.string(), hash: z.string() }),
+  /**
+   * The electronic-records disclosure in the language closest to the form's (English or
+   * Spanish), and the hash `consent.sign` returns once it is accepted.
+   */
+  disclosure: z.object({ language: z.string(), text: z.string(), hash: z.string() }),
   /** What signing means, shown above the signature and stored in the record. */
   meaning: z.string(),
 });
@@ -274,6 +262,11 @@ const SignatureImage = z
 
 export const ConsentSign = z.object({
   requestId: ConsentRequestId,
+  /**
+   * The language the form was shown in (`consent.view`'s `language`), one of the template's; its
+   * default when omitted. Answers to choice fields are options in that language.
+   */
+  language: z.optional(ReaderLanguage),
   /** The hash of the electronic-records disclosure the signer accepted. */
   disclosureHash: z.string(),
   /** Ids of the acknowledgements the signer checked: all of the template's. */
@@ -301,6 +294,11 @@ export const ConsentRecordView = z.object({
     authTime: z.nullable(IsoTime),
   }),
   capacity: SignerCapacity,
+  /**
+   * The language the form, the disclosure and the meaning were shown in. Absent from records
+   * signed before forms had translations: those were shown in the template's default language.
+   */
+  language: z.optional(LanguageTag),
   /** What the signature means, as shown to the signer. */
   meaning: z.string(),
   disclosureHash: z.string(),
@@ -308,9 +306,17 @@ export const ConsentRecordView = z.object({
   answers: z.record(BlockId, z.union([z.string(), z.boolean()])),
   signature: z.object({
     method: z.enum(['typed', 'drawn']),
+    /** The name as the signer typed it. */
     name: Label,
     /** For a drawn signature: SHA-256 of the PNG; the image is kept with the record. */
     imageHash: z.nullable(z.string()),
+    /**
+     * The signer's name from their token that `name` was checked against (`matchSignatureName`).
+     * Absent from records signed before names were checked.
+     */
+    checkedAgainst: z.optional(Label),
+    /** How `name` matched `checkedAgainst`. */
+    match: z.optional(NameMatch),
   }),
   signedAt: IsoTime,
   ip: z.string(),
@@ -340,6 +346,31 @@ export const ConsentRevoke = z.object({
 });
 export type ConsentRevoke = z.infer<typeof ConsentRevoke>;
 
+/**
+ * A revocation as the relay keeps it beside the signed record: who revoked, when, and the typed
+ * name with what it was checked against. Its hash is in the `revoked` audit event.
+ */
+export const ConsentRevocationView = z.object({
+  requestId: ConsentRequestId,
+  revokedBy: z.object({
+    tenantId: z.string(),
+    userId: UserId,
+    role: z.string(),
+    displayName: Label,
+    authTime: z.nullable(IsoTime),
+  }),
+  revokedAt: IsoTime,
+  signature: z.object({
+    method: z.literal('typed'),
+    name: Label,
+    checkedAgainst: Label,
+    match: NameMatch,
+  }),
+  ip: z.string(),
+  userAgent: z.string(),
+});
+export type ConsentRevocationView = z.infer<typeof ConsentRevocationView>;
+
 export const ConsentPdfResult = z.object({
   /** The sealed PDF, base64; the same bytes every time once made. */
   pdf: z.string(),
@@ -352,10 +383,3 @@ export const ConsentList = z.object({ conversationId: z.optional(ConversationId)
 export type ConsentList = z.infer<typeof ConsentList>;
 export const ConsentListResult = z.object({ requests: z.array(ConsentRequestView) });
 export type ConsentListResult = z.infer<typeof ConsentListResult>;
-
-/** The meaning of a signature, as shown to the signer and stored in the record. */
-export function signatureMeaning(capacity: SignerCapacity, patientName: string): string {
-  return capacity === 'self'
-    ? 'I authorize the disclosure described in this form.'
-    : `I authorize the disclosure described in this form, signing as ${capacity.replaceAll('-', ' ')} of ${patientName}.`;
-}

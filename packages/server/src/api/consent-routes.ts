@@ -2,6 +2,7 @@
 // sealed PDF, receipt and events. The consent services hold the rules.
 import {
   ApiConsentCancel,
+  ApiConsentFormQuery,
   ApiConsentEventPage,
   ApiConsentRecord,
   ApiConsentRequestCreate,
@@ -10,8 +11,10 @@ import {
   ApiTemplatePublishResult,
   ApiTemplateVersionPage,
   type ConsentRecordView,
+  type ConsentRevocationView,
   ConsentRequestPath,
   ConsentRequestView,
+  ConsentViewResult,
   PageQuery,
   TemplatePath,
   TemplatePublish,
@@ -122,6 +125,24 @@ export function consentRoutes({
       handler: ({ identity, params }) => requestOf(identity, params.requestId),
     }),
     route({
+      method: 'GET',
+      path: '/api/v1/consent-requests/{requestId}/form',
+      operationId: 'getConsentForm',
+      summary:
+        "The request's form in the language closest to `language` (the same tag, else the same primary language, else the template's default), with the electronic-records disclosure and what signing means in that language",
+      tag: 'Consent',
+      params: ConsentRequestPath,
+      query: ApiConsentFormQuery,
+      success: {
+        status: 200,
+        description: 'The form, and the language it is in.',
+        schema: ConsentViewResult,
+      },
+      errors: ['NOT_FOUND'],
+      handler: async ({ identity, params, query }) =>
+        (await consents.view(identity, params.requestId, query.language)).view,
+    }),
+    route({
       method: 'POST',
       path: '/api/v1/consent-requests/{requestId}/cancel',
       operationId: 'cancelConsentRequest',
@@ -142,7 +163,7 @@ export function consentRoutes({
       method: 'GET',
       path: '/api/v1/consent-requests/{requestId}/record',
       operationId: 'getConsentRecord',
-      summary: 'The signed record, its hash and its receipt',
+      summary: 'The signed record, its hash and its receipt, and the revocation once revoked',
       tag: 'Consent',
       params: ConsentRequestPath,
       success: { status: 200, description: 'The signed record.', schema: ApiConsentRecord },
@@ -151,10 +172,12 @@ export function consentRoutes({
         await requestOf(identity, params.requestId);
         const stored = await store.getConsentRecord(identity.tenantId, params.requestId);
         if (!stored) throw new RelayError('NOT_FOUND', 'This consent has not been signed.');
+        const revocation = await store.getConsentRevocation(identity.tenantId, params.requestId);
         return {
           record: JSON.parse(stored.canonical) as ConsentRecordView,
           recordHash: stored.recordHash,
           receipt: stored.receipt,
+          ...(revocation ? { revocation: JSON.parse(revocation) as ConsentRevocationView } : {}),
         };
       },
     }),

@@ -75,6 +75,7 @@ export const statusOfCode: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   TOO_LARGE: 413,
   UNSUPPORTED_FILE_TYPE: 415,
+  SIGNER_NAME_MISMATCH: 422,
   CONFLICT: 409,
   ARCHIVED: 409,
   UNAVAILABLE: 503,

@@ -13,6 +13,8 @@ import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf
 import type { ConsentRecordView, TemplateVersionView } from '@carethread/shared';
 import type { ConsentEventRecord } from '../store/types.js';
 import { createFileOnce } from '../core/data-files.js';
+import { disclosureByHash, versionIn } from './forms.js';
+import { pdfLabels } from './pdf-labels.js';
 
 interface SealKeyFile {
   p12: string;
@@ -67,7 +69,10 @@ function loadOrCreateSealKey(dataDir: string): SealKeyFile {
 export interface ConsentPdfInput {
   record: ConsentRecordView;
   recordHash: string;
+  /** The version signed, every language included: the PDF is in the record's. */
   template: TemplateVersionView;
+  /** The patient's name, printed with their id. */
+  patientName: string;
   events: ConsentEventRecord[];
   signatureImage: string | null;
 }
@@ -112,7 +117,8 @@ class Writer {
     const size = options.size ?? 10;
     const font = options.bold ? this.fonts.bold : this.fonts.regular;
     const indent = options.indent ?? 0;
-    for (const paragraph of this.safe(text, font).split('\n')) {
+    // Line breaks separate paragraphs; WinAnsi has no glyph for them.
+    for (const paragraph of text.split('\n').map((line) => this.safe(line, font))) {
       let line = '';
       const lines: string[] = [];
       for (const word of paragraph.split(/\s+/)) {
@@ -151,17 +157,26 @@ class Writer {
   }
 }
 
+/** An exact time for the audit page, the same in every language: 2026-11-22 14:03:05 UTC. */
 const utc = (iso: string) =>
   iso
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z')
     .replace('Z', ' UTC');
 
+/**
+ * The form as signed, in the language it was shown in (records from before languages were
+ * recorded were shown in the template's default), then the disclosure accepted, the signature,
+ * and the audit page.
+ */
 async function render(input: ConsentPdfInput): Promise<PDFDocument> {
-  const { record, template, events } = input;
+  const { record, events } = input;
+  const form = versionIn(input.template, record.language ?? input.template.language);
+  const labels = pdfLabels(form.language);
   const doc = await PDFDocument.create();
-  doc.setTitle(template.title);
-  doc.setSubject(`Consent record ${record.requestId}`);
+  doc.setTitle(form.title);
+  doc.setLanguage(form.language);
+  doc.setSubject(labels.subject(record.requestId));
   doc.setProducer('CareThread relay');
   doc.setCreationDate(new Date(record.signedAt));
   const w = new Writer(doc, {
@@ -169,15 +184,15 @@ async function render(input: ConsentPdfInput): Promise<PDFDocument> {
     bold: await doc.embedFont(StandardFonts.HelveticaBold),
   });
 
-  w.text(template.title, { size: 16, bold: true, gap: 8 });
-  w.text(`Patient: ${record.patientId}`);
+  w.text(form.title, { size: 16, bold: true, gap: 8 });
+  w.text(`${labels.patient}: ${input.patientName} (${labels.patientId}: ${record.patientId})`);
   w.text(
-    `Shared with: ${record.recipients.map((r) => `${r.displayName}${r.relationship ? ` (${r.relationship})` : ''}`).join(', ')}`,
+    `${labels.sharedWith}: ${record.recipients.map((r) => `${r.displayName}${r.relationship ? ` (${r.relationship})` : ''}`).join(', ')}`,
   );
-  w.text(`Purpose: ${record.purpose}`);
-  w.text(`Ends: ${utc(record.expiresAt)}`, { gap: 12 });
+  w.text(`${labels.purpose}: ${record.purpose}`);
+  w.text(`${labels.ends}: ${labels.date(record.expiresAt)}`, { gap: 12 });
 
-  for (const block of template.blocks) {
+  for (const block of form.blocks) {
     switch (block.type) {
       case 'heading':
         w.text(block.text, { size: 12, bold: true, gap: 6 });
@@ -197,49 +212,59 @@ async function render(input: ConsentPdfInput): Promise<PDFDocument> {
       case 'field': {
         const answer = record.answers[block.id];
         const shown =
-          typeof answer === 'boolean' ? (answer ? 'Yes' : 'No') : (answer ?? '(no answer)');
+          typeof answer === 'boolean'
+            ? answer
+              ? labels.yes
+              : labels.no
+            : (answer ?? labels.noAnswer);
         w.text(`${block.label}: ${shown}`, { indent: 6 });
         break;
       }
     }
   }
 
-  w.text('Signature', { size: 12, bold: true, gap: 6 });
+  const disclosure = disclosureByHash(record.disclosureHash);
+  if (disclosure) {
+    w.text(labels.disclosure, { size: 12, bold: true, gap: 6 });
+    w.text(disclosure.text, { gap: 2 });
+    w.text(labels.disclosureAccepted, { gap: 8 });
+  }
+
+  w.text(labels.signature, { size: 12, bold: true, gap: 6 });
   w.text(record.meaning, { gap: 8 });
-  if (input.signatureImage && !(await w.image(input.signatureImage)))
-    w.text('(The drawn signature image could not be rendered; its SHA-256 is below.)');
+  if (input.signatureImage && !(await w.image(input.signatureImage))) w.text(labels.imageMissing);
   w.text(
-    `${record.signature.name}  (${record.signature.method} signature, as ${record.capacity})`,
-    {
-      bold: true,
-    },
+    `${record.signature.name}  (${labels.signatureKind(record.signature.method, record.capacity)})`,
+    { bold: true },
   );
   w.text(
-    `Signed ${utc(record.signedAt)} by ${record.signer.displayName} (${record.signer.userId}, ${record.signer.role})`,
+    labels.signedBy(
+      labels.date(record.signedAt),
+      record.signer.displayName,
+      record.signer.userId,
+      record.signer.role,
+    ),
   );
 
   w.newPage();
-  w.text('Audit trail', { size: 14, bold: true, gap: 8 });
-  w.text(`Consent request ${record.requestId}, tenant ${record.signer.tenantId}`);
-  w.text(
-    `Form ${record.templateId} version ${String(record.templateVersion)}: ${record.templateHash}`,
-    { size: 8 },
-  );
-  w.text(`Electronic-records disclosure accepted: ${record.disclosureHash}`, { size: 8 });
-  w.text(`Record (RFC 8785 canonical JSON): ${input.recordHash}`, { size: 8 });
-  if (record.signature.imageHash)
-    w.text(`Signature image: ${record.signature.imageHash}`, { size: 8 });
-  w.text(`Signer's address ${record.ip}; browser ${record.userAgent || '(not given)'}`, {
+  w.text(labels.auditTrail, { size: 14, bold: true, gap: 8 });
+  w.text(labels.request(record.requestId, record.signer.tenantId));
+  w.text(labels.form(record.templateId, record.templateVersion, record.templateHash), {
     size: 8,
-    gap: 10,
   });
+  w.text(`${labels.formLanguage}: ${form.language}`, { size: 8 });
+  w.text(`${labels.disclosureHash}: ${record.disclosureHash}`, { size: 8 });
+  w.text(`${labels.recordHash}: ${input.recordHash}`, { size: 8 });
+  if (record.signature.imageHash)
+    w.text(`${labels.imageHash}: ${record.signature.imageHash}`, { size: 8 });
+  w.text(labels.address(record.ip, record.userAgent), { size: 8, gap: 10 });
   for (const event of events) {
-    w.text(`${String(event.seq)}. ${event.type}  ${utc(event.at)}  by ${event.actorId}`, {
-      bold: true,
-      gap: 1,
-    });
+    w.text(
+      `${String(event.seq)}. ${labels.event(event.type)}  ${utc(event.at)}  ${labels.by} ${event.actorId}`,
+      { bold: true, gap: 1 },
+    );
     w.text(`hash ${event.hash}`, { size: 7, indent: 14, gap: 1 });
-    w.text(`after ${event.prevHash}`, { size: 7, indent: 14, gap: 6 });
+    w.text(`${labels.after} ${event.prevHash}`, { size: 7, indent: 14, gap: 6 });
   }
   return doc;
 }

@@ -2,13 +2,18 @@
 // transaction with its receipt, and declining. Every state change is an audit event.
 import { createHash } from 'node:crypto';
 import {
-  ELECTRONIC_RECORDS_DISCLOSURE,
+  chooseLanguage,
+  matchSignatureName,
   signatureMeaning,
+  templateLanguages,
+  templateText,
+  type SignatureNameMatch,
   type ConsentPdfResult,
   type ConsentRecipient,
   type ConsentRecordView,
   type ConsentRequestCreate,
   type ConsentRequestView,
+  type ConsentRevocationView,
   type ConsentSign,
   type ConsentSignResult,
   type ConsentState,
@@ -19,13 +24,13 @@ import type { Identity } from '../auth/tokens.js';
 import type { ChatService } from '../services/chat.js';
 import { RelayError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
-import { canonicalHash } from '../core/canonical.js';
+import { canonicalHash, canonicalJson } from '../core/canonical.js';
+import { answerProblems, disclosureFor, versionIn } from './forms.js';
 import type { ConsentPdfSealer } from './pdf.js';
 import type { ReceiptSigner } from './receipts.js';
 
 const OPEN: readonly ConsentState[] = ['requested', 'viewed'];
 const CARE_TEAM = new Set(['provider', 'staff']);
-const DISCLOSURE_HASH = canonicalHash(ELECTRONIC_RECORDS_DISCLOSURE);
 
 /** Where a signature came from, as the transport saw it. */
 export interface SigningContext {
@@ -41,35 +46,18 @@ export interface ConsentServiceDeps {
   now?: () => Date;
 }
 
-/** Checks acknowledgements and answers against the template; the problems as one sentence. */
-function answerProblems(template: TemplateVersionView, input: ConsentSign): string[] {
-  const problems: string[] = [];
-  const acknowledgementIds = template.blocks.flatMap((b) =>
-    b.type === 'acknowledgement' ? [b.id] : [],
-  );
-  const missing = acknowledgementIds.filter((id) => !input.acknowledgements.includes(id));
-  if (missing.length > 0) problems.push(`Check every acknowledgement (${missing.join(', ')}).`);
-  const unknownAcks = input.acknowledgements.filter((id) => !acknowledgementIds.includes(id));
-  if (unknownAcks.length > 0) problems.push(`Unknown acknowledgements: ${unknownAcks.join(', ')}.`);
-  const fields = new Map(template.blocks.flatMap((b) => (b.type === 'field' ? [[b.id, b]] : [])));
-  for (const id of Object.keys(input.answers)) {
-    if (!fields.has(id)) problems.push(`"${id}" is not a field of this form.`);
-  }
-  for (const field of fields.values()) {
-    const answer = input.answers[field.id];
-    if (answer === undefined || answer === '') {
-      if (field.required) problems.push(`"${field.label}" is required.`);
-      continue;
-    }
-    const wrong =
-      field.input === 'checkbox'
-        ? typeof answer !== 'boolean'
-        : typeof answer !== 'string' ||
-          (field.input === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(answer)) ||
-          (field.input === 'choice' && !(field.options ?? []).includes(answer));
-    if (wrong) problems.push(`"${field.label}" has an answer of the wrong kind.`);
-  }
-  return problems;
+/**
+ * How the typed name matches the name in the person's token; a name that is not theirs is refused
+ * with the name to type, which is the person's own.
+ */
+function requireOwnName(identity: Identity, typed: string): SignatureNameMatch {
+  const match = matchSignatureName(typed, identity.displayName);
+  if (!match)
+    throw new RelayError(
+      'SIGNER_NAME_MISMATCH',
+      `Type your full name as your care team has it: ${identity.displayName}.`,
+    );
+  return match;
 }
 
 /** Whether a repeated create asks for the same thing as the stored request (a safe retry). */
@@ -132,6 +120,28 @@ export function createConsentService({
     if (identity.userId !== request.signerId) {
       throw new RelayError('FORBIDDEN', 'Only the person asked to sign can answer this request.');
     }
+  }
+
+  async function templateOf(identity: Identity, request: ConsentRequestView) {
+    const template = await store.getTemplateVersion(
+      identity.tenantId,
+      request.templateId,
+      request.templateVersion,
+    );
+    if (!template) throw new RelayError('INTERNAL', 'The template of this request is missing.');
+    return template;
+  }
+
+  /** The language a signer says the form was shown in: one the template has, its default if none. */
+  function shownLanguage(template: TemplateVersionView, language: string | undefined): string {
+    if (language === undefined) return template.language;
+    const shown = templateText(template, language)?.language;
+    if (shown === undefined)
+      throw new RelayError(
+        'VALIDATION',
+        `This form is not offered in "${language}"; it is offered in ${templateLanguages(template).join(', ')}. Send the language it was shown in.`,
+      );
+    return shown;
   }
 
   function requireOpen(request: ConsentRequestView): void {
@@ -242,12 +252,13 @@ export function createConsentService({
     },
 
     /**
-     * The request with its form. The signer's first look moves it to `viewed`; `viewedNow` says
-     * whether this call did.
+     * The request with its form in the language closest to `language`. The signer's first look
+     * moves it to `viewed`; `viewedNow` says whether this call did.
      */
     async view(
       identity: Identity,
       requestId: string,
+      language?: string,
     ): Promise<{ view: ConsentViewResult; viewedNow: boolean }> {
       let request = await requestOf(identity, requestId);
       await requireReader(identity, request);
@@ -263,18 +274,18 @@ export function createConsentService({
         viewedNow = moved !== undefined;
         request = moved ?? (await requestOf(identity, requestId));
       }
-      const template = await store.getTemplateVersion(
-        identity.tenantId,
-        request.templateId,
-        request.templateVersion,
-      );
-      if (!template) throw new RelayError('INTERNAL', 'The template of this request is missing.');
+      const template = await templateOf(identity, request);
+      const languages = templateLanguages(template);
+      const shown = chooseLanguage(languages, language);
       return {
         view: {
           request,
-          template,
-          disclosure: { text: ELECTRONIC_RECORDS_DISCLOSURE, hash: DISCLOSURE_HASH },
-          meaning: signatureMeaning(request.capacity, await patientName(identity, request)),
+          language: shown,
+          languages,
+          signatureName: identity.displayName,
+          template: versionIn(template, shown),
+          disclosure: disclosureFor(shown),
+          meaning: signatureMeaning(request.capacity, await patientName(identity, request), shown),
         },
         viewedNow,
       };
@@ -292,22 +303,19 @@ export function createConsentService({
       if (request.expiresAt <= signedAt) {
         throw new RelayError('CONFLICT', 'This consent request has expired. Ask for a new one.');
       }
-      if (input.disclosureHash !== DISCLOSURE_HASH) {
+      const template = await templateOf(identity, request);
+      const language = shownLanguage(template, input.language);
+      if (input.disclosureHash !== disclosureFor(language).hash) {
         throw new RelayError(
           'VALIDATION',
-          'Accept the current electronic-records disclosure before signing.',
+          `Accept the electronic-records disclosure shown with the form (${language}) before signing.`,
         );
       }
-      const template = await store.getTemplateVersion(
-        identity.tenantId,
-        request.templateId,
-        request.templateVersion,
-      );
-      if (!template) throw new RelayError('INTERNAL', 'The template of this request is missing.');
-      const problems = answerProblems(template, input);
+      const problems = answerProblems(versionIn(template, language).blocks, input);
       if (problems.length > 0) throw new RelayError('VALIDATION', problems.join(' '));
-
       const { signature } = input;
+      const match = requireOwnName(identity, signature.name);
+
       const record: ConsentRecordView = {
         requestId: request.requestId,
         templateId: request.templateId,
@@ -326,7 +334,8 @@ export function createConsentService({
           authTime: identity.authTime?.toISOString() ?? null,
         },
         capacity: request.capacity,
-        meaning: signatureMeaning(request.capacity, await patientName(identity, request)),
+        language,
+        meaning: signatureMeaning(request.capacity, await patientName(identity, request), language),
         disclosureHash: input.disclosureHash,
         acknowledgements: [...input.acknowledgements].sort(),
         answers: input.answers,
@@ -337,6 +346,8 @@ export function createConsentService({
             signature.method === 'drawn'
               ? `sha256:${createHash('sha256').update(signature.image).digest('hex')}`
               : null,
+          checkedAgainst: identity.displayName,
+          match,
         },
         signedAt,
         ip: context.ip,
@@ -411,7 +422,12 @@ export function createConsentService({
     },
 
     /** The patient or the signer withdraws a signed consent; it ends at once, for every recipient. */
-    async revoke(identity: Identity, requestId: string, typedName: string) {
+    async revoke(
+      identity: Identity,
+      requestId: string,
+      typedName: string,
+      context: SigningContext,
+    ) {
       const request = await requestOf(identity, requestId);
       if (identity.userId !== request.patientId && identity.userId !== request.signerId) {
         throw new RelayError(
@@ -422,13 +438,44 @@ export function createConsentService({
       if (request.state !== 'signed') {
         throw new RelayError('CONFLICT', `This consent is ${request.state}, not in effect.`);
       }
-      const revoked = await store.revokeConsent(identity.tenantId, requestId, {
-        type: 'revoked',
-        at: now().toISOString(),
-        actorId: identity.userId,
-        // The typed name is the signature of the revocation; the audit keeps its hash only.
-        detail: { signature: canonicalHash(typedName), method: 'typed' },
-      });
+      const match = requireOwnName(identity, typedName);
+      const revocation: ConsentRevocationView = {
+        requestId,
+        revokedBy: {
+          tenantId: identity.tenantId,
+          userId: identity.userId,
+          role: identity.role,
+          displayName: identity.displayName,
+          authTime: identity.authTime?.toISOString() ?? null,
+        },
+        revokedAt: now().toISOString(),
+        signature: {
+          method: 'typed',
+          name: typedName,
+          checkedAgainst: identity.displayName,
+          match,
+        },
+        ip: context.ip,
+        userAgent: context.userAgent.slice(0, 500),
+      };
+      const revoked = await store.revokeConsent(
+        identity.tenantId,
+        requestId,
+        {
+          type: 'revoked',
+          at: revocation.revokedAt,
+          actorId: identity.userId,
+          // The typed name is the signature of the revocation: it is kept with the record, and
+          // the audit, which holds no names, keeps hashes only.
+          detail: {
+            signature: canonicalHash(typedName),
+            method: 'typed',
+            match,
+            revocationHash: canonicalHash(revocation),
+          },
+        },
+        canonicalJson(revocation),
+      );
       if (!revoked) throw new RelayError('CONFLICT', 'This consent changed meanwhile.');
       return revoked;
     },
@@ -441,16 +488,11 @@ export function createConsentService({
       if (!stored) throw new RelayError('NOT_FOUND', 'This consent has not been signed.');
       let pdf = await store.getConsentPdf(identity.tenantId, requestId);
       if (pdf === undefined) {
-        const template = await store.getTemplateVersion(
-          identity.tenantId,
-          request.templateId,
-          request.templateVersion,
-        );
-        if (!template) throw new RelayError('INTERNAL', 'The template of this request is missing.');
         const made = await pdfs.make({
           record: JSON.parse(stored.canonical) as ConsentRecordView,
           recordHash: stored.recordHash,
-          template,
+          template: await templateOf(identity, request),
+          patientName: await patientName(identity, request),
           events: await store.listConsentEvents(identity.tenantId, requestId),
           signatureImage: stored.signatureImage,
         });

@@ -11,10 +11,29 @@ import { RelayError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import { canonicalHash } from '../core/canonical.js';
 
-/** The hashed content: exactly the publishable fields, so extra keys can never change a hash. */
+/**
+ * The hashed content: exactly the publishable fields, so extra keys can never change a hash. No
+ * translations and an empty list are the same content, hashed as a template in one language was
+ * before templates had translations.
+ */
 function contentOf(input: ConsentTemplateContent): ConsentTemplateContent {
-  const { templateId, kind, language, title, blocks } = input;
-  return { templateId, kind, language, title, blocks };
+  const { templateId, kind, language, title, blocks, translations } = input;
+  return {
+    templateId,
+    kind,
+    language,
+    title,
+    blocks,
+    ...(translations?.length
+      ? {
+          translations: translations.map((text) => ({
+            language: text.language,
+            title: text.title,
+            blocks: text.blocks,
+          })),
+        }
+      : {}),
+  };
 }
 
 export function createTemplateService({

@@ -21,15 +21,12 @@ import type {
   Provenance,
   ProvenanceAgent,
   Questionnaire,
-  QuestionnaireItem,
   QuestionnaireResponse,
-  QuestionnaireResponseItem,
-  QuestionnaireResponseItemAnswer,
   RelatedPerson,
   Resource,
 } from 'fhir/r4.js';
 import type { ConsentEventRecord, SignedConsentRecord } from '../store/types.js';
-import { CARETHREAD_EXTENSION, fhirId, identifierSystem, reference, trimBase } from './ids.js';
+import { CARETHREAD_EXTENSION, fhirId, identifierSystem, reference } from './ids.js';
 import {
   capacityConcept,
   patientReference,
@@ -37,6 +34,7 @@ import {
   relatedPersonReference,
   relatedPersonResource,
 } from './people.js';
+import { questionnaireFromTemplate, questionnaireUrl, responseItems } from './questionnaire.js';
 
 const LOINC = 'http://loinc.org';
 const V3_ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
@@ -171,125 +169,11 @@ export function includesSubstanceUseInformation(template: TemplateVersionView): 
     .some((text) => SUBSTANCE_USE.test(text) && !NEGATION.test(text));
 }
 
-/**
- * The canonical URL of a template's form, without version; a QuestionnaireResponse names
- * `url|version`.
- *
- * @example questionnaireUrl('https://relay.example/fhir', 'family-disclosure')
- * // 'https://relay.example/fhir/consent-templates/family-disclosure'
- */
-export function questionnaireUrl(baseUrl: string, templateId: string): string {
-  return `${trimBase(baseUrl)}/consent-templates/${encodeURIComponent(templateId)}`;
-}
-
-/** The Questionnaire item type of each field input; a `choice` is answered with a Coding in R4. */
-const QUESTION_TYPES = {
-  text: 'string',
-  date: 'date',
-  checkbox: 'boolean',
-  choice: 'choice',
-} as const;
-
-/** Choice options are labels, not codes: the code is the label with its spaces normalised. */
-function choiceCoding(label: string): Coding {
-  const code = label.trim().replace(/\s+/g, ' ');
-  return code ? { code, display: label } : { display: label };
-}
-
 const escapeXml = (text: string) =>
   text.replace(
     /[&<>"]/g,
     (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch,
   );
-
-/**
- * A template version as a Questionnaire: fields and acknowledgements are questions whose linkId is
- * their block id; headings, paragraphs and lists are display items (linkId `block.N`, which no
- * block id can be).
- */
-export function questionnaireFromTemplate(input: {
-  tenantId: string;
-  baseUrl: string;
-  template: TemplateVersionView;
-}): Questionnaire {
-  const { tenantId, template } = input;
-  const item = template.blocks.map((block, index): QuestionnaireItem => {
-    switch (block.type) {
-      case 'heading':
-      case 'paragraph':
-        return { linkId: `block.${index}`, type: 'display', text: block.text };
-      case 'list':
-        return {
-          linkId: `block.${index}`,
-          type: 'display',
-          text: block.items.map((line) => `- ${line}`).join('\n'),
-        };
-      case 'acknowledgement':
-        return { linkId: block.id, type: 'boolean', required: true, text: block.text };
-      case 'field': {
-        return {
-          linkId: block.id,
-          type: QUESTION_TYPES[block.input],
-          required: block.required,
-          text: block.label,
-          ...(block.input === 'choice'
-            ? { answerOption: (block.options ?? []).map((o) => ({ valueCoding: choiceCoding(o) })) }
-            : {}),
-        };
-      }
-    }
-  });
-  return {
-    resourceType: 'Questionnaire',
-    id: fhirId(tenantId, 'Questionnaire', template.templateId, String(template.version)),
-    language: template.language,
-    url: questionnaireUrl(input.baseUrl, template.templateId),
-    identifier: [
-      { system: identifierSystem(tenantId, 'consent-template'), value: template.templateId },
-    ],
-    version: String(template.version),
-    title: template.title,
-    status: 'active',
-    subjectType: ['Patient'],
-    date: template.publishedAt,
-    item,
-  };
-}
-
-function answerOf(
-  block: Extract<ConsentBlock, { type: 'field' }>,
-  answer: string | boolean,
-): QuestionnaireResponseItemAnswer {
-  const wrong = () =>
-    new TypeError(`The answer to "${block.id}" does not fit its ${block.input} field.`);
-  if (block.input === 'checkbox') {
-    if (typeof answer !== 'boolean') throw wrong();
-    return { valueBoolean: answer };
-  }
-  if (typeof answer !== 'string') throw wrong();
-  if (block.input === 'date') {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(answer)) throw wrong();
-    return { valueDate: answer };
-  }
-  return block.input === 'choice' ? { valueCoding: choiceCoding(answer) } : { valueString: answer };
-}
-
-/** The signed answers, in form order; unanswered optional fields are left out. */
-function responseItems(
-  template: TemplateVersionView,
-  record: ConsentRecordView,
-): QuestionnaireResponseItem[] {
-  return template.blocks.flatMap((block): QuestionnaireResponseItem[] => {
-    if (block.type === 'acknowledgement') {
-      const checked = record.acknowledgements.includes(block.id);
-      return [{ linkId: block.id, text: block.text, answer: [{ valueBoolean: checked }] }];
-    }
-    if (block.type !== 'field') return [];
-    const answer = record.answers[block.id];
-    if (answer === undefined || answer === '') return [];
-    return [{ linkId: block.id, text: block.label, answer: [answerOf(block, answer)] }];
-  });
-}
 
 function lastEventAt(
   events: readonly ConsentEventRecord[],
@@ -330,6 +214,8 @@ export function consentResources(input: ConsentExportInput): ConsentResources {
   if (input.pdf && !input.record) throw new TypeError('A consent PDF needs its signed record.');
   const stored = input.record;
   const record = stored && parseRecord(stored, request);
+  // The language the form was signed in (its default before records said); the request's form.
+  const language = record?.language ?? template.language;
   const signedAt = record?.signedAt ?? lastEventAt(events, 'signed');
   const disclosure = template.kind === 'disclosure-authorization';
   const part2 = input.substanceUseInformation ?? includesSubstanceUseInformation(template);
@@ -390,7 +276,7 @@ export function consentResources(input: ConsentExportInput): ConsentResources {
       resourceType: 'QuestionnaireResponse',
       id: ids.questionnaireResponse,
       ...meta,
-      language: template.language,
+      language,
       identifier: requestIdentifier,
       questionnaire: questionnaireCanonical,
       status: 'completed',
@@ -429,7 +315,7 @@ export function consentResources(input: ConsentExportInput): ConsentResources {
                 },
               ],
               contentType: 'application/pdf',
-              language: template.language,
+              language,
               data: bytes.toString('base64'),
               ...(input.pdf.url ? { url: input.pdf.url } : {}),
               size: bytes.length,
@@ -526,6 +412,7 @@ export function consentResources(input: ConsentExportInput): ConsentResources {
     resourceType: 'Consent',
     id: ids.consent,
     ...meta,
+    language,
     text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${div}</div>` },
     ...(extension.length > 0 ? { extension } : {}),
     identifier: [requestIdentifier],

@@ -96,14 +96,18 @@ export interface ConsentStore {
   /** Keeps the first PDF made for a record and returns the one kept (write once). */
   saveConsentPdf(tenantId: string, requestId: string, pdf: string): Promise<string>;
   /**
-   * Revokes a signed consent: the request becomes `revoked`, its grants end at `event.at`, and
-   * the event is appended, in one transaction. Undefined when it was not signed.
+   * Revokes a signed consent: the request becomes `revoked`, its grants end at `event.at`, the
+   * revocation (canonical JSON) is kept with the record and the event is appended, in one
+   * transaction. Undefined when it was not signed.
    */
   revokeConsent(
     tenantId: string,
     requestId: string,
     event: ConsentEventInput,
+    revocation: string,
   ): Promise<ConsentRequestView | undefined>;
+  /** The revocation kept by `revokeConsent` (canonical JSON), if revoked since it was kept. */
+  getConsentRevocation(tenantId: string, requestId: string): Promise<string | undefined>;
   /**
    * Marks every request past its expiry at `at` as `expired` (from requested, viewed or signed),
    * each with its audit event; the changed requests with their tenant.

@@ -411,6 +411,20 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable('entries').addColumn('audience', 'text').execute();
       },
     },
+    '0017_consent_revocation': {
+      async up(db: Kysely<unknown>) {
+        // The revocation of a signed consent (who, when, the typed name and what it was checked
+        // against), canonical JSON sealed like the record; the `revoked` event holds its hash.
+        await db.schema.alterTable('consent_records').addColumn('revocation', 'text').execute();
+      },
+    },
+    '0018_consent_template_translations': {
+      async up(db: Kysely<unknown>) {
+        // A template's text in its other languages (JSON of [{ language, title, blocks }]), null
+        // for a template in one language: versions published before keep their content and hash.
+        await db.schema.alterTable('consent_templates').addColumn('translations', 'text').execute();
+      },
+    },
   };
 }
 

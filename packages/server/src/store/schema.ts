@@ -61,6 +61,8 @@ export interface ConsentTemplatesTable {
   title: string;
   /** JSON of the template's blocks. */
   blocks: string;
+  /** JSON of the template's translations, null when it has none. */
+  translations: string | null;
   /** `sha256:` + hex of SHA-256 over the RFC 8785 canonical JSON of the content. */
   hash: string;
   published_at: string;
@@ -95,6 +97,8 @@ export interface ConsentRecordsTable {
   receipt: string;
   signature_image: string | null;
   pdf: string | null;
+  /** The revocation's canonical JSON, once revoked. */
+  revocation: string | null;
 }
 
 export interface ConsentEventsTable {

@@ -148,6 +148,7 @@ export async function createThreadedSqliteStore(
     listConsentEvents: (...args) => call('listConsentEvents', ...args),
     consentEntry: (...args) => call('consentEntry', ...args),
     revokeConsent: (...args) => call('revokeConsent', ...args),
+    getConsentRevocation: (...args) => call('getConsentRevocation', ...args),
     activeGrant: (...args) => call('activeGrant', ...args),
     expireDueConsents: (...args) => call('expireDueConsents', ...args),
     getConsentPdf: (...args) => call('getConsentPdf', ...args),

@@ -138,7 +138,10 @@ it('pages a conversation as Communications and exports a patient as one valid Bu
 });
 
 it('shows a revoked consent as inactive', async () => {
-  const alice = await connectAs(relay, await relay.token('alice', 'patient'));
+  const alice = await connectAs(
+    relay,
+    await relay.token('alice', 'patient', { name: 'Alice Moreno' }),
+  );
   await ok(alice, 'consent.revoke', {
     requestId,
     signature: { method: 'typed', name: 'Alice Moreno' },

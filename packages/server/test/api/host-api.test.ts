@@ -108,8 +108,12 @@ const conversation = (conversationId: string) => ({
   ],
 });
 
-async function connected(userId: string, role: 'patient' | 'provider' | 'family') {
-  const socket = await connectAs(relay, await relay.token(userId, role));
+async function connected(
+  userId: string,
+  role: 'patient' | 'provider' | 'family',
+  name: string = userId,
+) {
+  const socket = await connectAs(relay, await relay.token(userId, role, { name }));
   sockets.push(socket);
   return socket;
 }
@@ -376,7 +380,7 @@ describe('consent', () => {
     const versions = await api('GET', '/api/v1/consent-templates/family-disclosure/versions');
     expect((versions.body as { items: unknown[] }).items).toHaveLength(1);
 
-    const alice = await connected('alice', 'patient');
+    const alice = await connected('alice', 'patient', 'Alice Moreno');
     const updates: ConsentRequestView[] = [];
     alice.on('consent.updated', (request) => updates.push(request));
 

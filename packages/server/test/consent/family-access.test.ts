@@ -194,9 +194,12 @@ describe('family access follows consent', () => {
     const { conversationId, dr, alice, bob, close } = await setUp();
     try {
       const requestId = await grantConsent(relay, conversationId, 'alice', ['bob']);
-      const revoke = { requestId, signature: { method: 'typed' as const, name: 'X' } };
+      const revoke = { requestId, signature: { method: 'typed' as const, name: 'alice' } };
       expect(await codeOf(dr, 'consent.revoke', revoke)).toBe('FORBIDDEN');
       expect(await codeOf(bob, 'consent.revoke', revoke)).toBe('FORBIDDEN');
+      // A revocation is signed with the revoker's own name, not any text.
+      const unsigned = { requestId, signature: { method: 'typed' as const, name: 'X' } };
+      expect(await codeOf(alice, 'consent.revoke', unsigned)).toBe('SIGNER_NAME_MISMATCH');
       await ok(alice, 'consent.revoke', revoke);
       expect(await codeOf(alice, 'consent.revoke', revoke)).toBe('CONFLICT');
       const events = await relay.relay.store.listConsentEvents('dev', requestId);

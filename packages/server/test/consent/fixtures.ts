@@ -1,6 +1,6 @@
 // A complete disclosure authorization, as a program's staff would publish it: every element
 // CONSENT.md requires is covered by at least one block.
-import type { ConsentTemplateContent } from '@carethread/shared';
+import type { ConsentTemplateContent, TemplateText } from '@carethread/shared';
 
 export function familyDisclosureTemplate(templateId = 'family-disclosure'): ConsentTemplateContent {
   return {
@@ -70,4 +70,78 @@ export function familyDisclosureTemplate(templateId = 'family-disclosure'): Cons
       },
     ],
   };
+}
+
+/** The family disclosure form in Spanish, block for block. */
+export const SPANISH_FAMILY_DISCLOSURE: TemplateText = {
+  language: 'es',
+  title: 'Autorización para compartir información de mi tratamiento con mi familia',
+  blocks: [
+    { type: 'heading', text: '¿Quién comparte la información y con quién?' },
+    {
+      type: 'paragraph',
+      text: 'Sunrise Recovery Program puede compartir la información que se indica a continuación con las personas nombradas en esta solicitud.',
+      covers: ['discloser', 'recipients'],
+    },
+    {
+      type: 'list',
+      items: [
+        'Los mensajes de mi conversación de atención médica',
+        'Los horarios de mis citas y los objetivos de mi plan de tratamiento',
+        'Esto incluye información sobre el tratamiento de trastornos por consumo de sustancias, protegida por la norma federal 42 CFR Parte 2.',
+      ],
+      covers: ['information', 'substance-use'],
+    },
+    {
+      type: 'paragraph',
+      text: 'Propósito: que mi familia pueda apoyarme en mi recuperación. Esta autorización vence en la fecha que se indica abajo.',
+      covers: ['purpose', 'expiry'],
+    },
+    {
+      type: 'acknowledgement',
+      id: 'revoke',
+      text: 'Puedo revocar esta autorización por escrito en cualquier momento desde el portal, excepto en lo que respecta a la información que ya se haya compartido con base en ella.',
+      covers: ['revocation'],
+    },
+    {
+      type: 'acknowledgement',
+      id: 'no-conditioning',
+      text: 'Mi tratamiento no depende de que firme o no este formulario.',
+      covers: ['treatment-conditioning'],
+    },
+    {
+      type: 'acknowledgement',
+      id: 'redisclosure',
+      text: 'Las personas que reciban esta información no pueden volver a divulgarla; la ley federal prohíbe su redivulgación.',
+      covers: ['redisclosure'],
+    },
+    {
+      type: 'paragraph',
+      text: 'Usted recibirá una copia de este formulario firmado.',
+      covers: ['copy-to-signer'],
+    },
+    {
+      type: 'field',
+      id: 'capacity',
+      label: 'Firmo en calidad de',
+      input: 'choice',
+      required: true,
+      options: ['Paciente', 'Tutor legal', 'Agente de atención médica'],
+      covers: ['signer-capacity'],
+    },
+    {
+      type: 'field',
+      id: 'ends-on',
+      label: 'Esta autorización vence el',
+      input: 'date',
+      required: true,
+    },
+  ],
+};
+
+/** The family disclosure form in English, with its Spanish translation. */
+export function bilingualFamilyDisclosureTemplate(
+  templateId = 'family-disclosure',
+): ConsentTemplateContent {
+  return { ...familyDisclosureTemplate(templateId), translations: [SPANISH_FAMILY_DISCLOSURE] };
 }

@@ -13,76 +13,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsentRequestCreate, ConsentRequestView, ConsentSign } from '@carethread/shared';
 import { canonicalHash, canonicalJson } from '../../src/core/canonical.js';
 import { verifyReceipt } from '../../src/consent/receipts.js';
-import { call, connectAs, ok, startRelay, type RawSocket, type TestRelay } from '../helpers.js';
-import { familyDisclosureTemplate } from './fixtures.js';
+import { call, ok, startRelay, type RawSocket, type TestRelay } from '../helpers.js';
+import { consentCast, requestFor, signable, type ConsentCast } from './cast.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/carethread.js');
 const run = promisify(execFile);
 
 let relay: TestRelay;
+let cast: ConsentCast;
 let provider: RawSocket;
 let alice: RawSocket;
 let bob: RawSocket;
-const inAWeek = () => new Date(Date.now() + 7 * 86_400_000).toISOString();
+const conversation = () => cast.conversation();
 
 beforeAll(async () => {
   relay = await startRelay();
-  const staff = await connectAs(relay, await relay.token('admin', 'staff'));
-  await ok(staff, 'consent.template.publish', familyDisclosureTemplate());
-  staff.close();
-  provider = await connectAs(relay, await relay.token('dr', 'provider', { name: 'Dr. Rivera' }));
-  alice = await connectAs(relay, await relay.token('alice', 'patient', { name: 'Alice Moreno' }));
-  bob = await connectAs(
-    relay,
-    await relay.token('bob', 'family', { name: 'Bob Moreno', relationship: 'father' }),
-  );
+  cast = await consentCast(relay);
+  ({ provider, alice, bob } = cast);
 });
 afterAll(async () => {
-  for (const socket of [provider, alice, bob]) socket.close();
+  cast.close();
   await relay.close();
 });
-
-let conversations = 0;
-async function conversation(): Promise<string> {
-  const conversationId = `c-consent-${String(++conversations)}`;
-  await ok(provider, 'conversation.create', {
-    conversationId,
-    title: 'Alice and her family',
-    participants: [
-      { userId: 'alice', role: 'patient', displayName: 'Alice Moreno' },
-      { userId: 'bob', role: 'family', displayName: 'Bob Moreno', relationship: 'father' },
-    ],
-  });
-  return conversationId;
-}
-
-function requestFor(conversationId: string, extra: Partial<ConsentRequestCreate> = {}) {
-  return {
-    requestId: `req-${conversationId}-${String(Math.random()).slice(2, 10)}`,
-    templateId: 'family-disclosure',
-    conversationId,
-    patientId: 'alice',
-    recipients: ['bob'],
-    purpose: 'So my father can support my recovery.',
-    expiresAt: inAWeek(),
-    ...extra,
-  } satisfies ConsentRequestCreate;
-}
-
-async function signable(
-  request: ConsentRequestView,
-  signer: RawSocket,
-): Promise<Omit<ConsentSign, 'signature'>> {
-  const { disclosure, template } = await ok(signer, 'consent.view', {
-    requestId: request.requestId,
-  });
-  return {
-    requestId: request.requestId,
-    disclosureHash: disclosure.hash,
-    acknowledgements: template.blocks.flatMap((b) => (b.type === 'acknowledgement' ? [b.id] : [])),
-    answers: { capacity: 'The patient', 'ends-on': inAWeek().slice(0, 10) },
-  };
-}
 
 describe('consent requests', () => {
   it('lets the care team ask the patient, with recipients from the family in the conversation', async () => {
@@ -297,7 +249,7 @@ describe('signing', () => {
       .run('dev', request.requestId, '{}', 'sha256:x', 'x');
     const ack = await call(alice, 'consent.sign', {
       ...form,
-      signature: { method: 'typed', name: 'Alice' },
+      signature: { method: 'typed', name: 'Alice Moreno' },
     });
     expect(ack.ok).toBe(false);
     raw
@@ -310,7 +262,10 @@ describe('signing', () => {
       'viewed',
     );
     // Once the obstacle is gone the same signature goes through.
-    await ok(alice, 'consent.sign', { ...form, signature: { method: 'typed', name: 'Alice' } });
+    await ok(alice, 'consent.sign', {
+      ...form,
+      signature: { method: 'typed', name: 'Alice Moreno' },
+    });
   });
 
   it('makes a sealed PDF of the signed form with its audit page; any alteration breaks the seal', async () => {

@@ -101,7 +101,10 @@ describeWithServices(
           { userId: 'carol', role: 'patient', displayName: 'Carol' },
         ]);
         const doctor = await connectAs(first, await first.token('dr-rivera', 'provider'));
-        const alice = await connectAs(first, await first.token('alice', 'patient'));
+        const alice = await connectAs(
+          first,
+          await first.token('alice', 'patient', { name: 'Alice Moreno' }),
+        );
         try {
           await ok(doctor, 'participant.add', {
             conversationId: conversations[1] ?? '',

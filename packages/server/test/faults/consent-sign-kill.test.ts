@@ -223,7 +223,7 @@ async function killDuringSigning(engine: Engine): Promise<void> {
     const sign = (requestId: string): ConsentSign => ({
       ...signing,
       requestId,
-      signature: { method: 'typed', name: 'Alice Moreno' },
+      signature: { method: 'typed', name: 'alice' },
     });
 
     const sent = new Set<string>();

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Resource } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsentRecordView } from '@carethread/shared';
 import { verifyReceipt } from '../../src/consent/receipts.js';
 import { patientCollectionBundle } from '../../src/fhir/bundle.js';
 import {
@@ -16,7 +17,10 @@ import {
 } from '../../src/fhir/consent.js';
 import { CARETHREAD_EXTENSION, fhirId } from '../../src/fhir/ids.js';
 import { patientId, relatedPersonId } from '../../src/fhir/people.js';
-import { familyDisclosureTemplate } from '../consent/fixtures.js';
+import {
+  bilingualFamilyDisclosureTemplate,
+  familyDisclosureTemplate,
+} from '../consent/fixtures.js';
 import {
   BASE_URL,
   DECLINED_AT,
@@ -228,6 +232,41 @@ describe('a signed consent', () => {
     const elsewhere = consentResources({ ...scenario.signed, tenantId: 'another-tenant' });
     expect(elsewhere.consent.id).not.toBe(signed.consent.id);
     expect(signed.consent.id).toBe(fhirId(TENANT, 'Consent', 'req_alice_0001'));
+  });
+});
+
+describe('a consent signed in Spanish', () => {
+  it('carries its language, the questions as read and the codes of the default options', async () => {
+    const template = publishedTemplate(bilingualFamilyDisclosureTemplate());
+    const request = { ...scenario.signed.request, templateHash: template.hash };
+    const english = ConsentRecordView.parse(JSON.parse(scenario.signed.record?.canonical ?? ''));
+    const record: ConsentRecordView = {
+      ...english,
+      templateHash: template.hash,
+      language: 'es',
+      answers: { capacity: 'Paciente', 'ends-on': '2026-03-03' },
+    };
+    const { canonical, recordHash, receipt } = await scenario.receipts.sign(record);
+    const resources = consentResources({
+      ...scenario.signed,
+      request,
+      template: { ...template, version: request.templateVersion },
+      record: { canonical, recordHash, receipt, signatureImage: null },
+      pdf: undefined,
+    });
+    for (const resource of listConsentResources(resources))
+      expect(r4Errors(resource), resource.resourceType).toEqual([]);
+    expect(resources.consent.language).toBe('es');
+    expect(resources.questionnaire.language).toBe('en');
+    const answers = resources.questionnaireResponse;
+    expect(answers?.language).toBe('es');
+    const capacity = answers?.item?.find((item) => item.linkId === 'capacity');
+    expect(capacity).toEqual({
+      linkId: 'capacity',
+      text: 'Firmo en calidad de',
+      answer: [{ valueCoding: { code: 'The patient', display: 'Paciente' } }],
+    });
+    expect(answers?.item?.find((item) => item.linkId === 'revoke')?.text).toMatch(/^Puedo revocar/);
   });
 });
 

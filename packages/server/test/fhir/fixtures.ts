@@ -185,6 +185,7 @@ export async function makeScenario(): Promise<Scenario> {
     record: alice.view,
     recordHash: alice.stored.recordHash,
     template,
+    patientName: 'Alice Moreno',
     events: aliceEvents,
     signatureImage: null,
   });
@@ -250,6 +251,7 @@ export async function makeScenario(): Promise<Scenario> {
     record: dan.view,
     recordHash: dan.stored.recordHash,
     template,
+    patientName: 'Eve Okafor',
     events: eveEvents,
     signatureImage: DRAWN_SIGNATURE,
   });

@@ -568,11 +568,27 @@ export function describeStoreContract(
 
       // Signing widens access and leaves the version alone; revoking narrows it and raises it.
       expect((await store.getConversation('t1', 'c1'))?.accessVersion).toBe(0);
-      await store.revokeConsent('t1', request.requestId, {
-        ...event('signed', 8),
-        type: 'revoked',
-      });
+      expect(await store.getConsentRevocation('t1', request.requestId)).toBeUndefined();
+      const revocation = '{"signature":{"name":"Alice"}}';
+      await store.revokeConsent(
+        't1',
+        request.requestId,
+        { ...event('signed', 8), type: 'revoked' },
+        revocation,
+      );
       expect((await store.getConversation('t1', 'c1'))?.accessVersion).toBe(1);
+      // The revocation is kept with the record, and only once: a second revocation is refused.
+      expect(await store.getConsentRevocation('t1', request.requestId)).toBe(revocation);
+      expect(
+        await store.revokeConsent(
+          't1',
+          request.requestId,
+          { ...event('signed', 9), type: 'revoked' },
+          '{"another":true}',
+        ),
+      ).toBeUndefined();
+      expect(await store.getConsentRevocation('t1', request.requestId)).toBe(revocation);
+      expect(await store.getConsentRevocation('t2', request.requestId)).toBeUndefined();
     });
 
     it("lists a tenant's conversations by id, after a given id, and nobody else's", async () => {

@@ -76,7 +76,10 @@ async function writeSecrets(relay: TestRelay) {
     { consent: false },
   );
   const doctor = await connectAs(relay, await relay.token('dr-rivera', 'provider'));
-  const alice = await connectAs(relay, await relay.token('alice', 'patient', { name: 'Alice' }));
+  const alice = await connectAs(
+    relay,
+    await relay.token('alice', 'patient', { name: 'Alice Moreno' }),
+  );
   try {
     const sent = await ok(doctor, 'message.send', {
       conversationId: 'c-secret',

@@ -89,6 +89,8 @@ describe('SQLite engine', () => {
       '0014_data_keys',
       '0015_files',
       '0016_entry_audience',
+      '0017_consent_revocation',
+      '0018_consent_template_translations',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });

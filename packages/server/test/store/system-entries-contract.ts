@@ -170,7 +170,7 @@ export function systemEntryContract(store: () => Store): void {
       record,
       step('signed', 5),
     );
-    await store().revokeConsent('t1', 'req-steps-1', step('revoked', 6));
+    await store().revokeConsent('t1', 'req-steps-1', step('revoked', 6), '{"revoked":true}');
     await store().createConsentRequest(
       't1',
       consentRequest('req-steps-2'),

@@ -7,6 +7,7 @@ import type {
   ConsentState,
   SignerCapacity,
   TemplateKind,
+  TemplateText,
   TemplateVersionView,
 } from '@carethread/shared';
 import type { Kysely, Selectable } from 'kysely';
@@ -32,6 +33,9 @@ function toTemplateVersion(row: Selectable<ConsentTemplatesTable>): TemplateVers
     language: row.language,
     title: row.title,
     blocks: JSON.parse(row.blocks) as ConsentBlock[],
+    ...(row.translations === null
+      ? {}
+      : { translations: JSON.parse(row.translations) as TemplateText[] }),
     hash: row.hash,
     publishedAt: row.published_at,
     publishedBy: row.published_by,
@@ -74,6 +78,25 @@ export function createConsentStore(context: SqlContext): ConsentStore {
   const { db, engine, keyring, keysOf, recordEvents } = context;
   const recordAad = (column: string, tenantId: string, requestId: string) =>
     rowAad(`consent_records.${column}`, tenantId, requestId);
+
+  /** A sealed column of a record that may be empty, opened; undefined when empty or no record. */
+  async function sealedRecordColumn(
+    tenantId: string,
+    requestId: string,
+    column: 'pdf' | 'revocation',
+  ): Promise<string | undefined> {
+    await keysOf(tenantId);
+    const row = await db
+      .selectFrom('consent_records')
+      .select(['pdf', 'revocation'])
+      .where('tenant_id', '=', tenantId)
+      .where('request_id', '=', requestId)
+      .executeTakeFirst();
+    const sealed = row?.[column];
+    return sealed
+      ? keyring.open(tenantId, recordAad(column, tenantId, requestId), sealed)
+      : undefined;
+  }
 
   /** Appends an audit event chained to the request's previous one, inside `trx`. */
   async function appendConsentEvent(
@@ -165,6 +188,7 @@ export function createConsentStore(context: SqlContext): ConsentStore {
           language: content.language,
           title: content.title,
           blocks: JSON.stringify(content.blocks),
+          translations: content.translations?.length ? JSON.stringify(content.translations) : null,
           hash,
           published_at: publishedAt,
           published_by: publishedBy,
@@ -303,6 +327,7 @@ export function createConsentStore(context: SqlContext): ConsentStore {
                     record.signatureImage,
                   ),
             pdf: null,
+            revocation: null,
           })
           .execute();
         return moved;
@@ -338,18 +363,7 @@ export function createConsentStore(context: SqlContext): ConsentStore {
       );
     },
 
-    async getConsentPdf(tenantId, requestId) {
-      await keysOf(tenantId);
-      const row = await db
-        .selectFrom('consent_records')
-        .select('pdf')
-        .where('tenant_id', '=', tenantId)
-        .where('request_id', '=', requestId)
-        .executeTakeFirst();
-      return row?.pdf
-        ? keyring.open(tenantId, recordAad('pdf', tenantId, requestId), row.pdf)
-        : undefined;
-    },
+    getConsentPdf: (tenantId, requestId) => sealedRecordColumn(tenantId, requestId, 'pdf'),
 
     async saveConsentPdf(tenantId, requestId, pdf) {
       await keysOf(tenantId);
@@ -373,7 +387,7 @@ export function createConsentStore(context: SqlContext): ConsentStore {
       });
     },
 
-    async revokeConsent(tenantId, requestId, event) {
+    async revokeConsent(tenantId, requestId, event, revocation) {
       await keysOf(tenantId);
       return engine.writeTransaction(async (trx) => {
         const moved = await moveRequest(trx, tenantId, requestId, ['signed'], 'revoked', event);
@@ -385,9 +399,24 @@ export function createConsentStore(context: SqlContext): ConsentStore {
           .where('tenant_id', '=', tenantId)
           .where('request_id', '=', requestId)
           .execute();
+        await trx
+          .updateTable('consent_records')
+          .set({
+            revocation: keyring.seal(
+              tenantId,
+              recordAad('revocation', tenantId, requestId),
+              revocation,
+            ),
+          })
+          .where('tenant_id', '=', tenantId)
+          .where('request_id', '=', requestId)
+          .execute();
         return moved;
       });
     },
+
+    getConsentRevocation: (tenantId, requestId) =>
+      sealedRecordColumn(tenantId, requestId, 'revocation'),
 
     async expireDueConsents(at) {
       const due = await db

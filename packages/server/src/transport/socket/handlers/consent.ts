@@ -4,6 +4,7 @@ import { errorBody, type ClientEventName, type ConsentRequestView } from '@caret
 import type { Handlers, RelaySocket, TransportContext } from '../context.js';
 import { clientAddress } from '../handshake.js';
 import type { Rooms } from '../rooms.js';
+import type { SigningContext } from '../../../consent/requests.js';
 
 type ConsentEvent = Extract<ClientEventName, `consent.${string}`>;
 
@@ -25,6 +26,12 @@ export function consentHandlers(
       detail: { requestId: request.requestId },
     });
 
+  /** Where a signature comes from: the forwarded address behind a trusted proxy, the browser. */
+  const signingContext = (socket: RelaySocket): SigningContext => ({
+    ip: clientAddress(socket.request, config.trustProxy),
+    userAgent: socket.handshake.headers['user-agent'] ?? '',
+  });
+
   return {
     'consent.request': async (socket, payload) => {
       const request = await consents.request(socket.data.identity, payload);
@@ -32,19 +39,19 @@ export function consentHandlers(
       return request;
     },
 
-    'consent.view': async (socket, { requestId }) => {
-      const { view, viewedNow } = await consents.view(socket.data.identity, requestId);
+    'consent.view': async (socket, { requestId, language }) => {
+      const { view, viewedNow } = await consents.view(socket.data.identity, requestId, language);
       await auditConsent(socket, 'consent.viewed', view.request);
       if (viewedNow) rooms.announceConsent(socket.data.identity.tenantId, view.request);
       return view;
     },
 
     'consent.sign': async (socket, payload) => {
-      const { request, result } = await consents.sign(socket.data.identity, payload, {
-        // The signer's address as the relay can know it: the forwarded one behind a trusted proxy.
-        ip: clientAddress(socket.request, config.trustProxy),
-        userAgent: socket.handshake.headers['user-agent'] ?? '',
-      });
+      const { request, result } = await consents.sign(
+        socket.data.identity,
+        payload,
+        signingContext(socket),
+      );
       await auditConsent(socket, 'consent.signed', request);
       rooms.announceConsent(socket.data.identity.tenantId, request);
       return result;
@@ -58,7 +65,12 @@ export function consentHandlers(
 
     'consent.revoke': async (socket, { requestId, signature }) => {
       const { tenantId } = socket.data.identity;
-      const request = await consents.revoke(socket.data.identity, requestId, signature.name);
+      const request = await consents.revoke(
+        socket.data.identity,
+        requestId,
+        signature.name,
+        signingContext(socket),
+      );
       const reason = errorBody(
         'CONSENT_REQUIRED',
         'The patient withdrew their consent to share this conversation with you.',
