@@ -1,5 +1,5 @@
 // Builds the files the script-tag file imports from beside itself, only when a reader needs them
-// (see the stubs in vite.config.ts): each one ES module, minified.
+// (see the stubs in vite.stubs.ts): each one ES module, minified.
 //   carethread-signature-pad.js  signature_pad, for signers who choose to draw
 //   carethread-es.js             the Spanish strings, for readers whose page is in Spanish
 import { readFileSync } from 'node:fs';

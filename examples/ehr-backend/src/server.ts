@@ -24,15 +24,14 @@ const SESSION_TTL_MS = 8 * 3600 * 1000;
 const SESSION_COOKIE = 'ehr_session';
 /**
  * The script-tag build of the widget, as a host would copy it or load it from a CDN: the script
- * and the files it loads from beside itself when needed (the drawn-signature pad, the Spanish
- * strings).
+ * and the files it loads from beside itself when needed (the consent element, the
+ * drawn-signature pad, the Spanish strings).
  */
 const resolveWidget = createRequire(import.meta.url).resolve;
 const WIDGET_FILES = new Map(
-  ['carethread.js', 'carethread-signature-pad.js', 'carethread-es.js'].map((name) => [
-    `/${name}`,
-    resolveWidget(`@carethread/widget/${name}`),
-  ]),
+  ['carethread.js', 'carethread-consent.js', 'carethread-signature-pad.js', 'carethread-es.js'].map(
+    (name) => [`/${name}`, resolveWidget(`@carethread/widget/${name}`)],
+  ),
 );
 const STYLESHEET = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public/ehr.css');
 

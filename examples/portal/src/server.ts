@@ -12,15 +12,14 @@ import { mintPersonaToken } from './seed.js';
 const TOKEN_TTL_SECONDS = 10 * 60;
 /**
  * The script-tag build of the widget, as a host would copy it or load it from a CDN: the script,
- * and the files it loads from beside itself when needed: the drawn-signature pad and the
- * Spanish strings.
+ * and the files it loads from beside itself when needed: the consent element, the drawn-signature
+ * pad and the Spanish strings.
  */
 const resolveWidget = createRequire(import.meta.url).resolve;
 const WIDGET_FILES = new Map(
-  ['carethread.js', 'carethread-signature-pad.js', 'carethread-es.js'].map((name) => [
-    `/${name}`,
-    resolveWidget(`@carethread/widget/${name}`),
-  ]),
+  ['carethread.js', 'carethread-consent.js', 'carethread-signature-pad.js', 'carethread-es.js'].map(
+    (name) => [`/${name}`, resolveWidget(`@carethread/widget/${name}`)],
+  ),
 );
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -4,13 +4,16 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { msg, str } from '@lit/localize';
 import type { ConsentRecipient, ConsentRequestView } from '@carethread/shared';
+import { relationshipLabel } from '../i18n/vocabulary.js';
 
-/** The recipients with their relationship: "Bob Moreno (brother), Carol Moreno". */
+/** The recipients with their relationship in the reader's language: "Bob Moreno (brother)". */
 export const people = (
   recipients: readonly Pick<ConsentRecipient, 'displayName' | 'relationship'>[],
 ) =>
   recipients
-    .map((r) => (r.relationship ? `${r.displayName} (${r.relationship})` : r.displayName))
+    .map((r) =>
+      r.relationship ? `${r.displayName} (${relationshipLabel(r.relationship)})` : r.displayName,
+    )
     .join(', ');
 
 export const longDate = (iso: string, locale: string) =>

@@ -14,6 +14,7 @@ import { RelayElement } from '../base/relay-element.js';
 import { themeStyles } from '../base/theme.styles.js';
 import { CareThreadError, createClient, type CareThreadClient } from '../client/index.js';
 import { newMessageId } from '../client/ids.js';
+import { languageOf, supportedLocale } from '../i18n/localization.js';
 import { askedHeading, patientName, readAsk, renderAsk } from './consent-ask.js';
 import {
   consentErrorText,
@@ -266,7 +267,12 @@ export class CareThreadConsent extends RelayElement {
       } else if (!this.request) {
         await this.loadList();
       } else {
-        this.view = await client.request('consent.view', { requestId: this.request });
+        // The form in the element's language when the template offers it (the relay picks the
+        // closest one and says which it showed; sign names it).
+        this.view = await client.request('consent.view', {
+          requestId: this.request,
+          language: supportedLocale(languageOf(this)),
+        });
         const { state } = this.view.request;
         if (wasSigned(this.view.request)) void this.loadPdf(this.request);
         if (state === 'declined') await this.findStillShared();
@@ -406,6 +412,7 @@ export class CareThreadConsent extends RelayElement {
     try {
       const signed = await client.request('consent.sign', {
         requestId: view.request.requestId,
+        language: view.language,
         disclosureHash: view.disclosure.hash,
         acknowledgements: data.getAll('ack').filter((v): v is string => typeof v === 'string'),
         answers,
