@@ -3,9 +3,15 @@
 // `window.CareThread` for hosts that want code.
 import './chat/chat.js';
 import { loadConsentElement } from './consent/load-consent.js';
+import { offerScriptTagModules } from './script-tag-modules.js';
 
 export { CareThreadChat } from './chat/chat.component.js';
 export { createClient, CareThreadClient, CareThreadError } from './client/index.js';
+
+// Read while the file first runs: `document.currentScript` is only set then.
+offerScriptTagModules(
+  document.currentScript instanceof HTMLScriptElement ? document.currentScript.src : location.href,
+);
 
 const CONSENT_TAG = 'carethread-consent';
 let consentLoading: Promise<void> | undefined;
