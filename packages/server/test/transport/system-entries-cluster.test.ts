@@ -36,8 +36,13 @@ describeWithServices(
     });
 
     /** A socket of `sub` on `node` that has opened the conversation, and all it hears. */
-    async function follower(node: TestRelay, sub: string, role: 'patient' | 'family' | 'provider') {
-      const socket = await connectAs(node, await node.token(sub, role, { name: sub }));
+    async function follower(
+      node: TestRelay,
+      sub: string,
+      role: 'patient' | 'family' | 'provider',
+      name = sub,
+    ) {
+      const socket = await connectAs(node, await node.token(sub, role, { name }));
       sockets.push(socket);
       const events: EventView[] = [];
       const messages: MessageView[] = [];
@@ -55,7 +60,8 @@ describeWithServices(
       ]);
       const bobOnA = await follower(a, 'bob', 'family');
       const bobOnB = await follower(b, 'bob', 'family');
-      const alice = await follower(b, 'alice', 'patient');
+      // Her token's name is the one she types to sign.
+      const alice = await follower(b, 'alice', 'patient', 'Alice Moreno');
       const dr = await follower(a, 'dr-rivera', 'provider');
       const bobClient = createFollowingClient(b, 'bob');
       await bobClient.open();
