@@ -4,6 +4,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { msg, str } from '@lit/localize';
 import type { ParticipantView, Role } from '@carethread/shared';
 import type { ChatController } from './chat-controller.js';
+import { careTitleLabel, relationshipLabel } from '../i18n/vocabulary.js';
 
 export function roleLabel(
   person: Pick<ParticipantView, 'role'> & Partial<Pick<ParticipantView, 'relationship' | 'title'>>,
@@ -14,12 +15,14 @@ export function roleLabel(
       return msg('Patient', { id: 'role-patient' });
     case 'family':
       return person.relationship
-        ? msg(str`Family · ${person.relationship}`, { id: 'role-family-relationship' })
+        ? msg(str`Family · ${relationshipLabel(person.relationship)}`, {
+            id: 'role-family-relationship',
+          })
         : msg('Family', { id: 'role-family' });
     case 'provider':
     case 'staff':
       return person.title
-        ? msg(str`Care team · ${person.title}`, { id: 'role-care-team-title' })
+        ? msg(str`Care team · ${careTitleLabel(person.title)}`, { id: 'role-care-team-title' })
         : msg('Care team', { id: 'role-care-team' });
   }
 }
