@@ -3,26 +3,13 @@
 // sentences for the relay's refusals of consent requests.
 import { html, nothing, type TemplateResult } from 'lit';
 import { msg, str } from '@lit/localize';
-import type { ErrorBody } from '@carethread/shared';
+import { matchSignatureName, type ErrorBody } from '@carethread/shared';
 import { errorText } from '../chat/messages.js';
 
 /** One thing to fix: its sentence, and the id of the field to fix it in (none for the relay's). */
 export interface Problem {
   readonly text: string;
   readonly field?: string;
-}
-
-/**
- * `name` as signatures are compared: without case, accents, spaces or punctuation, so that
- * "alice  MORENÓ." signs for Alice Moreno. The relay makes the same comparison (the refusal
- * SIGNER_NAME_MISMATCH) with a helper that is coming to packages/shared: once it is there, this
- * function should give way to it, so that the element and the relay cannot disagree.
- */
-export function nameKey(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/[^\p{L}\p{N}]/gu, '')
-    .toLowerCase();
 }
 
 /** The text of a form control (files never appear in these forms). */
@@ -54,7 +41,8 @@ const nameMismatch = (signer: string) =>
 
 /** The problem with `typed` as the signature of `signer` in the field `field`, if any. */
 export function nameProblems(typed: string, signer: string | undefined, field: string): Problem[] {
-  return typed.trim() && signer && nameKey(typed) !== nameKey(signer)
+  // The relay's own rule (ADR 22), so that the element never sends a name the relay refuses.
+  return typed.trim() && signer && !matchSignatureName(typed, signer)
     ? [{ field, text: nameMismatch(signer) }]
     : [];
 }
@@ -109,9 +97,8 @@ export function consentErrorText(
   signer?: string,
   asking = false,
 ): string {
-  // A string, not ErrorCode: SIGNER_NAME_MISMATCH is joining the codes in packages/shared. Without
-  // the signer's name, the relay's own sentence says it.
-  const code = error?.code as string | undefined;
+  // Without the signer's name, the relay's own sentence says it.
+  const code = error?.code;
   if (code === 'NOT_FOUND' && !asking)
     return msg(
       'This consent request does not exist, or it is not addressed to you. Check the link or ask your care team.',

@@ -228,7 +228,7 @@ export class CareThreadConsent extends RelayElement {
     const body = error instanceof CareThreadError ? error : undefined;
     return {
       text: consentErrorText(body, this.signerName, this.phase === 'ask'),
-      ...((body?.code as string | undefined) === 'SIGNER_NAME_MISMATCH' && { field: nameField }),
+      ...(body?.code === 'SIGNER_NAME_MISMATCH' && { field: nameField }),
     };
   }
 
