@@ -130,7 +130,7 @@ describe('example portal', () => {
     page = await openPortal('portal');
     await log(page, 'alice').waitFor();
     const bobStatus = pane(page, 'bob').getByRole('status');
-    await bobStatus.getByText(/consent to share this conversation with you is pending/).waitFor();
+    await bobStatus.getByText("Waiting for the patient's consent").waitFor();
     const consent = pane(page, 'alice').locator('carethread-consent');
 
     async function askAndSign(): Promise<void> {
@@ -147,7 +147,7 @@ describe('example portal', () => {
     await consent.getByRole('button', { name: 'Revoke…' }).click();
     await consent.getByLabel('Your full name').fill('Alice Moreno');
     await consent.getByRole('button', { name: 'Revoke this consent' }).click();
-    await bobStatus.getByText(/withdrew their consent/).waitFor();
+    await bobStatus.getByText('No longer shared with you').waitFor();
     expect(await log(page, 'bob').count()).toBe(0);
 
     await askAndSign();

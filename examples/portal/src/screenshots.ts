@@ -23,9 +23,9 @@ async function visit(
   const page = await browser.newPage({ viewport: { width, height } });
   page.on('pageerror', (error) => problems.push(`${query}: ${error.message}`));
   await page.goto(portal + query);
-  // Every pane settled: its participants shown, or a banner saying why not.
+  // Every pane settled: its participants shown, or why not.
   for (const chat of await page.locator('carethread-chat').all()) {
-    await chat.locator('.participants, .banner[data-state="ended"]').first().waitFor();
+    await chat.locator('.participants, [part="closed"]').first().waitFor();
   }
   await act(page);
   await page.waitForTimeout(800); // receipts and presence settle

@@ -107,7 +107,7 @@ describe('<carethread-chat> connection and session', () => {
     await relayControl('stop');
     try {
       await untilOffline(element);
-      expect(shadow(element).querySelector('.banner[data-state="ended"]')).to.equal(null);
+      expect(shadow(element).querySelector('[part="closed"]')).to.equal(null);
     } finally {
       await relayControl('start');
     }
@@ -134,7 +134,7 @@ describe('<carethread-chat> connection and session', () => {
     await waitUntil(() => shadow(element).querySelector('.participants'), 'did not open');
     // Tokens live 4 s; the relay warns at half-life and the element asks its provider again.
     await waitUntil(() => fetched >= 3, 'the token was not refreshed', { timeout: 12000 });
-    expect(shadow(element).querySelector('.banner[data-state="ended"]')).to.equal(null);
+    expect(shadow(element).querySelector('[part="closed"]')).to.equal(null);
     await provider.conversation(id).open();
     await provider.conversation(id).send('Still here after the refresh?');
     await waitUntil(() =>
@@ -160,11 +160,10 @@ describe('<carethread-chat> connection and session', () => {
     await waitUntil(() => texts(element, '.message .text').length === 1, 'did not open');
     await ended;
     await element.updateComplete;
-    expect(texts(element, '.banner')[0]).to.contain('Session ended.');
+    expect(texts(element, '.closed-heading')).to.deep.equal(['Your chat session ended']);
     expect(shadow(element).textContent).not.to.contain('Private details');
-    expect((shadow(element).querySelector('textarea') as HTMLTextAreaElement).disabled).to.equal(
-      true,
-    );
+    // Nothing to write in: no disabled box left behind.
+    expect(shadow(element).querySelector('textarea')).to.equal(null);
     await expect(element).to.be.accessible();
   });
 
@@ -184,18 +183,19 @@ describe('<carethread-chat> connection and session', () => {
     const { detail } = await ended;
     expect(detail.code).to.equal('SESSION_IDLE');
     await element.updateComplete;
-    expect(texts(element, '.banner')[0]).to.equal(
-      'Session ended. The chat closed after a period without activity, to keep the conversation private. Reload the page to continue.',
-    );
+    expect(texts(element, '.closed p')).to.deep.equal([
+      'The chat closed after a period without activity, to keep the conversation private. Reload the page to continue.',
+    ]);
+    // The draft's box went away with the conversation: focus is on what happened, not the page.
+    expect(shadow(element).activeElement?.className).to.equal('closed-heading');
     // Nothing of the conversation is left: not in the shadow DOM, its attributes, the message
     // box, nor in the element's memory.
     const root = shadow(element);
     for (const secret of ['Private details', 'Alice and her care team', 'A draft', 'Alice Moreno'])
       expect(root.innerHTML, secret).not.to.contain(secret);
-    const input = root.querySelector('textarea') as HTMLTextAreaElement;
-    expect(input.value).to.equal('');
-    expect(input.disabled).to.equal(true);
-    expect(root.querySelectorAll('.message, .participants, [part="log"]')).to.have.length(0);
+    expect(root.querySelectorAll('textarea, .message, .participants, [part="log"]')).to.have.length(
+      0,
+    );
     const chat = (element as unknown as { chat: ChatController }).chat;
     expect(chat.messages).to.deep.equal([]);
     expect(chat.outbox).to.deep.equal([]);
@@ -214,9 +214,10 @@ describe('<carethread-chat> connection and session', () => {
       element.addEventListener('carethread-ended', resolve, { once: true });
     });
     await element.updateComplete;
-    expect(texts(element, '.banner')[0]).to.equal(
-      'La sesión terminó. El chat se cerró tras un periodo sin actividad, para proteger la privacidad de la conversación. Recargue la página para continuar.',
-    );
+    expect(texts(element, '.closed-heading, .closed p')).to.deep.equal([
+      'Su sesión de chat terminó',
+      'El chat se cerró tras un periodo sin actividad, para proteger la privacidad de la conversación. Recargue la página para continuar.',
+    ]);
   });
 
   it('can be used with the keyboard alone, in a sensible order', async () => {

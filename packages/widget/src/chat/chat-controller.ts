@@ -52,6 +52,8 @@ export class ChatController implements ReactiveController {
   messages: MessageView[] = [];
   outbox: OutboxItem[] = [];
   loaded = false;
+  /** The conversation was open on this page at some point (so a closing takes something away). */
+  hadAccess = false;
   loadingOlder = false;
   /** The reader's read mark when the conversation opened: where the "new messages" line goes. */
   readSeqAtOpen = 0;
@@ -114,6 +116,7 @@ export class ChatController implements ReactiveController {
     this.messages = [];
     this.outbox = [];
     this.loaded = false;
+    this.hadAccess = false;
     this.closed = undefined;
     this.clearPreviews();
   }
@@ -230,6 +233,7 @@ export class ChatController implements ReactiveController {
         this.snapshot = snapshot;
         this.messages = conversation.messages;
         this.loaded = true;
+        this.hadAccess = true;
         if (first)
           this.readSeqAtOpen =
             snapshot.participants.find((p) => p.userId === snapshot.you.userId)?.readSeq ?? 0;

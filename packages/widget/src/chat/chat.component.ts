@@ -13,6 +13,7 @@ import { renderHeader, renderTyping } from './participants.js';
 import { themeStyles } from '../base/theme.styles.js';
 import { chatStyles } from './chat.styles.js';
 import { systemEntryStyles } from './system-entry.js';
+import { closedStyles, renderClosed } from './closed-state.js';
 
 /** Fired when the element cannot start: a configuration mistake the host must fix. */
 export type ChatConfigErrorEvent = ConfigErrorEvent;
@@ -48,7 +49,8 @@ const NEAR_TOP_PX = 40;
  * @csspart participants - The list of participants.
  * @csspart badge - A role badge.
  * @csspart notice - The emergency notice.
- * @csspart banner - Connection and session messages.
+ * @csspart banner - Connection messages (offline, reconnecting).
+ * @csspart closed - In place of the conversation when it cannot be shown: waiting for the patient's consent, access or session ended.
  * @csspart log - The scrolling list of messages.
  * @csspart message - One message.
  * @csspart system-entry - A line the conversation tells itself: someone joined, a consent changed.
@@ -74,7 +76,7 @@ const NEAR_TOP_PX = 40;
  * @cssproperty --carethread-height - Height of the chat (default 32rem).
  */
 export class CareThreadChat extends RelayElement {
-  static override styles = [themeStyles, chatStyles, systemEntryStyles];
+  static override styles = [themeStyles, chatStyles, systemEntryStyles, closedStyles];
 
   static override properties = {
     ...RelayElement.properties,
@@ -125,6 +127,8 @@ export class CareThreadChat extends RelayElement {
   };
   private scrollAnchorFromEnd: number | undefined;
   private announcedEnd = false;
+  /** Keyboard focus was in the element before this update (which may remove the focused box). */
+  private focusWasInside = false;
 
   constructor() {
     super();
@@ -135,6 +139,8 @@ export class CareThreadChat extends RelayElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    // Not :focus-within, which a page without system focus (a background tab) never matches.
+    this.focusWasInside = (this.renderRoot as ShadowRoot).activeElement !== null;
     if (this.chat.closed ?? this.chat.state === 'ended') this.composer.clear();
     if (
       changed.has('server') ||
@@ -158,6 +164,9 @@ export class CareThreadChat extends RelayElement {
     const ended = this.chat.closed ?? (this.chat.state === 'ended' ? this.chat.error : undefined);
     if (ended && !this.announcedEnd) {
       this.announcedEnd = true;
+      // The message box went away with the conversation: focus goes to what is said instead.
+      if (this.focusWasInside)
+        this.renderRoot.querySelector<HTMLElement>('.closed-heading')?.focus();
       this.dispatchEvent(
         new CustomEvent('carethread-ended', { detail: ended, bubbles: true, composed: true }),
       );
@@ -286,29 +295,16 @@ export class CareThreadChat extends RelayElement {
   }
 
   private renderBanner(): TemplateResult {
-    const { state, error, closed } = this.chat;
+    const { state } = this.chat;
     let text = '';
-    let kind = state;
-    if (state === 'ended') {
-      text = msg('Session ended.', { id: 'banner-ended' }) + ' ' + errorText(error);
-      kind = 'ended';
-    } else if (closed) {
-      // A consent still pending is not something that was taken away: its sentence says it all.
-      text =
-        closed.code === 'CONSENT_REQUIRED'
-          ? errorText(closed)
-          : msg('This conversation is no longer available here.', { id: 'banner-closed' }) +
-            ' ' +
-            errorText(closed);
-      kind = 'ended';
-    } else if (state === 'offline') {
+    if (state === 'offline') {
       text = msg('You are offline. Messages you write will be sent when the connection is back.', {
         id: 'banner-offline',
       });
     } else if (state === 'connecting' && this.chat.loaded) {
       text = msg('Reconnecting…', { id: 'banner-reconnecting' });
     }
-    return html`<div part="banner" class="banner" data-state=${kind} role="status">${text}</div>`;
+    return html`<div part="banner" class="banner" data-state=${state} role="status">${text}</div>`;
   }
 
   /** What the message list shows and what its buttons do, as of this render. */
@@ -339,7 +335,21 @@ export class CareThreadChat extends RelayElement {
   protected override render(): TemplateResult {
     const problem = this.configProblem({ conversation: this.conversation });
     if (problem) return this.renderConfigError(problem);
-    const ended = this.chat.closed !== undefined || this.chat.state === 'ended';
+    const sessionEnded = this.chat.state === 'ended';
+    const closed = this.chat.closed ?? (sessionEnded ? this.chat.error : undefined);
+    const notice = html`<p part="notice" class="notice" role="note">
+      <slot name="notice"
+        >${this.notice || msg('This chat is not for emergencies. In an emergency, call your local emergency number.', { id: 'notice-default' })}</slot
+      >
+    </p>`;
+    if (closed || sessionEnded)
+      return html`<section
+        part="base"
+        class="chat"
+        aria-label=${msg('Conversation', { id: 'title-default' })}
+      >
+        ${notice} ${renderClosed({ error: closed, sessionEnded, hadAccess: this.chat.hadAccess })}
+      </section>`;
     return html`<section
       part="base"
       class="chat ${this.composer.view.dragging ? 'dragging' : ''}"
@@ -349,21 +359,15 @@ export class CareThreadChat extends RelayElement {
       @dragleave=${this.composer.onDrag}
       @drop=${this.composer.onDrag}
     >
-      ${ended ? nothing : renderHeader(this.chat)}
-      <p part="notice" class="notice" role="note">
-        <slot name="notice"
-          >${this.notice || msg('This chat is not for emergencies. In an emergency, call your local emergency number.', { id: 'notice-default' })}</slot
-        >
-      </p>
-      ${this.renderBanner()} ${ended ? nothing : renderLog(this.messageList())}
+      ${renderHeader(this.chat)} ${notice} ${this.renderBanner()} ${renderLog(this.messageList())}
       ${
-        this.view.awayFromEnd && !ended
+        this.view.awayFromEnd
           ? html`<button part="jump" class="jump" type="button" @click=${this.jumpToLatest}>
               ${msg('Jump to latest', { id: 'jump' })}
             </button>`
           : nothing
       }
-      ${ended ? nothing : renderTyping(this.chat)} ${this.composer.render()}
+      ${renderTyping(this.chat)} ${this.composer.render()}
     </section>`;
   }
 }

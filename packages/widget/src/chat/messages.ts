@@ -1,10 +1,10 @@
-// The sentence a reader sees for each protocol error code, in the reader's language. The relay's
-// own sentence (English) is the fallback for other codes: those are for the site's operators
-// (wrong origin, outdated script), not something a reader can act on.
+// The sentence a reader sees for each protocol error code, in the reader's language. Every code
+// has one (the switch is exhaustive), so a reader never sees the relay's English sentence; for
+// the codes only a site's operators can fix (wrong origin, outdated script), it says whom to tell.
 import { msg } from '@lit/localize';
 import type { ErrorBody, ErrorCode } from '@carethread/shared';
 
-function sentence(code: ErrorCode): string | undefined {
+function sentence(code: ErrorCode): string {
   switch (code) {
     case 'UNAUTHENTICATED':
       return msg('You are not signed in to the chat. Reload the page or sign in again.', {
@@ -52,8 +52,45 @@ function sentence(code: ErrorCode): string | undefined {
       return msg('The chat is temporarily unavailable. Try again shortly.', {
         id: 'error-unavailable',
       });
-    default:
-      return undefined;
+    // The relay does not know a request of this script: both mean an outdated script.
+    case 'UNSUPPORTED_VERSION':
+    case 'UNKNOWN_EVENT':
+      return msg('This page has an outdated version of the chat. Reload the page to update it.', {
+        id: 'error-unsupported-version',
+      });
+    case 'FORBIDDEN_ORIGIN':
+      return msg(
+        "This website is not set up to connect to the chat. Let the website's support team know.",
+        { id: 'error-forbidden-origin' },
+      );
+    case 'CONSENT_REQUIRED':
+      return msg(
+        'The patient has not shared this conversation with you. It opens here once they sign a consent that names you.',
+        { id: 'error-consent-required' },
+      );
+    case 'VALIDATION':
+      return msg(
+        'The chat did not understand that request. Reload the page; if it keeps happening, contact support.',
+        { id: 'error-validation' },
+      );
+    case 'SIGNER_NAME_MISMATCH':
+      return msg('Type your full name as it appears on your account.', {
+        id: 'error-signer-name-mismatch',
+      });
+    case 'CONFLICT':
+      return msg('That changed meanwhile. Reload the page and try again.', {
+        id: 'error-conflict',
+      });
+    case 'ARCHIVED':
+      return msg(
+        'Your care team has closed this conversation. You can still read it, but not write in it.',
+        { id: 'error-archived' },
+      );
+    case 'INTERNAL':
+      return msg(
+        'Something went wrong in the chat. Try again; if it keeps happening, contact support.',
+        { id: 'error-internal' },
+      );
   }
 }
 
@@ -70,5 +107,5 @@ export function errorText(error: ErrorBody | undefined, ofFile = false): string 
     return msg('That file is larger than this chat accepts. Send a smaller file.', {
       id: 'error-file-too-large',
     });
-  return sentence(error.code) ?? error.message;
+  return sentence(error.code);
 }

@@ -17,8 +17,14 @@ export const templates = {
   'participant-you': str`${0} (usted)`,
   'presence-online': 'en línea',
   'presence-offline': 'desconectado',
-  'banner-closed': 'Esta conversación ya no está disponible aquí.',
-  'banner-ended': 'La sesión terminó.',
+  'closed-session-heading': 'Su sesión de chat terminó',
+  'closed-consent-ended-heading': 'Ya no se comparte con usted',
+  'closed-consent-ended':
+    'El consentimiento del paciente que compartía esta conversación con usted terminó, por eso sus mensajes ya no se muestran aquí. Si el paciente firma un nuevo consentimiento, la conversación volverá a abrirse aquí por sí sola.',
+  'closed-waiting-heading': 'Esperando el consentimiento del paciente',
+  'closed-waiting':
+    'El paciente todavía no ha compartido esta conversación con usted. Cuando firme un consentimiento que lo nombre, se abrirá aquí por sí sola: no necesita recargar la página.',
+  'closed-heading': 'Esta conversación no está disponible aquí',
   'banner-offline':
     'No tiene conexión. Los mensajes que escriba se enviarán cuando vuelva la conexión.',
   'banner-reconnecting': 'Reconectando…',
@@ -91,6 +97,20 @@ export const templates = {
   'error-unsupported-file-type':
     'Este tipo de archivo no se puede compartir aquí. Envíe un PDF, una imagen (PNG, JPEG, HEIC) o un archivo de texto sin formato.',
   'error-unavailable': 'El chat no está disponible en este momento. Inténtelo de nuevo en breve.',
+  'error-unsupported-version':
+    'Esta página tiene una versión antigua del chat. Recargue la página para actualizarla.',
+  'error-forbidden-origin':
+    'Este sitio web no está configurado para conectarse al chat. Avise al equipo de soporte del sitio.',
+  'error-consent-required':
+    'El paciente no ha compartido esta conversación con usted. Se abrirá aquí cuando firme un consentimiento que lo nombre.',
+  'error-validation':
+    'El chat no entendió esa solicitud. Recargue la página; si vuelve a ocurrir, contacte con soporte.',
+  'error-signer-name-mismatch': 'Escriba su nombre completo tal como aparece en su cuenta.',
+  'error-conflict': 'Eso cambió mientras tanto. Recargue la página e inténtelo de nuevo.',
+  'error-archived':
+    'Su equipo de atención cerró esta conversación. Todavía puede leerla, pero no escribir en ella.',
+  'error-internal':
+    'Algo salió mal en el chat. Inténtelo de nuevo; si vuelve a ocurrir, contacte con soporte.',
   ...consentTemplates,
   ...vocabularyTemplates,
   // The conversation's system entries (issue 17), worded in chat/system-entry.ts.

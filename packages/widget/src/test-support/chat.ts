@@ -63,7 +63,7 @@ export async function chatAs(conversation: string, sub: string, role = 'patient'
       const root = element.shadowRoot;
       const open =
         root?.querySelector('.participants') && root.querySelector('textarea:not([disabled])');
-      return open ?? root?.querySelector('.banner[data-state="ended"]');
+      return open ?? root?.querySelector('[part="closed"]');
     },
     'the chat did not open',
     { timeout: 10000 },
@@ -156,7 +156,8 @@ export async function consentRequest() {
 
 /** The patient signs `requestId` through the headless client, as the consent element would. */
 export async function signAsPatient(patient: string, requestId: string) {
-  const client = clientFor(patient, 'patient');
+  // The relay takes a typed signature only in the name of the signer's token.
+  const client = clientFor(patient, 'patient', { name: 'Alice Moreno' });
   const { template, disclosure } = await client.request('consent.view', { requestId });
   await client.request('consent.sign', {
     requestId,
