@@ -14,6 +14,7 @@ export const themeStyles = css`
     --_muted: var(--carethread-muted, light-dark(#4f5b6a, #a9b4c2));
     --_border: var(--carethread-border, light-dark(#c9d1db, #3a4656));
     --_danger: var(--carethread-danger, light-dark(#b3261e, #ffb4ab));
+    --_danger-contrast: var(--carethread-danger-contrast, light-dark(#fff, #690005));
     --_online: light-dark(#2e7d32, #81c784);
     --_radius: var(--carethread-radius, 0.75rem);
     display: block;

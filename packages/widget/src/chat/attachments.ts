@@ -11,7 +11,7 @@ export interface SharedFiles {
   readonly locale: string;
   /** Object URLs of shown images by file id; empty while one is loading. */
   readonly previews: ReadonlyMap<string, string>;
-  /** Opens an image in a new tab (`open`), or saves a file under its name. */
+  /** Opens an image in a new tab (`open`), or saves a file (pictures too) under its name. */
   openFile(attachment: AttachmentView, open: boolean): void;
   /** A thumbnail loaded: its height arrived, so the newest message may need scrolling to. */
   imageLoaded(): void;
@@ -72,6 +72,20 @@ export function renderAttachments(
                   <span class="file-meta">${description.slice(attachment.name.length + 2)}</span>`
           }
         </button>
+        ${
+          preview
+            ? html`<button
+                type="button"
+                class="save-file"
+                aria-label=${msg(str`Save ${description}`, { id: 'file-save' })}
+                @click=${() => {
+                  files.openFile(attachment, false);
+                }}
+              >
+                ${msg('Save', { id: 'file-save-short' })}
+              </button>`
+            : nothing
+        }
       </li>`;
     })}
   </ul>`;

@@ -7,7 +7,12 @@ import { CareThreadError } from '../client/index.js';
 import { RelayElement, type ConfigErrorEvent } from '../base/relay-element.js';
 import { ChatController } from './chat-controller.js';
 import { ComposerController } from './composer.js';
-import { renderLog, type MessageList } from './message-list.js';
+import {
+  renderLog,
+  type MessageList,
+  type MessageOptions,
+  type OptionsStep,
+} from './message-list.js';
 import { errorText } from './messages.js';
 import { renderHeader, renderTyping } from './participants.js';
 import { themeStyles } from '../base/theme.styles.js';
@@ -56,6 +61,7 @@ const NEAR_TOP_PX = 40;
  * @csspart system-entry - A line the conversation tells itself: someone joined, a consent changed.
  * @csspart own-message - One message written by the reader.
  * @csspart jump - The "jump to latest" button.
+ * @csspart options - The button that opens one's own message's options (who read it, Edit, Delete).
  * @csspart composer - The message form.
  * @csspart input - The message text area.
  * @csspart send - The send button.
@@ -71,7 +77,8 @@ const NEAR_TOP_PX = 40;
  * @cssproperty --carethread-text - Main text colour.
  * @cssproperty --carethread-muted - Secondary text colour (times, hints).
  * @cssproperty --carethread-border - Border colour.
- * @cssproperty --carethread-danger - Colour of failures.
+ * @cssproperty --carethread-danger - Colour of failures and of Delete.
+ * @cssproperty --carethread-danger-contrast - Text on the danger colour (the confirming Delete button).
  * @cssproperty --carethread-radius - Corner radius of bubbles and controls.
  * @cssproperty --carethread-height - Height of the chat (default 32rem).
  */
@@ -118,14 +125,24 @@ export class CareThreadChat extends RelayElement {
 
   /** State only the rendering depends on (not attributes, so not in the manifest). */
   private readonly view = {
-    /** The own message whose readers are listed. */
-    expandedReceipt: undefined as string | undefined,
-    /** The own message whose deletion waits for a confirmation. */
-    confirmingDelete: undefined as string | undefined,
+    /** The own message whose options are open (who read it, Edit, Delete), and at which step. */
+    options: undefined as MessageOptions | undefined,
     /** The reader scrolled up, away from the newest messages. */
     awayFromEnd: false,
   };
   private scrollAnchorFromEnd: number | undefined;
+  /** Where the element last put the log's end: a scroll above it is the reader's own. */
+  private pinnedTop = 0;
+  /** The message whose controls are in the Tab order: the log is one Tab stop (issue 17). */
+  private activeSeq: string | undefined;
+  /**
+   * Keeps the newest message in view while the log's entries change size after rendering: a
+   * picture decodes, a file card loads. Their load events alone lost the race in 3 of 11 loads.
+   */
+  private readonly resizes = new ResizeObserver(() => {
+    const log = this.log;
+    if (log && !this.view.awayFromEnd && this.scrollAnchorFromEnd === undefined) this.pinToEnd(log);
+  });
   private announcedEnd = false;
   /** Keyboard focus was in the element before this update (which may remove the focused box). */
   private focusWasInside = false;
@@ -179,8 +196,69 @@ export class CareThreadChat extends RelayElement {
       log.scrollTop = log.scrollHeight - this.scrollAnchorFromEnd;
       this.scrollAnchorFromEnd = undefined;
     } else if (!this.view.awayFromEnd) {
-      log.scrollTop = log.scrollHeight;
+      this.pinToEnd(log);
     }
+    this.rove(log);
+    // Observing an entry again is a no-op; removed entries are no longer observed.
+    for (const entry of log.children) this.resizes.observe(entry);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resizes.disconnect();
+  }
+
+  private pinToEnd(log: HTMLElement): void {
+    log.scrollTop = log.scrollHeight;
+    this.pinnedTop = log.scrollTop;
+  }
+
+  /**
+   * Keeps the log one Tab stop: only the controls of the message last moved to (arrow keys,
+   * click) are in the Tab order, so Tab goes from the log to the message box, not through every
+   * message's buttons. Messages not yet sent keep theirs: Retry must be at hand.
+   */
+  private rove(log: HTMLElement): void {
+    for (const control of log.querySelectorAll<HTMLElement>(
+      'article[data-seq] :is(button, a, textarea)',
+    ))
+      control.tabIndex =
+        control.closest<HTMLElement>('article[data-seq]')?.dataset.seq === this.activeSeq ? 0 : -1;
+  }
+
+  private onLogFocus(event: FocusEvent): void {
+    const seq = (event.target as Element).closest<HTMLElement>('article[data-seq]')?.dataset.seq;
+    if (seq === undefined || seq === this.activeSeq) return;
+    this.activeSeq = seq;
+    if (this.log) this.rove(this.log);
+  }
+
+  /** Up and down move between messages, Home and End to the first and last, Escape to the log. */
+  private onLogKey(event: KeyboardEvent): void {
+    const log = this.log;
+    const target = event.target as HTMLElement;
+    if (!log || target.localName === 'textarea') return;
+    const messages = [...log.querySelectorAll<HTMLElement>('article[data-seq]')];
+    const current = target.closest<HTMLElement>('article[data-seq]');
+    const at = current ? messages.indexOf(current) : messages.length;
+    const last = messages.length - 1;
+    const next: Record<string, number | undefined> = {
+      ArrowDown: current ? Math.min(at + 1, last) : last,
+      ArrowUp: Math.max(at - 1, 0),
+      Home: 0,
+      End: last,
+    };
+    if (event.key === 'Escape' && current) {
+      event.preventDefault();
+      log.focus();
+      return;
+    }
+    const index = next[event.key];
+    if (index === undefined || messages.length === 0) return;
+    event.preventDefault();
+    const message = messages[index];
+    message?.focus();
+    message?.scrollIntoView({ block: 'nearest' });
   }
 
   // --- handlers ------------------------------------------------------------------------------
@@ -216,7 +294,12 @@ export class CareThreadChat extends RelayElement {
   private onScroll(): void {
     const log = this.log;
     if (!log) return;
-    const away = log.scrollHeight - log.scrollTop - log.clientHeight > NEAR_END_PX;
+    const fromEnd = log.scrollHeight - log.scrollTop - log.clientHeight;
+    // Only the reader's own scroll moves away from the end. A picture that grew the log between
+    // the element's scroll and this event is not one: the view goes back to the end.
+    const scrolledUp = log.scrollTop < this.pinnedTop - 1;
+    if (!scrolledUp && fromEnd > 1) this.pinToEnd(log);
+    const away = scrolledUp && fromEnd > NEAR_END_PX;
     if (away !== this.view.awayFromEnd) {
       this.setView({ awayFromEnd: away });
       if (!away) this.markReadIfSeen();
@@ -228,7 +311,7 @@ export class CareThreadChat extends RelayElement {
     this.setView({ awayFromEnd: false });
     // An instant jump: no animation to respect or to disable for reduced motion.
     const log = this.log;
-    if (log) log.scrollTop = log.scrollHeight;
+    if (log) this.pinToEnd(log);
     this.markReadIfSeen();
     this.composer.focus();
   }
@@ -254,28 +337,40 @@ export class CareThreadChat extends RelayElement {
     }
   }
 
-  /** Asks "Delete for everyone?" on message `seq` (or stops asking), keeping keyboard focus. */
-  private async askDelete(message: MessageView, asking: boolean): Promise<void> {
-    this.setView({ confirmingDelete: asking ? message.id : undefined });
-    // The button pressed is replaced: move focus to the one shown in its place.
+  /**
+   * Opens the options of one's `message` at `step` (or closes them), and moves focus to what the
+   * step shows: the first choice, the Delete question, the editor, or back to the options button.
+   */
+  private async showOptions(message: MessageView, step: OptionsStep | undefined): Promise<void> {
+    this.setView({ options: step ? { messageId: message.id, step } : undefined });
     await this.updateComplete;
-    this.renderRoot
-      .querySelector<HTMLElement>(
-        `[data-seq="${message.seq}"] ${asking ? '.confirm-delete' : '.delete'}`,
-      )
-      ?.focus();
+    const article = this.renderRoot.querySelector<HTMLElement>(`[data-seq="${message.seq}"]`);
+    const target = {
+      menu: '.actions button',
+      delete: '.confirm-delete',
+      edit: '.editor textarea',
+      closed: '.options',
+    }[step ?? 'closed'];
+    (article?.querySelector<HTMLElement>(target) ?? article)?.focus();
   }
 
   private deleteMessage(message: MessageView): void {
-    this.setView({ confirmingDelete: undefined });
+    this.setView({ options: undefined });
+    // The options button goes with the text: the message itself keeps focus.
+    this.renderRoot.querySelector<HTMLElement>(`[data-seq="${message.seq}"]`)?.focus();
     this.chat.conversation?.delete(message.seq).catch(() => {
       this.composer.say(msg('The message could not be deleted.', { id: 'delete-failed' }));
     });
   }
 
-  private toggleReceipt(messageId: string): void {
-    this.setView({
-      expandedReceipt: this.view.expandedReceipt === messageId ? undefined : messageId,
+  private editMessage(message: MessageView, text: string): void {
+    void this.showOptions(message, undefined);
+    this.chat.conversation?.edit(message.seq, text).catch((error: unknown) => {
+      this.composer.say(
+        msg('The message could not be corrected.', { id: 'edit-failed' }) +
+          ' ' +
+          errorText(error instanceof CareThreadError ? error : undefined),
+      );
     });
   }
 
@@ -313,17 +408,19 @@ export class CareThreadChat extends RelayElement {
       chat: this.chat,
       locale: this.locale,
       previews: this.chat.previews,
-      expandedReceipt: this.view.expandedReceipt,
-      confirmingDelete: this.view.confirmingDelete,
+      options: this.view.options,
       scrolled: () => {
         this.onScroll();
       },
-      toggleReceipt: (messageId) => {
-        this.toggleReceipt(messageId);
+      keyed: (event) => {
+        this.onLogKey(event);
       },
-      askDelete: (message, asking) => void this.askDelete(message, asking),
+      showOptions: (message, step) => void this.showOptions(message, step),
       deleteMessage: (message) => {
         this.deleteMessage(message);
+      },
+      editMessage: (message, text) => {
+        this.editMessage(message, text);
       },
       openFile: (attachment, open) => void this.openFile(attachment, open),
       imageLoaded: () => {
@@ -358,9 +455,11 @@ export class CareThreadChat extends RelayElement {
       @dragover=${this.composer.onDrag}
       @dragleave=${this.composer.onDrag}
       @drop=${this.composer.onDrag}
+      @focusin=${this.onLogFocus}
     >
       ${renderHeader(this.chat)} ${notice} ${this.renderBanner()} ${renderLog(this.messageList())}
       ${
+        // Below the log, not over it: it never covers a message's controls.
         this.view.awayFromEnd
           ? html`<button part="jump" class="jump" type="button" @click=${this.jumpToLatest}>
               ${msg('Jump to latest', { id: 'jump' })}

@@ -4,9 +4,12 @@ import { css } from 'lit';
 
 export const chatStyles = css`
   :host {
-    height: var(--carethread-height, 32rem);
+    /* Never taller than the screen: on a phone the composer stays in view. */
+    height: var(--carethread-height, min(32rem, 100dvh));
   }
   .chat {
+    /* The layout follows the element's own width, not the page's (it may sit in a side pane). */
+    container-type: inline-size;
     position: relative;
     display: flex;
     flex-direction: column;
@@ -79,10 +82,6 @@ export const chatStyles = css`
     background: var(--_surface);
     border-bottom: 1px solid var(--_border);
   }
-  .banner[data-state='ended'] {
-    color: var(--_danger);
-    font-weight: 600;
-  }
   .log,
   .outbox {
     display: flex;
@@ -98,6 +97,7 @@ export const chatStyles = css`
     overscroll-behavior: contain;
   }
   .log:focus-visible,
+  .message:focus-visible,
   button:focus-visible,
   textarea:focus-visible,
   a:focus-visible {
@@ -183,18 +183,64 @@ export const chatStyles = css`
     color: var(--_danger);
     font-weight: 600;
   }
-  .meta button {
-    font: inherit;
-    padding: 0.1rem 0.4rem;
+  .message:focus {
+    outline: none;
+  }
+  .message:focus-visible {
+    border-radius: var(--_radius);
+  }
+  /* One's own message's options: a quiet button that shows on hover and focus, as chat products
+     do, and always where there is no hover (touch), where it cannot be found otherwise. */
+  .options {
+    min-width: 1.75rem;
+    padding: 0 0.35rem;
+    border: none;
     border-radius: 0.4rem;
-    border: 1px solid currentColor;
     background: transparent;
     color: inherit;
+    font: inherit;
+    font-size: 1.2em;
+    line-height: 1;
     cursor: pointer;
   }
+  @media (hover: hover) {
+    .message:not(:hover, :focus-within, .open) .options {
+      opacity: 0;
+    }
+  }
+  .actions {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    justify-content: flex-end;
+    gap: 0.4rem;
+    margin-top: 0.3rem;
+    font-size: 0.85em;
+  }
   .readers {
-    margin: 0.25rem 0 0;
-    font-size: 0.75em;
+    flex-basis: 100%;
+    margin: 0;
+    text-align: end;
+    color: var(--_muted);
+  }
+  .actions button,
+  .editor button {
+    padding: 0.3rem 0.7rem;
+  }
+  .actions .danger {
+    border-color: var(--_danger);
+    background: var(--_danger);
+    color: var(--_danger-contrast);
+  }
+  .editor textarea {
+    min-width: min(20rem, 60vw);
+    color: var(--_text);
+  }
+  .editor-buttons {
+    display: flex;
+    justify-content: flex-end;
+    gap: 0.4rem;
+    margin-top: 0.3rem;
   }
   .unread-marker {
     align-self: stretch;
@@ -206,9 +252,8 @@ export const chatStyles = css`
     text-align: center;
   }
   .jump {
-    position: absolute;
-    right: 1rem;
-    bottom: 7.5rem;
+    align-self: center;
+    margin: 0.25rem 0 0;
     padding: 0.35rem 0.75rem;
     border: none;
     border-radius: 999px;
@@ -274,6 +319,25 @@ export const chatStyles = css`
   .reason:empty {
     display: none;
   }
+  .attach,
+  .send {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.35rem;
+    min-height: 2.75rem;
+  }
+  .icon {
+    width: 1.15em;
+    height: 1.15em;
+    fill: none;
+    stroke: currentColor;
+    stroke-width: 2;
+    stroke-linecap: round;
+    stroke-linejoin: round;
+  }
+  .send .icon {
+    display: none;
+  }
   .send {
     padding: 0.6rem 1.1rem;
     border: none;
@@ -293,8 +357,12 @@ export const chatStyles = css`
     outline: 3px dashed var(--_accent);
     outline-offset: -3px;
   }
+  /* The chat's secondary buttons. */
   .attach,
-  .files button {
+  .files button,
+  .save-file,
+  .actions button,
+  .editor button {
     border: 1px solid var(--_muted);
     border-radius: 0.5rem;
     background: var(--_background);
@@ -322,6 +390,16 @@ export const chatStyles = css`
     padding: 0.35rem 0.6rem;
     border-color: var(--_border);
     text-align: start;
+  }
+  .files li:has(.thumb) {
+    display: flex;
+    flex-direction: column;
+    align-items: flex-start;
+    gap: 0.2rem;
+  }
+  .save-file {
+    padding: 0.1rem 0.5rem;
+    font-size: 0.8em;
   }
   .files .thumb {
     padding: 0;
@@ -352,10 +430,20 @@ export const chatStyles = css`
     display: flex;
     align-items: center;
     gap: 0.3rem;
+    max-width: 100%;
     padding: 0.1rem 0.2rem 0.1rem 0.5rem;
     border: 1px solid var(--_border);
-    border-radius: 999px;
+    border-radius: 0.5rem;
     font-size: 0.8em;
+  }
+  /* A long file name ends in an ellipsis on one line (its whole name is in the title and is
+     what a screen reader says), rather than breaking mid-word into a tall oval. */
+  .draft .file-name {
+    min-width: 0;
+    overflow: hidden;
+    white-space: nowrap;
+    text-overflow: ellipsis;
+    overflow-wrap: normal;
   }
   .remove {
     border: none;
@@ -372,5 +460,67 @@ export const chatStyles = css`
   }
   .file-status:empty {
     display: none;
+  }
+  /* The hint speaks of keys: only where there is a keyboard's pointer beside it. */
+  @media not ((hover: hover) and (pointer: fine)) {
+    .hint {
+      display: none;
+    }
+  }
+  /* A phone, or a narrow pane: a compact header (the participants still wrap: a row that
+     scrolled sideways would hide people from keyboard users), and a message box across the width with Attach and Send as icons (their names stay for
+     screen readers). */
+  @container (max-width: 30rem) {
+    .header {
+      padding: 0.4rem 0.75rem 0.3rem;
+    }
+    .title {
+      margin: 0;
+      font-size: 1em;
+    }
+    .participants {
+      gap: 0 0.6rem;
+      font-size: 0.8em;
+    }
+    .notice {
+      padding: 0.25rem 0.75rem;
+      font-size: 0.8em;
+    }
+    .log {
+      padding: 0.4rem 0.6rem;
+    }
+    .message {
+      max-width: 90%;
+    }
+    .composer {
+      gap: 0.35rem;
+      padding: 0.4rem 0.5rem 0.5rem;
+      align-items: flex-end;
+    }
+    .composer-meta .hint {
+      display: none;
+    }
+    /* One line to start with, growing with the text (up to its max-height). */
+    textarea {
+      field-sizing: content;
+    }
+    .attach,
+    .send {
+      justify-content: center;
+      min-width: 2.75rem;
+      padding: 0.5rem;
+    }
+    .attach .label,
+    .send .label {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
+    }
+    .send .icon {
+      display: block;
+    }
   }
 `;

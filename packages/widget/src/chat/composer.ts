@@ -235,7 +235,7 @@ export class ComposerController implements ReactiveController {
                 ${files.map(
                   (file) =>
                     html`<li class="draft">
-                      <span class="file-name"
+                      <span class="file-name" title=${file.name}
                         >${describeFile(file, file.type, this.hooks.locale())}</span
                       >
                       <button
@@ -292,7 +292,12 @@ export class ComposerController implements ReactiveController {
           this.host.renderRoot.querySelector<HTMLInputElement>('#files')?.click();
         }}
       >
-        ${msg('Attach', { id: 'attach' })}
+        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+          <path
+            d="M16.5 6.5 8.7 14.3a2 2 0 0 0 2.8 2.8l7.8-7.8a4 4 0 0 0-5.7-5.7l-7.8 7.8a6 6 0 0 0 8.5 8.5l6.4-6.4"
+          />
+        </svg>
+        <span class="label">${msg('Attach', { id: 'attach' })}</span>
       </button>
       <button
         part="send"
@@ -300,7 +305,10 @@ export class ComposerController implements ReactiveController {
         type="submit"
         ?disabled=${reason !== undefined || over || (!hasVisibleText(this.view.text) && files.length === 0)}
       >
-        ${msg('Send', { id: 'send' })}
+        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+          <path d="M4 12 20 4l-6 16-2.5-6.5z" />
+        </svg>
+        <span class="label">${msg('Send', { id: 'send' })}</span>
       </button>
     </form>`;
   }

@@ -101,6 +101,50 @@ describe('<carethread-chat> files', () => {
     expect(saved[0]?.download).to.equal('discharge-plan.pdf');
     const bytes = await (await fetch(saved[0]?.href ?? '')).text();
     expect(bytes).to.equal(await document.text());
+
+    // A picture opens in a tab, where it has no name; Save keeps its name.
+    const save = $(therapist, '.save-file');
+    expect(save.getAttribute('aria-label')).to.match(/^Save insurance-card\.png, PNG, /);
+    const pictures = captureSaves();
+    try {
+      save.click();
+      await waitUntil(() => pictures.saved.length > 0, 'the picture was not saved');
+    } finally {
+      pictures.restore();
+    }
+    expect(pictures.saved[0]?.download).to.equal('insurance-card.png');
+  });
+
+  it('opens at the newest message when it is a picture, also when the picture decodes late', async () => {
+    const { id, patient, provider } = await careConversation();
+    const conversation = provider.conversation(id);
+    await conversation.open();
+    for (let i = 1; i <= 12; i++) await conversation.send(`Note ${String(i)} of the week`);
+    await conversation.send('The new card', [await png('card-front.png')]);
+    const alice = await chatAs(id, patient);
+    const log = $(alice, '[part="log"]');
+    await waitUntil(
+      () => (alice.shadowRoot?.querySelector('.thumb img') as HTMLImageElement | null)?.complete,
+      'no picture',
+      {
+        timeout: 10000,
+      },
+    );
+    const fromEnd = () => log.scrollHeight - log.scrollTop - log.clientHeight;
+    await waitUntil(() => fromEnd() <= 1, 'not at the newest message');
+    // The race seen in 3 of 11 loads: the picture grows the log after the element scrolled to
+    // the end and before the browser's scroll event. That is not the reader scrolling away.
+    ($(alice, '.thumb img') as HTMLImageElement).style.height = '400px';
+    log.dispatchEvent(new Event('scroll'));
+    await alice.updateComplete;
+    expect(shadow(alice).querySelector('[part="jump"]')).to.equal(null);
+    expect(fromEnd()).to.be.at.most(1);
+    // The reader's own scroll up is: the view stays, with a way back below the log.
+    log.scrollTop = 0;
+    await waitUntil(() => shadow(alice).querySelector('[part="jump"]'), 'no Jump to latest');
+    expect($(alice, '[part="jump"]').getBoundingClientRect().top).to.be.at.least(
+      log.getBoundingClientRect().bottom - 1,
+    );
   });
 
   it('reaches every file control by keyboard: cards in the log, then the box, Attach and Send', async () => {
@@ -112,6 +156,8 @@ describe('<carethread-chat> files', () => {
     await waitUntil(() => shadow(alice).querySelector('.files button.file'), 'no card');
     const focused = () => shadow(alice).activeElement;
     $(alice, '[part="log"]').focus();
+    // The log is one Tab stop: the arrow keys reach the message, Tab its file.
+    await sendKeys({ press: 'ArrowUp' });
     await sendKeys({ press: 'Tab' });
     expect(focused()?.getAttribute('aria-label')).to.equal('Download plan.pdf, PDF, 3 kB');
     const { saved, restore } = captureSaves();

@@ -1,5 +1,6 @@
 // The chat's message list: the log with day headings and the unread line, each message with its
-// files, receipts and delete confirmation, and below them the messages not yet sent.
+// files, and on one's own messages an options button (who read it, Edit, Delete) shown on hover
+// or focus; below them the messages not yet sent.
 import { html, nothing, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { msg, str } from '@lit/localize';
@@ -15,16 +16,25 @@ import { linkify, timelineItems } from './timeline.js';
 /** What the list shows and what its buttons do; the chat element provides it at each render. */
 export interface MessageList extends SharedFiles {
   readonly chat: ChatController;
-  /** The own message whose readers are listed. */
-  readonly expandedReceipt: string | undefined;
-  /** The own message whose deletion waits for a confirmation. */
-  readonly confirmingDelete: string | undefined;
+  /** The own message whose options are open, and which of them is under way. */
+  readonly options: MessageOptions | undefined;
   /** The log scrolled. */
   scrolled(): void;
-  toggleReceipt(messageId: string): void;
-  /** Asks "Delete for everyone?" on `message` (or stops asking). */
-  askDelete(message: MessageView, asking: boolean): void;
+  /** A key pressed in the log: the arrow keys move between messages. */
+  keyed(event: KeyboardEvent): void;
+  /** Opens the options of `message`, at `step`, or closes them (undefined). */
+  showOptions(message: MessageView, step: OptionsStep | undefined): void;
   deleteMessage(message: MessageView): void;
+  /** Saves the corrected text of `message`. */
+  editMessage(message: MessageView, text: string): void;
+}
+
+/** What the options of one's own message show: the choices, the delete question, or the editor. */
+export type OptionsStep = 'menu' | 'delete' | 'edit';
+
+export interface MessageOptions {
+  readonly messageId: string;
+  readonly step: OptionsStep;
 }
 
 export function renderLog(list: MessageList): TemplateResult {
@@ -46,11 +56,18 @@ export function renderLog(list: MessageList): TemplateResult {
     aria-live="polite"
     aria-relevant="additions"
     aria-label=${msg('Messages', { id: 'log-label' })}
+    aria-describedby="log-keys"
     tabindex="0"
     @scroll=${() => {
       list.scrolled();
     }}
+    @keydown=${(event: KeyboardEvent) => {
+      list.keyed(event);
+    }}
   >
+    <p id="log-keys" class="visually-hidden">
+      ${msg('Use the up and down arrow keys to move between messages.', { id: 'log-keys' })}
+    </p>
     ${
       loaded && messages.length > 0
         ? html`<p class="older">
@@ -128,11 +145,13 @@ function renderMessage(
 ): TemplateResult {
   const mine = message.sender.userId === list.chat.me;
   const readers = mine ? readBy(list.chat, message) : [];
-  const expanded = list.expandedReceipt === message.id;
+  const step = list.options?.messageId === message.id ? list.options.step : undefined;
+  const live = !message.deletedAt;
   return html`<article
     part=${mine ? 'message own-message' : 'message'}
-    class="message ${mine ? 'mine' : ''} ${first ? 'first' : ''}"
+    class="message ${mine ? 'mine' : ''} ${first ? 'first' : ''} ${step ? 'open' : ''}"
     data-seq=${message.seq}
+    tabindex="-1"
   >
     ${
       first
@@ -148,71 +167,170 @@ function renderMessage(
     }
     <div class="bubble">
       ${
-        message.deletedAt
+        !live
           ? html`<p class="text deleted">
               ${msg('This message was deleted.', { id: 'message-deleted' })}
             </p>`
-          : message.text
-            ? html`<p class="text">${renderText(message.text)}</p>`
-            : nothing
+          : step === 'edit'
+            ? renderEditor(list, message)
+            : message.text
+              ? html`<p class="text">${renderText(message.text)}</p>`
+              : nothing
       }
       ${renderAttachments(list, message.attachments)}
       <div class="meta">
         <time datetime=${message.sentAt}>${time.format(new Date(message.sentAt))}</time>
-        ${message.editedAt && !message.deletedAt ? html`<span class="edited">${msg('edited', { id: 'edited' })}</span>` : nothing}
-        ${mine && !message.deletedAt ? renderDelete(list, message) : nothing}
+        ${message.editedAt && live ? html`<span class="edited">${msg('edited', { id: 'edited' })}</span>` : nothing}
         ${
           mine
-            ? readers.length > 0
-              ? html`<button
-                  type="button"
-                  class="receipt"
-                  aria-expanded=${expanded ? 'true' : 'false'}
-                  @click=${() => {
-                    list.toggleReceipt(message.id);
-                  }}
-                >
-                  ${msg(str`Read by ${readers.length}`, { id: 'read-by-count' })}
-                </button>`
-              : html`<span class="state">${msg('Sent', { id: 'state-sent' })}</span>`
+            ? html`<span class="state"
+                >${
+                  readers.length > 0
+                    ? msg(str`Read by ${readers.length}`, { id: 'read-by-count' })
+                    : msg('Sent', { id: 'state-sent' })
+                }</span
+              >`
+            : nothing
+        }
+        ${
+          mine && live
+            ? html`<button
+                type="button"
+                part="options"
+                class="options"
+                aria-label=${msg(str`Options for your message at ${time.format(new Date(message.sentAt))}`, { id: 'message-options' })}
+                aria-expanded=${step ? 'true' : 'false'}
+                @click=${() => {
+                  list.showOptions(message, step ? undefined : 'menu');
+                }}
+              >
+                <span aria-hidden="true">⋯</span>
+              </button>`
             : nothing
         }
       </div>
-      ${expanded ? html`<p class="readers">${msg(str`Read by ${readers.map((r) => r.displayName).join(', ')}`, { id: 'read-by-names' })}</p>` : nothing}
     </div>
+    ${step && step !== 'edit' ? renderOptions(list, message, step, readers) : nothing}
   </article>`;
 }
 
-function renderDelete(list: MessageList, message: MessageView): TemplateResult {
-  if (list.confirmingDelete !== message.id)
-    return html`<button
-      type="button"
-      class="delete"
-      @click=${() => {
-        list.askDelete(message, true);
-      }}
+/** Who read one's message, and what one can do with it: Edit, Delete (asked first). */
+function renderOptions(
+  list: MessageList,
+  message: MessageView,
+  step: OptionsStep,
+  readers: ParticipantView[],
+): TemplateResult {
+  const close = (event: KeyboardEvent) => {
+    if (event.key !== 'Escape') return;
+    event.stopPropagation();
+    list.showOptions(message, undefined);
+  };
+  return html`<div
+    class="actions"
+    role="group"
+    aria-label=${msg('Message options', { id: 'message-options-label' })}
+    @keydown=${close}
+  >
+    <p class="readers">
+      ${
+        readers.length > 0
+          ? msg(str`Read by ${readers.map((r) => r.displayName).join(', ')}`, {
+              id: 'read-by-names',
+            })
+          : msg('Not read yet', { id: 'read-by-none' })
+      }
+    </p>
+    ${
+      step === 'delete'
+        ? html`<span class="question"
+              >${msg('Delete for everyone?', { id: 'delete-confirm' })}</span
+            >
+            <button
+              type="button"
+              class="confirm-delete danger"
+              @click=${() => {
+                list.deleteMessage(message);
+              }}
+            >
+              ${msg('Delete', { id: 'delete' })}
+            </button>
+            <button
+              type="button"
+              class="cancel-delete"
+              @click=${() => {
+                list.showOptions(message, 'menu');
+              }}
+            >
+              ${msg('Cancel', { id: 'cancel' })}
+            </button>`
+        : html`${
+              message.text
+                ? html`<button
+                    type="button"
+                    class="edit"
+                    @click=${() => {
+                      list.showOptions(message, 'edit');
+                    }}
+                  >
+                    ${msg('Edit', { id: 'edit' })}
+                  </button>`
+                : nothing
+            }
+            <button
+              type="button"
+              class="delete"
+              @click=${() => {
+                list.showOptions(message, 'delete');
+              }}
+            >
+              ${msg('Delete', { id: 'delete' })}
+            </button>`
+    }
+  </div>`;
+}
+
+/** The text of one's message, open for correction: Enter or Save saves, Escape or Cancel not. */
+function renderEditor(list: MessageList, message: MessageView): TemplateResult {
+  const save = (form: HTMLFormElement) => {
+    const text = new FormData(form).get('text');
+    if (typeof text === 'string' && text.trim() && text !== message.text)
+      list.editMessage(message, text);
+    else list.showOptions(message, undefined);
+  };
+  return html`<form
+    class="editor"
+    @submit=${(event: SubmitEvent) => {
+      event.preventDefault();
+      save(event.currentTarget as HTMLFormElement);
+    }}
+    @keydown=${(event: KeyboardEvent) => {
+      if (event.key === 'Escape') {
+        event.stopPropagation();
+        list.showOptions(message, undefined);
+      } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        save(event.currentTarget as HTMLFormElement);
+      }
+    }}
+  >
+    <label class="visually-hidden" for="edit-${message.seq}"
+      >${msg('Edit your message', { id: 'edit-label' })}</label
     >
-      ${msg('Delete', { id: 'delete' })}
-    </button>`;
-  return html`<span>${msg('Delete for everyone?', { id: 'delete-confirm' })}</span>
-    <button
-      type="button"
-      class="confirm-delete"
-      @click=${() => {
-        list.deleteMessage(message);
-      }}
-    >
-      ${msg('Delete', { id: 'delete' })}
-    </button>
-    <button
-      type="button"
-      class="cancel-delete"
-      @click=${() => {
-        list.askDelete(message, false);
-      }}
-    >
-      ${msg('Cancel', { id: 'cancel' })}
-    </button>`;
+    <textarea id="edit-${message.seq}" name="text" rows="2" .value=${message.text}></textarea>
+    <div class="editor-buttons">
+      <button type="submit" class="save-edit">${msg('Save', { id: 'edit-save' })}</button>
+      <button
+        type="button"
+        class="cancel-edit"
+        @click=${() => {
+          list.showOptions(message, undefined);
+        }}
+      >
+        ${msg('Cancel', { id: 'cancel' })}
+      </button>
+    </div>
+  </form>`;
 }
 
 function renderOutboxItem(chat: ChatController, item: OutboxItem): TemplateResult {

@@ -145,7 +145,7 @@ export const consentStyles = css`
   }
   button.primary.danger {
     /* Text on the danger colour: 6.5:1 on the light default, 7.7:1 on the dark one. */
-    color: var(--carethread-danger-contrast, light-dark(#fff, #690005));
+    color: var(--_danger-contrast);
     background: var(--_danger);
   }
   button:disabled {

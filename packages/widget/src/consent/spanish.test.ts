@@ -58,7 +58,7 @@ async function spanishRequest() {
 
 /** The patient signs the Spanish form through the headless client. */
 async function firmar(patient: string, requestId: string) {
-  const client = clientFor(patient, 'patient');
+  const client = clientFor(patient, 'patient', { name: 'Alice Moreno' });
   const { disclosure } = await client.request('consent.view', { requestId });
   await client.request('consent.sign', {
     requestId,

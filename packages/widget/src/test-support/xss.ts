@@ -68,7 +68,9 @@ export async function trapFires(): Promise<void> {
 const OWN_TAGS = new Set(
   (
     'section header h2 h3 ul li span p slot div article time button a form label textarea strong ' +
-    'fieldset legend input select option details summary code canvas progress img dl dt dd'
+    'fieldset legend input select option details summary code canvas progress img dl dt dd ' +
+    // The icons of Attach and Send.
+    'svg path'
   ).split(' '),
 );
 /** Attributes the elements set themselves. */
@@ -78,7 +80,7 @@ const OWN_ATTRIBUTES = new Set(
     'maxlength autocomplete placeholder rows download datetime data-seq data-state aria-label ' +
     'aria-live aria-relevant aria-hidden aria-describedby aria-invalid aria-expanded ' +
     'aria-labelledby accept multiple max src alt aria-busy aria-required lang novalidate ' +
-    'data-label data-id'
+    'data-label data-id data-kind title viewBox d'
   ).split(' '),
 );
 
