@@ -2,7 +2,7 @@
 // back, the token is refreshed or cannot be, the session ends for idleness, and the keyboard-only
 // path through the element.
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
+import { sendKeys, sendMouse } from '@web/test-runner-commands';
 import { createClient, type Conversation } from '../client/index.js';
 import {
   careConversation,
@@ -178,7 +178,11 @@ describe('<carethread-chat> connection and session', () => {
     await waitUntil(() => texts(element, '.message .text').length === 1, 'did not open', {
       timeout: 10000,
     });
-    // A draft typed, then left: the typing signal is the person's last request.
+    // A draft typed, then left: the typing signal is the person's last request. Clicked into,
+    // as a person does: the page gets the system's focus, without which a browser sends no focus
+    // events (the element follows them).
+    const box = (shadow(element).querySelector('textarea') as HTMLElement).getBoundingClientRect();
+    await sendMouse({ type: 'click', position: [Math.round(box.x + 10), Math.round(box.y + 10)] });
     await type(element, 'A draft about my medication');
     const { detail } = await ended;
     expect(detail.code).to.equal('SESSION_IDLE');

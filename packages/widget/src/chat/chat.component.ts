@@ -144,8 +144,12 @@ export class CareThreadChat extends RelayElement {
     if (log && !this.view.awayFromEnd && this.scrollAnchorFromEnd === undefined) this.pinToEnd(log);
   });
   private announcedEnd = false;
-  /** Keyboard focus was in the element before this update (which may remove the focused box). */
-  private focusWasInside = false;
+  /**
+   * Focus was last in the element and went nowhere else since: it stays set when the focused
+   * control is disabled or removed (the box goes when the conversation closes), which moves focus
+   * to the page without the reader choosing to leave.
+   */
+  private focusInside = false;
 
   constructor() {
     super();
@@ -156,8 +160,6 @@ export class CareThreadChat extends RelayElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    // Not :focus-within, which a page without system focus (a background tab) never matches.
-    this.focusWasInside = (this.renderRoot as ShadowRoot).activeElement !== null;
     if (this.chat.closed ?? this.chat.state === 'ended') this.composer.clear();
     if (
       changed.has('server') ||
@@ -182,7 +184,8 @@ export class CareThreadChat extends RelayElement {
     if (ended && !this.announcedEnd) {
       this.announcedEnd = true;
       // The message box went away with the conversation: focus goes to what is said instead.
-      if (this.focusWasInside)
+      const active = document.activeElement;
+      if (this.focusInside && (active === this || active === document.body || active === null))
         this.renderRoot.querySelector<HTMLElement>('.closed-heading')?.focus();
       this.dispatchEvent(
         new CustomEvent('carethread-ended', { detail: ended, bubbles: true, composed: true }),
@@ -203,10 +206,27 @@ export class CareThreadChat extends RelayElement {
     for (const entry of log.children) this.resizes.observe(entry);
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('focusin', this.onFocusIn);
+    this.addEventListener('focusout', this.onFocusOut);
+  }
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.resizes.disconnect();
+    this.removeEventListener('focusin', this.onFocusIn);
+    this.removeEventListener('focusout', this.onFocusOut);
   }
+
+  private readonly onFocusIn = (): void => {
+    this.focusInside = true;
+  };
+
+  private readonly onFocusOut = (event: FocusEvent): void => {
+    const to = event.relatedTarget as Node | null;
+    if (to && !this.contains(to) && !this.renderRoot.contains(to)) this.focusInside = false;
+  };
 
   private pinToEnd(log: HTMLElement): void {
     log.scrollTop = log.scrollHeight;

@@ -231,10 +231,19 @@ export class CareThreadClient extends Emitter<ClientEvents> implements RelayConn
     });
   }
 
-  /** Closes the connection for good. */
+  /**
+   * Closes the connection for good. A WebSocket still opening is hung up once it is open: closed
+   * while it connects, the browser logs "WebSocket is closed before the connection is
+   * established", which a page that removes an element as it starts would show on every load.
+   */
   close(): void {
     clearTimeout(this.retryTimer);
-    this.socket.disconnect();
+    const engine = this.socket.io.engine;
+    if (engine.readyState === 'opening') {
+      const hangUp = () => this.socket.disconnect();
+      engine.once('open', hangUp);
+      engine.once('close', hangUp);
+    } else this.socket.disconnect();
     this.end(fail('UNAUTHENTICATED', 'The chat was closed.'));
   }
 
