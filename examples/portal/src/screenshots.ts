@@ -41,11 +41,25 @@ async function say(page: Page, ...texts: string[]): Promise<void> {
 }
 
 const shoot = (name: string) => async (page: Page) => {
+  // Every chat loaded and open for writing (not "Connecting…"), and every consent element ready.
+  for (const chat of await page.locator('carethread-chat').all())
+    await chat.locator('textarea:enabled').waitFor();
+  for (const consent of await page.locator('carethread-consent').all())
+    await consent.locator('h2').first().waitFor();
   await page.locator('.message').first().waitFor();
   await page.screenshot({ path: path.join(out, `${name}.png`) });
 };
 
-// The consent story first: the therapist asks, Alice signs, and Bob's chat opens.
+/** Bob's pane, waiting for Alice's consent, on a phone in `lang`. */
+const waiting = (lang: string) => async (page: Page) => {
+  const closed = page.locator('.pane[data-persona="bob"] [part="closed"]');
+  if ((await closed.count()) === 0) return; // consented on an earlier run
+  await page.screenshot({ path: path.join(out, `bob-waiting-${lang}.png`) });
+};
+await visit('?persona=bob', 375, 740, waiting('en'));
+await visit('?persona=bob&lang=es&theme=dark', 375, 740, waiting('es'));
+
+// The consent story: the therapist asks, Alice signs, and Bob's chat opens.
 await visit('', 1400, 1100, async (page) => {
   const bobOpen = page.locator('.pane[data-persona="bob"] .participants');
   if ((await bobOpen.count()) > 0) return; // consented on an earlier run
@@ -74,9 +88,19 @@ await visit('?persona=bob', 800, 700, (page) =>
   say(page, 'Thanks, I will be there.\nShould I bring anything?'),
 );
 await visit('', 1400, 800, shoot('desktop-light-en'));
+await visit('?theme=dark', 1400, 800, shoot('desktop-dark-en'));
+await visit('?lang=es', 1400, 800, shoot('desktop-light-es'));
 await visit('?lang=es&theme=dark', 1400, 800, shoot('desktop-dark-es'));
 await visit('?persona=alice', 375, 740, shoot('phone-light-en'));
+await visit('?persona=dr-rivera&theme=dark', 375, 740, shoot('phone-dark-en'));
+await visit('?persona=alice&lang=es', 375, 740, shoot('phone-light-es'));
 await visit('?persona=bob&lang=es&theme=dark', 375, 740, shoot('phone-dark-es'));
+// One's own message with its options open (who read it, Edit, Delete), on a phone.
+await visit('?persona=bob', 375, 740, async (page) => {
+  await page.locator('.message.mine[data-seq] .options').last().click();
+  await page.locator('.actions').waitFor();
+  await page.screenshot({ path: path.join(out, 'phone-message-options-en.png') });
+});
 await browser.close();
 process.stdout.write(`Screenshots written to ${out}\n`);
 if (problems.length > 0) {
