@@ -103,13 +103,24 @@ async function sign(consent: Locator): Promise<void> {
   await consent.locator('[part="receipt"]').waitFor();
 }
 
+// English in the light theme, Spanish in the dark one: axe checks both themes' contrast.
 describe.each([
-  { lang: 'en', purpose: 'So Bob can support my recovery.', words: 'Thursday works for me.' },
-  { lang: 'es', purpose: 'Para que Bob apoye mi recuperación.', words: 'El jueves me va bien.' },
-])('the demo in $lang', ({ lang, purpose, words }) => {
+  {
+    lang: 'en',
+    theme: 'light',
+    purpose: 'So Bob can support my recovery.',
+    words: 'Thursday works for me.',
+  },
+  {
+    lang: 'es',
+    theme: 'dark',
+    purpose: 'Para que Bob apoye mi recuperación.',
+    words: 'El jueves me va bien.',
+  },
+])('the demo in $lang, $theme', ({ lang, theme, purpose, words }) => {
   it('gives every person a page without findings through the whole consent story', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`${portalUrl}/?lang=${lang}`);
+    await page.goto(`${portalUrl}/?lang=${lang}&theme=${theme}`);
     await pane(page, 'alice').locator('carethread-chat textarea:enabled').waitFor();
     const found = await findings(page, lang, 'Bob waiting');
     // The English check finds English where there is some: it can fail.
@@ -145,7 +156,7 @@ describe.each([
       const found: string[] = [];
       for (const persona of ['alice', 'bob', 'dr-rivera']) {
         const page = await browser.newPage({ viewport: { width, height: 740 } });
-        await page.goto(`${portalUrl}/?lang=${lang}&persona=${persona}`);
+        await page.goto(`${portalUrl}/?lang=${lang}&theme=${theme}&persona=${persona}`);
         await page.locator('carethread-chat [part="base"]').waitFor();
         await page.waitForLoadState('networkidle');
         found.push(...(await findings(page, lang, `${persona} at ${String(width)} px`)));
