@@ -510,7 +510,12 @@ describe.each([localKind, s3Kind()])('files kept in $name', (kind) => {
       relay = await start();
       await waitFor(() => !place.objects().includes(old ?? ''), 5000, 'the sweep at start');
       expect(place.objects()).toEqual([kept, ...young].sort());
-      expect(relay.logs()).toMatch(/removed what interrupted uploads left/);
+      // The sweep logs once every removal is done, a moment after the last object goes.
+      await waitFor(
+        () => /removed what interrupted uploads left/.test(relay.logs()),
+        5000,
+        'the sweep log line',
+      );
       expect((await downloadAs('alice', 'patient', id)).body.equals(pdf)).toBe(true);
     });
 
