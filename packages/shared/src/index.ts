@@ -12,3 +12,4 @@ export * from './system-entries.js';
 export * from './text.js';
 export * from './issues.js';
 export * from './webhooks.js';
+export * from './measures/index.js';
