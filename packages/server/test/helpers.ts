@@ -12,6 +12,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
   type Ack,
+  type ConsentScope,
   type ClientEventName,
   type ClientToServerEvents,
   type Entry,
@@ -279,6 +280,16 @@ export async function ok<E extends ClientEventName>(
   return ack.data;
 }
 
+/** What the relay answered `event`: 'ok', or the error code. */
+export async function codeOf(
+  socket: RawSocket,
+  event: ClientEventName,
+  payload: object,
+): Promise<string> {
+  const ack = await call(socket, event, payload as never);
+  return ack.ok ? 'ok' : ack.error.code;
+}
+
 /** A headless client for a user of the test relay. */
 export function clientFor(relay: TestRelay, sub: string, role: Role, name = sub): CareThreadClient {
   return createClient({
@@ -327,7 +338,7 @@ export async function grantConsent(
   conversationId: string,
   patientId: string,
   recipients: string[],
-  options: { provider?: string; expiresAt?: string } = {},
+  options: { provider?: string; expiresAt?: string; scopes?: ConsentScope[] } = {},
 ): Promise<string> {
   const staff = await connectAs(relay, await relay.token('consent-admin', 'staff'));
   const provider = await connectAs(
@@ -345,6 +356,7 @@ export async function grantConsent(
       recipients,
       purpose: 'Family support',
       expiresAt: options.expiresAt ?? new Date(Date.now() + 86_400_000).toISOString(),
+      ...(options.scopes ? { scopes: options.scopes } : {}),
     });
     const { template, disclosure } = await ok(patient, 'consent.view', {
       requestId: request.requestId,

@@ -161,6 +161,43 @@ const Purpose = z
   .string()
   .check(z.minLength(1), z.maxLength(1000), z.regex(printable), wellFormed());
 
+/**
+ * What a consent lets its family recipients see of the patient's care (issue 18, ADR 26):
+ * `messages` the conversation (its messages, corrections, joins and leaves), `files` the files
+ * shared in it, `goals` the care plan with its goals and progress, `scores` measure results with
+ * their scores, `trend` only a word for each measure's direction ("improving").
+ */
+export const CONSENT_SCOPES = ['messages', 'files', 'goals', 'scores', 'trend'] as const;
+export const ConsentScope = z.enum(CONSENT_SCOPES);
+export type ConsentScope = z.infer<typeof ConsentScope>;
+
+/** What a consent that names no scopes shares, as every consent did before scopes: the conversation. */
+export const CONVERSATION_SCOPES: readonly ConsentScope[] = ['messages', 'files'];
+
+/**
+ * The scopes a consent grants, complete and in a stable order: `scores` includes `trend` (the
+ * words are read from the scores), and a consent naming none shares the conversation.
+ *
+ * @example grantedScopes(['scores', 'goals']) // ['goals', 'scores', 'trend']
+ */
+export function grantedScopes(scopes: readonly ConsentScope[] | undefined): ConsentScope[] {
+  const named = new Set(scopes?.length ? scopes : CONVERSATION_SCOPES);
+  if (named.has('scores')) named.add('trend');
+  return CONSENT_SCOPES.filter((scope) => named.has(scope));
+}
+
+/** The list of scopes a consent names: one of each, files only with the messages that carry them. */
+const Scopes = z.array(ConsentScope).check(
+  z.minLength(1),
+  z.maxLength(CONSENT_SCOPES.length),
+  z.refine((scopes) => new Set(scopes).size === scopes.length, {
+    message: 'Name each scope once.',
+  }),
+  z.refine((scopes) => !scopes.includes('files') || scopes.includes('messages'), {
+    message: 'Files are shared in messages: a consent sharing files must share messages too.',
+  }),
+);
+
 export const ConsentRequestCreate = z.object({
   requestId: ConsentRequestId,
   templateId: TemplateId,
@@ -181,6 +218,8 @@ export const ConsentRequestCreate = z.object({
   purpose: Purpose,
   /** When the authorization ends. */
   expiresAt: IsoTime,
+  /** What the recipients may see; the conversation (`CONVERSATION_SCOPES`) when omitted. */
+  scopes: z.optional(Scopes),
 });
 export type ConsentRequestCreate = z.infer<typeof ConsentRequestCreate>;
 
@@ -207,6 +246,8 @@ const consentSubject = {
 
 export const ConsentRequestView = z.object({
   ...consentSubject,
+  /** What the recipients may see once signed, complete (`grantedScopes`). */
+  scopes: z.array(ConsentScope),
   signerId: UserId,
   capacity: SignerCapacity,
   state: ConsentState,
@@ -299,6 +340,11 @@ export const ConsentRecordView = z.object({
    * signed before forms had translations: those were shown in the template's default language.
    */
   language: z.optional(LanguageTag),
+  /**
+   * What the recipients may see (`grantedScopes`). Absent from records signed before consents had
+   * scopes: those share the conversation (`CONVERSATION_SCOPES`).
+   */
+  scopes: z.optional(z.array(ConsentScope)),
   /** What the signature means, as shown to the signer. */
   meaning: z.string(),
   disclosureHash: z.string(),

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import {
   chooseLanguage,
+  grantedScopes,
   matchSignatureName,
   signatureMeaning,
   templateLanguages,
@@ -71,6 +72,7 @@ function sameRequest(stored: ConsentRequestView, asked: ConsentRequestView): boo
     stored.capacity === asked.capacity &&
     stored.purpose === asked.purpose &&
     stored.expiresAt === asked.expiresAt &&
+    stored.scopes.join(',') === asked.scopes.join(',') &&
     stored.recipients.map((r) => r.userId).join(',') ===
       asked.recipients.map((r) => r.userId).join(',')
   );
@@ -223,6 +225,7 @@ export function createConsentService({
         recipients,
         purpose: input.purpose,
         expiresAt: new Date(input.expiresAt).toISOString(),
+        scopes: grantedScopes(input.scopes),
         state: 'requested',
         requestedBy: onBehalfOf ?? identity.userId,
         requestedAt: at,
@@ -239,6 +242,7 @@ export function createConsentService({
           signerId: request.signerId,
           capacity: request.capacity,
           recipients: recipients.map((r) => r.userId).join(','),
+          scopes: request.scopes.join(','),
           onBehalfOf: onBehalfOf ?? null,
         },
       });
@@ -335,6 +339,7 @@ export function createConsentService({
         },
         capacity: request.capacity,
         language,
+        scopes: request.scopes,
         meaning: signatureMeaning(request.capacity, await patientName(identity, request), language),
         disclosureHash: input.disclosureHash,
         acknowledgements: [...input.acknowledgements].sort(),

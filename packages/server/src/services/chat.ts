@@ -21,7 +21,6 @@ import {
   type ParticipantInput,
   type ParticipantRemove,
   type ParticipantView,
-  type Role,
   type Sync,
   type SyncResult,
 } from '@carethread/shared';
@@ -38,7 +37,14 @@ import type {
 } from '../store/types.js';
 import type { AccessLog } from './audit.js';
 import { createBatcher } from './batcher.js';
-import { CARE_TEAM, createConversationAccess, notYoursOrNotThere } from './conversation-access.js';
+import {
+  CARE_TEAM,
+  createConversationAccess,
+  logViewOf,
+  notYoursOrNotThere,
+  seesFiles,
+  withoutFiles,
+} from './conversation-access.js';
 import { RelayError } from '../core/errors.js';
 import type { PresenceTracker } from './presence.js';
 
@@ -75,9 +81,6 @@ export interface Appended<Entry extends StoredEntry = StoredEntry> {
   accessVersion: number;
 }
 
-/** How a reader acting in `role` reads the log: a family member sees no consent step. */
-const logViewOf = (role: Role) => (role === 'family' ? 'family' : 'reader');
-
 function toNewParticipant(input: ParticipantInput): NewParticipant {
   return {
     userId: input.userId,
@@ -104,10 +107,11 @@ export function createChatService({
     },
   );
 
-  const { requireMember, requireReader, requireCareTeamMember } = createConversationAccess({
-    store,
-    now,
-  });
+  const { requireMember, requireReader, requireCareTeamMember, sharedWith } =
+    createConversationAccess({
+      store,
+      now,
+    });
 
   function view(record: ParticipantRecord): ParticipantView {
     return {
@@ -129,7 +133,13 @@ export function createChatService({
   async function open(
     identity: Identity,
     conversationId: string,
-  ): Promise<{ snapshot: ConversationSnapshot; accessVersion: number; until: AccessEnd | null }> {
+  ): Promise<{
+    snapshot: ConversationSnapshot;
+    accessVersion: number;
+    until: AccessEnd | null;
+    /** Whether the reader sees the files messages carry (ADR 26). */
+    files: boolean;
+  }> {
     const conversation = await store.getConversation(identity.tenantId, conversationId);
     if (!conversation) throw notYoursOrNotThere();
     const { reader: member, breakGlass } = await requireReader(identity, conversationId);
@@ -175,6 +185,7 @@ export function createChatService({
       },
       accessVersion: conversation.accessVersion,
       until,
+      files: seesFiles(member),
     };
   }
 
@@ -295,8 +306,9 @@ export function createChatService({
     conversationId: string,
     fileIds: readonly string[],
   ): Promise<AttachmentView[]> {
-    // Members only, before any lookup: whether a file id exists is not for outsiders to learn.
-    await requireMember(identity, conversationId);
+    // Members who see files only, before any lookup: whether a file id exists is not for
+    // outsiders to learn, nor for family members whose consent keeps files from them.
+    await requireMember(identity, conversationId, 'files');
     if (new Set(fileIds).size !== fileIds.length)
       throw new RelayError('VALIDATION', 'A file is attached twice.');
     return Promise.all(
@@ -369,12 +381,13 @@ export function createChatService({
      */
     async list(identity: Identity): Promise<ConversationSummary[]> {
       const rows = await store.listConversationsOf(identity.tenantId, identity.userId);
-      const at = now().toISOString();
       return Promise.all(
         rows.map(async (row): Promise<ConversationSummary> => {
           const readable =
             actingRole(identity.role, row.role) !== 'family' ||
-            (await store.activeGrant(identity.tenantId, row.conversationId, identity.userId, at));
+            (await sharedWith(identity.tenantId, row.conversationId, identity.userId)).includes(
+              'messages',
+            );
           return readable
             ? {
                 conversationId: row.conversationId,
@@ -415,12 +428,9 @@ export function createChatService({
       const lostAccess =
         replacedRole !== null &&
         participant.role === 'family' &&
-        !(await store.activeGrant(
-          identity.tenantId,
-          input.conversationId,
-          participant.userId,
-          now().toISOString(),
-        ));
+        !(await sharedWith(identity.tenantId, input.conversationId, participant.userId)).includes(
+          'messages',
+        );
       return {
         participant: view(participant),
         roleChanged: replacedRole !== null,
@@ -520,7 +530,7 @@ export function createChatService({
       );
       const read = [...page.messages, ...page.events].sort((a, b) => a.seq - b.seq);
       await recordRead(identity, input.conversationId, 'history', read, breakGlass);
-      return page;
+      return seesFiles(reader) ? page : { ...page, messages: page.messages.map(withoutFiles) };
     },
 
     async sync(identity: Identity, input: Sync): Promise<SyncResult> {
@@ -534,7 +544,7 @@ export function createChatService({
         logViewOf(reader.role),
       );
       await recordRead(identity, input.conversationId, 'sync', page.entries, breakGlass);
-      return page;
+      return seesFiles(reader) ? page : { ...page, entries: page.entries.map(withoutFiles) };
     },
 
     async markRead(identity: Identity, conversationId: string, seq: number): Promise<number> {

@@ -1,7 +1,13 @@
 // Who may read and write in a conversation: the access check every conversation, message,
 // file and consent path makes against the store (never against rooms), in the role the person
 // acts in. Someone else's conversation answers exactly like a missing one.
-import { CONVERSATION_NOT_FOUND, actingRole, type Role } from '@carethread/shared';
+import {
+  CONVERSATION_NOT_FOUND,
+  actingRole,
+  type ConsentScope,
+  type Entry,
+  type Role,
+} from '@carethread/shared';
 import type { Identity } from '../auth/tokens.js';
 import { RelayError } from '../core/errors.js';
 import type { ParticipantRecord, Store } from '../store/types.js';
@@ -11,6 +17,32 @@ export const CARE_TEAM: readonly Role[] = ['provider', 'staff'];
 export const notYoursOrNotThere = () => new RelayError('NOT_FOUND', CONVERSATION_NOT_FOUND);
 
 export type ConversationAccess = ReturnType<typeof createConversationAccess>;
+
+/** How a reader acting in `role` reads the log: a family member sees no consent step. */
+export const logViewOf = (role: Role) => (role === 'family' ? 'family' : 'reader');
+
+/** Whether `reader` sees the files messages carry: everyone but family whose consent keeps them. */
+export const seesFiles = (reader: Member) => reader.scopes?.includes('files') ?? true;
+
+/** A message as a reader who may not see its files reads it: without them (ADR 26). */
+export function withoutFiles<E extends Entry>(entry: E): E {
+  if (entry.kind !== 'message' || !entry.attachments) return entry;
+  const { attachments: _files, ...rest } = entry;
+  return rest as E;
+}
+
+/** A member as the access check let them in: for a family member, what their consents share. */
+export type Member = ParticipantRecord & { scopes?: readonly ConsentScope[] };
+
+/** What a family member whose consents share `scopes` may not do: every sentence names the way out. */
+function scopeRefusal(scope: ConsentScope): RelayError {
+  return scope === 'files'
+    ? new RelayError(
+        'CONSENT_REQUIRED',
+        "The patient's consent shares the conversation with you, not its files. Ask the patient to include files.",
+      )
+    : new RelayError('CONSENT_REQUIRED');
+}
 
 export function createConversationAccess({ store, now }: { store: Store; now: () => Date }) {
   /** The host's back end reads and manages every conversation of its tenant, as the care team. */
@@ -37,11 +69,14 @@ export function createConversationAccess({ store, now }: { store: Store; now: ()
    * The access check of every read and write: the caller must be an active participant, and is
    * returned in the role they act in (`actingRole`). Someone else's conversation answers exactly
    * like a missing one (NOT_FOUND, the same sentence), so no answer tells an outsider it exists.
+   * A family member takes part only while a consent in effect shares the conversation with them
+   * (scope `messages`) and, when `scope` names more (`files`), that too (ADR 26).
    */
   async function requireMember(
     identity: Identity,
     conversationId: string,
-  ): Promise<ParticipantRecord> {
+    scope: ConsentScope = 'messages',
+  ): Promise<Member> {
     if (identity.host) return hostAsMember(identity, conversationId);
     const participant = await store.getParticipant(
       identity.tenantId,
@@ -59,19 +94,21 @@ export function createConversationAccess({ store, now }: { store: Store; now: ()
       throw notYoursOrNotThere();
     }
     const role = actingRole(identity.role, participant.role);
-    // Family members take part only while the patient's consent naming them is in effect.
-    if (
-      role === 'family' &&
-      !(await store.activeGrant(
-        identity.tenantId,
-        conversationId,
-        identity.userId,
-        now().toISOString(),
-      ))
-    ) {
-      throw new RelayError('CONSENT_REQUIRED');
-    }
-    return { ...participant, role };
+    if (role !== 'family') return { ...participant, role };
+    const scopes = await sharedWith(identity.tenantId, conversationId, identity.userId);
+    if (!scopes.includes('messages')) throw new RelayError('CONSENT_REQUIRED');
+    if (!scopes.includes(scope)) throw scopeRefusal(scope);
+    return { ...participant, role, scopes };
+  }
+
+  /** What the consents in effect now share with family member `userId`; none without one. */
+  async function sharedWith(
+    tenantId: string,
+    conversationId: string,
+    userId: string,
+  ): Promise<readonly ConsentScope[]> {
+    const grant = await store.activeGrant(tenantId, conversationId, userId, now().toISOString());
+    return grant?.scopes ?? [];
   }
 
   /**
@@ -81,7 +118,7 @@ export function createConversationAccess({ store, now }: { store: Store; now: ()
   async function requireReader(
     identity: Identity,
     conversationId: string,
-  ): Promise<{ reader: ParticipantRecord; breakGlass: boolean }> {
+  ): Promise<{ reader: Member; breakGlass: boolean }> {
     try {
       return { reader: await requireMember(identity, conversationId), breakGlass: false };
     } catch (error) {
@@ -116,5 +153,5 @@ export function createConversationAccess({ store, now }: { store: Store; now: ()
     }
   }
 
-  return { requireMember, requireReader, requireCareTeamMember };
+  return { requireMember, requireReader, requireCareTeamMember, sharedWith };
 }

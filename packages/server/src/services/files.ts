@@ -287,7 +287,7 @@ export function createFileService(deps: FileServiceDeps) {
    */
   async function requireFileReader(identity: Identity, file: FileRecord): Promise<void> {
     try {
-      await chat.requireMember(identity, file.conversationId);
+      await chat.requireMember(identity, file.conversationId, 'files');
     } catch (error) {
       if (error instanceof RelayError && error.code === 'NOT_FOUND') throw fileNotFound();
       throw error;
@@ -326,9 +326,12 @@ export function createFileService(deps: FileServiceDeps) {
     return { file: toFileView(file), body };
   }
 
-  /** The same rules as sending a message: a member (family under consent), not archived. */
+  /**
+   * The same rules as sending a message: a member (family under a consent that shares files), not
+   * archived.
+   */
   async function requireWriter(identity: Identity, conversationId: string): Promise<void> {
-    await chat.requireMember(identity, conversationId);
+    await chat.requireMember(identity, conversationId, 'files');
     const conversation = await store.getConversation(identity.tenantId, conversationId);
     if (conversation?.archivedAt)
       throw new RelayError(

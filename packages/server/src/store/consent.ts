@@ -3,6 +3,7 @@
 // step. Its SQL: sql/consent.ts.
 import type {
   ConsentRequestView,
+  ConsentScope,
   ConsentState,
   ConsentTemplateContent,
   TemplateVersionView,
@@ -113,13 +114,17 @@ export interface ConsentStore {
    * each with its audit event; the changed requests with their tenant.
    */
   expireDueConsents(at: string): Promise<{ tenantId: string; request: ConsentRequestView }[]>;
-  /** The grant letting `userId` into the conversation at time `at`, if one is in effect. */
+  /**
+   * What the consents in effect at time `at` let `userId` see of the conversation's patient:
+   * the scopes of all of them together, with the one that ends last (`requestId`, `expiresAt`).
+   * Undefined when none is in effect.
+   */
   activeGrant(
     tenantId: string,
     conversationId: string,
     userId: string,
     at: string,
-  ): Promise<{ requestId: string; expiresAt: string } | undefined>;
+  ): Promise<{ requestId: string; expiresAt: string; scopes: ConsentScope[] } | undefined>;
   /** The audit trail of a request, oldest first. */
   listConsentEvents(tenantId: string, requestId: string): Promise<ConsentEventRecord[]>;
   /**

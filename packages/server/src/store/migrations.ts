@@ -1,6 +1,12 @@
 // Numbered schema migrations, written with Kysely's schema builder so every engine runs the same
 // ones. Never edit a migration that has shipped: add the next number.
-import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
+import {
+  sql,
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 
 /** The SQL engines the migrations run on; they differ only in how a table numbers its rows. */
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -423,6 +429,20 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         // A template's text in its other languages (JSON of [{ language, title, blocks }]), null
         // for a template in one language: versions published before keep their content and hash.
         await db.schema.alterTable('consent_templates').addColumn('translations', 'text').execute();
+      },
+    },
+    '0019_consent_scopes': {
+      async up(db: Kysely<unknown>) {
+        // What a consent lets its recipients see (ADR 26), as a JSON array on the request and on
+        // each grant signing made. Consents made before scopes shared the conversation, its files
+        // included, and keep meaning exactly that.
+        // Written out, not taken from the code's constant: a shipped migration never changes.
+        const conversation = sql.lit('["messages","files"]');
+        for (const table of ['consent_requests', 'consent_grants'])
+          await db.schema
+            .alterTable(table)
+            .addColumn('scopes', 'text', (c) => c.notNull().defaultTo(conversation))
+            .execute();
       },
     },
   };

@@ -82,6 +82,8 @@ export interface ConsentRequestsTable {
   recipients: string;
   purpose: string;
   expires_at: string;
+  /** JSON array of what the recipients may see once signed (ADR 26). */
+  scopes: string;
   state: string;
   requested_by: string;
   requested_at: string;
@@ -122,6 +124,8 @@ export interface ConsentGrantsTable {
   patient_id: string;
   expires_at: string;
   revoked_at: string | null;
+  /** JSON array of what the recipient may see, copied from the request when it was signed. */
+  scopes: string;
 }
 
 export interface ApiIdempotencyTable {

@@ -8,7 +8,7 @@ import { decideAppend, entryAudit, type AppendFacts, type EntryRow } from './app
 import { auditRow, GENESIS_HASH } from './chain.js';
 import type { Keyring } from './keyring.js';
 import { messageEvent, type OutboxRow } from './outbox.js';
-import { openEntryRow, sealEntryRow, sealOutboxRow } from './sql/shared.js';
+import { SHARES_MESSAGES, openEntryRow, sealEntryRow, sealOutboxRow } from './sql/shared.js';
 import type { AppendRequest, AppendResult } from './types.js';
 
 export function createSqliteAppender(
@@ -36,7 +36,7 @@ export function createSqliteAppender(
     .prepare<[string, string, string, string], number>(
       `select 1 from consent_grants
        where tenant_id = ? and conversation_id = ? and recipient_id = ?
-         and revoked_at is null and expires_at > ?`,
+         and revoked_at is null and expires_at > ? and scopes like '${SHARES_MESSAGES}'`,
     )
     .pluck();
   const entryById = database.prepare<[string, string, string, string], EntryRow>(

@@ -4,14 +4,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageView, ServerPayloadOf } from '@carethread/shared';
 import {
-  call,
+  codeOf,
   connectAs,
   grantConsent,
   ok,
   seedConversation,
   startRelay,
   waitFor,
-  type RawSocket,
   type TestRelay,
 } from '../helpers.js';
 
@@ -58,11 +57,6 @@ async function setUp() {
 
 let ids = 0;
 const nextId = () => `msg-family-${String(++ids).padStart(6, '0')}`;
-
-async function codeOf(socket: RawSocket, event: Parameters<typeof call>[1], payload: object) {
-  const ack = await call(socket, event, payload as never);
-  return ack.ok ? 'ok' : ack.error.code;
-}
 
 describe('family access follows consent', () => {
   it('keeps a family member out until the patient signs, then lets them in', async () => {

@@ -98,6 +98,7 @@ function requestOf(
     ],
     purpose: 'So my family can support my recovery.',
     expiresAt: EXPIRES_AT,
+    scopes: ['messages', 'files'],
     requestedBy: 'dr-rivera',
     requestedAt: REQUESTED_AT,
     updatedAt: REQUESTED_AT,

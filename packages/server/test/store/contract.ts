@@ -495,6 +495,7 @@ export function describeStoreContract(
         recipients: [{ userId: 'bob', displayName: 'Bob', relationship: 'father' }],
         purpose: 'Support',
         expiresAt: at(50),
+        scopes: ['messages' as const, 'files' as const],
         state: 'requested' as const,
         requestedBy: 'dr',
         requestedAt: at(3),
@@ -545,6 +546,38 @@ export function describeStoreContract(
       );
       expect(signed?.state).toBe('signed');
       expect(await store.getConsentRecord('t1', request.requestId)).toEqual(record);
+      // The grant shares what the request named (ADR 26); a second consent in effect adds its own.
+      expect(await store.activeGrant('t1', 'c1', 'bob', at(6))).toEqual({
+        requestId: request.requestId,
+        expiresAt: at(50),
+        scopes: ['messages', 'files'],
+      });
+      const goals = {
+        ...request,
+        requestId: 'req-00000002',
+        expiresAt: at(60),
+        scopes: ['goals' as const, 'scores' as const, 'trend' as const],
+      };
+      await store.createConsentRequest('t1', goals, event('requested', 6));
+      await store.signConsentRequest(
+        't1',
+        goals.requestId,
+        ['requested'],
+        record,
+        event('signed', 6),
+      );
+      expect(await store.getConsentRequest('t1', goals.requestId)).toMatchObject({
+        scopes: goals.scopes,
+      });
+      expect(await store.activeGrant('t1', 'c1', 'bob', at(7))).toEqual({
+        requestId: goals.requestId,
+        expiresAt: at(60),
+        scopes: ['messages', 'files', 'goals', 'scores', 'trend'],
+      });
+      expect(await store.activeGrant('t1', 'c1', 'bob', at(55))).toMatchObject({
+        scopes: ['goals', 'scores', 'trend'],
+      });
+      expect(await store.activeGrant('t1', 'c1', 'alice', at(7))).toBeUndefined();
       expect(
         await store.signConsentRequest(
           't1',
@@ -563,7 +596,7 @@ export function describeStoreContract(
       expect(events[1]?.prevHash).toBe(events[0]?.hash);
       expect(events[2]?.prevHash).toBe(events[1]?.hash);
       expect(await store.getConsentRequest('t2', request.requestId)).toBeUndefined();
-      expect(await store.listConsentRequests('t1', { userId: 'alice' })).toHaveLength(1);
+      expect(await store.listConsentRequests('t1', { userId: 'alice' })).toHaveLength(2);
       expect(await store.listConsentRequests('t1', { userId: 'bob' })).toHaveLength(0);
 
       // Signing widens access and leaves the version alone; revoking narrows it and raises it.

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { migrationProvider } from '../../src/store/migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { createThreadedSqliteStore } from '../../src/store/threaded.js';
 import { TEST_MASTER_KEYS as masterKeys } from '../helpers.js';
@@ -61,6 +63,38 @@ describeStoreContract('SQLite on a worker thread (what the relay uses)', async (
 });
 
 describe('SQLite engine', () => {
+  it('keeps consents signed before scopes meaning the conversation, its files included', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
+    const file = path.join(dir, 'test.sqlite');
+    // A store as it was before consent scopes (migration 0019), with one grant in effect.
+    const before = new Kysely<unknown>({
+      dialect: new SqliteDialect({ database: new Sqlite(file) }),
+    });
+    const migrated = await new Migrator({
+      db: before,
+      provider: migrationProvider('sqlite'),
+    }).migrateTo('0018_consent_template_translations');
+    expect(migrated.error).toBeUndefined();
+    await sql`insert into consent_grants
+      (tenant_id, request_id, recipient_id, conversation_id, patient_id, expires_at, revoked_at)
+      values ('t1', 'req-old', 'bob', 'c1', 'alice', '2999-01-01T00:00:00.000Z', null)`.execute(
+      before,
+    );
+    await before.destroy();
+
+    const store = await createSqliteStore({ filename: file, masterKeys });
+    try {
+      expect(await store.activeGrant('t1', 'c1', 'bob', new Date().toISOString())).toEqual({
+        requestId: 'req-old',
+        expiresAt: '2999-01-01T00:00:00.000Z',
+        scopes: ['messages', 'files'],
+      });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs in WAL mode and migrates an existing file only once', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'carethread-store-'));
     const file = path.join(dir, 'test.sqlite');
@@ -91,6 +125,7 @@ describe('SQLite engine', () => {
       '0016_entry_audience',
       '0017_consent_revocation',
       '0018_consent_template_translations',
+      '0019_consent_scopes',
     ]);
     raw.close();
     rmSync(dir, { recursive: true, force: true });

@@ -29,6 +29,7 @@ function consentRequest(requestId: string, expiresAt = at(50)): ConsentRequestVi
     recipients: [{ userId: 'bob', displayName: 'Bob', relationship: 'brother' }],
     purpose: 'Support',
     expiresAt,
+    scopes: ['messages', 'files'],
     state: 'requested',
     requestedBy: 'dr',
     requestedAt: at(3),

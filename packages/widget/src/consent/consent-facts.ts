@@ -3,7 +3,7 @@
 // in the reader's locale.
 import { html, nothing, type TemplateResult } from 'lit';
 import { msg, str } from '@lit/localize';
-import type { ConsentRecipient, ConsentRequestView } from '@carethread/shared';
+import type { ConsentRecipient, ConsentRequestView, ConsentScope } from '@carethread/shared';
 import { relationshipLabel } from '../i18n/vocabulary.js';
 
 /** The recipients with their relationship in the reader's language: "Bob Moreno (brother)". */
@@ -15,6 +15,33 @@ export const people = (
       r.relationship ? `${r.displayName} (${relationshipLabel(r.relationship)})` : r.displayName,
     )
     .join(', ');
+
+/** One scope in words that fit "Bob can see …" and a list alike. */
+function scopeWords(scope: ConsentScope): string {
+  switch (scope) {
+    case 'messages':
+      return msg('the care conversation', { id: 'consent-scope-messages' });
+    case 'files':
+      return msg('the files shared in it', { id: 'consent-scope-files' });
+    case 'goals':
+      return msg('the care plan and its progress', { id: 'consent-scope-goals' });
+    case 'scores':
+      return msg('questionnaire scores', { id: 'consent-scope-scores' });
+    case 'trend':
+      return msg('whether questionnaire results improve', { id: 'consent-scope-trend' });
+  }
+}
+
+/**
+ * What a consent shares, in one phrase of the reader's language: "the care conversation and the
+ * files shared in it". The trend goes without saying when the scores are shared.
+ */
+export function sharedWhat({ scopes }: Pick<ConsentRequestView, 'scopes'>, locale: string): string {
+  const words = scopes
+    .filter((scope) => scope !== 'trend' || !scopes.includes('scores'))
+    .map(scopeWords);
+  return new Intl.ListFormat(locale, { type: 'conjunction' }).format(words);
+}
 
 export const longDate = (iso: string, locale: string) =>
   new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(new Date(iso));
@@ -76,6 +103,8 @@ export function renderFacts(
             <dd>${people(consent.recipients)}</dd>`
         : nothing
     }
+    <dt>${msg('What is shared', { id: 'consent-scopes' })}</dt>
+    <dd class="scopes">${sharedWhat(consent, locale)}</dd>
     <dt>${msg('Purpose', { id: 'consent-ask-purpose' })}</dt>
     <dd>${consent.purpose}</dd>
     <dt>${msg('Requested', { id: 'consent-requested' })}</dt>

@@ -4,7 +4,7 @@
 import { html, type TemplateResult } from 'lit';
 import { msg, str } from '@lit/localize';
 import type { ConsentRequestView } from '@carethread/shared';
-import { longDate, people, renderPdfLink, status } from './consent-facts.js';
+import { longDate, people, renderPdfLink, sharedWhat, status } from './consent-facts.js';
 
 /** What the outcome shows; the consent element provides it at each render. */
 export interface Outcome {
@@ -21,7 +21,7 @@ export interface Outcome {
 export function outcomeText({ request, stillShared, locale }: Outcome): string {
   if (request.state === 'signed')
     return msg(
-      str`${people(request.recipients)} can read your care conversation until ${longDate(request.expiresAt, locale)}. You can revoke this at any time under “Your consents”.`,
+      str`${people(request.recipients)} can see ${sharedWhat(request, locale)} until ${longDate(request.expiresAt, locale)}. You can revoke this at any time under “Your consents”.`,
       { id: 'consent-signed-text' },
     );
   if (request.state !== 'declined') return status(request, locale);
@@ -29,7 +29,7 @@ export function outcomeText({ request, stillShared, locale }: Outcome): string {
   return [
     ...stillShared.map((c) =>
       msg(
-        str`Your earlier consent still lets ${people(c.recipients)} read your care conversation until ${longDate(c.expiresAt, locale)}.`,
+        str`Your earlier consent still lets ${people(c.recipients)} see ${sharedWhat(c, locale)} until ${longDate(c.expiresAt, locale)}.`,
         { id: 'consent-still-shared' },
       ),
     ),

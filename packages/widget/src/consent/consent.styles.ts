@@ -21,6 +21,10 @@ export const consentStyles = css`
     color: var(--_muted);
     font-size: 0.9em;
   }
+  /* What a consent shares reads as a phrase ("the care conversation and…"): capitalised here. */
+  .scopes::first-letter {
+    text-transform: uppercase;
+  }
   /* Labelled lines: the term, then its value beside it. */
   dl {
     display: grid;

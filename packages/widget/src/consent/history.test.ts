@@ -94,14 +94,27 @@ describe('<carethread-consent> history and receipts', () => {
     await expect(list).to.be.accessible();
   });
 
-  it('puts who, the purpose and the end date of a form on their own labelled lines', async () => {
+  it('puts who, what is shared, the purpose and the end date of a form on their own labelled lines', async () => {
     const { requestId, patient } = await consentRequest();
     const element = await consentAs(requestId, patient);
     const terms = $$(element, '.summary dt').map((dt) => dt.textContent.trim());
     const values = $$(element, '.summary dd').map((dd) => dd.textContent.trim());
-    expect(terms).to.deep.equal(['Shared with', 'Purpose', 'Requested', 'Until']);
+    expect(terms).to.deep.equal(['Shared with', 'What is shared', 'Purpose', 'Requested', 'Until']);
     expect(values[0]).to.equal('Bob Moreno (brother)');
-    expect(values[1]).to.equal('So my brother can support me.');
+    expect(values[1]).to.equal('the care conversation and the files shared in it');
+    expect(values[2]).to.equal('So my brother can support me.');
+  });
+
+  it('says in words what a consent with scopes shares, on the form and on the receipt', async () => {
+    const { requestId, patient } = await consentRequest(['goals', 'scores']);
+    const element = await consentAs(requestId, patient);
+    expect($$(element, '.summary dd.scopes').map((dd) => dd.textContent.trim())).to.deep.equal([
+      'the care plan and its progress and questionnaire scores',
+    ]);
+    await signForm(element);
+    expect(said(element)).to.contain(
+      'Bob Moreno (brother) can see the care plan and its progress and questionnaire scores until',
+    );
   });
 
   it('gives a receipt a person reads: who may read until when, and a download, without the hash', async () => {
@@ -111,7 +124,7 @@ describe('<carethread-consent> history and receipts', () => {
     const receipt = $(element, '[part="receipt"]');
     expect(text(element, '[part="receipt"] h3')).to.equal('You signed this form');
     expect(text(element, '[part="receipt"] p')).to.match(
-      /^Bob Moreno \(brother\) can read your care conversation until \w+ \d+, \d{4}\. You can revoke this at any time under “Your consents”\.$/,
+      /^Bob Moreno \(brother\) can see the care conversation and the files shared in it until \w+ \d+, \d{4}\. You can revoke this at any time under “Your consents”\.$/,
     );
     await waitUntil(() => receipt.querySelector('a[download]'), 'no PDF link');
     const link = receipt.querySelector('a[download]') as HTMLAnchorElement;
@@ -122,7 +135,9 @@ describe('<carethread-consent> history and receipts', () => {
     // The record's hash is on the signed copy's audit page, not in the sentence for people.
     expect(receipt.textContent).to.not.match(/sha256|Record:/);
     expect(receipt.textContent).to.not.contain('A copy is below');
-    expect(said(element)).to.contain('Bob Moreno (brother) can read your care conversation');
+    expect(said(element)).to.contain(
+      'Bob Moreno (brother) can see the care conversation and the files shared in it',
+    );
     await expect(element).to.be.accessible();
   });
 
@@ -140,7 +155,7 @@ describe('<carethread-consent> history and receipts', () => {
     const outcome = text(element, '[part="receipt"]');
     expect(outcome).to.not.contain('Nothing was shared');
     expect(outcome).to.contain(
-      `Your earlier consent still lets Bob Moreno (brother) read your care conversation until ${longDate(current.expiresAt)}.`,
+      `Your earlier consent still lets Bob Moreno (brother) see the care conversation and the files shared in it until ${longDate(current.expiresAt)}.`,
     );
     expect(outcome).to.contain('To stop it, revoke it under “Your consents”.');
     await expect(element).to.be.accessible();

@@ -1,7 +1,7 @@
 // Shared by the chat element's browser tests: the relay web-test-runner started, tokens from its
 // /test/token endpoint, conversations made by a care-team client, and the element under test.
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
-import type { ParticipantInput } from '@carethread/shared';
+import type { ConsentScope, ParticipantInput } from '@carethread/shared';
 import { createClient, type CareThreadClient } from '../client/index.js';
 import type { CareThreadChat } from '../chat/chat.component.js';
 import '../chat/chat.js';
@@ -138,7 +138,7 @@ const FAMILY_FORM = {
 };
 
 /** A care conversation and a request asking its patient to share it with the family member. */
-export async function consentRequest() {
+export async function consentRequest(scopes?: ConsentScope[]) {
   const { id, provider, patient } = await careConversation();
   const staff = clientFor(`admin-${id}`, 'staff');
   await staff.request('consent.template.publish', FAMILY_FORM);
@@ -150,6 +150,7 @@ export async function consentRequest() {
     recipients: [`bob-${id}`],
     purpose: 'So my brother can support me.',
     expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    ...(scopes ? { scopes } : {}),
   });
   return { id, provider, patient, requestId: request.requestId };
 }

@@ -12,7 +12,14 @@ import {
 import type { AppendRequest, AppendResult } from '../conversations.js';
 import { messageEvent, type OutboxRow } from '../outbox.js';
 import type { Database } from '../schema.js';
-import { isDeleted, lastSeqOf, openEntryRow, sealEntryRow, type SqlContext } from './shared.js';
+import {
+  SHARES_MESSAGES,
+  isDeleted,
+  lastSeqOf,
+  openEntryRow,
+  sealEntryRow,
+  type SqlContext,
+} from './shared.js';
 
 const key = (...parts: (string | number)[]) => parts.join('\u0000');
 
@@ -89,6 +96,8 @@ export async function appendForTenant(
       .where(sql<boolean>`(conversation_id, recipient_id) in (${valuesList(familyPairs)})`)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', at)
+      // Writing is taking part in the conversation: a consent must share it (ADR 26).
+      .where('scopes', 'like', SHARES_MESSAGES)
       .execute();
     for (const g of grants) granted.add(key(g.conversation_id, g.recipient_id));
   }

@@ -1,14 +1,16 @@
 // The SQL of the consent part of the Store contract (consent.ts), for both engines: templates,
 // requests and their hash-chained events, signed records and PDFs, grants, revocation and expiry.
-import type {
-  ConsentBlock,
-  ConsentRecipient,
-  ConsentRequestView,
-  ConsentState,
-  SignerCapacity,
-  TemplateKind,
-  TemplateText,
-  TemplateVersionView,
+import {
+  grantedScopes,
+  type ConsentBlock,
+  type ConsentRecipient,
+  type ConsentRequestView,
+  type ConsentScope,
+  type ConsentState,
+  type SignerCapacity,
+  type TemplateKind,
+  type TemplateText,
+  type TemplateVersionView,
 } from '@carethread/shared';
 import type { Kysely, Selectable } from 'kysely';
 import { canonicalHash } from '../../core/canonical.js';
@@ -55,6 +57,7 @@ function toConsentRequest(row: Selectable<ConsentRequestsTable>): ConsentRequest
     recipients: JSON.parse(row.recipients) as ConsentRecipient[],
     purpose: row.purpose,
     expiresAt: row.expires_at,
+    scopes: JSON.parse(row.scopes) as ConsentScope[],
     state: row.state as ConsentState,
     requestedBy: row.requested_by,
     requestedAt: row.requested_at,
@@ -240,6 +243,7 @@ export function createConsentStore(context: SqlContext): ConsentStore {
             recipients: JSON.stringify(request.recipients),
             purpose: request.purpose,
             expires_at: request.expiresAt,
+            scopes: JSON.stringify(request.scopes),
             state: request.state,
             requested_by: request.requestedBy,
             requested_at: request.requestedAt,
@@ -299,6 +303,7 @@ export function createConsentStore(context: SqlContext): ConsentStore {
               patient_id: moved.patientId,
               expires_at: moved.expiresAt,
               revoked_at: null,
+              scopes: JSON.stringify(moved.scopes),
             })),
           )
           .execute();
@@ -443,18 +448,25 @@ export function createConsentStore(context: SqlContext): ConsentStore {
     },
 
     async activeGrant(tenantId, conversationId, userId, at) {
-      const row = await db
+      const rows = await db
         .selectFrom('consent_grants')
-        .select(['request_id', 'expires_at'])
+        .select(['request_id', 'expires_at', 'scopes'])
         .where('tenant_id', '=', tenantId)
         .where('conversation_id', '=', conversationId)
         .where('recipient_id', '=', userId)
         .where('revoked_at', 'is', null)
         .where('expires_at', '>', at)
         .orderBy('expires_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      return row && { requestId: row.request_id, expiresAt: row.expires_at };
+        .execute();
+      const [latest] = rows;
+      if (!latest) return undefined;
+      // Two consents in effect share what either shares.
+      const scopes = rows.flatMap((row) => JSON.parse(row.scopes) as ConsentScope[]);
+      return {
+        requestId: latest.request_id,
+        expiresAt: latest.expires_at,
+        scopes: grantedScopes(scopes),
+      };
     },
 
     async consentEntry(tenantId, requestId, state) {

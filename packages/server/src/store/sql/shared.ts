@@ -194,3 +194,9 @@ export function sealOutboxRow(keyring: Keyring, row: OutboxRow): OutboxRow {
   const aad = rowAad('outbox_events.data', row.tenant_id, row.event_id);
   return { ...row, data: keyring.seal(row.tenant_id, aad, row.data) };
 }
+
+/**
+ * A `like` pattern matching the JSON scopes of a grant that shares the conversation (ADR 26):
+ * scopes are a JSON array of fixed words, so the quoted word appears exactly when it is named.
+ */
+export const SHARES_MESSAGES = '%"messages"%';

@@ -17,6 +17,7 @@ import {
   type ServerToClientEvents,
 } from '@carethread/shared';
 import type { WrittenEvent } from '../../store/types.js';
+import { withoutFiles } from '../../services/conversation-access.js';
 import { memberOf, type PresenceChange } from '../../services/presence.js';
 import type { RelaySocket, TransportContext } from './context.js';
 
@@ -32,6 +33,17 @@ export const contentRoom = (tenantId: string, conversationId: string, accessVers
 /** The content room's patient and care team: what family members may not read (a consent's steps). */
 export const careRoom = (tenantId: string, conversationId: string, accessVersion: number) =>
   `${contentRoom(tenantId, conversationId, accessVersion)}:care`;
+/** The content room's family members whose consent keeps files from them (ADR 26). */
+export const noFilesRoom = (tenantId: string, conversationId: string, accessVersion: number) =>
+  `${contentRoom(tenantId, conversationId, accessVersion)}:no-files`;
+
+/** What a follower was let read when their access was checked. */
+export interface Reads {
+  /** The patient or the care team, who read a consent's steps. */
+  care: boolean;
+  /** Whether they see the files messages carry. */
+  files: boolean;
+}
 export const userRoom = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId}`;
 /** The sockets signed in with one token id: what a revocation ends. */
 export const tokenRoom = (tenantId: string, tokenId: string) => `t:${tenantId}:j:${tokenId}`;
@@ -129,21 +141,23 @@ export function createRooms({
   sendPresenceState();
 
   /**
-   * Follows a conversation whose access was just checked at `accessVersion` (again: moves up);
-   * `care`: the reader is the patient or in the care team, who read a consent's steps.
+   * Follows a conversation whose access was just checked at `accessVersion` (again: moves up),
+   * in the rooms of what the follower may read (`reads`).
    */
   function enter(
     socket: RelaySocket,
     conversationId: string,
     accessVersion: number,
-    care: boolean,
+    reads: Reads,
   ): void {
     const { identity } = socket.data;
     const checkedAt = socket.data.open.get(conversationId);
     if (checkedAt === accessVersion) return;
     socket.data.open.set(conversationId, accessVersion);
     void socket.join(contentRoom(identity.tenantId, conversationId, accessVersion));
-    if (care) void socket.join(careRoom(identity.tenantId, conversationId, accessVersion));
+    if (reads.care) void socket.join(careRoom(identity.tenantId, conversationId, accessVersion));
+    if (!reads.files)
+      void socket.join(noFilesRoom(identity.tenantId, conversationId, accessVersion));
     if (checkedAt !== undefined) {
       leaveContent(socket, conversationId, checkedAt);
       return;
@@ -158,6 +172,7 @@ export function createRooms({
     const { tenantId } = socket.data.identity;
     void socket.leave(contentRoom(tenantId, conversationId, accessVersion));
     void socket.leave(careRoom(tenantId, conversationId, accessVersion));
+    void socket.leave(noFilesRoom(tenantId, conversationId, accessVersion));
   }
 
   function leave(socket: RelaySocket, conversationId: string): void {
@@ -254,7 +269,15 @@ export function createRooms({
   }
 
   function announceMessage(tenantId: string, entry: MessageView, accessVersion: number): void {
-    emitTo(contentRoom(tenantId, entry.conversationId, accessVersion), 'message', entry);
+    const room = contentRoom(tenantId, entry.conversationId, accessVersion);
+    if (!entry.attachments) {
+      emitTo(room, 'message', entry);
+      return;
+    }
+    // Those whose consent keeps files from them get the message without them.
+    const withheld = noFilesRoom(tenantId, entry.conversationId, accessVersion);
+    emitTo(room, 'message', entry, [withheld]);
+    emitTo(withheld, 'message', withoutFiles(entry));
   }
 
   function announceParticipantAdded(

@@ -51,8 +51,11 @@ export function conversationHandlers(
         rooms.leave(socket, conversationId);
         throw error;
       }
-      const { snapshot, accessVersion, until } = opened;
-      rooms.enter(socket, conversationId, accessVersion, snapshot.you.role !== 'family');
+      const { snapshot, accessVersion, until, files } = opened;
+      rooms.enter(socket, conversationId, accessVersion, {
+        care: snapshot.you.role !== 'family',
+        files,
+      });
       if (until) lifecycle.endAccessAt(socket, conversationId, until);
       // Who is online, read again now that this socket is in the room: a change after this point
       // reaches it as an event, one before it (while the snapshot was being read) is counted here.
